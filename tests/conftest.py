@@ -1,0 +1,56 @@
+"""Shared test setup: referees (torch, pdflatex) and hypothesis profiles.
+
+A referee that is missing skips its tests on a developer's machine but fails
+them when ``CI=true``: a green CI must mean the referee actually judged.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    max_examples=60,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", max_examples=30, deadline=None)
+settings.load_profile("ci" if IN_CI else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def require(what: str, found: bool) -> None:
+    """Skip when ``what`` is missing, except in CI, where that is a failure."""
+    if found:
+        return
+    message = f"{what} is required for this test and is missing"
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: a missing referee fails)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def torch():
+    """The torch module, the outside referee."""
+    try:
+        module = importlib.import_module("torch")
+    except ImportError:
+        module = None
+    require("torch", module is not None)
+    return module
+
+
+@pytest.fixture(scope="session")
+def pdflatex() -> str:
+    """Path of pdflatex, the referee for every LaTeX document emitted."""
+    path = shutil.which("pdflatex")
+    require("pdflatex", path is not None)
+    return path

@@ -1,0 +1,76 @@
+"""transpose_matrix: transposed convolution explained through its matrix.
+
+A convolution of one sample is a sparse matrix C; the transposed convolution
+is Cᵀ, which is also the gradient of the convolution with respect to its
+input. Conventions: PyTorch's cross-correlation (no flip); weight layout
+``(out_channels, in_channels // groups, *kernel_size)``; rows and columns of
+C flatten ``(channel, *spatial)`` in C order; ``padding`` of a transposed
+layer is the padding of its forward convolution.
+
+Public API
+----------
+Geometry and sizes
+    ConvSpec                      frozen geometry of one layer; ``from_transposed``
+    conv_output_size              ``floor((n + 2p - d(k-1) - 1)/s) + 1``, ints or sympy
+    transposed_conv_output_size   ``(n-1)s - 2p + d(k-1) + output_padding + 1``
+Matrices
+    conv_matrix                   C as ``scipy.sparse.csr_array``
+    transposed_conv_matrix        Cᵀ as ``scipy.sparse.csr_array``
+    symbolic_conv_matrix          C with kernel symbols, ``sympy.ImmutableSparseMatrix``
+    weight_symbols, symbolic_vector
+    reference_conv_matrix         slow loop builder from the definition (a referee)
+Checking
+    verify, VerifyReport          C and Cᵀ against torch (or the reference)
+Errors
+    ConvSpecError                 every bad-input error (a ``ValueError``)
+    ConvSpecTypeError             wrong-type input (also a ``TypeError``)
+    MemoryGuardError              C would not fit in the allowed memory
+
+Names are imported lazily, so ``import transpose_matrix`` stays cheap and a
+command pays only for the modules it uses.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .errors import ConvSpecError, ConvSpecTypeError, MemoryGuardError
+
+__version__ = "0.1.0"
+
+# Public name -> module that defines it.
+_EXPORTS = {
+    "ConvSpec": "spec",
+    "conv_output_size": "shapes",
+    "transposed_conv_output_size": "shapes",
+    "conv_matrix": "matrix",
+    "transposed_conv_matrix": "matrix",
+    "symbolic_conv_matrix": "symbolic",
+    "weight_symbols": "symbolic",
+    "symbolic_vector": "symbolic",
+    "reference_conv_matrix": "reference",
+    "verify": "verify",
+    "VerifyReport": "verify",
+}
+
+__all__ = [
+    "ConvSpecError",
+    "ConvSpecTypeError",
+    "MemoryGuardError",
+    "__version__",
+    *_EXPORTS,
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'transpose_matrix' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

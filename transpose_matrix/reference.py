@@ -1,0 +1,109 @@
+"""A reference builder of C written from the definition with plain loops.
+
+It shares no code with :mod:`transpose_matrix.matrix`: it walks every output
+position, every kernel placement and every tap, exactly as the definition of
+cross-correlation reads, and writes entries into a dict. It is slow on
+purpose and exists so the tests (and :func:`~transpose_matrix.verify`, when
+PyTorch is absent) have an independent referee.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+import scipy.sparse
+
+from .spec import ConvSpec
+
+__all__ = ["reference_conv_matrix", "reference_conv"]
+
+
+def _positions_along(n: int, k: int, s: int, before: int, after: int, d: int) -> int:
+    # Count kernel placements by sliding over the padded line one stride at a time.
+    padded = n + before + after
+    count = 0
+    start = 0
+    while start + d * (k - 1) <= padded - 1:
+        count += 1
+        start += s
+    return count
+
+
+def reference_conv_matrix(spec: ConvSpec, weight: Any) -> scipy.sparse.csr_array:
+    """C built entry by entry from the definition (slow; for tests).
+
+    ``C[(o, *j), (c, *i)] = weight[o, c_local, *t]`` with
+    ``i = j*stride - padding_before + t*dilation`` inside the input.
+    """
+    weight = np.asarray(weight)
+    ndim = len(spec.input_shape)
+    out_shape = [
+        _positions_along(
+            spec.input_shape[a],
+            spec.kernel_size[a],
+            spec.stride[a],
+            spec.padding[a][0],
+            spec.padding[a][1],
+            spec.dilation[a],
+        )
+        for a in range(ndim)
+    ]
+    cin_group = spec.in_channels // spec.groups
+    cout_group = spec.out_channels // spec.groups
+
+    def flat(index: tuple[int, ...], shape: list[int]) -> int:
+        value = 0
+        for i, n in zip(index, shape):
+            value = value * n + i
+        return value
+
+    entries: dict[tuple[int, int], Any] = {}
+    for o in range(spec.out_channels):
+        group = o // cout_group
+        for j in itertools.product(*(range(n) for n in out_shape)):
+            row = flat((o, *j), [spec.out_channels, *out_shape])
+            for c_local in range(cin_group):
+                c = group * cin_group + c_local
+                for t in itertools.product(*(range(k) for k in spec.kernel_size)):
+                    i = [
+                        j[a] * spec.stride[a] - spec.padding[a][0] + t[a] * spec.dilation[a]
+                        for a in range(ndim)
+                    ]
+                    if all(0 <= i[a] < spec.input_shape[a] for a in range(ndim)):
+                        col = flat((c, *i), [spec.in_channels, *spec.input_shape])
+                        entries[(row, col)] = weight[(o, c_local, *t)]
+    rows = spec.out_channels * int(np.prod(out_shape))
+    cols = spec.in_channels * int(np.prod(spec.input_shape))
+    keys = list(entries)
+    row_index = np.array([r for r, _ in keys], dtype=np.int64)
+    col_index = np.array([c for _, c in keys], dtype=np.int64)
+    values = np.array([entries[key] for key in keys], dtype=weight.dtype)
+    matrix = scipy.sparse.coo_array((values, (row_index, col_index)), shape=(rows, cols))
+    matrix = matrix.tocsr()
+    matrix.sort_indices()
+    return matrix
+
+
+def reference_conv(spec: ConvSpec, weight: Any, x: Any) -> np.ndarray:
+    """Convolution of one sample ``x`` of shape ``(in_channels, *input_shape)`` by loops.
+
+    Returns the output of shape ``(out_channels, *output_shape)``.
+    """
+    matrix = reference_conv_matrix(spec, weight)
+    x = np.asarray(x)
+    out = matrix @ x.reshape(-1)
+    ndim = len(spec.input_shape)
+    out_shape = [
+        _positions_along(
+            spec.input_shape[a],
+            spec.kernel_size[a],
+            spec.stride[a],
+            spec.padding[a][0],
+            spec.padding[a][1],
+            spec.dilation[a],
+        )
+        for a in range(ndim)
+    ]
+    return out.reshape(spec.out_channels, *out_shape)

@@ -1,0 +1,213 @@
+"""Size arithmetic of convolutions, one formula for integers and sympy symbols.
+
+Each formula is written once. Python's ``//`` is floor division for ``int``
+and becomes ``floor`` for sympy expressions, so the numeric and the symbolic
+answers come from the same line of code and cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+from .errors import ConvSpecError, ConvSpecTypeError
+
+__all__ = [
+    "as_int",
+    "as_pair",
+    "conv_output_size",
+    "transposed_conv_output_size",
+    "effective_kernel_size",
+]
+
+
+def _is_symbolic(value: Any) -> bool:
+    # Imported lazily: plain integer arithmetic must not pay for importing sympy.
+    module = type(value).__module__
+    return module.startswith("sympy")
+
+
+def as_int(name: str, value: Any, minimum: int | None = None) -> int:
+    """Return ``value`` as an ``int``, rejecting bools, floats and strings.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        If ``value`` is not an integer (``True`` and ``2.0`` are refused too).
+    ConvSpecError
+        If ``value`` is below ``minimum``.
+    """
+    if isinstance(value, bool):
+        raise ConvSpecTypeError(f"{name}={value!r} must be an integer, not a bool")
+    try:
+        number = operator.index(value)
+    except TypeError:
+        raise ConvSpecTypeError(
+            f"{name}={value!r} must be an integer, not {type(value).__name__}"
+        ) from None
+    if minimum is not None and number < minimum:
+        raise ConvSpecError(f"{name}={number} must be >= {minimum}")
+    return number
+
+
+def _size(name: str, value: Any, minimum: int) -> Any:
+    if _is_symbolic(value):
+        return value
+    return as_int(name, value, minimum)
+
+
+def as_pair(name: str, value: Any) -> tuple[Any, Any]:
+    """Return padding ``value`` as a ``(before, after)`` pair.
+
+    An int (or symbol) pads both sides equally; a pair is taken as given.
+    """
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ConvSpecError(
+                f"{name}={tuple(value)!r} must be an int or a (before, after) pair"
+            )
+        return (_size(name, value[0], -(2**62)), _size(name, value[1], -(2**62)))
+    if isinstance(value, str):
+        raise ConvSpecTypeError(
+            f"{name}={value!r} must be an int or a (before, after) pair; "
+            "padding strings such as 'same' are not supported"
+        )
+    amount = _size(name, value, 0)
+    return (amount, amount)
+
+
+def effective_kernel_size(kernel_size: Any, dilation: Any = 1) -> Any:
+    """Span of a dilated kernel: ``dilation * (kernel_size - 1) + 1``."""
+    return dilation * (kernel_size - 1) + 1
+
+
+def conv_output_size(
+    n: Any, kernel_size: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1
+) -> Any:
+    """``floor((n + p_before + p_after - dilation*(kernel_size - 1) - 1) / stride) + 1``.
+
+    The number of positions at which a dilated kernel fits inside the padded
+    input, counting every ``stride``-th one.
+
+    Parameters
+    ----------
+    n : int or sympy.Expr
+        Input size along one dimension.
+    kernel_size, stride, dilation : int or sympy.Expr
+        Layer geometry along the same dimension.
+    padding : int, sympy.Expr or (before, after) pair
+        Zeros added before and after the input; ``after`` may be negative,
+        which crops.
+
+    Returns
+    -------
+    int or sympy.Expr
+        The output size; a closed form with ``floor`` for symbolic input.
+
+    Raises
+    ------
+    ConvSpecError
+        For integer input when the dilated kernel is larger than the padded
+        input, or a size is not positive.
+
+    Examples
+    --------
+    >>> conv_output_size(4, 3)
+    2
+    >>> conv_output_size(5, 3, stride=2, padding=1)
+    3
+    >>> import sympy
+    >>> n = sympy.Symbol("n", integer=True, positive=True)
+    >>> conv_output_size(n, 3, stride=2, padding=1)
+    floor((n - 1)/2) + 1
+    """
+    n = _size("n", n, 1)
+    kernel_size = _size("kernel_size", kernel_size, 1)
+    stride = _size("stride", stride, 1)
+    dilation = _size("dilation", dilation, 1)
+    before, after = as_pair("padding", padding)
+    span = effective_kernel_size(kernel_size, dilation)
+    padded = n + before + after
+    if not any(map(_is_symbolic, (padded, span))) and padded < span:
+        raise ConvSpecError(
+            f"dilated kernel size {span} (kernel_size={kernel_size}, "
+            f"dilation={dilation}) exceeds padded input size {padded} "
+            f"(n={n}, padding=({before}, {after}))"
+        )
+    return (padded - span) // stride + 1
+
+
+def transposed_conv_output_size(
+    n: Any,
+    kernel_size: Any,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    dilation: Any = 1,
+) -> Any:
+    """``(n - 1)*stride - p_before - p_after + dilation*(kernel_size - 1) + output_padding + 1``.
+
+    The size of ``torch.nn.ConvTransposeNd``'s output along one dimension.
+    It is the largest input size ``m`` with ``conv_output_size(m, ...) == n``
+    when ``output_padding = stride - 1``, and the smallest when it is 0; the
+    ``stride`` sizes in between all convolve to ``n``, and ``output_padding``
+    picks one of them.
+
+    Parameters
+    ----------
+    n : int or sympy.Expr
+        Input size of the transposed layer (the output size of its forward
+        convolution).
+    kernel_size, stride, dilation : int or sympy.Expr
+        Layer geometry.
+    padding : int, sympy.Expr or (before, after) pair
+        Padding of the forward convolution.
+    output_padding : int or sympy.Expr
+        Extra size added at the end; ``0 <= output_padding < max(stride,
+        dilation)`` for integer input.
+
+    Returns
+    -------
+    int or sympy.Expr
+
+    Raises
+    ------
+    ConvSpecError
+        For integer input when ``output_padding`` is out of range or the
+        result is not positive.
+
+    Examples
+    --------
+    >>> transposed_conv_output_size(2, 3)
+    4
+    >>> transposed_conv_output_size(3, 3, stride=2, padding=1, output_padding=1)
+    6
+    """
+    n = _size("n", n, 1)
+    kernel_size = _size("kernel_size", kernel_size, 1)
+    stride = _size("stride", stride, 1)
+    dilation = _size("dilation", dilation, 1)
+    output_padding = _size("output_padding", output_padding, 0)
+    before, after = as_pair("padding", padding)
+    numeric = not any(
+        map(_is_symbolic, (n, kernel_size, stride, dilation, output_padding, before, after))
+    )
+    if numeric and output_padding >= max(stride, dilation):
+        raise ConvSpecError(
+            f"output_padding={output_padding} must be smaller than either "
+            f"stride={stride} or dilation={dilation}"
+        )
+    size = (
+        (n - 1) * stride
+        - before
+        - after
+        + effective_kernel_size(kernel_size, dilation)
+        + output_padding
+    )
+    if numeric and size < 1:
+        raise ConvSpecError(
+            f"transposed output size {size} must be positive (n={n}, "
+            f"kernel_size={kernel_size}, stride={stride}, padding=({before}, {after}), "
+            f"output_padding={output_padding}, dilation={dilation})"
+        )
+    return size

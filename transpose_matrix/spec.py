@@ -1,0 +1,310 @@
+"""The frozen geometry of one convolution layer.
+
+Conventions, stated once for the whole package:
+
+* **Cross-correlation**, as in PyTorch: output position ``j`` reads input
+  position ``j*stride - padding_before + t*dilation`` for kernel tap ``t``;
+  the kernel is not flipped.
+* **Weight layout** ``(out_channels, in_channels // groups, *kernel_size)``,
+  PyTorch's ``Conv`` layout and also the layout of the ``ConvTranspose`` layer
+  whose matrix is the transpose.
+* **Flattening**: rows and columns of the matrix C flatten ``(channel,
+  *spatial)`` of one sample in C order, like ``tensor.reshape(-1)``.
+* **Padding of a transposed layer** means the padding of its forward
+  convolution. ``output_padding`` picks one of the ``stride`` input sizes that
+  the forward convolution maps to the same output size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ConvSpecError, ConvSpecTypeError
+from .shapes import as_int, as_pair, conv_output_size, transposed_conv_output_size
+
+__all__ = ["ConvSpec"]
+
+_MAX_DIMS = 3
+
+
+def _per_dim(name: str, value: Any, ndim: int, minimum: int) -> tuple[int, ...]:
+    """Broadcast an int to ``ndim`` entries or check a sequence's length."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != ndim:
+            raise ConvSpecError(
+                f"{name}={tuple(value)!r} must have {ndim} entries, one per spatial dim"
+            )
+        return tuple(as_int(f"{name}[{i}]", v, minimum) for i, v in enumerate(value))
+    return (as_int(name, value, minimum),) * ndim
+
+
+def _padding_pairs(value: Any, ndim: int) -> tuple[tuple[int, int], ...]:
+    if isinstance(value, (tuple, list)):
+        if len(value) != ndim:
+            raise ConvSpecError(
+                f"padding={tuple(value)!r} must have {ndim} entries, one per spatial "
+                "dim (each an int or a (before, after) pair)"
+            )
+        pairs = tuple(as_pair(f"padding[{i}]", v) for i, v in enumerate(value))
+    else:
+        pairs = (as_pair("padding", value),) * ndim
+    for i, (before, _after) in enumerate(pairs):
+        if before < 0:
+            raise ConvSpecError(
+                f"padding[{i}] before={before} must be >= 0 (only 'after' may be "
+                "negative, which crops)"
+            )
+    return pairs
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    """Geometry of one ``torch.nn.Conv{1,2,3}d`` layer applied to one sample.
+
+    Parameters
+    ----------
+    input_shape : int or sequence of int
+        Spatial input shape, 1 to 3 dims (an int means 1-D).
+    kernel_size, stride, dilation : int or sequence of int
+        An int applies to every spatial dim.
+    padding : int, or sequence of int or (before, after) pairs
+        Zeros added to each side; ``after`` may be negative, which crops the
+        end of the input (used by :meth:`from_transposed`).
+    in_channels, out_channels, groups : int
+        ``groups`` must divide both channel counts.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        A field is not an integer (bools, floats and strings are refused).
+    ConvSpecError
+        A field breaks a rule; the message names the field, value and rule.
+
+    Notes
+    -----
+    Along each dim the output size is
+    ``floor((n + p_before + p_after - d*(k - 1) - 1) / s) + 1``, see
+    :func:`transpose_matrix.conv_output_size`. The matrix C of the layer has
+    ``out_channels * prod(output_shape)`` rows and ``in_channels *
+    prod(input_shape)`` columns.
+
+    Examples
+    --------
+    >>> spec = ConvSpec((4, 4), 3)
+    >>> spec.output_shape
+    (2, 2)
+    >>> spec.padding
+    ((0, 0), (0, 0))
+    >>> ConvSpec((5, 5), 3, stride=2, padding=1).output_shape
+    (3, 3)
+    """
+
+    input_shape: tuple[int, ...]
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...] = 1  # type: ignore[assignment]
+    padding: tuple[tuple[int, int], ...] = 0  # type: ignore[assignment]
+    dilation: tuple[int, ...] = 1  # type: ignore[assignment]
+    in_channels: int = 1
+    out_channels: int = 1
+    groups: int = 1
+
+    def __post_init__(self) -> None:
+        shape = self.input_shape
+        if isinstance(shape, str) or not isinstance(shape, (Sequence, int)):
+            raise ConvSpecTypeError(
+                f"input_shape={shape!r} must be an int or a sequence of 1 to "
+                f"{_MAX_DIMS} ints"
+            )
+        if not isinstance(shape, Sequence):
+            shape = (shape,)
+        if not 1 <= len(shape) <= _MAX_DIMS:
+            raise ConvSpecError(
+                f"input_shape={tuple(shape)!r} must have 1 to {_MAX_DIMS} spatial dims, "
+                f"got {len(shape)}"
+            )
+        ndim = len(shape)
+        fields = {
+            "input_shape": tuple(
+                as_int(f"input_shape[{i}]", v, 1) for i, v in enumerate(shape)
+            ),
+            "kernel_size": _per_dim("kernel_size", self.kernel_size, ndim, 1),
+            "stride": _per_dim("stride", self.stride, ndim, 1),
+            "dilation": _per_dim("dilation", self.dilation, ndim, 1),
+            "padding": _padding_pairs(self.padding, ndim),
+            "in_channels": as_int("in_channels", self.in_channels, 1),
+            "out_channels": as_int("out_channels", self.out_channels, 1),
+            "groups": as_int("groups", self.groups, 1),
+        }
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+        for name in ("in_channels", "out_channels"):
+            if getattr(self, name) % self.groups:
+                raise ConvSpecError(
+                    f"groups={self.groups} must divide {name}={getattr(self, name)}"
+                )
+        # Computing the output shape checks that the kernel fits every dim.
+        for i in range(ndim):
+            try:
+                self._output_size(i)
+            except ConvSpecError as error:
+                raise ConvSpecError(f"dim {i}: {error}") from None
+
+    def _output_size(self, i: int) -> int:
+        return conv_output_size(
+            self.input_shape[i],
+            self.kernel_size[i],
+            self.stride[i],
+            self.padding[i],
+            self.dilation[i],
+        )
+
+    @property
+    def ndim(self) -> int:
+        """Number of spatial dims (1, 2 or 3)."""
+        return len(self.input_shape)
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        """Spatial output shape, one :func:`conv_output_size` per dim."""
+        return tuple(self._output_size(i) for i in range(self.ndim))
+
+    @property
+    def weight_shape(self) -> tuple[int, ...]:
+        """``(out_channels, in_channels // groups, *kernel_size)``."""
+        return (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
+
+    @property
+    def matrix_shape(self) -> tuple[int, int]:
+        """Shape of C: ``(out_channels*prod(output_shape), in_channels*prod(input_shape))``."""
+        return (
+            self.out_channels * math.prod(self.output_shape),
+            self.in_channels * math.prod(self.input_shape),
+        )
+
+    @property
+    def is_symmetric_padding(self) -> bool:
+        """Whether every dim pads the same amount before and after."""
+        return all(before == after for before, after in self.padding)
+
+    @classmethod
+    def from_transposed(
+        cls,
+        input_shape: int | Sequence[int],
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | Sequence[int],
+        stride: int | Sequence[int] = 1,
+        padding: int | Sequence[int] = 0,
+        output_padding: int | Sequence[int] = 0,
+        groups: int = 1,
+        dilation: int | Sequence[int] = 1,
+    ) -> ConvSpec:
+        """Spec of the forward convolution whose Cᵀ a ``ConvTransposeNd`` layer computes.
+
+        Takes the arguments of ``torch.nn.ConvTranspose{1,2,3}d`` plus the
+        layer's spatial ``input_shape``. The returned spec's ``output_shape``
+        is ``input_shape``; its ``input_shape`` is the layer's output shape,
+        ``(n - 1)*s - 2p + d*(k - 1) + output_padding + 1`` per dim; its
+        channels are the layer's, swapped. The layer's weight, of shape
+        ``(in_channels, out_channels // groups, *kernel_size)``, is the
+        forward convolution's weight as it is.
+
+        Notes
+        -----
+        When ``output_padding >= stride`` (legal when ``dilation > stride``)
+        the forward convolution with padding ``p`` on both sides would produce
+        ``floor(output_padding / stride)`` extra positions at the end, which
+        the transposed layer never reads. The spec crops them by padding
+        ``p - stride*floor(output_padding / stride)`` after, possibly a
+        negative amount.
+
+        Raises
+        ------
+        ConvSpecError
+            ``output_padding`` outside ``[0, max(stride, dilation))``, a
+            non-positive output size, or any rule of :class:`ConvSpec`.
+
+        Examples
+        --------
+        >>> spec = ConvSpec.from_transposed((2, 2), 1, 1, 3)
+        >>> spec.input_shape, spec.output_shape
+        ((4, 4), (2, 2))
+        >>> spec = ConvSpec.from_transposed((3,), 8, 4, 3, stride=2, padding=1, output_padding=1)
+        >>> spec.input_shape, spec.in_channels, spec.out_channels
+        ((6,), 4, 8)
+        """
+        if isinstance(input_shape, str) or not isinstance(input_shape, (Sequence, int)):
+            raise ConvSpecTypeError(
+                f"input_shape={input_shape!r} must be an int or a sequence of 1 to "
+                f"{_MAX_DIMS} ints"
+            )
+        shape = input_shape if isinstance(input_shape, Sequence) else (input_shape,)
+        if not 1 <= len(shape) <= _MAX_DIMS:
+            raise ConvSpecError(
+                f"input_shape={tuple(shape)!r} must have 1 to {_MAX_DIMS} spatial dims, "
+                f"got {len(shape)}"
+            )
+        ndim = len(shape)
+        shape = tuple(as_int(f"input_shape[{i}]", v, 1) for i, v in enumerate(shape))
+        kernel = _per_dim("kernel_size", kernel_size, ndim, 1)
+        strides = _per_dim("stride", stride, ndim, 1)
+        dilations = _per_dim("dilation", dilation, ndim, 1)
+        pads = _per_dim("padding", padding, ndim, 0)
+        extras = _per_dim("output_padding", output_padding, ndim, 0)
+        sizes = []
+        pairs = []
+        for i in range(ndim):
+            try:
+                sizes.append(
+                    transposed_conv_output_size(
+                        shape[i], kernel[i], strides[i], pads[i], extras[i], dilations[i]
+                    )
+                )
+            except ConvSpecError as error:
+                raise ConvSpecError(f"dim {i}: {error}") from None
+            pairs.append((pads[i], pads[i] - strides[i] * (extras[i] // strides[i])))
+        return cls(
+            input_shape=tuple(sizes),
+            kernel_size=kernel,
+            stride=strides,
+            padding=tuple(pairs),
+            dilation=dilations,
+            in_channels=out_channels,
+            out_channels=in_channels,
+            groups=groups,
+        )
+
+    def transposed_arguments(self) -> dict[str, Any] | None:
+        """The ``ConvTransposeNd`` arguments whose Cᵀ equals this spec's, if any.
+
+        Returns ``None`` when the padding has no ``(padding, output_padding)``
+        equivalent (e.g. ``before`` larger than ``after`` by other than a
+        multiple of the stride).
+        """
+        pads, extras = [], []
+        for i, (before, after) in enumerate(self.padding):
+            n = self.input_shape[i]
+            # The layer gives n for exactly one output_padding in [0, stride)
+            # once after is taken to be before; check that geometry matches.
+            span = self.dilation[i] * (self.kernel_size[i] - 1) + 1
+            out = self.output_shape[i]
+            extra = n - ((out - 1) * self.stride[i] - 2 * before + span)
+            if extra < 0 or extra >= max(self.stride[i], self.dilation[i]):
+                return None
+            if after != before - self.stride[i] * (extra // self.stride[i]):
+                return None
+            pads.append(before)
+            extras.append(extra)
+        return {
+            "in_channels": self.out_channels,
+            "out_channels": self.in_channels,
+            "kernel_size": self.kernel_size,
+            "stride": self.stride,
+            "padding": tuple(pads),
+            "output_padding": tuple(extras),
+            "groups": self.groups,
+            "dilation": self.dilation,
+        }
