@@ -50,8 +50,8 @@ _EXPORTS = {
     "weight_symbols": "symbolic",
     "symbolic_vector": "symbolic",
     "reference_conv_matrix": "reference",
-    "verify": "verify",
-    "VerifyReport": "verify",
+    "verify": "verification",
+    "VerifyReport": "verification",
 }
 
 __all__ = [
