@@ -18,7 +18,7 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 settings.register_profile(
     "ci",
     derandomize=True,
-    max_examples=60,
+    max_examples=150,
     deadline=None,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
