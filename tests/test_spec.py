@@ -149,3 +149,13 @@ def test_transposed_arguments_round_trip(n, k, s, p, d, op):
 
 def test_transposed_arguments_none_for_unmatched_padding():
     assert ConvSpec((6,), 3, padding=[(0, 2)]).transposed_arguments() is None
+
+
+def test_spec_prints_itself_to_latex():
+    import sympy
+
+    spec = ConvSpec((4, 4), 3)
+    assert spec._repr_latex_().startswith("$") and spec._repr_latex_().endswith("$")
+    # sympy's printer finds _latex, so specs embed in sympy expressions' LaTeX.
+    assert sympy.latex(spec) == spec._latex()
+    assert r"4 \times 4" in spec._latex()

@@ -189,6 +189,17 @@ class ConvSpec:
         """Whether every dim pads the same amount before and after."""
         return all(before == after for before, after in self.padding)
 
+    def _latex(self, printer: Any = None) -> str:
+        """Math-mode description, so ``sympy.latex`` and :func:`to_latex` print specs."""
+        from .latex import spec_latex
+
+        return spec_latex(self)
+
+    def _repr_latex_(self) -> str:
+        from .latex import repr_latex
+
+        return repr_latex(self)
+
     @classmethod
     def from_transposed(
         cls,
