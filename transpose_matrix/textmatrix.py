@@ -1,0 +1,233 @@
+"""Matrices for the terminal: aligned columns, light zeros, visible blocks.
+
+:func:`render` lays out a grid of cell strings with row and column labels.
+Zeros print as a centred ``·`` so the sparsity pattern reads at a glance;
+``│`` and ``─`` separate the blocks of columns and rows that belong to one
+row of the spatial grid, heavier ``┃`` and ``━`` the channels. A matrix wider
+than the allowed width keeps its first and last columns and marks the gap
+with ``…``; one taller than ``max_rows`` does the same with ``⋮``.
+
+:func:`kernel_labels` and :func:`position_labels` name weights and grid
+positions with Unicode subscripts (``w₀₂``, ``x₁₃``); this module needs only
+numpy, so ``python -m transpose_matrix show`` does not pay for sympy.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+
+__all__ = [
+    "ZERO",
+    "blocks_of",
+    "kernel_labels",
+    "position_labels",
+    "render",
+    "subscript",
+    "terminal_width",
+]
+
+#: How a zero entry prints.
+ZERO = "·"
+
+_SUBSCRIPTS = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")
+
+
+def subscript(index: Sequence[int]) -> str:
+    """Unicode subscript of an index; ``.`` separates parts when one has 2+ digits.
+
+    Examples
+    --------
+    >>> subscript((0, 2)), subscript((1, 12))
+    ('₀₂', '₁.₁₂')
+    """
+    parts = [str(i) for i in index]
+    joiner = "." if any(len(part) > 1 for part in parts) else ""
+    return joiner.join(parts).translate(_SUBSCRIPTS)
+
+
+def position_labels(letter: str, channels: int, shape: Sequence[int]) -> list[str]:
+    """Labels of a flattened ``(channel, *shape)`` tensor; the channel is omitted when 1.
+
+    Examples
+    --------
+    >>> position_labels("x", 1, (2, 2))
+    ['x₀₀', 'x₀₁', 'x₁₀', 'x₁₁']
+    >>> position_labels("y", 2, (2,))
+    ['y₀₀', 'y₀₁', 'y₁₀', 'y₁₁']
+    """
+    labels = []
+    for index in itertools.product(range(channels), *(range(n) for n in shape)):
+        labels.append(letter + subscript(index if channels > 1 else index[1:]))
+    return labels
+
+
+def kernel_labels(weight_shape: Sequence[int]) -> list[str]:
+    """Labels of the flattened weight; with one input and output channel, spatial only.
+
+    Examples
+    --------
+    >>> kernel_labels((1, 1, 2))
+    ['w₀', 'w₁']
+    """
+    single = weight_shape[0] == 1 and weight_shape[1] == 1
+    labels = []
+    for index in itertools.product(*(range(n) for n in weight_shape)):
+        labels.append("w" + subscript(index[2:] if single else index))
+    return labels
+
+
+def terminal_width(minimum: int = 80) -> int:
+    """Columns of the terminal (``COLUMNS`` or the tty), never below ``minimum``.
+
+    The minimum keeps the textbook 4×16 matrix whole even in a narrow window
+    or a pipe.
+    """
+    import shutil
+
+    return max(minimum, shutil.get_terminal_size((minimum, 24)).columns)
+
+
+def _level(index: int, blocks: Sequence[int]) -> int:
+    """Separator weight before position ``index``: 0 none, 1 thin, 2 heavy."""
+    level = 0
+    for rank, block in enumerate(blocks):
+        if block and index % block == 0:
+            level = 1 if rank == 0 else 2
+    return level
+
+
+def _keep(size: int, limit: int | None) -> tuple[list[int], int | None]:
+    if limit is None or size <= limit:
+        return list(range(size)), None
+    head = (limit + 1) // 2
+    return [*range(head), *range(size - (limit - head), size)], head
+
+
+_VERTICAL = {1: "│", 2: "┃"}
+_HORIZONTAL = {1: "─", 2: "━"}
+
+
+def render(
+    cells: Sequence[Sequence[str]],
+    *,
+    row_labels: Sequence[str] | None = None,
+    col_labels: Sequence[str] | None = None,
+    row_blocks: Sequence[int] = (),
+    col_blocks: Sequence[int] = (),
+    width: int | None = None,
+    max_rows: int | None = None,
+) -> str:
+    """Lay out a matrix of cell strings; ``""`` marks a zero.
+
+    Parameters
+    ----------
+    cells : sequence of sequences of str
+        Entry texts, row by row; an empty string prints as ``·``.
+    row_labels, col_labels : sequence of str, optional
+        Printed left of each row and above each column.
+    row_blocks, col_blocks : sequence of int
+        Block sizes from fine to coarse: a thin separator before every
+        position that is a multiple of the first, a heavy one for the others.
+    width : int, optional
+        Maximum line width; wider matrices are elided in the middle with a
+        ``…`` column. ``None`` prints every column.
+    max_rows : int, optional
+        More rows than this are elided in the middle with a ``⋮`` row.
+
+    Returns
+    -------
+    str
+        The lines, without trailing spaces and without a final newline.
+        Entries are right-aligned, zeros centred.
+
+    Examples
+    --------
+    >>> print(render([["a", ""], ["", "bb"]], row_labels=["r0", "r1"], col_labels=["c0", "c1"]))
+        c0 c1
+    r0   a  ·
+    r1   · bb
+    >>> print(render([["1", "2", "3", "4"]], col_blocks=[2]))
+    1 2 │ 3 4
+    >>> print(render([[str(i) for i in range(9)]], width=13))
+    0 1 2 … 6 7 8
+    """
+    n_rows = len(cells)
+    n_cols = max((len(row) for row in cells), default=0)
+    column_width = max(
+        [len(text) for row in cells for text in row]
+        + [len(label) for label in (col_labels or ())]
+        + [len(ZERO)]
+    )
+    label_width = max((len(label) for label in (row_labels or ())), default=0)
+    prefix = label_width + 2 if row_labels is not None else 0
+
+    def line_width(count: int, elided: bool) -> int:
+        # cells + single spaces + separators ("x │ " adds two per separator)
+        separators = sum(1 for j in range(1, n_cols) if _level(j, col_blocks))
+        separators = min(separators, count)
+        return prefix + count * (column_width + 1) - 1 + 2 * separators + 2 * elided
+
+    columns, col_gap = list(range(n_cols)), None
+    if width is not None and line_width(n_cols, False) > width:
+        limit = n_cols
+        while limit > 2 and line_width(limit, True) > width:
+            limit -= 1
+        columns, col_gap = _keep(n_cols, limit)
+    rows, row_gap = _keep(n_rows, max_rows)
+
+    def centred(mark: str) -> str:
+        # Right of centre on even widths, under the last digits of right-aligned entries.
+        return (" " * (column_width // 2) + mark).ljust(column_width)
+
+    def cell_text(text: str) -> str:
+        return centred(ZERO) if text == "" else text.rjust(column_width)
+
+    def assemble(pieces: list[str], fill: str, verticals: dict[int, str]) -> str:
+        out = []
+        for position, (j, piece) in enumerate(zip(columns, pieces, strict=True)):
+            if position == col_gap:
+                out.append("…" if fill == " " else fill)
+            elif position:
+                level = _level(j, col_blocks)
+                if level:
+                    out.append(verticals[level])
+            out.append(piece)
+        return fill.join(out)
+
+    lines = []
+    if col_labels is not None:
+        header = assemble([col_labels[j].rjust(column_width) for j in columns], " ", _VERTICAL)
+        lines.append(" " * prefix + header)
+    for position, i in enumerate(rows):
+        if position == row_gap:
+            dots = [centred("⋮")] * len(columns)
+            lines.append(" " * prefix + assemble(dots, " ", _VERTICAL))
+        elif position:
+            level = _level(i, row_blocks)
+            if level:
+                bar = _HORIZONTAL[level] * column_width
+                crossing = {1: "┼", 2: "╋"} if level == 1 else {1: "┿", 2: "╋"}
+                rule = assemble([bar] * len(columns), _HORIZONTAL[level], crossing)
+                lines.append(" " * prefix + rule)
+        label = row_labels[i].ljust(label_width) + "  " if row_labels is not None else ""
+        row = cells[i]
+        texts = [cell_text(row[j] if j < len(row) else "") for j in columns]
+        lines.append(label + assemble(texts, " ", _VERTICAL))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def blocks_of(channels: int, shape: Sequence[int]) -> list[int]:
+    """Block sizes of a flattened ``(channel, *shape)`` axis, fine to coarse.
+
+    One block per row of the spatial grid (the last dim), then per plane in
+    3-D, then per channel; 1-D grids have channel blocks only.
+
+    >>> blocks_of(1, (4, 4)), blocks_of(2, (3,))
+    ([4], [3])
+    """
+    sizes = [math.prod(shape[k:]) for k in range(len(shape) - 1, 0, -1)]
+    if channels > 1:
+        sizes.append(math.prod(shape))
+    return sizes
