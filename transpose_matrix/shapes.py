@@ -52,6 +52,12 @@ def as_int(name: str, value: Any, minimum: int | None = None) -> int:
 
 def _size(name: str, value: Any, minimum: int) -> Any:
     if _is_symbolic(value):
+        # Symbols pass as they are, but a symbol known not to be an integer
+        # (or a number below the minimum) is refused like its numeric twin.
+        if getattr(value, "is_integer", None) is False:
+            raise ConvSpecTypeError(f"{name}={value} must be an integer (symbol or number)")
+        if getattr(value, "is_number", False) and value < minimum:
+            raise ConvSpecError(f"{name}={value} must be >= {minimum}")
         return value
     return as_int(name, value, minimum)
 
