@@ -125,7 +125,7 @@ def conv_output_size(
     >>> import sympy
     >>> n = sympy.Symbol("n", integer=True, positive=True)
     >>> conv_output_size(n, 3, stride=2, padding=1)
-    floor((n - 1)/2) + 1
+    floor(n/2 - 1/2) + 1
     """
     n = _size("n", n, 1)
     kernel_size = _size("kernel_size", kernel_size, 1)
