@@ -19,6 +19,12 @@ Matrices
     symbolic_conv_matrix          C with kernel symbols, ``sympy.ImmutableSparseMatrix``
     weight_symbols, symbolic_vector
     reference_conv_matrix         slow loop builder from the definition (a referee)
+Fixed resampling (one channel's spatial grid; Cᵀ = D·P·Z)
+    zero_insertion_matrix         Z: s - 1 zeros between inputs
+    pad_matrix                    P: (before, after) zeros per dim, negative crops
+    nearest_upsample_matrix       = interpolate(mode='nearest'), integer scale
+    bilinear_upsample_matrix      = interpolate(mode='bilinear'), either align_corners
+    max_unpool_matrix             = max_unpool from max_pool's indices; its transpose selects
 Checking
     verify, VerifyReport          C and Cᵀ against torch (or the reference)
 Errors
@@ -52,6 +58,11 @@ _EXPORTS = {
     "reference_conv_matrix": "reference",
     "verify": "verification",
     "VerifyReport": "verification",
+    "zero_insertion_matrix": "upsample",
+    "pad_matrix": "upsample",
+    "nearest_upsample_matrix": "upsample",
+    "bilinear_upsample_matrix": "upsample",
+    "max_unpool_matrix": "upsample",
 }
 
 __all__ = [
