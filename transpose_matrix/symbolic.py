@@ -10,14 +10,24 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Any
 
 import numpy as np
 import sympy
 
-from .matrix import conv_matrix
+from .matrix import check_weight, conv_matrix
 from .spec import ConvSpec
 
-__all__ = ["weight_symbols", "symbolic_conv_matrix", "symbolic_vector"]
+__all__ = [
+    "weight_symbols",
+    "symbolic_conv_matrix",
+    "symbolic_vector",
+    "symbolic_input",
+    "symbolic_output",
+    "symbolic_conv_equations",
+    "weight_substitution",
+    "weight_pattern",
+]
 
 
 def _name(letter: str, index: tuple[int, ...]) -> str:
@@ -55,6 +65,59 @@ def symbolic_vector(letter: str, channels: int, shape: tuple[int, ...]) -> sympy
     return sympy.Matrix(entries)
 
 
+def symbolic_input(spec: ConvSpec, letter: str = "x") -> sympy.Matrix:
+    """Column vector ``x`` of the input symbols, ``(in_channels, *input_shape)`` flattened.
+
+    Examples
+    --------
+    >>> symbolic_input(ConvSpec((3,), 2)).T
+    Matrix([[x_{0}, x_{1}, x_{2}]])
+    """
+    return symbolic_vector(letter, spec.in_channels, spec.input_shape)
+
+
+def symbolic_output(spec: ConvSpec, letter: str = "y") -> sympy.Matrix:
+    """Column vector of output symbols, ``(out_channels, *output_shape)`` flattened.
+
+    With ``letter="g"`` these are the entries of the output gradient ∂L/∂y.
+    """
+    return symbolic_vector(letter, spec.out_channels, spec.output_shape)
+
+
+def weight_pattern(spec: ConvSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where C stores which weight: ``(rows, cols, flat_weight_index)`` of every entry.
+
+    ``C[rows[e], cols[e]] = weight.reshape(-1)[flat_weight_index[e]]``. It is
+    read off the numeric builder by building C from the labels ``1, 2, …``
+    (a taps' label is never zero, so none is mistaken for an absent entry).
+    """
+    labels = np.arange(1, math.prod(spec.weight_shape) + 1, dtype=np.int64)
+    pattern = conv_matrix(spec, labels.reshape(spec.weight_shape)).tocoo()
+    return pattern.row, pattern.col, pattern.data - 1
+
+
+def weight_substitution(spec: ConvSpec, weight: np.ndarray) -> dict[sympy.Symbol, Any]:
+    """``{w_{…}: weight[…]}`` for ``Matrix.subs`` / ``xreplace``.
+
+    Numbers are converted exactly: integers stay integers, floats become
+    sympy Floats.
+
+    Examples
+    --------
+    >>> spec = ConvSpec((3,), 2)
+    >>> symbolic_conv_matrix(spec).xreplace(weight_substitution(spec, np.array([[[1, 2]]])))
+    Matrix([
+    [1, 2, 0],
+    [0, 1, 2]])
+    """
+    weight = check_weight(spec, weight)
+    symbols = weight_symbols(spec).reshape(-1)
+    return {
+        symbol: sympy.sympify(value.item())
+        for symbol, value in zip(symbols, weight.reshape(-1))
+    }
+
+
 def symbolic_conv_matrix(spec: ConvSpec) -> sympy.ImmutableSparseMatrix:
     """C with entry ``w_{…}`` wherever ``conv_matrix(spec, weight)`` stores ``weight[…]``.
 
@@ -69,10 +132,25 @@ def symbolic_conv_matrix(spec: ConvSpec) -> sympy.ImmutableSparseMatrix:
     [    0, w_{0}, w_{1}]])
     """
     symbols = weight_symbols(spec).reshape(-1)
-    labels = np.arange(1, math.prod(spec.weight_shape) + 1, dtype=np.int64)
-    pattern = conv_matrix(spec, labels.reshape(spec.weight_shape)).tocoo()
+    rows, cols, which = weight_pattern(spec)
     entries = {
-        (int(r), int(c)): symbols[int(v) - 1]
-        for r, c, v in zip(pattern.row, pattern.col, pattern.data)
+        (int(r), int(c)): symbols[int(v)] for r, c, v in zip(rows, cols, which)
     }
     return sympy.ImmutableSparseMatrix(*spec.matrix_shape, entries)
+
+
+def symbolic_conv_equations(spec: ConvSpec) -> list[sympy.Eq]:
+    """``y = Cx`` entry by entry: one ``Eq(y_{…}, Σ w_{…} x_{…})`` per output.
+
+    Examples
+    --------
+    >>> for equation in symbolic_conv_equations(ConvSpec((3,), 2)):
+    ...     print(equation)
+    Eq(y_{0}, w_{0}*x_{0} + w_{1}*x_{1})
+    Eq(y_{1}, w_{0}*x_{1} + w_{1}*x_{2})
+    """
+    products = symbolic_conv_matrix(spec) * symbolic_input(spec)
+    return [
+        sympy.Eq(y, value, evaluate=False)
+        for y, value in zip(symbolic_output(spec), products)
+    ]
