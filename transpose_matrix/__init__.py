@@ -18,7 +18,18 @@ Matrices
     transposed_conv_matrix        Cᵀ as ``scipy.sparse.csr_array``
     symbolic_conv_matrix          C with kernel symbols, ``sympy.ImmutableSparseMatrix``
     weight_symbols, symbolic_vector
+    symbolic_input, symbolic_output   x and y (or g) as symbol vectors
+    symbolic_conv_equations       y = Cx entry by entry, ``sympy.Eq`` per output
+    weight_substitution           ``{w_{...}: value}`` to substitute a weight array
+    patch_matrix                  U(x) with y = U(x) vec(w); numeric or symbolic
     reference_conv_matrix         slow loop builder from the definition (a referee)
+Derivations (every step checked by sympy or exhaustively)
+    output_size_derivation        size formulas, inverse problem, output_padding, special cases
+    gradient_derivation           dL/dx = Cᵀ dL/dy and dL/dw = U(x)ᵀ dL/dy, symbolically
+    Derivation, Step, Check, Equation, Grid   records; ``.text()``, ``.latex()``
+Size solver
+    solve_sizes, SizeSolution     parameter sets taking size n to m; uneven-overlap flag
+    format_solutions              those as a text table
 Fixed resampling (one channel's spatial grid; Cᵀ = D·P·Z)
     zero_insertion_matrix         Z: s - 1 zeros between inputs
     pad_matrix                    P: (before, after) zeros per dim, negative crops
@@ -55,6 +66,21 @@ _EXPORTS = {
     "symbolic_conv_matrix": "symbolic",
     "weight_symbols": "symbolic",
     "symbolic_vector": "symbolic",
+    "symbolic_input": "symbolic",
+    "symbolic_output": "symbolic",
+    "symbolic_conv_equations": "symbolic",
+    "weight_substitution": "symbolic",
+    "patch_matrix": "gradient",
+    "gradient_derivation": "gradient",
+    "output_size_derivation": "derivation",
+    "Derivation": "derivation",
+    "Step": "derivation",
+    "Check": "derivation",
+    "Equation": "derivation",
+    "Grid": "derivation",
+    "solve_sizes": "solver",
+    "SizeSolution": "solver",
+    "format_solutions": "solver",
     "reference_conv_matrix": "reference",
     "verify": "verification",
     "VerifyReport": "verification",
