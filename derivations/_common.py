@@ -48,6 +48,8 @@ _UNICODE = {
     "≥": r"$\ge$",
     "≠": r"$\ne$",
     "≈": r"$\approx$",
+    "≡": r"$\equiv$",
+    "ᵈ": r"$^{d}$",
     "⊗": r"$\otimes$",
     "λ": r"$\lambda$",
     "Π": r"$\Pi$",
