@@ -52,6 +52,7 @@ _UNICODE = {
     "ᵈ": r"$^{d}$",
     "⊗": r"$\otimes$",
     "λ": r"$\lambda$",
+    "α": r"$\alpha$",
     "Π": r"$\Pi$",
     "⌊": r"$\lfloor$",
     "⌋": r"$\rfloor$",
@@ -76,8 +77,11 @@ class ClaimFailed(AssertionError):
 def tex_text(text: str) -> str:
     """Plain Unicode prose as LaTeX text: specials escaped, symbols in math mode."""
     out = []
-    for char in escape_text(text):
-        if char in _UNICODE:
+    # x̂ is x plus a combining accent; give it one placeholder character first.
+    for char in escape_text(text).replace("x\u0302", "\x00"):
+        if char == "\x00":
+            out.append(r"$\hat{x}$")
+        elif char in _UNICODE:
             out.append(_UNICODE[char])
         elif ord(char) > 127:
             raise ValueError(f"character {char!r} (U+{ord(char):04X}) has no LaTeX form here")
