@@ -227,3 +227,18 @@ def test_bad_arguments_are_refused():
         Grid(s=0)
     with pytest.raises(ConvSpecTypeError, match=r"grid n=2.5 must be an integer"):
         Grid(n=2.5)
+
+
+def test_sympy_check_records_a_crash_as_a_failure():
+    crash = sympy_check(sympy.Matrix([1, 2]), sympy.Matrix([1, 2, 3]))
+    assert not crash.passed and crash.detail.startswith("ShapeError")
+
+
+def test_derivation_summary_and_step_verdicts():
+    d = Derivation("Tiny")
+    d.add("fine", "", checks=[Check("by hand", True)])
+    d.add("bad", "", checks=[Check("by hand", True), Check("by eye", False)])
+    assert len(d) == 2
+    assert [step.passed for step in d.steps] == [True, False]
+    assert repr(d) == "<Derivation 'Tiny': 2 steps, 2/3 checks passed>"
+    assert str(d) == d.text()

@@ -197,3 +197,10 @@ def test_integer_input_is_promoted_to_float():
     U = patch_matrix(ConvSpec(3, 2), np.array([[1, 2, 3]]))
     assert U.dtype == np.float64
     np.testing.assert_array_equal(U.toarray(), [[1, 2], [2, 3]])
+
+
+def test_patch_matrix_accepts_a_sympy_vector_as_x():
+    spec = ConvSpec((3, 3), 2, padding=[(1, 0), (0, 1)])
+    assert patch_matrix(spec, symbolic_input(spec)) == patch_matrix(spec)
+    with pytest.raises(ConvSpecError, match=r"x shape \(2, 2\) must be \(in_channels"):
+        patch_matrix(spec, np.array([[sympy.Symbol("a")] * 2] * 2, dtype=object))

@@ -142,3 +142,11 @@ def test_bad_arguments():
         solve_sizes(4, 8, strides=[0, 1])
     with pytest.raises(ConvSpecError, match=r"kernel_size must offer at least one value"):
         solve_sizes(4, 8, kernel_sizes=[])
+
+
+def test_conv_kernels_that_do_not_fit_are_skipped():
+    # n=2: only k<=2 fits without padding; with padding 1 up to k=4.
+    found = solve_sizes(2, 1, transposed=False, strides=[1, 2], paddings=[0, 1])
+    assert {(x.kernel_size, x.stride, x.padding) for x in found} == {
+        (2, 1, 0), (2, 2, 0), (4, 1, 1), (4, 2, 1), (3, 2, 1), (1, 2, 0)
+    }
