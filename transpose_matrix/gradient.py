@@ -172,7 +172,10 @@ def _show(matrix: sympy.MatrixBase, limit: int = 16) -> bool:
 
 
 def _matrix_equation(name_latex: str, name_text: str, matrix: sympy.MatrixBase) -> Equation:
-    latex = sympy.latex(matrix, mat_str="array", mat_delim="(")
+    # Wide matrices overflow an article's text width at full size; amsmath's
+    # smallmatrix (which MathJax knows too) fits 16 columns and has no column limit.
+    environment = "smallmatrix" if matrix.cols > 8 else "array"
+    latex = sympy.latex(matrix, mat_str=environment, mat_delim="(")
     pretty = sympy.pretty(matrix, use_unicode=True, wrap_line=False)
     pad = " " * (len(name_text) + 3)
     lines = pretty.splitlines()
