@@ -362,15 +362,28 @@ def to_latex(
     )
 
 
-_DISPLAY_START = re.compile(r"\s*(\\begin\{|\\\[|\$)")
+_DISPLAY_START = re.compile(
+    r"\s*(\\begin\{|\\\[|\$|\\(sub)*section|\\noindent|\\par\b|\\paragraph)"
+)
+
+
+def _has_latex_method(obj: Any) -> bool:
+    from .spec import ConvSpec
+
+    if isinstance(obj, (ConvSpec, type)) or _matrix_cells(obj) is not None:
+        return False
+    return callable(getattr(obj, "latex", None))
 
 
 def math_block(obj: Any, **options: Any) -> str:
     r"""``to_latex(obj)`` as a display block for a document body.
 
     Math-mode output is wrapped in ``\[ … \]``; output that already is a
-    display environment (``\begin{align*}``, ``\[``, ``$``) is left alone,
-    except a bare matrix environment, which is math-mode and gets wrapped.
+    display environment (``\begin{align*}``, ``\[``, ``$``) or text
+    (``\section``, ``\noindent``, ...) is left alone, except a bare matrix
+    environment, which is math-mode and gets wrapped. Objects with a
+    ``.latex()`` method (derivations) return body fragments and are left
+    alone too.
 
     Examples
     --------
@@ -382,6 +395,8 @@ def math_block(obj: Any, **options: Any) -> str:
     \end{bmatrix}
     \]
     """
+    if not isinstance(obj, str) and _has_latex_method(obj):
+        return obj.latex()  # a body fragment in text mode (sections, gather*, ...)
     text = obj if isinstance(obj, str) else to_latex(obj, **options)
     is_matrix = re.match(r"\s*\\begin\{[pbBvV]?matrix\*?\}", text)
     if _DISPLAY_START.match(text) and not is_matrix:
