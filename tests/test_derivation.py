@@ -54,7 +54,7 @@ def test_the_derivation_covers_the_asked_for_steps(general):
         "Output size of a transposed convolution",
         "The inverse problem: every input size with the same output size",
         "output_padding selects one size of the interval",
-        "Why 0 ≤ output_padding < max(stride, dilation) is the legal range",
+        "Why output_padding lies in [0, max(stride, dilation))",
     ]
     cases = [
         "no zero padding, unit stride",
@@ -152,6 +152,7 @@ def test_repr_latex_is_display_math_for_jupyter(general):
     shown = general._repr_latex_()
     assert shown.startswith("$$\\begin{gathered}") and shown.endswith("\\end{gathered}$$")
     assert r"o = \left\lfloor \frac{n + 2p - d\,(k - 1) - 1}{s} \right\rfloor + 1" in shown
+    assert r"\textbf{6. Why output padding lies in [0, max(stride, dilation))}" in shown
 
 
 # ----------------------------------------------------------------- the records themselves

@@ -306,8 +306,9 @@ def latex_text(text: str) -> str:
 
 
 def _mathjax_text(text: str) -> str:
-    # Inside \textbf{} in MathJax only plain characters are safe.
-    return "".join(c if c.isalnum() or c in " .,:;()'-=+" else " " for c in text)
+    # MathJax's \textbf{} shows Unicode as it is but does not expand macros,
+    # so TeX specials (and < >, which an HTML page may misread) become spaces.
+    return "".join(" " if c in "\\{}$&#^_%~<>" else c for c in text)
 
 
 # --------------------------------------------------------------------------- checks
@@ -691,7 +692,7 @@ def _step_range(derivation: Derivation, grid: Grid) -> None:
         for a in range(max(s, d) + 2)
     ]
     derivation.add(
-        "Why 0 ≤ output_padding < max(stride, dilation) is the legal range",
+        "Why output_padding lies in [0, max(stride, dilation))",
         "For 0 ≤ a < s the size m = m_min + a lies in the interval, and the forward "
         "convolution of m has exactly o outputs: the transposed layer is the exact transpose "
         "of that convolution. For a ≥ s the size leaves the interval and the forward "
