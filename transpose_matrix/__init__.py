@@ -38,6 +38,10 @@ Fixed resampling (one channel's spatial grid; Cᵀ = D·P·Z)
     max_unpool_matrix             = max_unpool from max_pool's indices; its transpose selects
 Checking
     verify, VerifyReport          C and Cᵀ against torch (or the reference)
+LaTeX and figures
+    to_latex                      the one LaTeX entry point: matrices, specs, derivations
+    sparsity_figure               TikZ: C's pattern, entries coloured by kernel tap
+    placement_figure              TikZ: one kernel placement and the row of C it makes
 Errors
     ConvSpecError                 every bad-input error (a ``ValueError``)
     ConvSpecTypeError             wrong-type input (also a ``TypeError``)
@@ -89,6 +93,9 @@ _EXPORTS = {
     "nearest_upsample_matrix": "upsample",
     "bilinear_upsample_matrix": "upsample",
     "max_unpool_matrix": "upsample",
+    "to_latex": "latex",
+    "sparsity_figure": "figures",
+    "placement_figure": "figures",
 }
 
 __all__ = [
