@@ -1,22 +1,30 @@
 """Sparse builders: the matrix C of a convolution and its transpose Cᵀ.
 
-The builders are vectorised index arithmetic: per spatial dim, which kernel
-taps of which output position land inside the input; then, a block of rows at
-a time, the dense per-row layout ``(in_channel, *taps)`` is written with
-broadcasting and compressed to the valid taps straight into the final CSR
-arrays. No Python loop runs over output positions or channels; the only loop
-is over blocks of about a million entries, which keeps temporaries small.
+Both builders rest on one observation: every output channel's rows of C have
+the same sparsity pattern (which kernel taps land inside the input depends on
+the output position only), and within a group the same columns. So the index
+arithmetic is done once, for one row channel, with vectorised per-dim tables
+(long runs of rows whose taps all land inside are filled by broadcasting, the
+border rows by masked compression); then each channel's slice of the CSR
+arrays is one gather from its weight row and one copy of the pattern. That
+last pass writes C's arrays exactly once, so building costs little more than
+allocating them. Cᵀ is built the same way from its own pattern, never by
+transposing C. Before allocating anything the memory guard
+(:mod:`transpose_matrix.memory`) checks the exact size.
 """
 
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import scipy.sparse
 
 from .errors import ConvSpecError, ConvSpecTypeError
+from .memory import check_memory
 from .spec import ConvSpec
 
 __all__ = [
@@ -35,7 +43,14 @@ WEIGHT_DTYPES = tuple(
     for name in ("float32", "float64", "complex64", "complex128", "int32", "int64")
 )
 
+# Entries of one block of index arithmetic: big enough for numpy to run at
+# full speed, small enough to keep the temporaries a few tens of MB.
 _BLOCK_ENTRIES = 1 << 20
+# Runs of fully-inside rows shorter than this go through the masked path.
+_MIN_RUN = 8
+# Builds with fewer entries are filled by one thread.
+_PARALLEL_ENTRIES = 1 << 22
+_MAX_THREADS = 4
 
 
 def check_weight(spec: ConvSpec, weight: Any) -> np.ndarray:
@@ -75,76 +90,244 @@ def index_dtype(*bounds: int) -> np.dtype:
     return np.dtype(np.int32 if max(bounds) <= np.iinfo(np.int32).max else np.int64)
 
 
-def _taps(spec: ConvSpec, axis: int) -> tuple[np.ndarray, np.ndarray]:
-    """Input positions ``(out, k)`` of every tap along one dim, and their validity."""
-    out = spec.output_shape[axis]
-    positions = (
-        np.arange(out)[:, None] * spec.stride[axis]
-        - spec.padding[axis][0]
-        + np.arange(spec.kernel_size[axis])[None, :] * spec.dilation[axis]
-    )
-    valid = (positions >= 0) & (positions < spec.input_shape[axis])
-    return positions, valid
+def _axis_table(spec: ConvSpec, axis: int, transposed: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Per row position and kernel tap along one dim: the column coordinate and validity.
 
-
-def _spatial_tables(spec: ConvSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Flat input offset of tap 0 per output position, and validity per (position, tap).
-
-    Returns ``base`` of shape ``(P,)`` and ``valid`` of shape ``(P, K)`` with
-    ``P = prod(output_shape)`` and ``K = prod(kernel_size)``, both in C order.
+    Forward (rows of C are output positions ``j``): tap ``t`` reads input
+    coordinate ``j*s - p + t*d``, valid inside ``[0, n)``. Transposed (rows
+    of Cᵀ are input positions ``i``): tap ``t`` is hit by output ``j = (i + p
+    - t*d) / s`` when that is an integer in ``[0, out)``. The transposed taps
+    are listed last to first, so that ``j`` grows along a row and the row's
+    columns come out sorted.
     """
-    ndim = spec.ndim
-    strides = [math.prod(spec.input_shape[a + 1 :]) for a in range(ndim)]
-    base = np.zeros((1,) * ndim, dtype=np.int64)
-    valid = np.ones((1,) * (2 * ndim), dtype=bool)
-    for axis in range(ndim):
-        positions, ok = _taps(spec, axis)
-        shape = [1] * ndim
-        shape[axis] = spec.output_shape[axis]
-        base = base + (positions[:, 0] * strides[axis]).reshape(shape)
-        shape = [1] * (2 * ndim)
-        shape[axis] = spec.output_shape[axis]
-        shape[ndim + axis] = spec.kernel_size[axis]
-        valid = valid & ok.reshape(shape)
-    count = math.prod(spec.output_shape)
-    taps = math.prod(spec.kernel_size)
-    valid = np.broadcast_to(valid, (*spec.output_shape, *spec.kernel_size))
-    return base.reshape(count), valid.reshape(count, taps)
+    n, out = spec.input_shape[axis], spec.output_shape[axis]
+    k, s, d = spec.kernel_size[axis], spec.stride[axis], spec.dilation[axis]
+    before = spec.padding[axis][0]
+    if not transposed:
+        coord = np.arange(out)[:, None] * s - before + np.arange(k)[None, :] * d
+        return coord, (coord >= 0) & (coord < n)
+    reached = np.arange(n)[:, None] + before - np.arange(k - 1, -1, -1)[None, :] * d
+    coord = reached // s
+    return coord, (reached % s == 0) & (coord >= 0) & (coord < out)
 
 
-def _tap_offsets(spec: ConvSpec) -> np.ndarray:
-    """Flat column offset ``(groups, in_channels // groups, K)`` of every tap."""
-    ndim = spec.ndim
-    strides = [math.prod(spec.input_shape[a + 1 :]) for a in range(ndim)]
-    offset = np.zeros((1,) * ndim, dtype=np.int64)
-    for axis in range(ndim):
-        shape = [1] * ndim
-        shape[axis] = spec.kernel_size[axis]
-        step = spec.dilation[axis] * strides[axis]
-        offset = offset + (np.arange(spec.kernel_size[axis]) * step).reshape(shape)
-    per_group = spec.in_channels // spec.groups
-    channel = np.arange(spec.in_channels).reshape(spec.groups, per_group, 1)
-    return channel * math.prod(spec.input_shape) + offset.reshape(1, 1, -1)
+class _Pattern:
+    """The sparsity pattern shared by every row channel of C (or of Cᵀ).
+
+    A row of C is ``(o, *j)`` and holds, for each input channel ``c`` of
+    ``o``'s group and each kernel tap ``t`` inside the input, the column
+    ``(c, *i)``. Which taps are inside depends only on ``j``; the columns
+    depend on ``o`` only through its group. So the pattern of one row channel
+    (``prod(output_shape)`` rows) is all the index arithmetic C needs. For Cᵀ
+    the roles swap: rows ``(c, *i)``, row channels the input channels, and
+    ``o`` runs inside a row.
+    """
+
+    def __init__(self, spec: ConvSpec, transposed: bool) -> None:
+        ndim = spec.ndim
+        self.tables = [_axis_table(spec, a, transposed) for a in range(ndim)]
+        column_shape = spec.output_shape if transposed else spec.input_shape
+        self.column_strides = [math.prod(column_shape[a + 1 :]) for a in range(ndim)]
+        self.row_shape = tuple(table[0].shape[0] for table in self.tables)
+        self.rows = math.prod(self.row_shape)
+        self.taps = math.prod(spec.kernel_size)
+        # Channels inside one row, and how far apart their columns are.
+        groups = spec.groups
+        self.inner = (spec.out_channels if transposed else spec.in_channels) // groups
+        self.inner_stride = math.prod(column_shape)
+        full, count = np.ones((), dtype=bool), np.ones((), dtype=np.int64)
+        for table in self.tables:
+            full = np.multiply.outer(full, table[1].all(axis=1))
+            count = np.multiply.outer(count, table[1].sum(axis=1))
+        self.full = full.reshape(-1)
+        self.entries_per_row = count.reshape(-1) * self.inner
+        self.row_starts = np.concatenate(([0], np.cumsum(self.entries_per_row)))
+        self.nnz = int(self.row_starts[-1])
+
+    def block(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Spatial column and validity of every tap of ``rows``: two ``(len(rows), taps)``."""
+        ndim = len(self.tables)
+        coords = np.unravel_index(rows, self.row_shape)
+        column = np.zeros((len(rows),) + (1,) * ndim, dtype=np.int64)
+        valid = np.ones((len(rows),) + (1,) * ndim, dtype=bool)
+        for axis, ((coord, ok), position) in enumerate(zip(self.tables, coords)):
+            shape = [len(rows)] + [1] * ndim
+            shape[axis + 1] = coord.shape[1]
+            column = column + (coord[position] * self.column_strides[axis]).reshape(shape)
+            valid = valid & ok[position].reshape(shape)
+        return column.reshape(len(rows), self.taps), valid.reshape(len(rows), self.taps)
+
+    def fill(self, columns: np.ndarray) -> np.ndarray:
+        """Write the pattern's columns into ``columns``; return each entry's weight slot.
+
+        The slot of an entry is its position in the row channel's flattened
+        ``(inner, *kernel_size)`` weight row.
+        """
+        width = self.inner * self.taps
+        slot = np.empty(self.nnz, dtype=np.intp)
+        inner_offset = np.arange(self.inner, dtype=np.int64)[:, None] * self.inner_stride
+        local = np.arange(width, dtype=np.intp)
+        block_rows = max(1, _BLOCK_ENTRIES // width)
+        # Long runs of rows whose taps are all inside have the dense layout
+        # (rows, inner, taps): fill them by broadcasting, without masks.
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], self.full.view(np.int8), [0]))))
+        rest = np.ones(self.rows, dtype=bool)
+        for start, stop in zip(edges[::2], edges[1::2]):
+            if stop - start < _MIN_RUN:
+                continue
+            rest[start:stop] = False
+            for lo in range(start, stop, block_rows):
+                hi = min(stop, lo + block_rows)
+                column, _ = self.block(np.arange(lo, hi))
+                a, b = self.row_starts[lo], self.row_starts[hi]
+                np.add(
+                    column[:, None, :],
+                    inner_offset[None],
+                    out=columns[a:b].reshape(hi - lo, self.inner, self.taps),
+                    casting="unsafe",
+                )
+                slot[a:b].reshape(hi - lo, width)[:] = local
+        # Every other row: the dense layout compressed to the taps inside.
+        remaining = np.flatnonzero(rest)
+        for lo in range(0, len(remaining), block_rows):
+            rows = remaining[lo : lo + block_rows]
+            column, valid = self.block(rows)
+            mask = np.broadcast_to(valid[:, None, :], (len(rows), self.inner, self.taps))
+            mask = mask.reshape(-1)
+            dense = (column[:, None, :] + inner_offset[None]).reshape(-1)
+            counts = self.entries_per_row[rows]
+            first = np.cumsum(counts) - counts
+            target = np.repeat(self.row_starts[rows] - first, counts)
+            target += np.arange(target.shape[0])
+            columns[target] = dense[mask]
+            slot[target] = np.broadcast_to(local, (len(rows), width)).reshape(-1)[mask]
+        return slot
 
 
 def conv_matrix_nnz(spec: ConvSpec) -> int:
-    """Number of stored entries of C: taps that land inside the input."""
+    """Number of stored entries of C (and of Cᵀ): taps that land inside the input."""
     per_dim = 1
     for axis in range(spec.ndim):
-        _, valid = _taps(spec, axis)
+        _, valid = _axis_table(spec, axis, transposed=False)
         per_dim *= int(valid.sum())
     return per_dim * spec.out_channels * (spec.in_channels // spec.groups)
 
 
-def conv_matrix_nbytes(spec: ConvSpec, dtype: Any = np.float64) -> int:
-    """Bytes of C in CSR form: data, indices and indptr."""
+def conv_matrix_nbytes(spec: ConvSpec, dtype: Any = np.float64, *, transposed: bool = False) -> int:
+    """Bytes of C (or of Cᵀ with ``transposed=True``) in CSR form: data, indices and indptr.
+
+    Exactly ``C.data.nbytes + C.indices.nbytes + C.indptr.nbytes`` of the
+    matrix :func:`conv_matrix` (:func:`transposed_conv_matrix`) returns,
+    computed from the spec without building anything.
+
+    Examples
+    --------
+    >>> conv_matrix_nbytes(ConvSpec((4,), 2))  # 6 entries of 8 + 4 bytes, 4 row pointers
+    88
+    """
     rows, cols = spec.matrix_shape
     nnz = conv_matrix_nnz(spec)
     index = index_dtype(nnz, cols, rows)
-    return nnz * (np.dtype(dtype).itemsize + index.itemsize) + (rows + 1) * index.itemsize
+    pointers = (cols if transposed else rows) + 1
+    return nnz * (np.dtype(dtype).itemsize + index.itemsize) + pointers * index.itemsize
 
 
-def conv_matrix(spec: ConvSpec, weight: Any) -> scipy.sparse.csr_array:
+def _scratch_bytes(spec: ConvSpec, transposed: bool) -> int:
+    """Upper bound of the builder's temporaries besides the matrix itself."""
+    rows = math.prod(spec.input_shape if transposed else spec.output_shape)
+    channels = spec.in_channels if transposed else spec.out_channels
+    per_channel = conv_matrix_nnz(spec) // channels
+    # The weight-slot table (one intp per entry of a row channel), the
+    # per-row tables, and the index arithmetic of one block of rows.
+    block = min(_BLOCK_ENTRIES, per_channel + 1)
+    return per_channel * 8 + rows * 26 + block * 48
+
+
+def _workers(nnz: int) -> int:
+    if nnz < _PARALLEL_ENTRIES:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, _MAX_THREADS))
+
+
+def _assemble(
+    spec: ConvSpec, weight_rows: np.ndarray, transposed: bool
+) -> scipy.sparse.csr_array:
+    """Build C (or Cᵀ) from one row channel's pattern and each channel's weight row.
+
+    ``weight_rows[r]`` is row channel ``r``'s weights, flattened to
+    ``(inner channels, *kernel_size)`` in the order the pattern's slots use.
+    """
+    rows, cols = spec.matrix_shape
+    if transposed:
+        rows, cols = cols, rows
+    pattern = _Pattern(spec, transposed)
+    channels = weight_rows.shape[0]
+    per_channel = pattern.nnz
+    nnz = per_channel * channels
+    index = index_dtype(nnz, cols, rows)
+    per_group = channels // spec.groups
+    group_shift = pattern.inner * pattern.inner_stride
+
+    data = np.empty(nnz, dtype=weight_rows.dtype)
+    indices = np.empty(nnz, dtype=index)
+    first = indices[:per_channel]
+    slot = pattern.fill(first)
+    indptr = np.empty(rows + 1, dtype=index)
+    indptr[0] = 0
+    np.add(
+        np.arange(channels, dtype=np.int64)[:, None] * per_channel,
+        pattern.row_starts[None, 1:],
+        out=indptr[1:].reshape(channels, pattern.rows),
+        casting="unsafe",
+    )
+
+    def fill(units: list[tuple[int, int, int]]) -> None:
+        for channel, lo, hi in units:
+            start = channel * per_channel
+            # mode="clip" lets take write straight into the slice; the
+            # default mode buffers the whole output first.
+            out = data[start + lo : start + hi]
+            np.take(weight_rows[channel], slot[lo:hi], out=out, mode="clip")
+            if channel:
+                shift = (channel // per_group) * group_shift
+                target = indices[start + lo : start + hi]
+                if shift:
+                    np.add(first[lo:hi], shift, out=target, casting="unsafe")
+                else:
+                    target[:] = first[lo:hi]
+
+    # Filling is a single streaming pass; with several cores, threads split
+    # it (numpy releases the GIL in take and copies) and the kernel's page
+    # faults on the fresh arrays run in parallel too.
+    workers = _workers(nnz)
+    pieces = 1 if channels >= workers else workers
+    bounds = np.linspace(0, per_channel, pieces + 1).astype(int)
+    units = [
+        (channel, int(bounds[p]), int(bounds[p + 1]))
+        for channel in range(channels)
+        for p in range(pieces)
+    ]
+    if workers == 1:
+        fill(units)
+    else:
+        share = np.linspace(0, len(units), workers + 1).astype(int)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            jobs = [pool.submit(fill, units[share[w] : share[w + 1]]) for w in range(workers)]
+            for job in jobs:
+                job.result()
+    matrix = scipy.sparse.csr_array((data, indices, indptr), shape=(rows, cols))
+    matrix.has_sorted_indices = True
+    matrix.has_canonical_format = True
+    return matrix
+
+
+def conv_matrix(
+    spec: ConvSpec, weight: Any, *, max_bytes: int | None = None
+) -> scipy.sparse.csr_array:
     """C with ``C @ x.reshape(-1) == conv(x, weight).reshape(-1)`` for one sample.
 
     Entry ``C[(o, *j), (c, *i)] = weight[o, c - g*Cg, *t]`` where
@@ -159,6 +342,10 @@ def conv_matrix(spec: ConvSpec, weight: Any) -> scipy.sparse.csr_array:
     weight : array_like
         Shape ``(out_channels, in_channels // groups, *kernel_size)``,
         PyTorch's layout; dtype one of :data:`WEIGHT_DTYPES`, all finite.
+    max_bytes : int, optional
+        Refuse to build when C plus the builder's temporaries would need more
+        bytes. Default: :func:`transpose_matrix.memory.memory_limit`, a safe
+        share of the memory available.
 
     Returns
     -------
@@ -170,13 +357,22 @@ def conv_matrix(spec: ConvSpec, weight: Any) -> scipy.sparse.csr_array:
     Raises
     ------
     ConvSpecError, ConvSpecTypeError
-        From :func:`check_weight`; the memory guard's
-        :class:`~transpose_matrix.errors.MemoryGuardError` when C would not fit.
+        From :func:`check_weight`.
+    MemoryGuardError
+        C would not fit in the limit. Checked before anything is allocated;
+        :func:`transpose_matrix.conv_operator` applies C without building it.
 
     Notes
     -----
     Rows and columns flatten ``(channel, *spatial)`` in C order. This is
     cross-correlation (no kernel flip), as in ``torch.nn.functional.convNd``.
+
+    All rows of one output channel have the same pattern of stored taps, and
+    within a group the same columns. The builder works out the columns and
+    the weight slot of each entry for output channel 0 only, then fills
+    every channel's slice of ``data`` with one gather from its weight row
+    and of ``indices`` with one copy (shifted to the group's columns): a
+    single pass writing C's arrays, which is the least any builder can do.
 
     Examples
     --------
@@ -188,56 +384,34 @@ def conv_matrix(spec: ConvSpec, weight: Any) -> scipy.sparse.csr_array:
            [0., 0., 1., 2.]])
     """
     weight = check_weight(spec, weight)
-    rows, cols = spec.matrix_shape
-    base, valid = _spatial_tables(spec)
-    positions = base.shape[0]
-    taps = valid.shape[1]
-    per_group_in = spec.in_channels // spec.groups
-    per_group_out = spec.out_channels // spec.groups
-    entries_per_row = valid.sum(axis=1) * per_group_in
-    nnz = int(entries_per_row.sum()) * spec.out_channels
-    index = index_dtype(nnz, cols, rows)
-
-    indptr = np.empty(rows + 1, dtype=index)
-    indptr[0] = 0
-    np.cumsum(np.tile(entries_per_row, spec.out_channels), out=indptr[1:])
-    data = np.empty(nnz, dtype=weight.dtype)
-    indices = np.empty(nnz, dtype=index)
-
-    flat_weight = weight.reshape(spec.out_channels, per_group_in * taps)
-    offsets = _tap_offsets(spec).reshape(spec.groups, per_group_in * taps)
-    row_width = per_group_in * taps
-    block = max(1, _BLOCK_ENTRIES // row_width)
-    all_valid = bool(valid.all())
-    for start in range(0, rows, block):
-        stop = min(rows, start + block)
-        row = np.arange(start, stop)
-        channel, position = np.divmod(row, positions)
-        values = flat_weight[channel]
-        columns = base[position][:, None] + offsets[channel // per_group_out]
-        lo, hi = indptr[start], indptr[stop]
-        if all_valid:
-            data[lo:hi] = values.reshape(-1)
-            indices[lo:hi] = columns.reshape(-1)
-            continue
-        mask = np.broadcast_to(
-            valid[position][:, None, :], (stop - start, per_group_in, taps)
-        ).reshape(-1)
-        np.compress(mask, values.reshape(-1), out=data[lo:hi])
-        np.compress(mask, columns.reshape(-1), out=indices[lo:hi])
-    matrix = scipy.sparse.csr_array((data, indices, indptr), shape=(rows, cols))
-    matrix.has_sorted_indices = True
-    matrix.has_canonical_format = True
-    return matrix
+    nbytes = conv_matrix_nbytes(spec, weight.dtype)
+    check_memory(
+        nbytes,
+        what=f"C (conv_matrix) of shape {spec.matrix_shape}",
+        max_bytes=max_bytes,
+        peak=nbytes + _scratch_bytes(spec, transposed=False),
+    )
+    rows = np.ascontiguousarray(weight).reshape(spec.out_channels, -1)
+    return _assemble(spec, rows, transposed=False)
 
 
-def transposed_conv_matrix(spec: ConvSpec, weight: Any) -> scipy.sparse.csr_array:
+def transposed_conv_matrix(
+    spec: ConvSpec, weight: Any, *, max_bytes: int | None = None
+) -> scipy.sparse.csr_array:
     """Cᵀ as CSR: the matrix of ``conv_transposeNd`` and of the input gradient.
 
     ``spec`` is the forward convolution (use :meth:`ConvSpec.from_transposed`
     to get it from ``ConvTransposeNd`` arguments) and ``weight`` has the
     layout ``(out_channels, in_channels // groups, *kernel_size)`` of that
     forward convolution, which is the transposed layer's own weight as it is.
+    ``max_bytes`` and the result's format are as in :func:`conv_matrix`.
+
+    Notes
+    -----
+    Cᵀ is built directly, not by transposing C: row ``(c, *i)`` holds, for
+    every output channel ``o`` of ``c``'s group and every output position
+    ``j`` with ``j*stride - padding_before + t*dilation = i`` for some tap
+    ``t``, the entry ``weight[o, c - g*Cg, *t]`` in column ``(o, *j)``.
 
     Examples
     --------
@@ -249,4 +423,21 @@ def transposed_conv_matrix(spec: ConvSpec, weight: Any) -> scipy.sparse.csr_arra
            [0., 1.],
            [0., 2.]])
     """
-    return conv_matrix(spec, weight).T.tocsr()
+    weight = check_weight(spec, weight)
+    nbytes = conv_matrix_nbytes(spec, weight.dtype, transposed=True)
+    check_memory(
+        nbytes,
+        what=f"Cᵀ (transposed_conv_matrix) of shape {spec.matrix_shape[::-1]}",
+        max_bytes=max_bytes,
+        peak=nbytes + _scratch_bytes(spec, transposed=True),
+    )
+    groups = spec.groups
+    per_group_out = spec.out_channels // groups
+    per_group_in = spec.in_channels // groups
+    spatial = tuple(range(3, 3 + spec.ndim))
+    # Row channel c's weights, (o in c's group, taps last to first), which is
+    # the order the transposed pattern's slots use.
+    grouped = np.asarray(weight).reshape(groups, per_group_out, per_group_in, *spec.kernel_size)
+    rows = np.flip(grouped, axis=spatial).transpose(0, 2, 1, *spatial)
+    rows = np.ascontiguousarray(rows).reshape(spec.in_channels, -1)
+    return _assemble(spec, rows, transposed=True)

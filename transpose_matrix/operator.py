@@ -1,0 +1,253 @@
+"""The convolution as a matrix-free linear operator: C and Cᴴ without building C.
+
+:func:`conv_operator` returns a :class:`scipy.sparse.linalg.LinearOperator`
+whose ``matvec`` is the convolution (``C @ x``) and whose ``rmatvec`` is the
+transposed convolution (``Cᴴ @ y``, which is ``Cᵀ @ y`` for real weights).
+It is what to use when C itself would not fit in memory (the memory guard of
+:func:`~transpose_matrix.conv_matrix` points here), and it is fast: the work
+is one BLAS matrix product per kernel tap, with no im2col copy.
+
+How it works (the *polyphase* form of a strided convolution). Pad the input
+and split every padded dim into its ``stride`` phases, ``x_pad[q*s + r]`` for
+phase ``r``. Tap ``t`` reads ``x_pad[j*s + t*d]``, i.e. phase ``r = t*d mod s``
+at index ``q = j + t*d // s``: a plain shift. Flattening each phase's
+spatial grid in C order turns that shift into one offset, so for each tap the
+whole output is ``W[:, :, t] @ phase[:, offset : offset + L]``, a matrix
+product over a contiguous slice. Output positions are computed on the phase
+grid's row pitch, so a few columns per row are wasted and cropped at the end.
+The transposed convolution runs the same products transposed, accumulating
+into the phases, then reassembles the input.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from scipy.sparse.linalg import LinearOperator
+
+from .matrix import check_weight
+from .spec import ConvSpec
+
+__all__ = ["ConvOperator", "conv_operator"]
+
+# Entries of the gathered (in_channels * taps, columns) block the forward
+# product works on: 32 MiB in float64, enough for BLAS to run at full speed.
+_GATHER_ENTRIES = 1 << 22
+
+
+def _phase_slices(
+    n: int, before: int, length: int, stride: int, phase: int
+) -> tuple[slice, slice]:
+    """Where input ``x[i]`` sits in phase ``phase`` of the padded dim, as two slices.
+
+    The padded dim has ``length = n + before + after`` entries (``after`` may
+    be negative, cropping the input); input ``i`` is padded index
+    ``i + before = q*stride + phase``. Returns ``(phase_slice, input_slice)``
+    with ``phase_array[phase_slice]`` and ``x[input_slice]`` the same entries.
+    """
+    kept = min(n, length - before)  # inputs a negative 'after' does not crop
+    first_q = max(0, -((phase - before) // stride))  # ceil((before - phase) / stride)
+    first_i = first_q * stride + phase - before
+    if first_i >= kept:
+        return slice(0, 0), slice(0, 0)
+    count = (kept - first_i + stride - 1) // stride
+    return slice(first_q, first_q + count), slice(first_i, kept, stride)
+
+
+class ConvOperator(LinearOperator):
+    """C of a convolution as a :class:`~scipy.sparse.linalg.LinearOperator`.
+
+    Build it with :func:`conv_operator`. Shape ``spec.matrix_shape``; dtype
+    of the weight. ``matvec``/``matmat`` compute ``C @ x`` for one sample or
+    a batch of samples as columns; ``rmatvec``/``rmatmat`` compute ``Cᴴ @ y``.
+    ``op.T`` is the transposed convolution as an operator in its own right.
+    """
+
+    def __init__(self, spec: ConvSpec, weight: Any) -> None:
+        weight = check_weight(spec, weight)
+        super().__init__(dtype=weight.dtype, shape=spec.matrix_shape)
+        self.spec = spec
+        self.weight = weight
+        ndim = spec.ndim
+        groups = spec.groups
+        self._groups = groups
+        self._in_group = spec.in_channels // groups
+        self._out_group = spec.out_channels // groups
+        # Padded length, phase length, and the phase grid's flat strides.
+        self._lengths = [spec.input_shape[a] + sum(spec.padding[a]) for a in range(ndim)]
+        self._grid = tuple(
+            -(-length // s) for length, s in zip(self._lengths, spec.stride)
+        )
+        self._pitch = [math.prod(self._grid[a + 1 :]) for a in range(ndim)]
+        out = spec.output_shape
+        # Output j sits at flat grid index sum(j_a * pitch_a); computing the
+        # first `span` columns covers every j.
+        self._span = sum((o - 1) * p for o, p in zip(out, self._pitch)) + 1
+        self._phases = math.prod(spec.stride)
+        taps = []
+        for tap in np.ndindex(*spec.kernel_size):
+            reach = [t * d for t, d in zip(tap, spec.dilation)]
+            phase = np.ravel_multi_index(
+                [r % s for r, s in zip(reach, spec.stride)], spec.stride
+            )
+            offset = sum((r // s) * p for r, s, p in zip(reach, spec.stride, self._pitch))
+            taps.append((int(phase), offset))
+        self._taps = taps
+        self._reach = max(offset for _, offset in taps)
+        # (taps, groups, out per group, in per group): one small matrix per tap.
+        grouped = weight.reshape(groups, self._out_group, self._in_group, -1)
+        self._tap_weights = np.ascontiguousarray(np.moveaxis(grouped, -1, 0))
+        # (groups, out per group, in per group * taps): all taps in one product.
+        self._flat_weights = grouped.reshape(groups, self._out_group, -1)
+
+    # Phase layout: (phases, groups, in per group, flat * batch), where the
+    # first prod(grid) * batch entries of the last axis are the phase's grid
+    # and the rest is zero slack, so that every tap's slice of `rows`
+    # columns stays inside and every product writes a contiguous array.
+    def _phase_buffer(self, batch: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+        spec = self.spec
+        rows = spec.output_shape[0] * self._pitch[0]
+        flat = max(math.prod(self._grid), self._reach + rows)
+        buffer = np.zeros(
+            (self._phases, self._groups, self._in_group, flat * batch), dtype=dtype
+        )
+        grid = buffer[..., : math.prod(self._grid) * batch].reshape(
+            *spec.stride, spec.in_channels, *self._grid, batch
+        )
+        return buffer, grid
+
+    def _phase_index(self, phase: tuple[int, ...]) -> tuple[tuple[slice, ...], tuple[slice, ...]]:
+        spec = self.spec
+        pairs = [
+            _phase_slices(
+                spec.input_shape[a], spec.padding[a][0], self._lengths[a], spec.stride[a], r
+            )
+            for a, r in enumerate(phase)
+        ]
+        everything = (slice(None),)
+        return everything + tuple(p for p, _ in pairs), everything + tuple(i for _, i in pairs)
+
+    def _product(self, matrices: np.ndarray, columns: np.ndarray, out: np.ndarray) -> None:
+        # A group with a single channel on the summed side is an outer
+        # product; broadcasting does it without one tiny BLAS call per group.
+        if matrices.shape[-1] == 1:
+            np.multiply(matrices, columns, out=out)
+        else:
+            np.matmul(matrices, columns, out=out)
+
+    def _matmat(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X)
+        batch = X.shape[1]
+        dtype = np.result_type(self.weight.dtype, X.dtype)
+        spec = self.spec
+        phases, grid = self._phase_buffer(batch, dtype)
+        x = X.reshape(spec.in_channels, *spec.input_shape, batch)
+        for phase in np.ndindex(*spec.stride):
+            target, source = self._phase_index(phase)
+            grid[phase][target] = x[source]
+        weights = self._flat_weights.astype(dtype, copy=False)
+        width = spec.output_shape[0] * self._pitch[0] * batch
+        result = np.empty((self._groups, self._out_group, width), dtype=dtype)
+        # Gather every tap's shifted slice under each other (a K-fold copy
+        # of the input, in chunks of columns to bound it), then one product
+        # sums over channels and taps together: BLAS is much faster with the
+        # long inner dimension in_channels/groups * taps than with one
+        # product per tap and an addition after each.
+        taps = len(self._taps)
+        chunk = max(1, _GATHER_ENTRIES // (self._groups * self._in_group * taps))
+        gathered = np.empty((self._groups, self._in_group, taps, min(chunk, width)), dtype=dtype)
+        for lo in range(0, width, chunk):
+            hi = min(width, lo + chunk)
+            block = gathered[..., : hi - lo]
+            for number, (phase, offset) in enumerate(self._taps):
+                start = offset * batch
+                block[:, :, number] = phases[phase, :, :, start + lo : start + hi]
+            self._product(
+                weights, block.reshape(self._groups, -1, hi - lo), result[:, :, lo:hi]
+            )
+        out = result.reshape(spec.out_channels, spec.output_shape[0], *self._grid[1:], batch)
+        crop = (slice(None), slice(None), *(slice(o) for o in spec.output_shape[1:]))
+        return out[crop].reshape(-1, batch)
+
+    def _rmatmat(self, Y: np.ndarray) -> np.ndarray:
+        Y = np.asarray(Y)
+        batch = Y.shape[1]
+        dtype = np.result_type(self.weight.dtype, Y.dtype)
+        spec = self.spec
+        width = spec.output_shape[0] * self._pitch[0] * batch
+        columns = np.zeros((self._groups, self._out_group, width), dtype=dtype)
+        # Grid columns that are no output position stay zero: they add nothing.
+        view = columns.reshape(spec.out_channels, spec.output_shape[0], *self._grid[1:], batch)
+        crop = (slice(None), slice(None), *(slice(o) for o in spec.output_shape[1:]))
+        view[crop] = Y.reshape(spec.out_channels, *spec.output_shape, batch)
+        adjoint = np.conj(self._tap_weights.astype(dtype, copy=False)).swapaxes(-1, -2)
+        phases, grid = self._phase_buffer(batch, dtype)
+        scratch = np.empty((self._groups, self._in_group, width), dtype=dtype)
+        for number, (phase, offset) in enumerate(self._taps):
+            self._product(adjoint[number], columns, scratch)
+            phases[phase, :, :, offset * batch : offset * batch + width] += scratch
+        x = np.empty((spec.in_channels, *spec.input_shape, batch), dtype=dtype)
+        covered = np.zeros(spec.input_shape, dtype=bool)
+        for phase in np.ndindex(*spec.stride):
+            target, source = self._phase_index(phase)
+            x[source] = grid[phase][target]
+            covered[source[1:]] = True
+        # Inputs a negative 'after' padding crops are read by no tap.
+        x[:, ~covered] = 0
+        return x.reshape(-1, batch)
+
+    def _matvec(self, x: np.ndarray) -> np.ndarray:
+        return self._matmat(np.reshape(x, (-1, 1))).reshape(-1)
+
+    def _rmatvec(self, y: np.ndarray) -> np.ndarray:
+        return self._rmatmat(np.reshape(y, (-1, 1))).reshape(-1)
+
+
+def conv_operator(spec: ConvSpec, weight: Any) -> ConvOperator:
+    """C as a matrix-free operator: ``op @ x = conv(x)``, ``op.H @ y = conv_transpose(y)``.
+
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution's geometry.
+    weight : array_like
+        Shape ``(out_channels, in_channels // groups, *kernel_size)``; a
+        dtype of :data:`~transpose_matrix.matrix.WEIGHT_DTYPES`, all finite.
+
+    Returns
+    -------
+    ConvOperator
+        A :class:`scipy.sparse.linalg.LinearOperator` of shape
+        ``spec.matrix_shape`` equal to :func:`~transpose_matrix.conv_matrix`
+        (to rounding), without building it. ``matvec(x)`` with ``x`` of
+        length ``in_channels * prod(input_shape)`` is the convolution of one
+        sample flattened in C order; ``rmatvec(y)`` is ``Cᴴ y``, the
+        transposed convolution (the input gradient); ``matmat``/``rmatmat``
+        take a batch of samples as columns. ``op.T`` applies Cᵀ.
+
+    Raises
+    ------
+    ConvSpecError, ConvSpecTypeError
+        From :func:`~transpose_matrix.matrix.check_weight`.
+
+    Notes
+    -----
+    Memory is a few copies of the input and output, never C. The cost is one
+    BLAS product ``(out/groups, in/groups) @ (in/groups, ~prod(output_shape))``
+    per kernel tap and group (``Notes`` of the module explain the polyphase
+    layout); results are the convolution's to floating-point rounding, not
+    bit-identical to ``C @ x``, whose sums run in a different order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> spec = ConvSpec((4,), 2)
+    >>> op = conv_operator(spec, np.array([[[1.0, 2.0]]]))
+    >>> op @ np.array([1.0, 0.0, 0.0, 1.0])
+    array([1., 0., 2.])
+    >>> op.rmatvec(np.array([1.0, 0.0, 0.0]))
+    array([1., 2., 0., 0.])
+    """
+    return ConvOperator(spec, weight)
