@@ -70,6 +70,16 @@ _UNICODE = {
 }
 
 
+# Section titles also go into the PDF outline, which takes plain text only.
+_PLAIN = {"ᵀ": "T", "⁺": "+", "·": ".", "×": "x", "−": "-", "⊗": "(x)", "≠": "!=", "’": "'"}
+
+
+def _heading(text: str) -> str:
+    plain = "".join(_PLAIN.get(char, char) for char in text)
+    plain = escape_text("".join(char for char in plain if ord(char) < 128))
+    return f"\\texorpdfstring{{{tex_text(text)}}}{{{plain}}}"
+
+
 class ClaimFailed(AssertionError):
     """A claim of a derivation did not hold when it was computed."""
 
@@ -159,10 +169,13 @@ class Derivation:
         parser.add_argument("--latex", metavar="FILE", help="write the LaTeX fragment here")
         self.args = parser.parse_args(argv)
         self.claims = 0
+        script = escape_text(f"derivations/{name}.py")
         self._tex: list[str] = [
-            f"\\section{{{tex_text(title)}}}",
+            # Without hyperref (a standalone document) section titles need no PDF form.
+            r"\providecommand{\texorpdfstring}[2]{#1}",
+            f"\\section{{{_heading(title)}}}",
             f"\\label{{sec:{name}}}",
-            f"{{\\small Computed and checked by \\texttt{{derivations/{name}.py}}.}}",
+            f"{{\\small Computed and checked by \\texttt{{{script}}}.}}",
             "",
         ]
         self._print(title)
@@ -177,7 +190,7 @@ class Derivation:
         self._print()
         self._print(text)
         self._print("-" * len(text))
-        self._tex += [f"\\subsection{{{tex_text(text)}}}", ""]
+        self._tex += [f"\\subsection{{{_heading(text)}}}", ""]
 
     def say(self, text: str, tex: str | None = None) -> None:
         """A paragraph; ``tex`` replaces the converted text when inline maths is needed."""
@@ -238,13 +251,14 @@ class Derivation:
         lines = [
             "\\begin{center}",
             f"{{\\small {tex_text(caption)}}}\\\\[2pt]",
+            "{\\small",
             f"\\begin{{tabular}}{{{spec}}}",
             "\\hline",
             " & ".join(tex_text(c) for c in cells[0]) + " \\\\",
             "\\hline",
         ]
         lines += [" & ".join(tex_text(c) for c in row) + " \\\\" for row in cells[1:]]
-        lines += ["\\hline", "\\end{tabular}", "\\end{center}", ""]
+        lines += ["\\hline", "\\end{tabular}}", "\\end{center}", ""]
         self._tex += lines
 
     def check(self, ok: Any, claim: str, detail: str = "", tex: str | None = None) -> None:
@@ -267,7 +281,7 @@ class Derivation:
         self._print(f"{self.claims} claims checked.")
         self._tex.append(
             f"\\par\\noindent{{\\small\\textit{{{self.claims} claims checked when this "
-            "section was built.}}}\\par"
+            "section was built.}}\\par"
         )
         if self.args.latex:
             Path(self.args.latex).write_text("\n".join(self._tex) + "\n", encoding="utf-8")

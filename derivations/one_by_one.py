@@ -40,15 +40,21 @@ def main(argv: list[str] | None = None) -> int:
 
     doc.heading("A 1×1 convolution is W ⊗ I")
     spec = tm.ConvSpec((2, 2), 1, in_channels=3, out_channels=2)
-    C = tm.symbolic_conv_matrix(spec)
-    W = sympy.Matrix(tm.weight_symbols(spec)[:, :, 0, 0].tolist())
+    symbols = tm.weight_symbols(spec)[:, :, 0, 0]
+    # The 1×1 kernel's spatial index is always (0, 0): drop it from the names.
+    short = {
+        symbols[o, c]: sympy.Symbol(f"w_{{{o},{c}}}", real=True) for o in range(2) for c in range(3)
+    }
+    C = tm.symbolic_conv_matrix(spec).xreplace(short)
+    W = sympy.Matrix(symbols.tolist()).xreplace(short)
     doc.say(
         "A 1×1 convolution mixes the channels of each pixel with one matrix W (out × in) and "
         "never mixes pixels. With rows and columns ordered (channel, pixel), its matrix is "
         "the Kronecker product W ⊗ I, I the identity on the H·W pixels. For Conv2d(3, 2, 1) "
         "on 2×2:"
     )
-    doc.matrices([("C", "C", C), ("W", "W", W)])
+    doc.matrix("W", "W", W)
+    doc.matrix("C", "C", C)
     doc.check(
         (sympy.Matrix(C) - sympy.kronecker_product(W, sympy.eye(4))).is_zero_matrix,
         "C = W ⊗ I4 entry by entry, for Conv2d(3, 2, 1) on 2×2.",

@@ -81,8 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     Ct_torch = tm.symbolic_conv_matrix(torch_spec).T
     Ct_keras = tm.symbolic_conv_matrix(keras_spec).T
     doc.say(
-        "PyTorch: ConvTranspose1d(1, 1, 3, stride=2, padding=1, output_padding=1); Keras: "
-        "Conv1DTranspose(1, 3, strides=2, padding='same'). On length 3 both give length 6:"
+        "On an input of length 3, PyTorch's ConvTranspose1d(1, 1, 3, stride=2, padding=1, "
+        "output_padding=1) and Keras' Conv1DTranspose(1, 3, strides=2, padding='same') both "
+        "give length 6. Their matrices, and the full one they are cut from:"
     )
     doc.matrices(
         [

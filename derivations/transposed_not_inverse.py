@@ -45,7 +45,16 @@ def main(argv: list[str] | None = None) -> int:
         "rational arithmetic:"
     )
     doc.matrix("C", "C", C, zero=r"\cdot")
-    doc.matrices([("C^T", r"C^{\mathsf T}", Ct), ("C^+", r"C^{+}", pinv)], zero=r"\cdot")
+    # One common denominator keeps the fractions legible.
+    denominator = sympy.ilcm(*(sympy.fraction(v)[1] for v in pinv))
+    scaled = pinv * denominator
+    doc.matrices(
+        [
+            ("C^T", r"C^{\mathsf T}", Ct),
+            (f"{denominator} C^+", rf"{denominator}\, C^{{+}}", scaled),
+        ],
+        zero=r"\cdot",
+    )
     doc.matrix("C C^T", r"C C^{\mathsf T}", gram, zero="0")
     doc.check(
         C * pinv == sympy.eye(3),

@@ -158,14 +158,14 @@ def main(argv: list[str] | None = None) -> int:
             "k",
             "s",
             "p",
-            "output_padding",
+            "op",
             "groups",
             "d",
             "output",
             "nnz D / nnz Cᵀ",
         ),
         rows,
-        "Layers checked: Cᵀ = D·P·Z and torch's conv_transpose agree.",
+        "Layers checked (op = output_padding): Cᵀ = D·P·Z and torch's conv_transpose agree.",
     )
     doc.check(
         worst_matrix < 1e-12,
