@@ -23,6 +23,10 @@ Matrices
     weight_substitution           ``{w_{...}: value}`` to substitute a weight array
     patch_matrix                  U(x) with y = U(x) vec(w); numeric or symbolic
     reference_conv_matrix         slow loop builder from the definition (a referee)
+Scale (matrix-free and memory-safe)
+    conv_operator, ConvOperator   C as a ``scipy.sparse.linalg.LinearOperator``, C never built
+    conv_matrix_nnz, conv_matrix_nbytes   exact entries and bytes of C (or Cᵀ) from the spec
+    memory_limit, available_memory    the guard's byte limit; ``max_bytes=`` overrides it
 Derivations (every step checked by sympy or exhaustively)
     output_size_derivation        size formulas, inverse problem, output_padding, special cases
     gradient_derivation           dL/dx = Cᵀ dL/dy and dL/dw = U(x)ᵀ dL/dy, symbolically
@@ -86,6 +90,12 @@ _EXPORTS = {
     "SizeSolution": "solver",
     "format_solutions": "solver",
     "reference_conv_matrix": "reference",
+    "conv_operator": "operator",
+    "ConvOperator": "operator",
+    "conv_matrix_nnz": "matrix",
+    "conv_matrix_nbytes": "matrix",
+    "memory_limit": "memory",
+    "available_memory": "memory",
     "verify": "verification",
     "VerifyReport": "verification",
     "zero_insertion_matrix": "upsample",

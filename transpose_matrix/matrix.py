@@ -15,6 +15,7 @@ transposing C. Before allocating anything the memory guard
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -46,10 +47,10 @@ WEIGHT_DTYPES = tuple(
 # Entries of one block of index arithmetic: big enough for numpy to run at
 # full speed, small enough to keep the temporaries a few tens of MB.
 _BLOCK_ENTRIES = 1 << 20
-# Runs of fully-inside rows shorter than this go through the masked path.
-_MIN_RUN = 8
 # Builds with fewer entries are filled by one thread.
 _PARALLEL_ENTRIES = 1 << 22
+# Below this many rows per run on average, fully-inside rows are scattered.
+_RUN_ROWS = 4
 _MAX_THREADS = 4
 
 
@@ -90,7 +91,22 @@ def index_dtype(*bounds: int) -> np.dtype:
     return np.dtype(np.int32 if max(bounds) <= np.iinfo(np.int32).max else np.int64)
 
 
-def _axis_table(spec: ConvSpec, axis: int, transposed: bool) -> tuple[np.ndarray, np.ndarray]:
+@functools.lru_cache(maxsize=64)
+def _axis_tables(spec: ConvSpec, transposed: bool) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """:func:`_axis_table` of every dim, cached per spec (they are small and read-only)."""
+    output_shape = spec.output_shape
+    tables = []
+    for axis in range(spec.ndim):
+        coord, valid = _axis_table(spec, axis, transposed, output_shape[axis])
+        coord.flags.writeable = False
+        valid.flags.writeable = False
+        tables.append((coord, valid))
+    return tuple(tables)
+
+
+def _axis_table(
+    spec: ConvSpec, axis: int, transposed: bool, out: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Per row position and kernel tap along one dim: the column coordinate and validity.
 
     Forward (rows of C are output positions ``j``): tap ``t`` reads input
@@ -100,7 +116,7 @@ def _axis_table(spec: ConvSpec, axis: int, transposed: bool) -> tuple[np.ndarray
     are listed last to first, so that ``j`` grows along a row and the row's
     columns come out sorted.
     """
-    n, out = spec.input_shape[axis], spec.output_shape[axis]
+    n = spec.input_shape[axis]
     k, s, d = spec.kernel_size[axis], spec.stride[axis], spec.dilation[axis]
     before = spec.padding[axis][0]
     if not transposed:
@@ -125,7 +141,7 @@ class _Pattern:
 
     def __init__(self, spec: ConvSpec, transposed: bool) -> None:
         ndim = spec.ndim
-        self.tables = [_axis_table(spec, a, transposed) for a in range(ndim)]
+        self.tables = _axis_tables(spec, transposed)
         column_shape = spec.output_shape if transposed else spec.input_shape
         self.column_strides = [math.prod(column_shape[a + 1 :]) for a in range(ndim)]
         self.row_shape = tuple(table[0].shape[0] for table in self.tables)
@@ -168,27 +184,34 @@ class _Pattern:
         inner_offset = np.arange(self.inner, dtype=np.int64)[:, None] * self.inner_stride
         local = np.arange(width, dtype=np.intp)
         block_rows = max(1, _BLOCK_ENTRIES // width)
-        # Long runs of rows whose taps are all inside have the dense layout
-        # (rows, inner, taps): fill them by broadcasting, without masks.
-        edges = np.flatnonzero(np.diff(np.concatenate(([0], self.full.view(np.int8), [0]))))
-        rest = np.ones(self.rows, dtype=bool)
-        for start, stop in zip(edges[::2], edges[1::2]):
-            if stop - start < _MIN_RUN:
+        # Rows whose taps all land inside have the dense layout (inner,
+        # taps): fill them by broadcasting, without masks, a block of rows at
+        # a time. Runs of consecutive such rows are contiguous slices; when
+        # runs are too short for a call each, entries are scattered instead.
+        inside = np.flatnonzero(self.full)
+        for lo in range(0, len(inside), block_rows):
+            rows = inside[lo : lo + block_rows]
+            column, _ = self.block(rows)
+            breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+            if len(breaks) * _RUN_ROWS > len(rows):
+                target = self.row_starts[rows][:, None] + np.arange(width)[None, :]
+                values = column[:, None, :] + inner_offset[None]
+                columns[target.reshape(-1)] = values.reshape(-1)
+                slot[target.reshape(-1)] = np.broadcast_to(local, target.shape).reshape(-1)
                 continue
-            rest[start:stop] = False
-            for lo in range(start, stop, block_rows):
-                hi = min(stop, lo + block_rows)
-                column, _ = self.block(np.arange(lo, hi))
-                a, b = self.row_starts[lo], self.row_starts[hi]
+            bounds = np.concatenate(([0], breaks, [len(rows)]))
+            for first, last in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+                a = self.row_starts[rows[first]]
+                b = self.row_starts[rows[last - 1] + 1]
                 np.add(
-                    column[:, None, :],
+                    column[first:last, None, :],
                     inner_offset[None],
-                    out=columns[a:b].reshape(hi - lo, self.inner, self.taps),
+                    out=columns[a:b].reshape(last - first, self.inner, self.taps),
                     casting="unsafe",
                 )
-                slot[a:b].reshape(hi - lo, width)[:] = local
+                slot[a:b].reshape(last - first, width)[:] = local
         # Every other row: the dense layout compressed to the taps inside.
-        remaining = np.flatnonzero(rest)
+        remaining = np.flatnonzero(~self.full)
         for lo in range(0, len(remaining), block_rows):
             rows = remaining[lo : lo + block_rows]
             column, valid = self.block(rows)
@@ -207,8 +230,7 @@ class _Pattern:
 def conv_matrix_nnz(spec: ConvSpec) -> int:
     """Number of stored entries of C (and of Cᵀ): taps that land inside the input."""
     per_dim = 1
-    for axis in range(spec.ndim):
-        _, valid = _axis_table(spec, axis, transposed=False)
+    for _, valid in _axis_tables(spec, False):
         per_dim *= int(valid.sum())
     return per_dim * spec.out_channels * (spec.in_channels // spec.groups)
 
