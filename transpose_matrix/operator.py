@@ -81,7 +81,7 @@ class ConvOperator(LinearOperator):
             -(-length // s) for length, s in zip(self._lengths, spec.stride)
         )
         self._pitch = [math.prod(self._grid[a + 1 :]) for a in range(ndim)]
-        out = spec.output_shape
+        out = self._out = spec.output_shape
         # Output j sits at flat grid index sum(j_a * pitch_a); computing the
         # first `span` columns covers every j.
         self._span = sum((o - 1) * p for o, p in zip(out, self._pitch)) + 1
@@ -96,11 +96,11 @@ class ConvOperator(LinearOperator):
             taps.append((int(phase), offset))
         self._taps = taps
         self._reach = max(offset for _, offset in taps)
-        # (taps, groups, out per group, in per group): one small matrix per tap.
         grouped = weight.reshape(groups, self._out_group, self._in_group, -1)
-        self._tap_weights = np.ascontiguousarray(np.moveaxis(grouped, -1, 0))
-        # (groups, out per group, in per group * taps): all taps in one product.
+        # (groups, out per group, in per group * taps): all taps in one product,
+        # and its adjoint (groups, in per group * taps, out per group).
         self._flat_weights = grouped.reshape(groups, self._out_group, -1)
+        self._adjoint_weights = np.ascontiguousarray(np.conj(self._flat_weights).swapaxes(1, 2))
 
     # Phase layout: (phases, groups, in per group, flat * batch), where the
     # first prod(grid) * batch entries of the last axis are the phase's grid
@@ -108,7 +108,7 @@ class ConvOperator(LinearOperator):
     # columns stays inside and every product writes a contiguous array.
     def _phase_buffer(self, batch: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
         spec = self.spec
-        rows = spec.output_shape[0] * self._pitch[0]
+        rows = self._out[0] * self._pitch[0]
         flat = max(math.prod(self._grid), self._reach + rows)
         buffer = np.zeros(
             (self._phases, self._groups, self._in_group, flat * batch), dtype=dtype
@@ -148,7 +148,7 @@ class ConvOperator(LinearOperator):
             target, source = self._phase_index(phase)
             grid[phase][target] = x[source]
         weights = self._flat_weights.astype(dtype, copy=False)
-        width = spec.output_shape[0] * self._pitch[0] * batch
+        width = self._out[0] * self._pitch[0] * batch
         result = np.empty((self._groups, self._out_group, width), dtype=dtype)
         # Gather every tap's shifted slice under each other (a K-fold copy
         # of the input, in chunks of columns to bound it), then one product
@@ -167,8 +167,8 @@ class ConvOperator(LinearOperator):
             self._product(
                 weights, block.reshape(self._groups, -1, hi - lo), result[:, :, lo:hi]
             )
-        out = result.reshape(spec.out_channels, spec.output_shape[0], *self._grid[1:], batch)
-        crop = (slice(None), slice(None), *(slice(o) for o in spec.output_shape[1:]))
+        out = result.reshape(spec.out_channels, self._out[0], *self._grid[1:], batch)
+        crop = (slice(None), slice(None), *(slice(o) for o in self._out[1:]))
         return out[crop].reshape(-1, batch)
 
     def _rmatmat(self, Y: np.ndarray) -> np.ndarray:
@@ -176,18 +176,27 @@ class ConvOperator(LinearOperator):
         batch = Y.shape[1]
         dtype = np.result_type(self.weight.dtype, Y.dtype)
         spec = self.spec
-        width = spec.output_shape[0] * self._pitch[0] * batch
+        width = self._out[0] * self._pitch[0] * batch
         columns = np.zeros((self._groups, self._out_group, width), dtype=dtype)
         # Grid columns that are no output position stay zero: they add nothing.
-        view = columns.reshape(spec.out_channels, spec.output_shape[0], *self._grid[1:], batch)
-        crop = (slice(None), slice(None), *(slice(o) for o in spec.output_shape[1:]))
-        view[crop] = Y.reshape(spec.out_channels, *spec.output_shape, batch)
-        adjoint = np.conj(self._tap_weights.astype(dtype, copy=False)).swapaxes(-1, -2)
+        view = columns.reshape(spec.out_channels, self._out[0], *self._grid[1:], batch)
+        crop = (slice(None), slice(None), *(slice(o) for o in self._out[1:]))
+        view[crop] = Y.reshape(spec.out_channels, *self._out, batch)
+        adjoint = self._adjoint_weights.astype(dtype, copy=False)
         phases, grid = self._phase_buffer(batch, dtype)
-        scratch = np.empty((self._groups, self._in_group, width), dtype=dtype)
-        for number, (phase, offset) in enumerate(self._taps):
-            self._product(adjoint[number], columns, scratch)
-            phases[phase, :, :, offset * batch : offset * batch + width] += scratch
+        # One product gives every tap's contribution, (in per group, taps,
+        # columns); each tap's slice is then added at its shift in its phase.
+        taps = len(self._taps)
+        chunk = max(1, _GATHER_ENTRIES // (self._groups * self._in_group * taps))
+        spread = np.empty((self._groups, self._in_group * taps, min(chunk, width)), dtype=dtype)
+        for lo in range(0, width, chunk):
+            hi = min(width, lo + chunk)
+            block = spread[:, :, : hi - lo]
+            self._product(adjoint, columns[:, :, lo:hi], block)
+            block = block.reshape(self._groups, self._in_group, taps, hi - lo)
+            for number, (phase, offset) in enumerate(self._taps):
+                start = offset * batch
+                phases[phase, :, :, start + lo : start + hi] += block[:, :, number]
         x = np.empty((spec.in_channels, *spec.input_shape, batch), dtype=dtype)
         covered = np.zeros(spec.input_shape, dtype=bool)
         for phase in np.ndindex(*spec.stride):
