@@ -182,6 +182,8 @@ SCALE_CASES = {
     "1d-long": ConvSpec((200,), 5, 1, 2, 2, 2, 2, 1),
     "3d-runs": ConvSpec((10, 9, 8), 3, 1, 1, 1, 2, 2, 1),
     "2d-stride3-short-runs": ConvSpec((30, 31), 4, 3, [(2, 1), (3, 0)], 1, 1, 2, 1),
+    # Cᵀ of this one has fully-covered rows at every other position only.
+    "2d-stride2-dilation2": ConvSpec((20, 18), 2, 2, 1, 2, 2, 2, 1),
 }
 
 
@@ -204,12 +206,16 @@ def test_builders_at_scale_equal_reference(case):
 
 
 @pytest.mark.parametrize("case", ["2d-runs-groups-dilated", "1d-long", "3d-runs"])
-@pytest.mark.parametrize("short_runs", [False, True])
-def test_threaded_and_scattered_fills_equal_reference(case, short_runs, monkeypatch):
-    # Force three filling threads (with single-channel layers, each channel
-    # split in pieces) and, optionally, the scatter path for interior rows.
+@pytest.mark.parametrize("path", ["box", "runs", "scatter"])
+def test_threaded_fill_and_every_interior_path_equal_reference(case, path, monkeypatch):
+    # Force three filling threads (single-channel layers then split each
+    # channel in pieces), and each of the three ways of writing the rows
+    # whose taps all land inside: one strided box, runs of consecutive rows,
+    # or a scatter.
     monkeypatch.setattr(matrix_module, "_workers", lambda nnz: 3)
-    if short_runs:
+    if path != "box":
+        monkeypatch.setattr(matrix_module._Pattern, "_inside_box", lambda self: None)
+    if path == "scatter":
         monkeypatch.setattr(matrix_module, "_RUN_ROWS", 10**9)
     spec = SCALE_CASES[case]
     w = np.random.default_rng(1).standard_normal(spec.weight_shape)

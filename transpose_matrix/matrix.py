@@ -92,9 +92,15 @@ def index_dtype(*bounds: int) -> np.dtype:
 
 
 @functools.lru_cache(maxsize=64)
+def _shapes(spec: ConvSpec) -> tuple[tuple[int, ...], tuple[int, int]]:
+    """``spec.output_shape`` and ``spec.matrix_shape``, computed once per spec."""
+    return spec.output_shape, spec.matrix_shape
+
+
+@functools.lru_cache(maxsize=64)
 def _axis_tables(spec: ConvSpec, transposed: bool) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     """:func:`_axis_table` of every dim, cached per spec (they are small and read-only)."""
-    output_shape = spec.output_shape
+    output_shape = _shapes(spec)[0]
     tables = []
     for axis in range(spec.ndim):
         coord, valid = _axis_table(spec, axis, transposed, output_shape[axis])
@@ -142,7 +148,7 @@ class _Pattern:
     def __init__(self, spec: ConvSpec, transposed: bool) -> None:
         ndim = spec.ndim
         self.tables = _axis_tables(spec, transposed)
-        column_shape = spec.output_shape if transposed else spec.input_shape
+        column_shape = _shapes(spec)[0] if transposed else spec.input_shape
         self.column_strides = [math.prod(column_shape[a + 1 :]) for a in range(ndim)]
         self.row_shape = tuple(table[0].shape[0] for table in self.tables)
         self.rows = math.prod(self.row_shape)
@@ -173,21 +179,92 @@ class _Pattern:
             valid = valid & ok[position].reshape(shape)
         return column.reshape(len(rows), self.taps), valid.reshape(len(rows), self.taps)
 
-    def fill(self, columns: np.ndarray) -> np.ndarray:
-        """Write the pattern's columns into ``columns``; return each entry's weight slot.
+    def _inside_box(self) -> list[tuple[int, int]] | None:
+        """Per dim, the range of positions whose taps all land inside, if ranges."""
+        box = []
+        for _, valid in self.tables:
+            inside = np.flatnonzero(valid.all(axis=1))
+            if len(inside) == 0:
+                return []
+            first, last = int(inside[0]), int(inside[-1]) + 1
+            if last - first != len(inside):
+                return None
+            box.append((first, last))
+        return box
 
-        The slot of an entry is its position in the row channel's flattened
-        ``(inner, *kernel_size)`` weight row.
-        """
+    def _fill_box(
+        self,
+        box: list[tuple[int, int]],
+        columns: np.ndarray,
+        slot: np.ndarray,
+        inner_offset: np.ndarray,
+        local: np.ndarray,
+    ) -> None:
+        if not box:
+            return
+        ndim = len(self.tables)
+        kernel = [coord.shape[1] for coord, _ in self.tables]
+        totals = [int(valid.sum()) for _, valid in self.tables]
+        sizes = [last - first for first, last in box]
+        # Entries from one box row to the next along dim a: a slab of all
+        # rows that share the positions of dims <= a.
+        steps = [
+            self.inner * math.prod(kernel[: a + 1]) * math.prod(totals[a + 1 :])
+            for a in range(ndim)
+        ]
+        # Slabs along dim 0 keep the column table a block's size.
+        per_slab = math.prod(sizes[1:]) * self.taps
+        slab = max(1, _BLOCK_ENTRIES // max(1, per_slab))
+        first0, last0 = box[0]
+        for lo in range(first0, last0, slab):
+            hi = min(last0, lo + slab)
+            part = [(lo, hi), *box[1:]]
+            self._fill_slab(part, steps, columns, slot, inner_offset, local)
+
+    def _fill_slab(
+        self,
+        box: list[tuple[int, int]],
+        steps: list[int],
+        columns: np.ndarray,
+        slot: np.ndarray,
+        inner_offset: np.ndarray,
+        local: np.ndarray,
+    ) -> None:
+        ndim = len(self.tables)
+        sizes = [last - first for first, last in box]
+        corner = int(np.ravel_multi_index([first for first, _ in box], self.row_shape))
+        start = int(self.row_starts[corner])
+        column = np.zeros((1,) * (2 * ndim), dtype=np.int64)
+        for axis, ((coord, _), (first, last)) in enumerate(zip(self.tables, box)):
+            shape = [1] * (2 * ndim)
+            shape[axis] = last - first
+            shape[ndim + axis] = coord.shape[1]
+            column = column + (coord[first:last] * self.column_strides[axis]).reshape(shape)
+        column = column.reshape(*sizes, 1, self.taps)
+        for target in (columns, slot):
+            item = target.itemsize
+            view = np.lib.stride_tricks.as_strided(
+                target[start:],
+                shape=(*sizes, self.inner, self.taps),
+                strides=(*(step * item for step in steps), self.taps * item, item),
+            )
+            if target is columns:
+                np.add(column, inner_offset, out=view, casting="unsafe")
+            else:
+                view[...] = local.reshape(self.inner, self.taps)
+
+    def _fill_inside_rows(
+        self,
+        columns: np.ndarray,
+        slot: np.ndarray,
+        inner_offset: np.ndarray,
+        local: np.ndarray,
+        block_rows: int,
+    ) -> None:
+        # A block of rows at a time. Runs of consecutive rows are contiguous
+        # slices; when runs are too short for a call each, entries are
+        # scattered instead.
         width = self.inner * self.taps
-        slot = np.empty(self.nnz, dtype=np.intp)
-        inner_offset = np.arange(self.inner, dtype=np.int64)[:, None] * self.inner_stride
-        local = np.arange(width, dtype=np.intp)
-        block_rows = max(1, _BLOCK_ENTRIES // width)
-        # Rows whose taps all land inside have the dense layout (inner,
-        # taps): fill them by broadcasting, without masks, a block of rows at
-        # a time. Runs of consecutive such rows are contiguous slices; when
-        # runs are too short for a call each, entries are scattered instead.
         inside = np.flatnonzero(self.full)
         for lo in range(0, len(inside), block_rows):
             rows = inside[lo : lo + block_rows]
@@ -210,6 +287,27 @@ class _Pattern:
                     casting="unsafe",
                 )
                 slot[a:b].reshape(last - first, width)[:] = local
+
+    def fill(self, columns: np.ndarray) -> np.ndarray:
+        """Write the pattern's columns into ``columns``; return each entry's weight slot.
+
+        The slot of an entry is its position in the row channel's flattened
+        ``(inner, *kernel_size)`` weight row.
+        """
+        width = self.inner * self.taps
+        slot = np.empty(self.nnz, dtype=np.intp)
+        inner_offset = np.arange(self.inner, dtype=np.int64)[:, None] * self.inner_stride
+        local = np.arange(width, dtype=np.intp)
+        block_rows = max(1, _BLOCK_ENTRIES // width)
+        # Rows whose taps all land inside have the dense layout (inner,
+        # taps) and need no mask. They usually form a box (a range of
+        # positions along every dim) whose entries sit at regular strides in
+        # the CSR arrays: write that box with one broadcast.
+        box = self._inside_box()
+        if box is not None:
+            self._fill_box(box, columns, slot, inner_offset, local)
+        else:
+            self._fill_inside_rows(columns, slot, inner_offset, local, block_rows)
         # Every other row: the dense layout compressed to the taps inside.
         remaining = np.flatnonzero(~self.full)
         for lo in range(0, len(remaining), block_rows):
@@ -247,7 +345,7 @@ def conv_matrix_nbytes(spec: ConvSpec, dtype: Any = np.float64, *, transposed: b
     >>> conv_matrix_nbytes(ConvSpec((4,), 2))  # 6 entries of 8 + 4 bytes, 4 row pointers
     88
     """
-    rows, cols = spec.matrix_shape
+    rows, cols = _shapes(spec)[1]
     nnz = conv_matrix_nnz(spec)
     index = index_dtype(nnz, cols, rows)
     pointers = (cols if transposed else rows) + 1
@@ -256,7 +354,7 @@ def conv_matrix_nbytes(spec: ConvSpec, dtype: Any = np.float64, *, transposed: b
 
 def _scratch_bytes(spec: ConvSpec, transposed: bool) -> int:
     """Upper bound of the builder's temporaries besides the matrix itself."""
-    rows = math.prod(spec.input_shape if transposed else spec.output_shape)
+    rows = math.prod(spec.input_shape if transposed else _shapes(spec)[0])
     channels = spec.in_channels if transposed else spec.out_channels
     per_channel = conv_matrix_nnz(spec) // channels
     # The weight-slot table (one intp per entry of a row channel), the
@@ -283,7 +381,7 @@ def _assemble(
     ``weight_rows[r]`` is row channel ``r``'s weights, flattened to
     ``(inner channels, *kernel_size)`` in the order the pattern's slots use.
     """
-    rows, cols = spec.matrix_shape
+    rows, cols = _shapes(spec)[1]
     if transposed:
         rows, cols = cols, rows
     pattern = _Pattern(spec, transposed)
@@ -409,7 +507,7 @@ def conv_matrix(
     nbytes = conv_matrix_nbytes(spec, weight.dtype)
     check_memory(
         nbytes,
-        what=f"C (conv_matrix) of shape {spec.matrix_shape}",
+        what=f"C (conv_matrix) of shape {_shapes(spec)[1]}",
         max_bytes=max_bytes,
         peak=nbytes + _scratch_bytes(spec, transposed=False),
     )
@@ -449,7 +547,7 @@ def transposed_conv_matrix(
     nbytes = conv_matrix_nbytes(spec, weight.dtype, transposed=True)
     check_memory(
         nbytes,
-        what=f"Cᵀ (transposed_conv_matrix) of shape {spec.matrix_shape[::-1]}",
+        what=f"Cᵀ (transposed_conv_matrix) of shape {_shapes(spec)[1][::-1]}",
         max_bytes=max_bytes,
         peak=nbytes + _scratch_bytes(spec, transposed=True),
     )
