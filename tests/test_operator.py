@@ -23,6 +23,9 @@ EXTRA_CASES = {
     "2d-big-dilation": ConvSpec((9, 9), 2, 1, 3, 4, 1, 3, 1),
     "3d-stride3": ConvSpec((7, 6, 8), (2, 1, 3), 3, 1, (1, 1, 2), 3, 3, 3),
     "2d-depthwise-multiplier": ConvSpec((6, 6), 3, 1, 1, 1, 4, 8, 4),
+    # Kernel equal to stride, no padding: taps own whole phases (the direct path).
+    "2d-unet-upconv-forward": ConvSpec((8, 6), 2, 2, 0, 1, 3, 5, 1),
+    "3d-patchify-groups": ConvSpec((6, 6, 6), (2, 3, 1), (2, 3, 1), 0, 1, 2, 2, 2),
 }
 
 ALL_CASES = {**{name: make_spec(name) for name in FORWARD_CASES}, **EXTRA_CASES}
@@ -105,6 +108,16 @@ def test_dot_test(case):
     left = np.dot(op.matvec(X[:, 0]), Y[:, 0])
     right = np.dot(X[:, 0], op.rmatvec(Y[:, 0]))
     assert abs(left - right) <= 1e-12 * max(1.0, abs(left), abs(right))
+
+
+def test_kernel_equal_to_stride_takes_the_direct_path():
+    # The shortcut must be taken where it applies (and the equality tests
+    # above then check it), and not where padding or a remainder breaks it.
+    for name in ("2d-unet-upconv-forward", "3d-patchify-groups"):
+        spec = EXTRA_CASES[name]
+        assert conv_operator(spec, np.ones(spec.weight_shape))._direct
+    for spec in (ConvSpec((7, 6), 2, 2, 0), ConvSpec((8, 6), 2, 2, 1)):
+        assert not conv_operator(spec, np.ones(spec.weight_shape))._direct
 
 
 def test_complex_weights_adjoint_and_transpose():

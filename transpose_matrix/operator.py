@@ -86,7 +86,7 @@ class ConvOperator(LinearOperator):
         # first `span` columns covers every j.
         self._span = sum((o - 1) * p for o, p in zip(out, self._pitch)) + 1
         self._phases = math.prod(spec.stride)
-        taps = []
+        taps, shifts = [], []
         for tap in np.ndindex(*spec.kernel_size):
             reach = [t * d for t, d in zip(tap, spec.dilation)]
             phase = np.ravel_multi_index(
@@ -94,8 +94,35 @@ class ConvOperator(LinearOperator):
             )
             offset = sum((r // s) * p for r, s, p in zip(reach, spec.stride, self._pitch))
             taps.append((int(phase), offset))
+            shifts.append(tuple(r // s for r, s in zip(reach, spec.stride)))
         self._taps = taps
+        self._shifts = shifts
+        self._phase_tuples = list(np.ndindex(*spec.stride))
         self._reach = max(offset for _, offset in taps)
+        # Where each phase's entries come from in the input, once for all calls.
+        self._phase_plan = [
+            (phase, *self._phase_index(phase)) for phase in np.ndindex(*spec.stride)
+        ]
+        covered = np.zeros(spec.input_shape, dtype=bool)
+        for _, _, source in self._phase_plan:
+            covered[source[1:]] = True
+        self._covered = bool(covered.all())
+        # Outputs fill the phase grid's rows exactly: no slack columns to crop.
+        self._tight = tuple(self._grid[1:]) == tuple(out[1:])
+        # Kernel equal to stride without padding (patchify, U-Net up-conv):
+        # each tap owns one whole phase at shift 0, so taps map straight to
+        # strided views of the input and the phase buffer is not needed.
+        self._direct = (
+            self._tight
+            and self._covered
+            and tuple(self._grid) == tuple(out)
+            and all(offset == 0 for _, offset in taps)
+            and sorted(phase for phase, _ in taps) == list(range(self._phases))
+            and all(
+                self._lengths[a] == spec.input_shape[a] == out[a] * spec.stride[a]
+                for a in range(ndim)
+            )
+        )
         grouped = weight.reshape(groups, self._out_group, self._in_group, -1)
         # (groups, out per group, in per group * taps): all taps in one product,
         # and its adjoint (groups, in per group * taps, out per group).
@@ -142,34 +169,37 @@ class ConvOperator(LinearOperator):
         batch = X.shape[1]
         dtype = np.result_type(self.weight.dtype, X.dtype)
         spec = self.spec
-        phases, grid = self._phase_buffer(batch, dtype)
         x = X.reshape(spec.in_channels, *spec.input_shape, batch)
-        for phase in np.ndindex(*spec.stride):
-            target, source = self._phase_index(phase)
+        if self._direct:
+            return self._matmat_direct(x, batch, dtype)
+        phases, grid = self._phase_buffer(batch, dtype)
+        for phase, target, source in self._phase_plan:
             grid[phase][target] = x[source]
         weights = self._flat_weights.astype(dtype, copy=False)
-        width = self._out[0] * self._pitch[0] * batch
-        result = np.empty((self._groups, self._out_group, width), dtype=dtype)
-        # Gather every tap's shifted slice under each other (a K-fold copy
-        # of the input, in chunks of columns to bound it), then one product
-        # sums over channels and taps together: BLAS is much faster with the
-        # long inner dimension in_channels/groups * taps than with one
-        # product per tap and an addition after each.
+        # Gather every tap's shifted window under each other (a K-fold copy
+        # of the input, im2col), then one product sums over channels and
+        # taps together: BLAS is much faster with the long inner dimension
+        # in_channels/groups * taps than with one product per tap and an
+        # addition after each. Chunks of output rows bound the copy.
         taps = len(self._taps)
-        chunk = max(1, _GATHER_ENTRIES // (self._groups * self._in_group * taps))
-        gathered = np.empty((self._groups, self._in_group, taps, min(chunk, width)), dtype=dtype)
-        for lo in range(0, width, chunk):
-            hi = min(width, lo + chunk)
-            block = gathered[..., : hi - lo]
-            for number, (phase, offset) in enumerate(self._taps):
-                start = offset * batch
-                block[:, :, number] = phases[phase, :, :, start + lo : start + hi]
-            self._product(
-                weights, block.reshape(self._groups, -1, hi - lo), result[:, :, lo:hi]
-            )
-        out = result.reshape(spec.out_channels, self._out[0], *self._grid[1:], batch)
-        crop = (slice(None), slice(None), *(slice(o) for o in self._out[1:]))
-        return out[crop].reshape(-1, batch)
+        rest = self._out[1:]
+        per_row = math.prod(rest) * batch
+        result = np.empty((self._groups, self._out_group, self._out[0] * per_row), dtype=dtype)
+        chunk = max(1, _GATHER_ENTRIES // (spec.in_channels * taps * per_row))
+        gathered = np.empty(
+            (spec.in_channels, taps, min(chunk, self._out[0]), *rest, batch), dtype=dtype
+        )
+        for lo in range(0, self._out[0], chunk):
+            hi = min(self._out[0], lo + chunk)
+            block = gathered[:, :, : hi - lo]
+            for number, ((phase, _), shift) in enumerate(zip(self._taps, self._shifts)):
+                window = (slice(shift[0] + lo, shift[0] + hi),) + tuple(
+                    slice(k, k + o) for k, o in zip(shift[1:], rest)
+                )
+                block[:, number] = grid[self._phase_tuples[phase]][(slice(None), *window)]
+            columns = block.reshape(self._groups, self._in_group * taps, -1)
+            self._product(weights, columns, result[:, :, lo * per_row : hi * per_row])
+        return result.reshape(-1, batch)
 
     def _rmatmat(self, Y: np.ndarray) -> np.ndarray:
         Y = np.asarray(Y)
@@ -177,12 +207,19 @@ class ConvOperator(LinearOperator):
         dtype = np.result_type(self.weight.dtype, Y.dtype)
         spec = self.spec
         width = self._out[0] * self._pitch[0] * batch
-        columns = np.zeros((self._groups, self._out_group, width), dtype=dtype)
-        # Grid columns that are no output position stay zero: they add nothing.
-        view = columns.reshape(spec.out_channels, self._out[0], *self._grid[1:], batch)
-        crop = (slice(None), slice(None), *(slice(o) for o in self._out[1:]))
-        view[crop] = Y.reshape(spec.out_channels, *self._out, batch)
+        if self._tight:
+            columns = np.ascontiguousarray(Y, dtype=dtype).reshape(
+                self._groups, self._out_group, width
+            )
+        else:
+            # Grid columns that are no output position stay zero: they add nothing.
+            columns = np.zeros((self._groups, self._out_group, width), dtype=dtype)
+            view = columns.reshape(spec.out_channels, self._out[0], *self._grid[1:], batch)
+            crop = (slice(None), slice(None), *(slice(o) for o in self._out[1:]))
+            view[crop] = Y.reshape(spec.out_channels, *self._out, batch)
         adjoint = self._adjoint_weights.astype(dtype, copy=False)
+        if self._direct:
+            return self._rmatmat_direct(columns, batch, dtype)
         phases, grid = self._phase_buffer(batch, dtype)
         # One product gives every tap's contribution, (in per group, taps,
         # columns); each tap's slice is then added at its shift in its phase.
@@ -197,14 +234,43 @@ class ConvOperator(LinearOperator):
             for number, (phase, offset) in enumerate(self._taps):
                 start = offset * batch
                 phases[phase, :, :, start + lo : start + hi] += block[:, :, number]
-        x = np.empty((spec.in_channels, *spec.input_shape, batch), dtype=dtype)
-        covered = np.zeros(spec.input_shape, dtype=bool)
-        for phase in np.ndindex(*spec.stride):
-            target, source = self._phase_index(phase)
+        # Inputs a negative 'after' padding crops are in no phase: zero.
+        shape = (spec.in_channels, *spec.input_shape, batch)
+        x = np.empty(shape, dtype=dtype) if self._covered else np.zeros(shape, dtype=dtype)
+        for phase, target, source in self._phase_plan:
             x[source] = grid[phase][target]
-            covered[source[1:]] = True
-        # Inputs a negative 'after' padding crops are read by no tap.
-        x[:, ~covered] = 0
+        return x.reshape(-1, batch)
+
+    def _direct_views(self, x: np.ndarray) -> list[np.ndarray]:
+        """Tap by tap, the strided view of ``x`` (in, *out, batch) that tap reads."""
+        by_phase = {phase: source for phase, _, source in self._phase_plan}
+        views = []
+        for phase, _ in self._taps:
+            index = np.unravel_index(phase, self.spec.stride)
+            views.append(x[by_phase[tuple(int(i) for i in index)]])
+        return views
+
+    def _matmat_direct(self, x: np.ndarray, batch: int, dtype: np.dtype) -> np.ndarray:
+        taps = len(self._taps)
+        width = math.prod(self._out) * batch
+        gathered = np.empty((self.spec.in_channels, taps, *self._out, batch), dtype=dtype)
+        for number, view in enumerate(self._direct_views(x)):
+            gathered[:, number] = view
+        result = np.empty((self._groups, self._out_group, width), dtype=dtype)
+        columns = gathered.reshape(self._groups, self._in_group * taps, width)
+        self._product(self._flat_weights.astype(dtype, copy=False), columns, result)
+        return result.reshape(-1, batch)
+
+    def _rmatmat_direct(self, columns: np.ndarray, batch: int, dtype: np.dtype) -> np.ndarray:
+        spec = self.spec
+        taps = len(self._taps)
+        width = columns.shape[-1]
+        spread = np.empty((self._groups, self._in_group * taps, width), dtype=dtype)
+        self._product(self._adjoint_weights.astype(dtype, copy=False), columns, spread)
+        spread = spread.reshape(spec.in_channels, taps, *self._out, batch)
+        x = np.empty((spec.in_channels, *spec.input_shape, batch), dtype=dtype)
+        for number, view in enumerate(self._direct_views(x)):
+            view[...] = spread[:, number]
         return x.reshape(-1, batch)
 
     def _matvec(self, x: np.ndarray) -> np.ndarray:
