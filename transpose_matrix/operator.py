@@ -5,18 +5,23 @@ whose ``matvec`` is the convolution (``C @ x``) and whose ``rmatvec`` is the
 transposed convolution (``Cᴴ @ y``, which is ``Cᵀ @ y`` for real weights).
 It is what to use when C itself would not fit in memory (the memory guard of
 :func:`~transpose_matrix.conv_matrix` points here), and it is fast: the work
-is one BLAS matrix product per kernel tap, with no im2col copy.
+is one BLAS matrix product per group, plus copies of the input's size.
 
 How it works (the *polyphase* form of a strided convolution). Pad the input
 and split every padded dim into its ``stride`` phases, ``x_pad[q*s + r]`` for
 phase ``r``. Tap ``t`` reads ``x_pad[j*s + t*d]``, i.e. phase ``r = t*d mod s``
-at index ``q = j + t*d // s``: a plain shift. Flattening each phase's
-spatial grid in C order turns that shift into one offset, so for each tap the
-whole output is ``W[:, :, t] @ phase[:, offset : offset + L]``, a matrix
-product over a contiguous slice. Output positions are computed on the phase
-grid's row pitch, so a few columns per row are wasted and cropped at the end.
-The transposed convolution runs the same products transposed, accumulating
-into the phases, then reassembles the input.
+at index ``q = j + t*d // s``: a plain shift, so every tap's window is a
+strided view of one phase. The convolution copies those windows under each
+other (im2col, ``(in_channels/groups * taps, outputs)``) and multiplies once
+by the weight matrix ``(out_channels/groups, in_channels/groups * taps)``.
+The transposed convolution multiplies once by that matrix's adjoint, giving
+every tap's contribution; flattening each phase's grid in C order turns each
+tap's shift into one offset, so each contribution is added to a contiguous
+slice of its phase, and the phases are interleaved back into the input.
+When the kernel equals the stride and there is no padding (patchify, the
+U-Net up-convolution) each tap owns a whole phase and the phase buffer is
+skipped: windows are read from, and contributions written to, the input's
+strided views directly.
 """
 
 from __future__ import annotations
@@ -309,11 +314,12 @@ def conv_operator(spec: ConvSpec, weight: Any) -> ConvOperator:
 
     Notes
     -----
-    Memory is a few copies of the input and output, never C. The cost is one
-    BLAS product ``(out/groups, in/groups) @ (in/groups, ~prod(output_shape))``
-    per kernel tap and group (``Notes`` of the module explain the polyphase
-    layout); results are the convolution's to floating-point rounding, not
-    bit-identical to ``C @ x``, whose sums run in a different order.
+    Memory is a few copies of the input and output (the im2col block is
+    bounded to :data:`_GATHER_ENTRIES` entries at a time), never C. The cost
+    is one BLAS product ``(out/groups, in/groups * taps) @ (in/groups * taps,
+    prod(output_shape))`` per group (the module's docstring explains the
+    polyphase layout); results are the convolution's to floating-point
+    rounding, not bit-identical to ``C @ x``, whose sums run in another order.
 
     Examples
     --------
