@@ -405,40 +405,39 @@ def _assemble(
         casting="unsafe",
     )
 
-    def fill(units: list[tuple[int, int, int]]) -> None:
-        for channel, lo, hi in units:
-            start = channel * per_channel
-            # mode="clip" lets take write straight into the slice; the
-            # default mode buffers the whole output first.
-            out = data[start + lo : start + hi]
-            np.take(weight_rows[channel], slot[lo:hi], out=out, mode="clip")
-            if channel:
-                shift = (channel // per_group) * group_shift
-                target = indices[start + lo : start + hi]
-                if shift:
-                    np.add(first[lo:hi], shift, out=target, casting="unsafe")
-                else:
-                    target[:] = first[lo:hi]
+    def fill(unit: tuple[int, int, int]) -> None:
+        channel, lo, hi = unit
+        start = channel * per_channel
+        # mode="clip" lets take write straight into the slice; the default
+        # mode buffers the whole output first.
+        out = data[start + lo : start + hi]
+        np.take(weight_rows[channel], slot[lo:hi], out=out, mode="clip")
+        if channel:
+            shift = (channel // per_group) * group_shift
+            target = indices[start + lo : start + hi]
+            if shift:
+                np.add(first[lo:hi], shift, out=target, casting="unsafe")
+            else:
+                target[:] = first[lo:hi]
 
-    # Filling is a single streaming pass; with several cores, threads split
+    # Filling is a single streaming pass; with several cores, threads share
     # it (numpy releases the GIL in take and copies) and the kernel's page
-    # faults on the fresh arrays run in parallel too.
+    # faults on the fresh arrays run in parallel too. Units are handed out
+    # one by one, so a thread that loses its core to another process simply
+    # does fewer of them instead of holding everyone up.
     workers = _workers(nnz)
-    pieces = 1 if channels >= workers else workers
-    bounds = np.linspace(0, per_channel, pieces + 1).astype(int)
+    pieces = 1 if channels >= 4 * workers else -(-4 * workers // channels)
+    bounds = np.linspace(0, per_channel, pieces + 1).astype(int).tolist()
     units = [
-        (channel, int(bounds[p]), int(bounds[p + 1]))
-        for channel in range(channels)
-        for p in range(pieces)
+        (channel, bounds[p], bounds[p + 1]) for channel in range(channels) for p in range(pieces)
     ]
     if workers == 1:
-        fill(units)
+        for unit in units:
+            fill(unit)
     else:
-        share = np.linspace(0, len(units), workers + 1).astype(int)
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            jobs = [pool.submit(fill, units[share[w] : share[w + 1]]) for w in range(workers)]
-            for job in jobs:
-                job.result()
+            for _ in pool.map(fill, units):
+                pass
     matrix = scipy.sparse.csr_array((data, indices, indptr), shape=(rows, cols))
     matrix.has_sorted_indices = True
     matrix.has_canonical_format = True
