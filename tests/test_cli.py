@@ -186,6 +186,21 @@ def test_wide_matrix_elided_unless_full(capsys, monkeypatch):
     assert "…" not in out and "x₈₈" in out
 
 
+def test_large_input_is_elided_not_refused(capsys, monkeypatch):
+    # C is 63504 x 65536 here: the text view must only look at what it prints.
+    monkeypatch.setenv("COLUMNS", "100")
+    status, out, _ = call(capsys, "show", "--input", "128x128", "--in-channels", "4",
+                          "--out-channels", "4")
+    assert status == 0
+    matrix_lines = [line for line in out.splitlines() if "·" in line or "⋮" in line]
+    assert "…" in out and "⋮" in out
+    assert max(len(line) for line in matrix_lines) <= 100
+    # The last row of C is output channel 3, position (125, 125), and it reads
+    # input channel 3 at (127, 127) with tap w₃₃₂₂ in its last column.
+    last_row = next(line for line in reversed(out.split("Cᵀ:")[0].splitlines()) if "y₃" in line)
+    assert last_row.startswith("y₃.₁₂₅.₁₂₅") and last_row.rstrip().endswith("w₃₃₂₂")
+
+
 def test_export_document_compiles(pdflatex, tmp_path):
     target = tmp_path / "notes.tex"
     result = run("export", "--input", "5x5", "--stride", "2", "--padding", "1",

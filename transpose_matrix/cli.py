@@ -422,31 +422,60 @@ def _weight(spec: Any, args: argparse.Namespace) -> Any:
 # --------------------------------------------------------------------------- show
 
 
-# The text layout is built densely; beyond this it would be slow and unreadable anyway.
-_TEXT_CELLS = 4_000_000
+class _SparseCells:
+    """Entry texts of a sparse label matrix, looked up only where shown.
+
+    ``render`` indexes the rows and columns it keeps, so even a C with
+    millions of rows costs only the printed window.
+    """
+
+    def __init__(self, matrix: Any, names: list[str]) -> None:
+        self._matrix = matrix.tocsr()
+        self._matrix.sort_indices()
+        self._names = names
+
+    def __len__(self) -> int:
+        return self._matrix.shape[0]
+
+    def __getitem__(self, i: int) -> _SparseRow:
+        start, stop = self._matrix.indptr[i], self._matrix.indptr[i + 1]
+        return _SparseRow(
+            self._matrix.indices[start:stop],
+            self._matrix.data[start:stop],
+            self._names,
+            self._matrix.shape[1],
+        )
 
 
-def _text_matrices(spec: Any, args: argparse.Namespace) -> tuple[list[list[str]], int]:
+class _SparseRow:
+    def __init__(self, columns: Any, labels: Any, names: list[str], length: int) -> None:
+        self._columns, self._labels, self._names, self._length = columns, labels, names, length
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, j: int) -> str:
+        import numpy as np
+
+        k = int(np.searchsorted(self._columns, j))
+        if k < len(self._columns) and self._columns[k] == j:
+            return self._names[int(self._labels[k]) - 1]
+        return ""
+
+
+def _text_matrices(spec: Any, args: argparse.Namespace) -> tuple[Any, list[str]]:
     from .textmatrix import kernel_labels
 
-    rows, cols = spec.matrix_shape
-    if rows * cols > _TEXT_CELLS:
-        raise UsageError(
-            f"--format: text shows at most {_TEXT_CELLS} matrix cells and C is {rows} × {cols}; "
-            "use --format json or latex (which elide), or a smaller --input"
-        )
     pattern = _label_matrix(spec)
-    dense = pattern.toarray()
     if args.numeric:
         values = _weight(spec, args).reshape(-1)
         names = [f"{v:.2f}" for v in values]
     else:
         names = kernel_labels(spec.weight_shape)
-    cells = [[names[v - 1] if v else "" for v in row] for row in dense.tolist()]
-    return cells, pattern.nnz
+    return pattern, names
 
 
-def _render(spec: Any, cells: list[list[str]], transposed: bool, full: bool) -> str:
+def _render(spec: Any, pattern: Any, names: list[str], transposed: bool, full: bool) -> str:
     from .textmatrix import blocks_of, position_labels, render, terminal_width
 
     x = position_labels("x", spec.in_channels, spec.input_shape)
@@ -456,24 +485,17 @@ def _render(spec: Any, cells: list[list[str]], transposed: bool, full: bool) -> 
     width = None if full else terminal_width()
     max_rows = None if full else 40
     if transposed:
-        cells = [list(column) for column in zip(*cells, strict=True)]
-        return render(
-            cells,
-            row_labels=x,
-            col_labels=y,
-            row_blocks=x_blocks,
-            col_blocks=y_blocks,
-            width=width,
-            max_rows=max_rows,
-        )
+        pattern = pattern.T
+        x, y, x_blocks, y_blocks = y, x, y_blocks, x_blocks
     return render(
-        cells,
+        _SparseCells(pattern, names),
         row_labels=y,
         col_labels=x,
         row_blocks=y_blocks,
         col_blocks=x_blocks,
         width=width,
         max_rows=max_rows,
+        cell_width=max(len(name) for name in names),
     )
 
 
@@ -508,15 +530,16 @@ def show_text(spec: Any, args: argparse.Namespace) -> str:
         out.append("  (the forward convolution maps these sizes back:)")
         out += ["  " + line for line in size_lines(spec)[1:]]
     out.append("")
-    cells, nnz = _text_matrices(spec, args)
+    pattern, names = _text_matrices(spec, args)
+    nnz = pattern.nnz
     out.append(
         f"C: {rows} × {cols}, {nnz} stored entries, {weights}. y = C x "
         "(row = output position, column = input position)"
     )
-    out.append(_render(spec, cells, transposed=False, full=args.full))
+    out.append(_render(spec, pattern, names, transposed=False, full=args.full))
     out.append("")
     out.append(f"Cᵀ: {cols} × {rows}. Column j of Cᵀ is row j of C.")
-    out.append(_render(spec, cells, transposed=True, full=args.full))
+    out.append(_render(spec, pattern, names, transposed=True, full=args.full))
     out.append("")
     out.append("What Cᵀ computes:")
     if layer is None:

@@ -118,6 +118,7 @@ def render(
     col_blocks: Sequence[int] = (),
     width: int | None = None,
     max_rows: int | None = None,
+    cell_width: int | None = None,
 ) -> str:
     """Lay out a matrix of cell strings; ``""`` marks a zero.
 
@@ -135,6 +136,10 @@ def render(
         ``…`` column. ``None`` prints every column.
     max_rows : int, optional
         More rows than this are elided in the middle with a ``⋮`` row.
+    cell_width : int, optional
+        Width of the widest entry, when the caller knows it. Then ``cells``
+        is only indexed where shown (it may be a lazy view of a huge sparse
+        matrix with ``len(cells[i])`` the column count) and never scanned.
 
     Returns
     -------
@@ -154,24 +159,30 @@ def render(
     0 1 2 … 6 7 8
     """
     n_rows = len(cells)
-    n_cols = max((len(row) for row in cells), default=0)
+    if cell_width is None:
+        n_cols = max((len(row) for row in cells), default=0)
+        cell_width = max((len(text) for row in cells for text in row), default=0)
+    else:
+        n_cols = len(cells[0]) if n_rows else 0
     column_width = max(
-        [len(text) for row in cells for text in row]
-        + [len(label) for label in (col_labels or ())]
-        + [len(ZERO)]
+        [cell_width, len(ZERO)] + [len(label) for label in (col_labels or ())]
     )
     label_width = max((len(label) for label in (row_labels or ())), default=0)
     prefix = label_width + 2 if row_labels is not None else 0
 
+    # Separators of the whole row, counted once; an upper bound for a cut row.
+    all_separators = (
+        sum(1 for j in range(1, n_cols) if _level(j, col_blocks)) if width is not None else 0
+    )
+
     def line_width(count: int, elided: bool) -> int:
         # cells + single spaces + separators ("x │ " adds two per separator)
-        separators = sum(1 for j in range(1, n_cols) if _level(j, col_blocks))
-        separators = min(separators, count)
+        separators = min(all_separators, count)
         return prefix + count * (column_width + 1) - 1 + 2 * separators + 2 * elided
 
     columns, col_gap = list(range(n_cols)), None
     if width is not None and line_width(n_cols, False) > width:
-        limit = n_cols
+        limit = min(n_cols, max(2, width // (column_width + 1)))
         while limit > 2 and line_width(limit, True) > width:
             limit -= 1
         columns, col_gap = _keep(n_cols, limit)
