@@ -272,10 +272,9 @@ def _option_of(message: str) -> str:
 
 
 def _integer(option: str, text: str, minimum: int) -> int:
-    value = parse_dims(option, text, minimum)
-    if not isinstance(value, int):
+    if not re.fullmatch(r"\s*[+-]?\d+\s*", text) or int(text) < minimum:
         raise UsageError(f"{option}: {text!r} is not allowed; give a single integer >= {minimum}")
-    return value
+    return int(text)
 
 
 def spec_from_args(args: argparse.Namespace) -> Any:
@@ -502,7 +501,9 @@ def _render(spec: Any, pattern: Any, names: list[str], transposed: bool, full: b
 def show_text(spec: Any, args: argparse.Namespace) -> str:
     """The text report of ``show``."""
     rows, cols = spec.matrix_shape
-    weights = "random numeric weights, seed " + args.seed if args.numeric else "symbolic weights"
+    weights = "symbolic weights"
+    if args.numeric:
+        weights = f"random numeric weights, seed {int(args.seed)}"
     out = []
     layer = transposed_call(spec)
     if args.transposed:
@@ -735,8 +736,7 @@ def _emit(text: str, out: str | None) -> None:
 
 def _run_show(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
-    if args.numeric:
-        _integer("--seed", args.seed, 0)
+    _integer("--seed", args.seed, 0)
     render = {"text": show_text, "latex": show_latex, "json": show_json}[args.format]
     _emit(render(spec, args), args.out)
     return 0

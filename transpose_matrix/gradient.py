@@ -74,7 +74,18 @@ def _symbolic_values(spec: ConvSpec, x: Any) -> list[Any]:
         raise ConvSpecError(
             f"x shape {x.shape} must be (in_channels, *input_shape) = {_input_shape(spec)}"
         )
-    return [sympy.sympify(value) for value in x.reshape(-1)]
+    values = []
+    for value in x.reshape(-1):
+        # strict: numbers and sympy objects only. A string would be parsed
+        # (and evaluated) by sympify, so it is refused instead.
+        try:
+            values.append(sympy.sympify(value, strict=True))
+        except sympy.SympifyError:
+            raise ConvSpecTypeError(
+                f"x entry {value!r} must be a number or a sympy expression, not "
+                f"{type(value).__name__}"
+            ) from None
+    return values
 
 
 def _numeric_input(spec: ConvSpec, x: np.ndarray) -> np.ndarray:

@@ -113,7 +113,7 @@ def weight_substitution(spec: ConvSpec, weight: np.ndarray) -> dict[sympy.Symbol
     weight = check_weight(spec, weight)
     symbols = weight_symbols(spec).reshape(-1)
     return {
-        symbol: sympy.sympify(value.item())
+        symbol: sympy.sympify(value.item(), strict=True)
         for symbol, value in zip(symbols, weight.reshape(-1))
     }
 
