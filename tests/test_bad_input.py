@@ -127,3 +127,54 @@ def test_every_library_error_is_a_value_or_type_error():
     for call, _, _ in LIBRARY_CASES.values():
         with pytest.raises((ValueError, TypeError)):
             call()
+
+
+# CLI rows: (argv, pattern the one stderr line must match). Each must exit 2.
+CLI_CASES = {
+    "input float": (["show", "--input", "4.5x4"], r"--input: '4.5x4' is not allowed"),
+    "input zero": (["show", "--input", "0x4"], r"--input: '0x4' is not allowed; every entry must be >= 1"),
+    "input negative": (["show", "--input", "-4"], r"--input: '-4'"),
+    "input four dims": (["show", "--input", "4x4x4x4"], r"--input: '4x4x4x4' .*up to 3 dims"),
+    "input empty": (["show", "--input", ""], r"--input: '' is not allowed"),
+    "kernel too big": (["show", "--input", "4x4", "--kernel", "5"], r"--kernel/.*dim 0: dilated kernel size 5 .* exceeds padded input size 4"),
+    "kernel dims": (["show", "--input", "4x4", "--kernel", "3x3x3"], r"--kernel: kernel_size=\(3, 3, 3\) must have 2 entries"),
+    "kernel bool": (["show", "--kernel", "True"], r"--kernel: 'True' is not allowed"),
+    "stride zero": (["show", "--stride", "0"], r"--stride: '0' is not allowed; every entry must be >= 1"),
+    "stride float": (["show", "--stride", "2.5"], r"--stride: '2.5' is not allowed"),
+    "dilation too big": (["show", "--input", "4x4", "--dilation", "3"], r"--dilation: .*dilated kernel size 7"),
+    "padding same": (["show", "--padding", "same"], r"--padding: 'same' is not allowed"),
+    "padding negative before": (["show", "--padding=-1:0"], r"--padding: '-1:0'"),
+    "groups": (["show", "--groups", "2", "--in-channels", "3"], r"--groups: groups=2 must divide in_channels=3"),
+    "channels zero": (["show", "--in-channels", "0"], r"--in-channels: '0' is not allowed"),
+    "output padding without transposed": (["show", "--output-padding", "1"], r"--output-padding: '1' is only allowed with --transposed"),
+    "output padding too big": (["show", "--transposed", "--stride", "2", "--output-padding", "2"],
+                               r"--output-padding: dim 0: output_padding=2 must be smaller than either stride=2"),
+    "seed": (["show", "--numeric", "--seed", "-1"], r"--seed: '-1' is not allowed; give a single integer >= 0"),
+    "format": (["show", "--format", "pdf"], r"--format: invalid choice: 'pdf'"),
+    "unknown option": (["show", "--bogus"], r"unrecognized arguments: --bogus"),
+    "unknown command": (["nope"], r"invalid choice: 'nope'"),
+    "out is a directory": (["show", "--out", "."], r"--out: output path '\.' is a directory"),
+    "out missing directory": (["show", "--out", "no/such/dir/f.txt"], r"--out: .*does not exist"),
+    "export 3-D figure": (["figure", "sparsity", "--input", "3x3x3", "--kernel", "2"], r"3-D"),
+    "solve missing m": (["solve", "4"], r"required: m"),
+    "solve float": (["solve", "4", "8.5"], r"8\.5"),
+    "verify huge": (["verify", "--input", "4096x4096", "--in-channels", "512", "--out-channels", "512"],
+                    r"(memory|GiB|GB|bytes)"),
+}
+
+
+@pytest.mark.parametrize("case", CLI_CASES)
+def test_cli_rejects_bad_input_with_one_line(case, capsys, tmp_path, monkeypatch):
+    from transpose_matrix.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    argv, pattern = CLI_CASES[case]
+    status = main(argv)
+    captured = capsys.readouterr()
+    assert status == 2, (argv, captured.err)
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+    assert captured.err.startswith("transpose_matrix: error: ")
+    import re
+
+    assert re.search(pattern, captured.err), captured.err

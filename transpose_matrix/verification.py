@@ -62,13 +62,12 @@ def _relative(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(np.asarray(a) - np.asarray(b)).max(initial=0.0)) / scale
 
 
-def _torch_errors(spec: ConvSpec, weight: np.ndarray, x, y, g) -> dict[str, float]:
+def _torch_errors(spec: ConvSpec, weight: np.ndarray, C, x, y, g) -> dict[str, float]:
     import torch
     import torch.nn.functional as F
 
     conv = (F.conv1d, F.conv2d, F.conv3d)[spec.ndim - 1]
     conv_t = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[spec.ndim - 1]
-    C = conv_matrix(spec, weight)
     w = torch.tensor(weight, dtype=torch.float64)
     # torch pads symmetrically; F.pad also takes (before, after) pairs and
     # crops for negative amounts, which covers every spec.
@@ -138,17 +137,18 @@ def verify(
     if weight.dtype.kind == "c":
         raise TypeError("verify takes real weights; torch's convolutions are real here")
     weight = weight.astype(np.float64)
+    # Built first, so the memory guard speaks before any vector is allocated.
+    C = conv_matrix(spec, weight)
     rng = np.random.default_rng(seed + 1)
     rows, cols = spec.matrix_shape
     x, y, g = rng.standard_normal(cols), rng.standard_normal(rows), rng.standard_normal(rows)
-    C = conv_matrix(spec, weight)
     if use_torch is None:
         use_torch = importlib.util.find_spec("torch") is not None
     if use_torch:
         import torch
 
         referee = f"torch {torch.__version__}"
-        errors = _torch_errors(spec, weight, x, y, g)
+        errors = _torch_errors(spec, weight, C, x, y, g)
     else:
         from .reference import reference_conv_matrix
 
