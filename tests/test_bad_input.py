@@ -178,3 +178,15 @@ def test_cli_rejects_bad_input_with_one_line(case, capsys, tmp_path, monkeypatch
     import re
 
     assert re.search(pattern, captured.err), captured.err
+
+
+def test_cli_turns_memory_error_into_one_line(capsys, monkeypatch):
+    import transpose_matrix.cli as cli
+
+    def exhausted(args):
+        raise MemoryError
+
+    monkeypatch.setitem(cli._COMMANDS, "show", exhausted)
+    assert cli.main(["show"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "out of memory" in err

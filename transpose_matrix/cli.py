@@ -848,6 +848,15 @@ def main(argv: list[str] | None = None) -> int:
         message = " ".join(str(error).split())
         print(f"{PROG}: error: {message}", file=sys.stderr)
         return 2
+    except MemoryError:
+        # The guard estimates C before building it; this catches what it
+        # cannot foresee (e.g. a huge derivation), still as one line.
+        print(
+            f"{PROG}: error: out of memory for this geometry; try a smaller --input or "
+            "fewer channels",
+            file=sys.stderr,
+        )
+        return 2
     except BrokenPipeError:
         # `show | head` closed the pipe; that's the reader's choice, not an error.
         sys.stderr.close()
