@@ -167,18 +167,29 @@ def bench_build_vs_floor(table: Table, size: str, repeats: int) -> None:
 
         return run
 
-    for builder, transposed, pointers in (
-        (conv_matrix, False, rows + 1),
-        (transposed_conv_matrix, True, cols + 1),
-    ):
+    from transpose_matrix import matrix
+
+    threads = matrix._workers(nnz)
+    cases = [(conv_matrix, False, rows + 1, None), (transposed_conv_matrix, True, cols + 1, None)]
+    if threads > 1:
+        # The builders fill with threads of their own; show one thread too.
+        cases.append((conv_matrix, False, rows + 1, 1))
+    for builder, transposed, pointers, limit in cases:
         nbytes = conv_matrix_nbytes(spec, weight.dtype, transposed=transposed)
-        ours, base = _median_pair(
-            lambda b=builder: b(spec, weight), floor(pointers), rounds=repeats, calls=1
-        )
+        saved = matrix._MAX_THREADS
+        if limit is not None:
+            matrix._MAX_THREADS = limit
+        try:
+            ours, base = _median_pair(
+                lambda b=builder: b(spec, weight), floor(pointers), rounds=repeats, calls=1
+            )
+        finally:
+            matrix._MAX_THREADS = saved
+        used = limit or threads
         table.add(
-            f"`{builder.__name__}` build vs floor",
+            f"`{builder.__name__}` build ({used} filling thread{'s' * (used > 1)}) vs floor",
             f"{name}; {nnz:.3g} nonzeros, {nbytes / 2**30:.2f} GiB",
-            _seconds(ours), f"{_seconds(base)} (alloc + fill)", _ratio(ours / base),
+            _seconds(ours), f"{_seconds(base)} (alloc + fill, 1 thread)", _ratio(ours / base),
             "≤ 2", ours / base <= 2,
         )
 

@@ -23,6 +23,9 @@ EXTRA_CASES = {
     "2d-big-dilation": ConvSpec((9, 9), 2, 1, 3, 4, 1, 3, 1),
     "3d-stride3": ConvSpec((7, 6, 8), (2, 1, 3), 3, 1, (1, 1, 2), 3, 3, 3),
     "2d-depthwise-multiplier": ConvSpec((6, 6), 3, 1, 1, 1, 4, 8, 4),
+    # 3x3, stride 1 in 2-D with odd sizes, crops and groups.
+    "2d-3x3-odd-crop": ConvSpec((7, 9), 3, 1, [(2, -1), (0, 1)], 1, 3, 2, 1),
+    "2d-3x3-groups": ConvSpec((5, 8), 3, 1, 1, 1, 4, 6, 2),
     # Kernel equal to stride, no padding: taps own whole phases (the direct path).
     "2d-unet-upconv-forward": ConvSpec((8, 6), 2, 2, 0, 1, 3, 5, 1),
     "3d-patchify-groups": ConvSpec((6, 6, 6), (2, 3, 1), (2, 3, 1), 0, 1, 2, 2, 2),
