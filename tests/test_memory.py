@@ -8,6 +8,7 @@ matrix of the loop reference.
 
 from __future__ import annotations
 
+import os
 import tracemalloc
 
 import numpy as np
@@ -236,3 +237,15 @@ def test_small_blocks_split_the_pattern(monkeypatch):
     reference = reference_conv_matrix(spec, w)
     assert_same_csr(conv_matrix(spec, w), reference)
     assert_same_csr(transposed_conv_matrix(spec, w), reference.T)
+
+
+def test_filling_threads_follow_the_cores():
+    # Small builds stay on one thread; large ones use the cores this process
+    # may run on, at most _MAX_THREADS.
+    assert matrix_module._workers(10) == 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    expected = max(1, min(cores, matrix_module._MAX_THREADS))
+    assert matrix_module._workers(1 << 40) == expected
