@@ -168,3 +168,18 @@ def test_from_transposed_round_trips(layer):
     assert ConvSpec.from_transposed(shape, **arguments) == spec
     assert arguments["output_padding"] == layer["output_padding"]
     assert arguments["padding"] == layer["padding"]
+
+
+@given(spec=forward_specs(), seed=st.integers(0, 2**16))
+def test_transposed_arguments_give_the_same_matrix(torch, spec, seed):
+    layer = spec.transposed_arguments()
+    assume(layer is not None)
+    w, _, y = arrays(spec, seed)
+    functional = {
+        name: layer[name] for name in ("stride", "padding", "output_padding", "groups", "dilation")
+    }
+    expected = torch_conv_transpose(torch, w, y, **functional)
+    assert expected.shape == (spec.in_channels, *spec.input_shape)
+    np.testing.assert_allclose(
+        transposed_conv_matrix(spec, w) @ y.reshape(-1), expected.reshape(-1), atol=1e-11
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 
 from transpose_matrix import ConvSpec, ConvSpecError, ConvSpecTypeError
@@ -159,3 +160,21 @@ def test_spec_prints_itself_to_latex():
     # sympy's printer finds _latex, so specs embed in sympy expressions' LaTeX.
     assert sympy.latex(spec) == spec._latex()
     assert r"4 \times 4" in spec._latex()
+
+
+def test_transposed_arguments_ignore_unread_after_padding(torch):
+    # Cropping the last input position of a stride-2, kernel-1 convolution on
+    # 10 inputs changes no output: C is that of ConvTranspose1d(padding=0,
+    # output_padding=1) on 5 inputs, whose output has 10 positions.
+    spec = ConvSpec((10,), 1, stride=2, padding=[(0, -1)])
+    layer = spec.transposed_arguments()
+    assert layer["padding"] == (0,) and layer["output_padding"] == (1,)
+    out = torch.nn.functional.conv_transpose1d(
+        torch.zeros(1, 1, 5), torch.zeros(1, 1, 1), stride=2, output_padding=1
+    )
+    assert out.shape[-1] == 10
+    from transpose_matrix import conv_matrix
+
+    w = np.array([[[2.0]]])
+    rebuilt = ConvSpec.from_transposed((5,), **layer)
+    np.testing.assert_array_equal(conv_matrix(rebuilt, w).toarray(), conv_matrix(spec, w).toarray())

@@ -23,7 +23,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ConvSpecError, ConvSpecTypeError
-from .shapes import as_int, as_pair, conv_output_size, transposed_conv_output_size
+from .shapes import (
+    as_int,
+    as_pair,
+    conv_output_size,
+    effective_kernel_size,
+    transposed_conv_output_size,
+)
 
 __all__ = ["ConvSpec"]
 
@@ -291,21 +297,32 @@ class ConvSpec:
     def transposed_arguments(self) -> dict[str, Any] | None:
         """The ``ConvTransposeNd`` arguments whose Cᵀ equals this spec's, if any.
 
-        Returns ``None`` when the padding has no ``(padding, output_padding)``
-        equivalent (e.g. ``before`` larger than ``after`` by other than a
-        multiple of the stride).
+        C depends on the padding only through ``before`` and the number of
+        output positions, so the layer has ``padding = before`` and the
+        ``output_padding`` that makes its output size ``input_shape``:
+        ``n - ((out - 1)*s - 2*before + d*(k - 1) + 1)`` per dim. The spec
+        :meth:`from_transposed` builds from these arguments has the same C,
+        though its ``after`` padding may differ by amounts that crop or pad
+        only positions no output reads.
+
+        Returns ``None`` when that ``output_padding`` falls outside
+        ``[0, max(stride, dilation))``: e.g. when ``after`` exceeds
+        ``before``, the extra output positions read only padding on the
+        right, which no transposed layer produces.
+
+        Examples
+        --------
+        >>> ConvSpec((10,), 1, stride=2, padding=[(0, -1)]).transposed_arguments()["output_padding"]
+        (1,)
+        >>> ConvSpec((6,), 3, padding=[(0, 2)]).transposed_arguments() is None
+        True
         """
         pads, extras = [], []
-        for i, (before, after) in enumerate(self.padding):
-            n = self.input_shape[i]
-            # The layer gives n for exactly one output_padding in [0, stride)
-            # once after is taken to be before; check that geometry matches.
-            span = self.dilation[i] * (self.kernel_size[i] - 1) + 1
-            out = self.output_shape[i]
-            extra = n - ((out - 1) * self.stride[i] - 2 * before + span)
-            if extra < 0 or extra >= max(self.stride[i], self.dilation[i]):
-                return None
-            if after != before - self.stride[i] * (extra // self.stride[i]):
+        for i, (before, _after) in enumerate(self.padding):
+            span = effective_kernel_size(self.kernel_size[i], self.dilation[i])
+            layer_size = (self.output_shape[i] - 1) * self.stride[i] - 2 * before + span
+            extra = self.input_shape[i] - layer_size
+            if not 0 <= extra < max(self.stride[i], self.dilation[i]):
                 return None
             pads.append(before)
             extras.append(extra)
