@@ -31,15 +31,8 @@ def _positions_along(n: int, k: int, s: int, before: int, after: int, d: int) ->
     return count
 
 
-def reference_conv_matrix(spec: ConvSpec, weight: Any) -> scipy.sparse.csr_array:
-    """C built entry by entry from the definition (slow; for tests).
-
-    ``C[(o, *j), (c, *i)] = weight[o, c_local, *t]`` with
-    ``i = j*stride - padding_before + t*dilation`` inside the input.
-    """
-    weight = np.asarray(weight)
-    ndim = len(spec.input_shape)
-    out_shape = [
+def _output_shape(spec: ConvSpec) -> list[int]:
+    return [
         _positions_along(
             spec.input_shape[a],
             spec.kernel_size[a],
@@ -48,8 +41,19 @@ def reference_conv_matrix(spec: ConvSpec, weight: Any) -> scipy.sparse.csr_array
             spec.padding[a][1],
             spec.dilation[a],
         )
-        for a in range(ndim)
+        for a in range(len(spec.input_shape))
     ]
+
+
+def reference_conv_matrix(spec: ConvSpec, weight: Any) -> scipy.sparse.csr_array:
+    """C built entry by entry from the definition (slow; for tests).
+
+    ``C[(o, *j), (c, *i)] = weight[o, c_local, *t]`` with
+    ``i = j*stride - padding_before + t*dilation`` inside the input.
+    """
+    weight = np.asarray(weight)
+    ndim = len(spec.input_shape)
+    out_shape = _output_shape(spec)
     cin_group = spec.in_channels // spec.groups
     cout_group = spec.out_channels // spec.groups
 
@@ -94,16 +98,4 @@ def reference_conv(spec: ConvSpec, weight: Any, x: Any) -> np.ndarray:
     matrix = reference_conv_matrix(spec, weight)
     x = np.asarray(x)
     out = matrix @ x.reshape(-1)
-    ndim = len(spec.input_shape)
-    out_shape = [
-        _positions_along(
-            spec.input_shape[a],
-            spec.kernel_size[a],
-            spec.stride[a],
-            spec.padding[a][0],
-            spec.padding[a][1],
-            spec.dilation[a],
-        )
-        for a in range(ndim)
-    ]
-    return out.reshape(spec.out_channels, *out_shape)
+    return out.reshape(spec.out_channels, *_output_shape(spec))

@@ -8,13 +8,17 @@ answers come from the same line of code and cannot drift apart.
 from __future__ import annotations
 
 import operator
+from collections.abc import Sequence
 from typing import Any
 
 from .errors import ConvSpecError, ConvSpecTypeError
 
 __all__ = [
+    "MAX_DIMS",
     "as_int",
     "as_pair",
+    "as_shape",
+    "per_dim",
     "conv_output_size",
     "transposed_conv_output_size",
     "effective_kernel_size",
@@ -48,6 +52,46 @@ def as_int(name: str, value: Any, minimum: int | None = None) -> int:
     if minimum is not None and number < minimum:
         raise ConvSpecError(f"{name}={number} must be >= {minimum}")
     return number
+
+
+#: Spatial dims a convolution may have (1-D, 2-D or 3-D, as in PyTorch).
+MAX_DIMS = 3
+
+
+def as_shape(name: str, value: Any) -> tuple[int, ...]:
+    """A spatial shape: 1 to :data:`MAX_DIMS` positive ints (an int means 1-D).
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``value`` is not an int or a sequence of ints (a string is refused).
+    ConvSpecError
+        Too many or too few dims, or a size below 1.
+    """
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        try:
+            operator.index(value)
+        except TypeError:
+            raise ConvSpecTypeError(
+                f"{name}={value!r} must be an int or a sequence of 1 to {MAX_DIMS} ints"
+            ) from None
+        value = (value,)
+    if not 1 <= len(value) <= MAX_DIMS:
+        raise ConvSpecError(
+            f"{name}={tuple(value)!r} must have 1 to {MAX_DIMS} spatial dims, got {len(value)}"
+        )
+    return tuple(as_int(f"{name}[{i}]", v, 1) for i, v in enumerate(value))
+
+
+def per_dim(name: str, value: Any, ndim: int, minimum: int) -> tuple[int, ...]:
+    """Broadcast an int to ``ndim`` entries, or check a sequence's length and entries."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != ndim:
+            raise ConvSpecError(
+                f"{name}={tuple(value)!r} must have {ndim} entries, one per spatial dim"
+            )
+        return tuple(as_int(f"{name}[{i}]", v, minimum) for i, v in enumerate(value))
+    return (as_int(name, value, minimum),) * ndim
 
 
 def _size(name: str, value: Any, minimum: int) -> Any:

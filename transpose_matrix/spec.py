@@ -22,30 +22,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ConvSpecError, ConvSpecTypeError
+from .errors import ConvSpecError
 from .shapes import (
     as_int,
     as_pair,
+    as_shape,
     conv_output_size,
     effective_kernel_size,
+    per_dim,
     transposed_conv_output_size,
 )
 
 __all__ = ["ConvSpec"]
-
-_MAX_DIMS = 3
-
-
-def _per_dim(name: str, value: Any, ndim: int, minimum: int) -> tuple[int, ...]:
-    """Broadcast an int to ``ndim`` entries or check a sequence's length."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != ndim:
-            raise ConvSpecError(
-                f"{name}={tuple(value)!r} must have {ndim} entries, one per spatial dim"
-            )
-        return tuple(as_int(f"{name}[{i}]", v, minimum) for i, v in enumerate(value))
-    return (as_int(name, value, minimum),) * ndim
-
 
 def _padding_pairs(value: Any, ndim: int) -> tuple[tuple[int, int], ...]:
     if isinstance(value, (tuple, list)):
@@ -118,27 +106,13 @@ class ConvSpec:
     groups: int = 1
 
     def __post_init__(self) -> None:
-        shape = self.input_shape
-        if isinstance(shape, str) or not isinstance(shape, (Sequence, int)):
-            raise ConvSpecTypeError(
-                f"input_shape={shape!r} must be an int or a sequence of 1 to "
-                f"{_MAX_DIMS} ints"
-            )
-        if not isinstance(shape, Sequence):
-            shape = (shape,)
-        if not 1 <= len(shape) <= _MAX_DIMS:
-            raise ConvSpecError(
-                f"input_shape={tuple(shape)!r} must have 1 to {_MAX_DIMS} spatial dims, "
-                f"got {len(shape)}"
-            )
+        shape = as_shape("input_shape", self.input_shape)
         ndim = len(shape)
         fields = {
-            "input_shape": tuple(
-                as_int(f"input_shape[{i}]", v, 1) for i, v in enumerate(shape)
-            ),
-            "kernel_size": _per_dim("kernel_size", self.kernel_size, ndim, 1),
-            "stride": _per_dim("stride", self.stride, ndim, 1),
-            "dilation": _per_dim("dilation", self.dilation, ndim, 1),
+            "input_shape": shape,
+            "kernel_size": per_dim("kernel_size", self.kernel_size, ndim, 1),
+            "stride": per_dim("stride", self.stride, ndim, 1),
+            "dilation": per_dim("dilation", self.dilation, ndim, 1),
             "padding": _padding_pairs(self.padding, ndim),
             "in_channels": as_int("in_channels", self.in_channels, 1),
             "out_channels": as_int("out_channels", self.out_channels, 1),
@@ -253,24 +227,13 @@ class ConvSpec:
         >>> spec.input_shape, spec.in_channels, spec.out_channels
         ((6,), 4, 8)
         """
-        if isinstance(input_shape, str) or not isinstance(input_shape, (Sequence, int)):
-            raise ConvSpecTypeError(
-                f"input_shape={input_shape!r} must be an int or a sequence of 1 to "
-                f"{_MAX_DIMS} ints"
-            )
-        shape = input_shape if isinstance(input_shape, Sequence) else (input_shape,)
-        if not 1 <= len(shape) <= _MAX_DIMS:
-            raise ConvSpecError(
-                f"input_shape={tuple(shape)!r} must have 1 to {_MAX_DIMS} spatial dims, "
-                f"got {len(shape)}"
-            )
+        shape = as_shape("input_shape", input_shape)
         ndim = len(shape)
-        shape = tuple(as_int(f"input_shape[{i}]", v, 1) for i, v in enumerate(shape))
-        kernel = _per_dim("kernel_size", kernel_size, ndim, 1)
-        strides = _per_dim("stride", stride, ndim, 1)
-        dilations = _per_dim("dilation", dilation, ndim, 1)
-        pads = _per_dim("padding", padding, ndim, 0)
-        extras = _per_dim("output_padding", output_padding, ndim, 0)
+        kernel = per_dim("kernel_size", kernel_size, ndim, 1)
+        strides = per_dim("stride", stride, ndim, 1)
+        dilations = per_dim("dilation", dilation, ndim, 1)
+        pads = per_dim("padding", padding, ndim, 0)
+        extras = per_dim("output_padding", output_padding, ndim, 0)
         sizes = []
         pairs = []
         for i in range(ndim):

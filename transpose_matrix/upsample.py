@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse
 
 from .errors import ConvSpecError, ConvSpecTypeError
-from .shapes import as_int, as_pair
+from .shapes import as_int, as_pair, as_shape, per_dim
 
 __all__ = [
     "zero_insertion_matrix",
@@ -32,34 +32,6 @@ __all__ = [
     "bilinear_upsample_matrix",
     "max_unpool_matrix",
 ]
-
-_MAX_DIMS = 3
-
-
-def _shape(name: str, value: Any) -> tuple[int, ...]:
-    """A spatial shape of 1 to 3 positive ints (an int means 1-D)."""
-    if isinstance(value, str) or not isinstance(value, (Sequence, int, np.integer)):
-        raise ConvSpecTypeError(
-            f"{name}={value!r} must be an int or a sequence of 1 to {_MAX_DIMS} ints"
-        )
-    dims = tuple(value) if isinstance(value, Sequence) else (value,)
-    if not 1 <= len(dims) <= _MAX_DIMS:
-        raise ConvSpecError(
-            f"{name}={dims!r} must have 1 to {_MAX_DIMS} spatial dims, got {len(dims)}"
-        )
-    return tuple(as_int(f"{name}[{i}]", v, 1) for i, v in enumerate(dims))
-
-
-def _per_dim(name: str, value: Any, ndim: int, minimum: int) -> tuple[int, ...]:
-    """Broadcast an int to ``ndim`` entries, or check a sequence's length."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != ndim:
-            raise ConvSpecError(
-                f"{name}={tuple(value)!r} must have {ndim} entries, one per spatial dim"
-            )
-        return tuple(as_int(f"{name}[{i}]", v, minimum) for i, v in enumerate(value))
-    return (as_int(name, value, minimum),) * ndim
-
 
 def _kron(factors: list[scipy.sparse.csr_array]) -> scipy.sparse.csr_array:
     """Kronecker product, dim 0 outermost, matching C-order flattening."""
@@ -121,8 +93,8 @@ def zero_insertion_matrix(
     >>> zero_insertion_matrix((2, 3), 2).shape
     (15, 6)
     """
-    shape = _shape("input_shape", input_shape)
-    strides = _per_dim("stride", stride, len(shape), 1)
+    shape = as_shape("input_shape", input_shape)
+    strides = per_dim("stride", stride, len(shape), 1)
     factors = []
     for n, s in zip(shape, strides, strict=True):
         cols = np.arange(n)
@@ -178,7 +150,7 @@ def pad_matrix(input_shape: int | Sequence[int], padding: Any) -> scipy.sparse.c
            [0., 0., 1., 0.],
            [0., 0., 0., 1.]])
     """
-    shape = _shape("input_shape", input_shape)
+    shape = as_shape("input_shape", input_shape)
     ndim = len(shape)
     if isinstance(padding, (tuple, list)):
         if len(padding) != ndim:
@@ -247,8 +219,8 @@ def nearest_upsample_matrix(
            [0., 1.],
            [0., 1.]])
     """
-    shape = _shape("input_shape", input_shape)
-    scales = _per_dim("scale", scale, len(shape), 1)
+    shape = as_shape("input_shape", input_shape)
+    scales = per_dim("scale", scale, len(shape), 1)
     factors = []
     for n, s in zip(shape, scales, strict=True):
         rows = np.arange(n * s)
@@ -334,8 +306,8 @@ def bilinear_upsample_matrix(
            [0.  , 0.25, 0.75],
            [0.  , 0.  , 1.  ]])
     """
-    shape = _shape("input_shape", input_shape)
-    scales = _per_dim("scale", scale, len(shape), 1)
+    shape = as_shape("input_shape", input_shape)
+    scales = per_dim("scale", scale, len(shape), 1)
     if not isinstance(align_corners, (bool, np.bool_)):
         raise ConvSpecTypeError(f"align_corners={align_corners!r} must be a bool")
     factors = [
@@ -393,7 +365,7 @@ def max_unpool_matrix(indices: Any, output_shape: int | Sequence[int]) -> scipy.
            [0., 1.],
            [0., 0.]])
     """
-    shape = _shape("output_shape", output_shape)
+    shape = as_shape("output_shape", output_shape)
     array = np.asarray(indices)
     if array.dtype.kind not in "iu":
         raise ConvSpecTypeError(
