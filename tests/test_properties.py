@@ -183,3 +183,21 @@ def test_transposed_arguments_give_the_same_matrix(torch, spec, seed):
     np.testing.assert_allclose(
         transposed_conv_matrix(spec, w) @ y.reshape(-1), expected.reshape(-1), atol=1e-11
     )
+
+
+@given(spec=forward_specs(), seed=st.integers(0, 2**16), batch=st.integers(1, 3))
+def test_operator_equals_matrix(spec, seed, batch):
+    from transpose_matrix import conv_operator
+
+    w, _, _ = arrays(spec, seed)
+    rng = np.random.default_rng(seed + 7)
+    rows, cols = spec.matrix_shape
+    X = rng.standard_normal((cols, batch))
+    Y = rng.standard_normal((rows, batch))
+    C = conv_matrix(spec, w)
+    op = conv_operator(spec, w)
+    assert op.shape == C.shape
+    np.testing.assert_allclose(op.matmat(X), C @ X, atol=1e-12)
+    np.testing.assert_allclose(op.rmatmat(Y), C.T @ Y, atol=1e-12)
+    np.testing.assert_allclose(op.matvec(X[:, 0]), C @ X[:, 0], atol=1e-12)
+    np.testing.assert_allclose(op.rmatvec(Y[:, 0]), C.T @ Y[:, 0], atol=1e-12)
