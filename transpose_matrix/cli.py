@@ -402,14 +402,9 @@ def size_lines(spec: Any, transposed: bool = False) -> list[str]:
 
 def _label_matrix(spec: Any) -> Any:
     """C as CSR whose entries are ``1 + flat weight index`` (numpy/scipy only)."""
-    import math
+    from .matrix import weight_label_matrix
 
-    import numpy as np
-
-    from .matrix import conv_matrix
-
-    labels = np.arange(1, math.prod(spec.weight_shape) + 1, dtype=np.int64)
-    return conv_matrix(spec, labels.reshape(spec.weight_shape))
+    return weight_label_matrix(spec)
 
 
 def _weight(spec: Any, args: argparse.Namespace) -> Any:

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .errors import ConvSpecError, ConvSpecTypeError
-from .matrix import conv_matrix
+from .matrix import weight_label_matrix
 from .spec import ConvSpec
 
 __all__ = ["placement_figure", "sparsity_figure", "tap_colors"]
@@ -77,8 +77,7 @@ def _letters(i: int) -> str:
 
 def _tap_pattern(spec: ConvSpec) -> tuple[object, int]:
     """C with each stored entry labelled ``1 + flat weight index``, and taps per kernel."""
-    labels = np.arange(1, math.prod(spec.weight_shape) + 1, dtype=np.int64)
-    return conv_matrix(spec, labels.reshape(spec.weight_shape)), math.prod(spec.kernel_size)
+    return weight_label_matrix(spec), math.prod(spec.kernel_size)
 
 
 def _kernel_index(spec: ConvSpec, tap: int) -> tuple[int, ...]:

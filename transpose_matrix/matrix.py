@@ -31,6 +31,7 @@ from .spec import ConvSpec
 __all__ = [
     "conv_matrix",
     "transposed_conv_matrix",
+    "weight_label_matrix",
     "check_weight",
     "conv_matrix_nnz",
     "conv_matrix_nbytes",
@@ -560,3 +561,20 @@ def transposed_conv_matrix(
     rows = np.flip(grouped, axis=spatial).transpose(0, 2, 1, *spatial)
     rows = np.ascontiguousarray(rows).reshape(spec.in_channels, -1)
     return _assemble(spec, rows, transposed=True)
+
+
+def weight_label_matrix(spec: ConvSpec) -> scipy.sparse.csr_array:
+    """C with each stored entry ``1 + flat index`` of the weight it holds (int64).
+
+    The pattern behind every symbolic and pictured view of C: entry
+    ``C[r, c] = k`` means ``weight.reshape(-1)[k - 1]`` sits there. Labels
+    start at 1 so that no stored entry is mistaken for an absent one.
+
+    Examples
+    --------
+    >>> weight_label_matrix(ConvSpec((3,), 2)).toarray()
+    array([[1, 2, 0],
+           [0, 1, 2]])
+    """
+    labels = np.arange(1, math.prod(spec.weight_shape) + 1, dtype=np.int64)
+    return conv_matrix(spec, labels.reshape(spec.weight_shape))

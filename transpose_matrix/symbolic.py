@@ -9,13 +9,12 @@ with the loop reference.
 from __future__ import annotations
 
 import itertools
-import math
 from typing import Any
 
 import numpy as np
 import sympy
 
-from .matrix import check_weight, conv_matrix
+from .matrix import check_weight, weight_label_matrix
 from .spec import ConvSpec
 
 __all__ = [
@@ -91,8 +90,7 @@ def weight_pattern(spec: ConvSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     read off the numeric builder by building C from the labels ``1, 2, …``
     (a taps' label is never zero, so none is mistaken for an absent entry).
     """
-    labels = np.arange(1, math.prod(spec.weight_shape) + 1, dtype=np.int64)
-    pattern = conv_matrix(spec, labels.reshape(spec.weight_shape)).tocoo()
+    pattern = weight_label_matrix(spec).tocoo()
     return pattern.row, pattern.col, pattern.data - 1
 
 
