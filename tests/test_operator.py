@@ -26,6 +26,15 @@ EXTRA_CASES = {
     # 3x3, stride 1 in 2-D with odd sizes, crops and groups.
     "2d-3x3-odd-crop": ConvSpec((7, 9), 3, 1, [(2, -1), (0, 1)], 1, 3, 2, 1),
     "2d-3x3-groups": ConvSpec((5, 8), 3, 1, 1, 1, 4, 6, 2),
+    # Stride 1 on axis 0 with an output at least as long as the input there:
+    # the axis-0 taps are summed in one call (the summed path), with edge
+    # rows that some tap reads beyond, rows no tap reaches, crops, a strided
+    # last axis and a kernel-1 middle axis.
+    "2d-3x3-same": ConvSpec((6, 7), 3, 1, 1, 1, 3, 4, 1),
+    "2d-same-rows-strided-columns": ConvSpec((6, 9), (3, 2), (1, 2), (1, 0), 1, 2, 3, 1),
+    "2d-padding-beyond-reach": ConvSpec((4, 5), (2, 3), 1, [(3, 2), (1, 1)], (2, 1), 2, 2, 1),
+    "2d-same-crop-after": ConvSpec((7, 6), 3, 1, [(3, -1), (1, 1)], 1, 2, 2, 1),
+    "3d-middle-kernel-one": ConvSpec((5, 4, 6), (3, 1, 3), (1, 2, 1), (1, 0, 1), 1, 2, 3, 1),
     # Kernel equal to stride, no padding: taps own whole phases (the direct path).
     "2d-unet-upconv-forward": ConvSpec((8, 6), 2, 2, 0, 1, 3, 5, 1),
     "3d-patchify-groups": ConvSpec((6, 6, 6), (2, 3, 1), (2, 3, 1), 0, 1, 2, 2, 2),
@@ -138,6 +147,47 @@ def test_split_forward_is_taken_and_reuses_its_buffers():
     assert conv_operator(ConvSpec((9,), 3), np.ones((1, 1, 3)))._split is None
 
 
+SUMMED_CASES = [
+    "2d-3x3-same", "2d-same-rows-strided-columns", "2d-padding-beyond-reach",
+    "2d-same-crop-after", "3d-middle-kernel-one", "2d-big-dilation",
+]
+
+
+def test_summed_forward_is_taken_where_it_applies():
+    # The equality tests above check these geometries; this checks that they
+    # exercise the summed path, and that geometries it cannot handle (groups,
+    # a strided or short axis 0, taps on a middle axis) stay on the split one.
+    for name in SUMMED_CASES:
+        spec = EXTRA_CASES[name]
+        assert conv_operator(spec, np.ones(spec.weight_shape))._summed, name
+    for spec in (
+        EXTRA_CASES["2d-3x3-groups"],
+        ConvSpec((8, 8), 3, (2, 1), 1),
+        ConvSpec((8, 8), 3, 1, 0),
+        ConvSpec((5, 4, 6), 3, 1, 1),
+        ConvSpec((8, 8), (1, 3), 1, (0, 1)),
+    ):
+        assert not conv_operator(spec, np.ones(spec.weight_shape))._summed, spec
+    # Rows that the padding keeps from every tap are zero, not stale.
+    spec = EXTRA_CASES["2d-padding-beyond-reach"]
+    assert any(not inside for _, inside in conv_operator(spec, np.ones(spec.weight_shape))._edges)
+
+
+@pytest.mark.parametrize("case", SUMMED_CASES)
+def test_summed_forward_reuses_buffers_and_matches_the_loop(case):
+    spec = EXTRA_CASES[case]
+    rng = np.random.default_rng(11)
+    w = rng.standard_normal(spec.weight_shape)
+    op = conv_operator(spec, w)
+    for batch in (1, 2, 1):
+        x = rng.standard_normal((batch, spec.in_channels, *spec.input_shape))
+        expected = np.stack([reference_conv(spec, w, sample) for sample in x], axis=-1)
+        columns = np.moveaxis(x, 0, -1).reshape(-1, batch)
+        np.testing.assert_allclose(
+            op.matmat(columns), expected.reshape(-1, batch), rtol=0, atol=1e-12
+        )
+
+
 def test_complex_weights_adjoint_and_transpose():
     spec = make_spec("2d-dilated-groups")
     rng = np.random.default_rng(5)
@@ -168,8 +218,9 @@ def test_float32_weights_stay_float32():
     assert op.matvec(X[:, 0]).dtype == np.float64
 
 
-def test_integer_weights_are_exact():
-    spec = make_spec("3d-strided-dilated-groups")
+@pytest.mark.parametrize("case", ["3d-strided-dilated-groups", "2d-3x3-same"])
+def test_integer_weights_are_exact(case):
+    spec = ALL_CASES[case]
     rng = np.random.default_rng(7)
     w = rng.integers(-5, 6, spec.weight_shape)
     x = rng.integers(-5, 6, spec.matrix_shape[1])
@@ -180,7 +231,9 @@ def test_integer_weights_are_exact():
     np.testing.assert_array_equal(op.rmatvec(y), C.T @ y)
 
 
-@pytest.mark.parametrize("case", ["3d-stride3", "2d-3x3-groups", "1d-stride-skips-inputs"])
+@pytest.mark.parametrize(
+    "case", ["3d-stride3", "2d-3x3-groups", "1d-stride-skips-inputs", "2d-3x3-same"]
+)
 def test_chunked_gather_gives_the_same_result(monkeypatch, case):
     # A tiny gather budget splits the forward product into many column
     # chunks (one output row each), reading padding at the first and the

@@ -32,12 +32,19 @@ that phase, its ``(out_channels, columns)`` contribution, and those are
 added at their shifts. For a 3x3 kernel that is 3 copies instead of 9 and a
 ``(3*out, 3*in) @ (3*in, columns)`` product, which BLAS runs faster than
 ``(out, 9*in) @ (9*in, columns)``; the two additions cost less than the six
-copies saved.
+copies saved. With one group, stride 1 on the first axis and an output at
+least as long as the input there (the 'same' 3x3 convolution of a U-Net),
+the columns are exactly the output positions and the additions become one
+threaded matrix-vector product: each first-axis tap's products, laid out a
+fixed distance apart, form the rows of one strided view, and the output is
+the sum of its rows (rows at the edges, where a tap reads outside its
+products, are summed again from their in-range terms).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -157,13 +164,17 @@ class ConvOperator(LinearOperator):
             )
         )
         self._split = None if self._direct or ndim < 2 else self._split_plan(weight)
+        self._summed = self._split is not None and self._sum_applies()
+        # Output rows of the summed forward that some axis-0 tap reads
+        # outside the gathered rows: each with its in-range (tap, row) terms.
+        self._edges = self._edge_rows() if self._summed else []
         # Work buffers of the last split forward call, (key, buffers), reused
         # by the next one with the same batch and dtype: allocating them
         # afresh cost page faults worth a third of the copies' time. A call
         # takes them out of the list (atomic under the GIL), so concurrent
         # calls never share them; with one chunk, the gathered entries that
         # read padding are never written, so they stay zero.
-        self._spare: list[tuple[tuple[int, str], dict[str, np.ndarray]]] = []
+        self._spare: list[tuple[tuple[str, int, str], dict[str, np.ndarray]]] = []
         grouped = weight.reshape(groups, self._out_group, self._in_group, -1)
         # (groups, out per group, in per group * taps): all taps in one product,
         # and its adjoint (groups, in per group * taps, out per group).
@@ -198,6 +209,48 @@ class ConvOperator(LinearOperator):
             )
             plan.append((phase, [shift for _, shift in taps], matrix.copy()))
         return plan
+
+    def _take_work(
+        self, key: tuple[str, int, str], make: Callable[[], dict[str, np.ndarray]]
+    ) -> dict[str, np.ndarray]:
+        """The spare work buffers if they were made for ``key``, else ``make()``."""
+        try:
+            held, work = self._spare.pop()
+        except IndexError:
+            return make()
+        return work if held == key else make()
+
+    def _return_work(self, key: tuple[str, int, str], work: dict[str, np.ndarray]) -> None:
+        if not self._spare:
+            self._spare.append((key, work))
+
+    def _sum_applies(self) -> bool:
+        """Whether the split forward can sum its leading taps in one BLAS call.
+
+        Needs one group, stride 1 and at least two taps on axis 0, no taps
+        on the axes between the first and the last, and an output at least
+        as long as the input on axis 0: then the gathered rows can be the
+        output's own rows (every input row among them), each tap's product
+        is the previous one's moved by ``dilation[0]`` rows, and the sum
+        over taps is a matrix-vector product over one strided view.
+        """
+        spec = self.spec
+        return (
+            self._groups == 1
+            and spec.stride[0] == 1
+            and spec.kernel_size[0] > 1
+            and all(k == 1 for k in spec.kernel_size[1:-1])
+            and self._out[0] >= spec.input_shape[0]
+        )
+
+    def _edge_rows(self) -> list[tuple[int, list[tuple[int, int]]]]:
+        rows, first = self._out[0], self.spec.padding[0][0]
+        edges = []
+        for h in range(rows):
+            sources = [h + shift[0] - first for shift in self._split[0][1]]
+            if not all(0 <= r < rows for r in sources):
+                edges.append((h, [(t, r) for t, r in enumerate(sources) if 0 <= r < rows]))
+        return edges
 
     # Phase layout: (phases, groups, in per group, flat * batch), where the
     # first prod(grid) * batch entries of the last axis are the phase's grid
@@ -282,6 +335,12 @@ class ConvOperator(LinearOperator):
         # the leading taps' products are then added at their shifts. Fewer
         # copies than im2col, and a squarer product that BLAS runs faster.
         spec = self.spec
+        if self._summed:
+            per_row = math.prod(self._out[1:]) * batch
+            taps = len(self._split[0][1])
+            size = (spec.in_channels * spec.kernel_size[-1] + spec.out_channels * taps)
+            if size * self._out[0] * per_row <= _GATHER_ENTRIES:
+                return self._matmat_summed(x, batch, dtype)
         groups, out_group = self._groups, self._out_group
         out, last = self._out, spec.kernel_size[-1]
         reach = [
@@ -295,18 +354,13 @@ class ConvOperator(LinearOperator):
         chunk = max(1, _GATHER_ENTRIES // (per_column * per_row) - reach[0])
         chunk = min(chunk, out[0])
         rows = chunk + reach[0]
-        key = (batch, np.dtype(dtype).str)
-        try:
-            held, work = self._spare.pop()
-        except IndexError:
-            held, work = None, {}
-        if held != key:
-            work = {
-                "gathered": np.zeros(
-                    len(self._split) * spec.in_channels * last * rows * per_row, dtype=dtype
-                ),
-                "products": np.empty(most * spec.out_channels * rows * per_row, dtype=dtype),
-            }
+        key = ("split", batch, np.dtype(dtype).str)
+        work = self._take_work(key, lambda: {
+            "gathered": np.zeros(
+                len(self._split) * spec.in_channels * last * rows * per_row, dtype=dtype
+            ),
+            "products": np.empty(most * spec.out_channels * rows * per_row, dtype=dtype),
+        })
         result = np.empty((groups, out_group, *out, batch), dtype=dtype)
         for lo in range(0, out[0], chunk):
             hi = min(out[0], lo + chunk)
@@ -346,8 +400,55 @@ class ConvOperator(LinearOperator):
                 if first is not None:  # the products buffer is about to be reused
                     target[...] = first
                     first, written = None, True
-        if not self._spare:
-            self._spare.append((key, work))
+        self._return_work(key, work)
+        return result.reshape(-1, batch)
+
+    def _matmat_summed(self, x: np.ndarray, batch: int, dtype: np.dtype) -> np.ndarray:
+        # Gathered row u is padded row `first + u` (input row u), so the
+        # products P_t of axis-0 tap t sit on the output's own rows and
+        # output row h adds P_t at row h + shift_t - first. Laid out with
+        # `lead` spare entries before them, tap t's term for the flat
+        # output index q is buffer[t * pitch + q]: one strided (taps,
+        # outputs) view whose column sums, one threaded BLAS call, are the
+        # output. A row whose term falls outside P_t reads a neighbour's
+        # entries there, and is summed again from its in-range terms only.
+        spec = self.spec
+        out, last = self._out, spec.kernel_size[-1]
+        (phase, shifts, matrix), = self._split
+        taps = len(shifts)
+        rest = list(out[1:-1])
+        per_row = math.prod(out[1:]) * batch
+        block = spec.out_channels * out[0] * per_row  # one tap's products
+        first = spec.padding[0][0]
+        lead = first * per_row
+        pitch = block + spec.dilation[0] * per_row  # tap t's shift is t * dilation[0]
+        key = ("summed", batch, np.dtype(dtype).str)
+        work = self._take_work(key, lambda: {
+            "gathered": np.zeros(spec.in_channels * last * out[0] * per_row, dtype=dtype),
+            "products": np.zeros(max(lead + taps * block, taps * pitch), dtype=dtype),
+            "ones": np.ones(taps, dtype=dtype),
+        })
+        gathered = work["gathered"].reshape(spec.in_channels, last, out[0], *rest, out[-1], batch)
+        self._gather(x, gathered, phase, first, out[0], rest)
+        buffer = work["products"]
+        products = buffer[lead : lead + taps * block].reshape(1, taps * spec.out_channels, -1)
+        self._product(
+            matrix.astype(dtype, copy=False), gathered.reshape(1, -1, products.shape[-1]), products
+        )
+        result = np.empty(block, dtype=dtype)
+        terms = buffer[: taps * pitch].reshape(taps, pitch)[:, :block]
+        np.matmul(terms.T, work["ones"], out=result)
+        products = products.reshape(taps, spec.out_channels, out[0], per_row)
+        rows = result.reshape(spec.out_channels, out[0], per_row)
+        for h, inside in self._edges:
+            if not inside:
+                rows[:, h] = 0
+                continue
+            t, r = inside[0]
+            rows[:, h] = products[t, :, r]
+            for t, r in inside[1:]:
+                rows[:, h] += products[t, :, r]
+        self._return_work(key, work)
         return result.reshape(-1, batch)
 
     def _gather(
