@@ -241,18 +241,27 @@ class _Pattern:
             shape[axis] = last - first
             shape[ndim + axis] = coord.shape[1]
             column = column + (coord[first:last] * self.column_strides[axis]).reshape(shape)
+        # Along the last dim the box's rows are consecutive, so a run of
+        # them is one contiguous stretch of entries. Inside the box a tap's
+        # column is a position term plus a tap term, so every stretch is the
+        # first one moved by its leading position's offset: writing it that
+        # way makes every copy loop a whole stretch long.
         column = column.reshape(*sizes, 1, self.taps)
+        lead = (0,) * (ndim - 1)
+        template = (column[lead] + inner_offset).reshape(-1)
+        offsets = column[..., 0, 0, 0:1] - column[lead][0, 0, 0]
+        run = template.shape[0]
         for target in (columns, slot):
             item = target.itemsize
             view = np.lib.stride_tricks.as_strided(
                 target[start:],
-                shape=(*sizes, self.inner, self.taps),
-                strides=(*(step * item for step in steps), self.taps * item, item),
+                shape=(*sizes[:-1], run),
+                strides=(*(step * item for step in steps[:-1]), item),
             )
             if target is columns:
-                np.add(column, inner_offset, out=view, casting="unsafe")
+                np.add(offsets, template, out=view, casting="unsafe")
             else:
-                view[...] = local.reshape(self.inner, self.taps)
+                view[...] = np.tile(local, sizes[-1])
 
     def _fill_inside_rows(
         self,
