@@ -168,8 +168,9 @@ class ConvOperator(LinearOperator):
         # Output rows of the summed forward that some axis-0 tap reads
         # outside the gathered rows: each with its in-range (tap, row) terms.
         self._edges = self._edge_rows() if self._summed else []
-        # Work buffers of the last split forward call, (key, buffers), reused
-        # by the next one with the same batch and dtype: allocating them
+        # Work buffers of the last split or summed forward call, (key,
+        # buffers), reused by the next one of the same path, batch and
+        # dtype: allocating them
         # afresh cost page faults worth a third of the copies' time. A call
         # takes them out of the list (atomic under the GIL), so concurrent
         # calls never share them; with one chunk, the gathered entries that
@@ -338,7 +339,7 @@ class ConvOperator(LinearOperator):
         if self._summed:
             per_row = math.prod(self._out[1:]) * batch
             taps = len(self._split[0][1])
-            size = (spec.in_channels * spec.kernel_size[-1] + spec.out_channels * taps)
+            size = spec.in_channels * spec.kernel_size[-1] + spec.out_channels * taps
             if size * self._out[0] * per_row <= _GATHER_ENTRIES:
                 return self._matmat_summed(x, batch, dtype)
         groups, out_group = self._groups, self._out_group
