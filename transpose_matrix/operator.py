@@ -169,12 +169,12 @@ class ConvOperator(LinearOperator):
         # outside the gathered rows: each with its in-range (tap, row) terms.
         self._edges = self._edge_rows() if self._summed else []
         # Work buffers of the last split or summed forward call, (key,
-        # buffers), reused by the next one of the same path, batch and
-        # dtype: allocating them
-        # afresh cost page faults worth a third of the copies' time. A call
-        # takes them out of the list (atomic under the GIL), so concurrent
-        # calls never share them; with one chunk, the gathered entries that
-        # read padding are never written, so they stay zero.
+        # buffers), reused by the next call of the same path, batch and
+        # dtype: allocating them afresh cost page faults worth a third of
+        # the copies' time. A call takes them out of the list (atomic under
+        # the GIL), so concurrent calls never share them; with one chunk, the
+        # gathered entries that read padding are never written, so they stay
+        # zero.
         self._spare: list[tuple[tuple[str, int, str], dict[str, np.ndarray]]] = []
         grouped = weight.reshape(groups, self._out_group, self._in_group, -1)
         # (groups, out per group, in per group * taps): all taps in one product,
