@@ -72,12 +72,15 @@ def field_of(name: str) -> str:
 def _int_text(number: int) -> str:
     # str() of an int above 4,300 digits raises (CPython's conversion limit)
     # and a long one would flood a one-line message: name its size instead.
-    if abs(number) < 10**30:
+    size = abs(number)
+    if size < 10**30:
         return str(number)
-    digits = int(abs(number).bit_length() * math.log10(2))
-    if abs(number) >= 10 ** (digits + 1):
-        digits += 1
-    return f"<a {digits + 1}-digit integer>"
+    # floor(log10(size)) from the bit length, corrected upwards: no decimal
+    # conversion of the whole number.
+    exponent = int((size.bit_length() - 1) * math.log10(2))
+    while 10 ** (exponent + 1) <= size:
+        exponent += 1
+    return f"{'-' if number < 0 else ''}<a {exponent + 1}-digit integer>"
 
 
 def describe(value: Any, limit: int = 60) -> str:
@@ -166,7 +169,7 @@ def as_int(
     """
     field = field_of(name) if field is None else field
     if _is_bool(value):
-        raise ConvSpecTypeError(f"{name}={value!r} must be an integer, not a bool", field=field)
+        raise ConvSpecTypeError(f"{name}={bool(value)!r} must be an integer, not a bool", field=field)
     try:
         number = operator.index(value)
     except TypeError:
