@@ -466,9 +466,9 @@ def _scratch_bytes(spec: ConvSpec, transposed: bool) -> int:
     inner = (spec.out_channels if transposed else spec.in_channels) // spec.groups
     width = inner * math.prod(spec.kernel_size)
     block = min(max(1, _BLOCK_ENTRIES // width), rows) * width
-    # The weight-slot table (one intp per entry of a row channel) and the
-    # per-row tables.
-    return per_channel * 8 + rows * 26 + tables + block * 48
+    # The weight-slot table (one intp per entry of a row channel), the
+    # per-row tables, and a fixed allowance for Python objects and caches.
+    return per_channel * 8 + rows * 26 + tables + block * 48 + 2**16
 
 
 def _guard(

@@ -43,7 +43,8 @@ def _guard(what: str, rows: int, cols: int, nnz: int, scratch: int = 0) -> None:
     """Refuse a resampling matrix before building it: indexable and within the memory limit.
 
     ``scratch`` counts the per-dim arrays; the Kronecker products hold the
-    result a few times over in COO and CSR form while they run.
+    result a few times over in COO and CSR form while they run; 64 KiB
+    cover Python's own objects.
     """
     label = f"{what} of shape ({describe(rows)}, {describe(cols)})"
     check_index_range((rows, cols), what=label)
@@ -51,7 +52,7 @@ def _guard(what: str, rows: int, cols: int, nnz: int, scratch: int = 0) -> None:
     check_memory(
         needed,
         what=label,
-        peak=needed + nnz * 48 + rows * 8 + scratch,
+        peak=needed + nnz * 48 + rows * 8 + scratch + 2**16,
         hint="use a smaller shape, or apply it one dim at a time",
     )
 
