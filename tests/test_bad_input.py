@@ -327,6 +327,14 @@ def test_torch_bfloat16_weight_is_a_clean_type_error(torch):
     assert caught.value.field == "weight"
 
 
+def test_forcing_torch_without_torch_gives_an_install_hint(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch now fails
+    with pytest.raises(ModuleNotFoundError, match=r"verify\(use_torch=True\) needs PyTorch: pip install torch"):
+        tm.verify(ConvSpec((4,), 2), use_torch=True)
+
+
 # ----------------------------------------------------------------- output paths
 
 

@@ -391,3 +391,86 @@ def test_a_killed_writer_leaves_a_temporary_the_next_write_removes(tmp_path):
     _age(leftovers[0], STALE_SECONDS + 60)
     write_text_atomic(target, "new")
     assert names(tmp_path) == ["notes.tex"] and target.read_text() == "new"
+
+
+# ------------------------------------------------ descriptors, in this process
+
+
+@pytest.mark.parametrize("form", ["/dev/fd/{fd}", "/proc/self/fd/{fd}", "/proc/{pid}/fd/{fd}"])
+def test_own_descriptor_paths_write_into_the_descriptor(form):
+    read_end, write_end = os.pipe()
+    try:
+        path = form.format(fd=write_end, pid=os.getpid())
+        assert write_text_atomic(path, "into the pipe") == Path(path)
+        os.close(write_end)
+        write_end = None
+        assert os.read(read_end, 100) == b"into the pipe"
+    finally:
+        os.close(read_end)
+        if write_end is not None:
+            os.close(write_end)
+
+
+def test_a_closed_own_descriptor_is_a_clean_error():
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    os.close(write_end)
+    with pytest.raises(OutputPathError, match=r"'/dev/fd/\d+' cannot be written: Bad file descriptor"):
+        write_text_atomic(f"/dev/fd/{write_end}", "x")
+
+
+def test_another_process_s_descriptor_is_opened_and_written(tmp_path):
+    # /proc/PID/fd/1 of a child whose stdout is a regular file: the file is
+    # written through that path (truncated, as `> /proc/PID/fd/1` would),
+    # never replaced by a new inode.
+    out = tmp_path / "child-stdout"
+    with open(out, "w") as handle:
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], stdout=handle)
+    try:
+        inode = out.stat().st_ino
+        write_text_atomic(f"/proc/{child.pid}/fd/1", "written from outside\n")
+        assert out.read_text() == "written from outside\n" and out.stat().st_ino == inode
+    finally:
+        child.kill()
+        child.wait(timeout=30)
+    assert names(tmp_path) == ["child-stdout"]
+
+
+@needs_root("mknod")
+def test_a_device_without_a_driver_is_a_clean_error(tmp_path):
+    node = tmp_path / "nodriver"
+    os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(240, 77))  # an unassigned major
+    with pytest.raises(OutputPathError, match="nodriver' cannot be written: No such device"):
+        write_text_atomic(node, "x")
+    assert stat.S_ISCHR(os.lstat(node).st_mode)
+
+
+def test_odd_path_objects_are_clean_errors(tmp_path):
+    class BytesPath:
+        def __fspath__(self):
+            return b"out.tex"
+
+    with pytest.raises(OutputPathError, match="must be text, not bytes"):
+        write_text_atomic(BytesPath(), "x")
+    with pytest.raises(OutputPathError, match="cannot be encoded for the file system"):
+        write_text_atomic(str(tmp_path / "bad\ud800name"), "x")
+    assert names(tmp_path) == []
+
+
+def test_a_taken_temporary_name_is_skipped(tmp_path, monkeypatch):
+    taken = tmp_path / ".f.tex.tm-Taken1.tmp"
+    taken.write_text("someone else's")
+    picks = iter([str(taken), str(tmp_path / ".f.tex.tm-Fresh2.tmp")])
+    monkeypatch.setattr(tio, "_temporary_name", lambda target, folder: next(picks))
+    write_text_atomic(tmp_path / "f.tex", "mine")
+    assert (tmp_path / "f.tex").read_text() == "mine"
+    assert taken.read_text() == "someone else's"
+
+
+def test_name_max_falls_back_when_the_file_system_cannot_say(tmp_path, monkeypatch):
+    def unknown(path, name):
+        raise OSError(22, "Invalid argument")
+
+    monkeypatch.setattr(tio.os, "pathconf", unknown)
+    write_text_atomic(tmp_path / ("n" * 255), "x")
+    assert names(tmp_path) == ["n" * 255]
