@@ -169,7 +169,9 @@ def as_int(
     """
     field = field_of(name) if field is None else field
     if _is_bool(value):
-        raise ConvSpecTypeError(f"{name}={bool(value)!r} must be an integer, not a bool", field=field)
+        raise ConvSpecTypeError(
+            f"{name}={bool(value)!r} must be an integer, not a bool", field=field
+        )
     try:
         number = operator.index(value)
     except TypeError:
