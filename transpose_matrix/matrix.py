@@ -609,8 +609,10 @@ def conv_matrix(
     ConvSpecError, ConvSpecTypeError
         From :func:`check_weight`.
     MemoryGuardError
-        C would not fit in the limit. Checked before anything is allocated;
-        :func:`transpose_matrix.conv_operator` applies C without building it.
+        C would not fit in the limit, or has more rows or columns than 64-bit
+        indices address. Checked in closed form before anything is
+        allocated; :func:`transpose_matrix.conv_operator` applies C without
+        building it.
 
     Notes
     -----
