@@ -122,3 +122,30 @@ def test_package_source_never_evaluates_text(path):
             assert strict and isinstance(strict[0].value, ast.Constant) and strict[0].value.value is True, (
                 f"{path.name}:{node.lineno} calls sympify without strict=True"
             )
+
+
+def test_the_library_text_parser_refuses_injections_and_foreign_digits(tmp_path):
+    from transpose_matrix import ConvSpecError
+    from transpose_matrix.shapes import parse_int
+
+    marker = tmp_path / "marker"
+    for template in INJECTIONS:
+        with pytest.raises(ConvSpecError):
+            parse_int("stride", template.format(marker=marker))
+    for digits in ("٣", "۳", "३", "৩", "๓", "３", "𝟑"):
+        with pytest.raises(ConvSpecError, match="ASCII digits"):
+            parse_int("stride", digits)
+        assert int(digits) == 3  # what Python's int() would have accepted
+    assert not marker.exists()
+
+
+def test_output_paths_are_names_never_commands(tmp_path, monkeypatch):
+    from transpose_matrix.io import write_output
+
+    monkeypatch.chdir(tmp_path)
+    marker = tmp_path / "marker"
+    for template in ("$(touch {marker})", "`touch {marker}`", "; touch {marker}", "| touch {marker}"):
+        name = template.format(marker="m").replace("/", "_")
+        write_output(name, "x")
+        assert (tmp_path / name).read_text() == "x"
+    assert not marker.exists()

@@ -177,3 +177,89 @@ def test_non_positive_transposed_size_is_refused():
 def test_non_integer_sizes_are_type_errors(bad):
     with pytest.raises(ConvSpecTypeError, match=r"must be an integer"):
         conv_output_size(bad, 1)
+
+
+# ------------------------------------------------ the integer boundary
+
+
+from transpose_matrix.shapes import MAX_INT, as_int, describe, field_of, parse_int  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("7", 7), (" 12 ", 12), ("+3", 3), ("-4", -4), ("\t5\t", 5), ("0" * 40 + "9", 9),
+     (str(MAX_INT), MAX_INT)],
+)
+def test_parse_int_reads_ascii_integers(text, value):
+    assert parse_int("n", text, -10) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ("٣", "ASCII digits"),  # Arabic-Indic three
+        ("३", "ASCII digits"),  # Devanagari three
+        ("３", "ASCII digits"),  # fullwidth three
+        ("³", "ASCII digits"),  # superscript three
+        ("\u20033", "ASCII digits"),  # em space, then 3
+        ("1_000", "must be an integer"),
+        ("0x10", "must be an integer"),
+        ("1e3", "must be an integer"),
+        ("3.0", "must be an integer"),
+        ("", "must be an integer"),
+        ("- 3", "must be an integer"),
+        ("__import__('os')", "must be an integer"),
+        (str(MAX_INT + 1), r"must be <= 2\*\*60"),
+        ("9" * 31, r"<a 31-digit integer> must be <= 2\*\*60"),
+        ("9" * 100_000, r"<a 100000-digit integer> must be <= 2\*\*60"),
+    ],
+)
+def test_parse_int_refuses_everything_else(text, pattern):
+    with pytest.raises(ConvSpecError, match=pattern) as caught:
+        parse_int("stride", text, 1)
+    assert caught.value.field == "stride"
+    assert len(str(caught.value)) < 200
+
+
+def test_as_int_bounds_are_inclusive():
+    assert as_int("n", MAX_INT) == MAX_INT
+    assert as_int("n", -MAX_INT, -MAX_INT) == -MAX_INT
+    assert as_int("seed", 2**70, 0, None) == 2**70  # no upper bound when asked
+    with pytest.raises(ConvSpecError, match=r"n=1152921504606846977 must be <= 2\*\*60"):
+        as_int("n", MAX_INT + 1)
+    with pytest.raises(ConvSpecTypeError, match="not float") as caught:
+        as_int("padding[1] before", 1.0)
+    assert caught.value.field == "padding"
+
+
+def test_field_of_and_describe():
+    assert field_of("input_shape[2]") == "input_shape" and field_of("stride") == "stride"
+    assert describe(10**5000) == "<a 5001-digit integer>"
+    assert describe(-(10**40)) == "-<a 41-digit integer>"
+    assert describe(tuple(range(10))) == "(0, 1, 2, 3, … (10 entries))"
+    assert describe([10**50]) == "[<a 51-digit integer>]"
+
+    class Hostile:
+        def __repr__(self):
+            raise RuntimeError("no")
+
+    assert describe(Hostile()) == "<Hostile>"
+    assert len(describe("x" * 10**6)) < 70
+
+
+def test_symbolic_numbers_must_be_integers():
+    assert conv_output_size(sympy.Integer(5), 3) == 3
+    assert conv_output_size(5, sympy.Integer(3), padding=(sympy.Integer(1), 0)) == 4
+    for bad in (sympy.nan, sympy.oo, -sympy.oo, sympy.zoo, sympy.Float(2.0), sympy.Rational(3, 2),
+                sympy.I):
+        with pytest.raises(ConvSpecTypeError, match="must be an integer") as caught:
+            conv_output_size(5, 3, stride=bad)
+        assert caught.value.field == "stride"
+    with pytest.raises(ConvSpecTypeError, match="must be an integer or a sympy expression"):
+        conv_output_size(5, 3, stride=sympy.true)
+    with pytest.raises(ConvSpecError, match=r"n=<a 5001-digit integer>"):
+        conv_output_size(sympy.Integer(10**5000), 3)
+    # Symbols pass, unless known negative or known not integer.
+    assert conv_output_size(N, K, S) == sympy.floor((N - K) / S) + 1
+    with pytest.raises(ConvSpecTypeError):
+        conv_output_size(sympy.Symbol("x", integer=False), 3)

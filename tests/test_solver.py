@@ -150,3 +150,91 @@ def test_conv_kernels_that_do_not_fit_are_skipped():
     assert {(x.kernel_size, x.stride, x.padding) for x in found} == {
         (2, 1, 0), (2, 2, 0), (4, 1, 1), (4, 2, 1), (3, 2, 1), (1, 2, 0)
     }
+
+
+# ----------------------------------------------------- limits and closed form
+
+
+def _solutions_by_trying_every_output_padding(n, m, kernels, strides, paddings, dilations):
+    """The solver's answer found the slow way: every legal output_padding tried."""
+    found = set()
+    for k, s, p, d in itertools.product(kernels, strides, paddings, dilations):
+        for a in range(max(s, d)):
+            size = (n - 1) * s - 2 * p + d * (k - 1) + a + 1
+            if size == m:
+                found.add((k, s, p, d, a))
+    return found
+
+
+@pytest.mark.parametrize(("n", "m"), [(8, 16), (5, 31), (3, 40), (1, 7), (12, 12), (9, 2)])
+def test_solved_output_padding_equals_trying_every_one(n, m):
+    kernels, strides, paddings, dilations = range(1, 9), range(1, 21), range(0, 6), range(1, 8)
+    expected = _solutions_by_trying_every_output_padding(n, m, kernels, strides, paddings, dilations)
+    found = solve_sizes(n, m, kernel_sizes=kernels, strides=strides, paddings=paddings,
+                        dilations=dilations)
+    assert {_key(x) for x in found} == expected
+
+
+def test_a_pinned_huge_stride_costs_nothing():
+    import time
+
+    start = time.perf_counter()
+    assert solve_sizes(8, 16, stride=1_000_000) == []
+    found = solve_sizes(1, 3, stride=2**60)
+    assert time.perf_counter() - start < 1.0
+    # n = 1: the stride never multiplies anything, so it is free.
+    assert found and all(x.stride == 2**60 for x in found)
+    for x in found:
+        assert (1 - 1) * x.stride - 2 * x.padding + (x.kernel_size - 1) + x.output_padding + 1 == 3
+    table = format_solutions(found)
+    assert "1 (x3), 0 (x1152921504606846973)" in table
+
+
+def test_candidate_and_search_limits():
+    from transpose_matrix.solver import MAX_CANDIDATES, MAX_COMBINATIONS
+
+    assert solve_sizes(8, 16, kernel_sizes=range(1, MAX_CANDIDATES + 1), strides=[2], paddings=[1])
+    with pytest.raises(ConvSpecError, match="kernel_size offers more than 10,000") as caught:
+        solve_sizes(8, 16, kernel_sizes=range(1, MAX_CANDIDATES + 2))
+    assert caught.value.field == "kernel_size"
+    # A generator is read only one value past the limit.
+    consumed = []
+
+    def endless():
+        value = 0
+        while True:
+            value += 1
+            consumed.append(value)
+            yield value
+
+    with pytest.raises(ConvSpecError, match="padding offers more than"):
+        solve_sizes(8, 16, paddings=endless())
+    assert len(consumed) == MAX_CANDIDATES + 1
+    assert MAX_CANDIDATES * 10 * 2 > MAX_COMBINATIONS
+    with pytest.raises(ConvSpecError, match=r"would try 200,000 \(kernel_size, stride, padding, dilation\)"):
+        solve_sizes(8, 16, kernel_sizes=range(1, MAX_CANDIDATES + 1), strides=range(1, 11),
+                    paddings=[0, 1])
+
+
+def test_taps_histogram_agrees_with_the_listing():
+    for k, s, d in itertools.product(range(1, 13), range(1, 13), range(1, 7)):
+        x = SizeSolution(10, 0, True, k, s, 0, d, 0)
+        listing = x.taps_per_position
+        # Listing built tap by tap, independently of both properties.
+        counts = [0] * s
+        for t in range(k):
+            counts[(t * d) % s] += 1
+        assert listing == tuple(counts)
+        histogram = {}
+        for c in counts:
+            histogram[c] = histogram.get(c, 0) + 1
+        assert x.taps_histogram == histogram
+        assert x.uneven_overlap == (len(set(counts)) > 1)
+
+
+def test_huge_strides_have_a_histogram_not_a_listing():
+    x = SizeSolution(1, 3, True, 3, 2**40, 0, 1, 0)
+    assert x.taps_histogram == {1: 3, 0: 2**40 - 3}
+    assert x.uneven_overlap
+    with pytest.raises(ConvSpecError, match="use taps_histogram"):
+        _ = x.taps_per_position

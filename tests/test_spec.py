@@ -178,3 +178,43 @@ def test_transposed_arguments_ignore_unread_after_padding(torch):
     w = np.array([[[2.0]]])
     rebuilt = ConvSpec.from_transposed((5,), **layer)
     np.testing.assert_array_equal(conv_matrix(rebuilt, w).toarray(), conv_matrix(spec, w).toarray())
+
+
+# ------------------------------------------------ boundary: sizes, arrays, errors
+
+
+def test_the_largest_sizes_are_exact():
+    spec = ConvSpec((2**60,), 3, stride=2**59, padding=2**60, in_channels=2**60, out_channels=2**60,
+                    groups=2**60)
+    # floor((2**60 + 2**61 - 3) / 2**59) + 1 = 6
+    assert spec.output_shape == (6,)
+    assert spec.matrix_shape == (6 * 2**60, 2**120)
+    with pytest.raises(ConvSpecError, match=r"input_shape\[0\]=1152921504606846977 must be <= 2\*\*60"):
+        ConvSpec((2**60 + 1,), 3)
+
+
+def test_numpy_sizes_become_python_ints():
+    spec = ConvSpec(np.array([5, 6]), np.array([3, 2]), stride=np.int16(2), dilation=np.array([1, 1]))
+    assert spec == ConvSpec((5, 6), (3, 2), stride=2)
+    assert all(type(v) is int for v in (*spec.input_shape, *spec.kernel_size, *spec.stride))
+    hash(spec)
+
+
+def test_errors_carry_their_field_and_survive_pickling():
+    import pickle
+
+    from transpose_matrix import MemoryGuardError, OutputPathError, TransposeMatrixError
+
+    with pytest.raises(ConvSpecError) as caught:
+        ConvSpec((4,), 3, stride=0)
+    error = pickle.loads(pickle.dumps(caught.value))
+    assert type(error) is ConvSpecError and error.field == "stride" and str(error) == str(caught.value)
+    for kind in (ConvSpecTypeError, MemoryGuardError, OutputPathError, TransposeMatrixError):
+        again = pickle.loads(pickle.dumps(kind("message", field="x")))
+        assert type(again) is kind and again.field == "x" and str(again) == "message"
+
+
+def test_dim_prefix_keeps_class_and_field():
+    with pytest.raises(ConvSpecError, match=r"^dim 1: dilated kernel size 5") as caught:
+        ConvSpec((5, 4), 5)
+    assert type(caught.value) is ConvSpecError and caught.value.field == "kernel_size"

@@ -33,8 +33,21 @@ def test_verify_without_torch_uses_reference_and_says_so():
     spec = ConvSpec((5, 4), 3, stride=2, padding=1, in_channels=2, out_channels=2)
     report = verify(spec, use_torch=False)
     assert "reference loop builder" in report.referee
-    assert "torch is not installed" in report.referee
+    # torch is installed here: the reference was chosen, and the report says so.
+    assert report.referee == "reference loop builder (by request, instead of torch)"
     assert report.ok and "C vs reference C" in report.errors
+
+
+def test_verify_without_torch_installed_says_so(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a)
+    )
+    report = verify(ConvSpec((4,), 2))
+    assert report.referee == "reference loop builder (torch is not installed)"
+    assert report.ok
 
 
 def test_verify_takes_a_given_weight(torch):

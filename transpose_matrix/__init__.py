@@ -46,10 +46,13 @@ LaTeX and figures
     to_latex                      the one LaTeX entry point: matrices, specs, derivations
     sparsity_figure               TikZ: C's pattern, entries coloured by kernel tap
     placement_figure              TikZ: one kernel placement and the row of C it makes
-Errors
-    ConvSpecError                 every bad-input error (a ``ValueError``)
+Errors (``error.field`` names the argument an error is about)
+    TransposeMatrixError          base of every error the library raises on purpose
+    ConvSpecError                 bad geometry or argument (a ``ValueError``)
     ConvSpecTypeError             wrong-type input (also a ``TypeError``)
-    MemoryGuardError              C would not fit in the allowed memory
+    MemoryGuardError              result would not fit; refused first (also a ``MemoryError``)
+    LatexError                    pdflatex missing or failed (not a geometry error)
+    OutputPathError               an output file cannot be written (also an ``OSError``)
 
 Names are imported lazily, so ``import transpose_matrix`` stays cheap and a
 command pays only for the modules it uses.
@@ -60,7 +63,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .errors import ConvSpecError, ConvSpecTypeError, MemoryGuardError
+from .errors import (
+    ConvSpecError,
+    ConvSpecTypeError,
+    LatexError,
+    MemoryGuardError,
+    OutputPathError,
+    TransposeMatrixError,
+)
 
 __version__ = "0.1.0"
 
@@ -109,9 +119,12 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "TransposeMatrixError",
     "ConvSpecError",
     "ConvSpecTypeError",
     "MemoryGuardError",
+    "LatexError",
+    "OutputPathError",
     "__version__",
     *_EXPORTS,
 ]

@@ -48,7 +48,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import ConvSpecError
+from .errors import ConvSpecError, TransposeMatrixError
 
 __all__ = ["main", "parse_dims", "parse_padding", "build_parser"]
 
@@ -725,7 +725,7 @@ def _emit(text: str, out: str | None) -> None:
 
     try:
         write_text_atomic(out, text if text.endswith("\n") else text + "\n")
-    except ConvSpecError as error:
+    except TransposeMatrixError as error:
         raise UsageError(f"--out: {error}") from None
 
 
@@ -839,7 +839,7 @@ def main(argv: list[str] | None = None) -> int:
         return _COMMANDS[args.command](args)
     except SystemExit as done:  # --help
         return int(done.code or 0)
-    except ConvSpecError as error:
+    except TransposeMatrixError as error:
         message = " ".join(str(error).split())
         print(f"{PROG}: error: {message}", file=sys.stderr)
         return 2

@@ -30,6 +30,8 @@ import sympy
 
 from .derivation import Check, Derivation, Equation, sympy_check
 from .errors import ConvSpecError, ConvSpecTypeError
+from .matrix import conv_matrix_nnz
+from .memory import check_entries, check_index_range, check_memory
 from .reference import reference_conv_matrix
 from .spec import ConvSpec
 from .symbolic import (
@@ -52,6 +54,16 @@ def _check_spec(spec: Any) -> ConvSpec:
     if not isinstance(spec, ConvSpec):
         raise ConvSpecTypeError(f"spec={spec!r} must be a ConvSpec")
     return spec
+
+
+def _guard_patch(spec: ConvSpec) -> None:
+    """Refuse U(x) before building its pattern: indexable and within the memory limit."""
+    shape = (spec.matrix_shape[0], math.prod(spec.weight_shape))
+    what = f"U(x) (patch_matrix) of shape {shape}"
+    check_index_range(shape, what=what)
+    nnz = conv_matrix_nnz(spec)
+    # The label pattern of C (CSR, int64), its COO copy and U's COO and CSR.
+    check_memory(nnz * 16 + shape[0] * 8, what=what, peak=nnz * 88 + shape[0] * 24)
 
 
 def _input_shape(spec: ConvSpec) -> tuple[int, ...]:
@@ -156,6 +168,7 @@ def patch_matrix(spec: ConvSpec, x: Any = None) -> Any:
     [x_{2}, x_{3}]])
     """
     spec = _check_spec(spec)
+    _guard_patch(spec)
     rows, cols, which = weight_pattern(spec)
     shape = (spec.matrix_shape[0], math.prod(spec.weight_shape))
     array = None
@@ -165,6 +178,7 @@ def patch_matrix(spec: ConvSpec, x: Any = None) -> Any:
         except (TypeError, ValueError) as error:
             raise ConvSpecTypeError(f"x could not be read as an array: {error}") from None
     if array is None or array.dtype == object:
+        check_entries(len(rows), what="symbolic U(x) (patch_matrix)")
         values = _symbolic_values(spec, x if array is None else array)
         entries = {
             (int(r), int(w)): values[int(c)] for r, c, w in zip(rows, cols, which)

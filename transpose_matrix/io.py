@@ -1,25 +1,89 @@
-"""Atomic file writing for ``--out``: a whole new file or the old one untouched.
+"""Writing output files: a whole new file or the old one untouched, devices written through.
 
-The text goes to a temporary file in the destination's directory, is flushed
-to disk and then renamed over the destination with :func:`os.replace`, which
-is atomic on POSIX and Windows within one file system. A failure at any step
-removes the temporary file, so no partial output is ever left behind.
+:func:`write_output` is what ``--out`` does: the string ``"-"`` means
+standard output, anything else goes to :func:`write_text_atomic`, which acts
+by what the path names:
+
+* a **regular file** (or nothing yet) is replaced atomically: the text goes to
+  a temporary file in the same folder, is flushed to disk, takes the old
+  file's permission bits (and owner, when allowed), and is renamed over the
+  destination with :func:`os.replace`, atomic on POSIX. A failure at any step
+  removes the temporary file, so no partial output is ever left behind;
+* a **symbolic link** is followed: its target is replaced atomically and the
+  link stays a link;
+* a **character device or FIFO** (``/dev/null``, ``/dev/stdout``, a named
+  pipe) is opened and written through, as every Unix tool does; nothing is
+  replaced. ``/dev/stdout`` and ``/proc/self/fd/N`` are written through
+  whatever they point at;
+* a directory, block device or socket is refused.
+
+Temporary files are named ``.NAME.tm-XXXXXX.tmp`` (``NAME`` shortened so the
+whole name fits the file system's ``NAME_MAX``) and are locked while in use.
+Each write removes from its folder the temporary files of that pattern that
+are older than :data:`STALE_SECONDS` and not locked: leftovers of a writer
+that was killed.
+
+Every failure is an :class:`~transpose_matrix.errors.OutputPathError` with
+one line naming the path and the reason.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import re
+import secrets
+import stat
+import string
+import sys
+import time
 from pathlib import Path
+from typing import IO, Any
 
-from .errors import ConvSpecError
+from .errors import ConvSpecTypeError, OutputPathError
 
-__all__ = ["OutputPathError", "write_text_atomic"]
+try:  # advisory locks mark temporary files in use; not on every platform
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = [
+    "OutputPathError",
+    "STALE_SECONDS",
+    "TEMPORARY_NAME",
+    "remove_stale_temporaries",
+    "write_output",
+    "write_text_atomic",
+]
+
+#: Age in seconds after which an unlocked temporary file counts as a leftover.
+STALE_SECONDS = 3600
+
+#: Names of this module's temporary files: ``.NAME.tm-XXXXXX.tmp``.
+TEMPORARY_NAME = re.compile(r"\..*\.tm-[A-Za-z0-9]{6}\.tmp", re.DOTALL)
+
+_RANDOM = string.ascii_letters + string.digits
+_TAIL = len(".tm-XXXXXX.tmp")
+# Linux's NAME_MAX and PATH_MAX, used when the file system cannot be asked.
+_NAME_MAX = 255
+_PATH_MAX = 4096
+# Paths that name an open file descriptor of a process. This process's own
+# are written through the descriptor itself (at its offset, like a print);
+# another's are opened and written through. Never replaced: the descriptor's
+# owner would go on writing to a ghost.
+_DESCRIPTOR = re.compile(
+    r"/dev/(stdin|stdout|stderr)|/dev/fd/(\d+)|/proc/(self|thread-self|\d+)/fd/(\d+)"
+)
+_STANDARD = {"stdin": 0, "stdout": 1, "stderr": 2}
 
 
-class OutputPathError(ConvSpecError):
-    """The output path is a directory, has no parent directory, or is not writable."""
+def _show(path: str) -> str:
+    text = repr(path)
+    return text if len(text) <= 120 else text[:117] + "…'"
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error)
 
 
 def _umask() -> int:
@@ -29,14 +93,228 @@ def _umask() -> int:
     return mask
 
 
+def _name_max(folder: str) -> int:
+    try:
+        size = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        return _NAME_MAX
+    return size if isinstance(size, int) and size >= _TAIL + 2 else _NAME_MAX
+
+
+def _checked(path: Any) -> str:
+    """``path`` as a string after the checks no file system call should see fail."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise OutputPathError(
+            f"output path {path!r:.120} must be a file name (str or path-like), "
+            f"not {type(path).__name__}"
+        )
+    name = os.fspath(path)
+    if not isinstance(name, str):
+        raise OutputPathError(f"output path {name!r:.120} must be text, not bytes")
+    if name == "":
+        raise OutputPathError("output path '' is empty; give a file name")
+    if "\x00" in name:
+        raise OutputPathError(f"output path {_show(name)} contains a NUL byte")
+    try:
+        raw = os.fsencode(name)
+    except UnicodeError:
+        raise OutputPathError(
+            f"output path {_show(name)} cannot be encoded for the file system"
+        ) from None
+    if len(raw) > _PATH_MAX:
+        raise OutputPathError(
+            f"output path {_show(name)} is {len(raw)} bytes long, above the limit of "
+            f"{_PATH_MAX} bytes"
+        )
+    for part in raw.split(b"/"):
+        if len(part) > _NAME_MAX:
+            raise OutputPathError(
+                f"output path {_show(name)}: a name in it is {len(part)} bytes long, above "
+                f"the file system's limit of {_NAME_MAX} bytes"
+            )
+    return name
+
+
+def _write_all(handle: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(handle, view)
+        view = view[written:]
+
+
+def _own_descriptor(name: str) -> int | None:
+    """The descriptor number when ``name`` is one of this process's descriptor paths."""
+    match = _DESCRIPTOR.fullmatch(os.path.normpath(os.path.abspath(name)))
+    if match is None:
+        return None
+    standard, fd, process, number = match.groups()
+    if standard is not None:
+        return _STANDARD[standard]
+    if fd is not None:
+        return int(fd)
+    if process in ("self", "thread-self") or int(process) == os.getpid():
+        return int(number)
+    return None
+
+
+def _write_descriptor(name: str, descriptor: int, data: bytes) -> None:
+    # Whatever Python has buffered for the same stream goes first.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            if stream is not None and stream.fileno() == descriptor:
+                stream.flush()
+    try:
+        _write_all(descriptor, data)
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise OutputPathError(
+            f"output path {_show(name)} cannot be written: {_reason(error)}"
+        ) from None
+
+
+def _write_through(name: str, data: bytes, truncate: bool) -> None:
+    """Open ``name`` as it is (a device, FIFO or descriptor) and write ``data`` to it."""
+    flags = os.O_WRONLY | getattr(os, "O_CLOEXEC", 0) | (os.O_TRUNC if truncate else 0)
+    try:
+        handle = os.open(name, flags)
+    except OSError as error:
+        raise OutputPathError(
+            f"output path {_show(name)} cannot be written: {_reason(error)}"
+        ) from None
+    try:
+        _write_all(handle, data)
+    except OSError as error:
+        raise OutputPathError(
+            f"output path {_show(name)} cannot be written: {_reason(error)}"
+        ) from None
+    finally:
+        os.close(handle)
+
+
+def _temporary_name(target: str, folder: str) -> str:
+    """``.NAME.tm-XXXXXX.tmp`` in bytes that fit ``NAME_MAX``, ``NAME`` shortened if needed."""
+    keep = _name_max(folder) - _TAIL - 1
+    stem = os.fsencode(os.path.basename(target))[:keep]
+    token = "".join(secrets.choice(_RANDOM) for _ in range(6)).encode()
+    return os.path.join(folder, os.fsdecode(b"." + stem + b".tm-" + token + b".tmp"))
+
+
+def _lock(handle: int) -> bool:
+    """Take this process's exclusive lock on ``handle``; False if another holds it."""
+    if fcntl is None:  # pragma: no cover - Windows
+        return True
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def remove_stale_temporaries(folder: str, now: float | None = None) -> list[str]:
+    """Remove leftover temporary files of this module from ``folder``; return their paths.
+
+    A leftover matches :data:`TEMPORARY_NAME`, is a regular file, was last
+    modified more than :data:`STALE_SECONDS` ago and is not locked (a live
+    writer holds a lock on its temporary file until the rename).
+    """
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not TEMPORARY_NAME.fullmatch(entry.name):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISREG(info.st_mode) or now - info.st_mtime < STALE_SECONDS:
+            continue
+        try:
+            handle = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue
+        try:
+            same = os.fstat(handle).st_ino == info.st_ino
+            if same and _lock(handle):
+                os.unlink(entry.path)
+                removed.append(entry.path)
+        except OSError:
+            pass
+        finally:
+            os.close(handle)
+    return removed
+
+
+def _replace_atomically(name: str, target: str, data: bytes, old: os.stat_result | None) -> None:
+    folder = os.path.dirname(target) or "."
+    remove_stale_temporaries(folder)
+    handle = temporary = None
+    for _ in range(100):
+        temporary = _temporary_name(target, folder)
+        try:
+            handle = os.open(
+                temporary,
+                os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
+                0o600,
+            )
+            break
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise OutputPathError(
+                f"output path {_show(name)} cannot be written: {_reason(error)}"
+            ) from None
+    if handle is None:  # pragma: no cover - 100 random names taken
+        raise OutputPathError(f"output path {_show(name)}: no free temporary name")
+    try:
+        _lock(handle)
+        _write_all(handle, data)
+        os.fsync(handle)
+        if old is None:
+            # mkstemp-like 0600 at first; now the mode a plain open() would give.
+            os.fchmod(handle, 0o666 & ~_umask())
+        else:
+            os.fchmod(handle, stat.S_IMODE(old.st_mode))
+            if (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
+                with contextlib.suppress(OSError):  # allowed to root only
+                    os.fchown(handle, old.st_uid, old.st_gid)
+        os.replace(temporary, target)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise OutputPathError(
+            f"output path {_show(name)} cannot be written: {_reason(error)}"
+        ) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    finally:
+        os.close(handle)
+    # Make the rename itself durable; not every file system allows it.
+    with contextlib.suppress(OSError):
+        directory = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically; return the path.
+    """Write ``text`` (UTF-8) to ``path``: atomically for files, through for devices.
 
     Parameters
     ----------
     path : str or path-like
-        Destination file; an existing file is replaced, its directory must
-        exist.
+        Destination. A regular file (or a new name) is replaced atomically,
+        keeping an old file's permission bits; a symbolic link's target is
+        replaced and the link kept; a character device, FIFO or file
+        descriptor path (``/dev/null``, ``/dev/stdout``) is written through.
+        Its directory must exist.
     text : str
         Everything the file will hold.
 
@@ -48,9 +326,11 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     Raises
     ------
     OutputPathError
-        ``path`` is a directory, its directory does not exist, or it cannot
-        be written (the message names the path and the reason). Nothing is
-        left behind.
+        ``path`` is empty, holds a NUL byte, has a name longer than 255
+        bytes, is a directory, block device or socket, its directory does
+        not exist, or it cannot be written (the message names the path and
+        the reason, e.g. ``No space left on device``). Nothing is left
+        behind and an existing file is untouched.
 
     Examples
     --------
@@ -59,39 +339,105 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     >>> out = write_text_atomic(pathlib.Path(folder) / "notes.tex", "x")
     >>> out.read_text()
     'x'
+    >>> write_text_atomic("/dev/null", "gone") == pathlib.Path("/dev/null")
+    True
     """
-    target = Path(path)
-    if str(path) == "" or target.is_dir():
-        raise OutputPathError(f"output path {str(path)!r} is a directory; give a file name")
-    parent = target.parent
-    if not parent.is_dir():
-        raise OutputPathError(
-            f"output path {str(path)!r}: directory {str(parent)!r} does not exist"
+    name = _checked(path)
+    if not isinstance(text, str):
+        raise ConvSpecTypeError(
+            f"text must be a str, not {type(text).__name__}", field="text"
         )
+    data = text.encode("utf-8")
+    descriptor = _own_descriptor(name)
+    if descriptor is not None:
+        _write_descriptor(name, descriptor, data)
+        return Path(path)
     try:
-        handle, temporary = tempfile.mkstemp(
-            dir=parent, prefix=f".{target.name}.", suffix=".tmp"
-        )
+        info = os.stat(name)
+    except FileNotFoundError:
+        info = None
     except OSError as error:
         raise OutputPathError(
-            f"output path {str(path)!r} cannot be written: {error.strerror or error}"
+            f"output path {_show(name)} cannot be written: {_reason(error)}"
         ) from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+    if info is not None:
+        kind = info.st_mode
+        if stat.S_ISDIR(kind):
+            raise OutputPathError(f"output path {_show(name)} is a directory; give a file name")
+        if stat.S_ISCHR(kind) or stat.S_ISFIFO(kind):
+            _write_through(name, data, truncate=False)
+            return Path(path)
+        if stat.S_ISBLK(kind):
+            raise OutputPathError(
+                f"output path {_show(name)} is a block device; refusing to write text onto it"
+            )
+        if stat.S_ISSOCK(kind):
+            raise OutputPathError(
+                f"output path {_show(name)} is a socket; use '-' for standard output"
+            )
+        if not stat.S_ISREG(kind):  # pragma: no cover - no other kind on Linux
+            raise OutputPathError(f"output path {_show(name)} is not a regular file")
+        if _DESCRIPTOR.fullmatch(os.path.normpath(os.path.abspath(name))):
+            _write_through(name, data, truncate=True)  # another process's descriptor
+            return Path(path)
+    # A regular file or a new one: replace the real file (through any
+    # symbolic links) in its own folder, so the rename is atomic.
+    target = os.path.realpath(name)
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        shown = os.path.dirname(name) or "."
+        if os.path.islink(name):
+            shown = folder
+        raise OutputPathError(
+            f"output path {_show(name)}: directory {_show(shown)} does not exist"
+        )
+    if info is not None and not os.access(target, os.W_OK):
+        raise OutputPathError(f"output path {_show(name)} cannot be written: Permission denied")
+    _replace_atomically(name, target, data, info)
+    return Path(path)
+
+
+def write_output(
+    path: str | os.PathLike[str], text: str, *, stdout: IO[str] | None = None
+) -> Path | None:
+    """Write ``text`` where ``--out`` says: the string ``"-"`` is standard output.
+
+    Anything else goes to :func:`write_text_atomic` (``pathlib.Path("-")``
+    is a file named ``-``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``"-"`` or a destination for :func:`write_text_atomic`.
+    text : str
+        Written as given (no newline is added).
+    stdout : text stream, optional
+        Where ``"-"`` writes; default ``sys.stdout`` at call time.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The path written, ``None`` for standard output.
+
+    Raises
+    ------
+    OutputPathError
+        As :func:`write_text_atomic`, or standard output cannot be written
+        (a closed pipe is left to the caller as :class:`BrokenPipeError`).
+
+    Examples
+    --------
+    >>> write_output("-", "hello\\n")
+    hello
+    """
+    if isinstance(path, str) and path == "-":
+        stream = sys.stdout if stdout is None else stdout
+        try:
             stream.write(text)
             stream.flush()
-            os.fsync(stream.fileno())
-        # mkstemp creates the file 0600; give it the mode a plain open() would.
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, target)
-    except OSError as error:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise OutputPathError(
-            f"output path {str(path)!r} cannot be written: {error.strerror or error}"
-        ) from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    return target
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise OutputPathError(f"standard output cannot be written: {_reason(error)}") from None
+        return None
+    return write_text_atomic(path, text)

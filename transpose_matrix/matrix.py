@@ -25,8 +25,8 @@ import numpy as np
 import scipy.sparse
 
 from .errors import ConvSpecError, ConvSpecTypeError
-from .memory import check_memory
-from .spec import ConvSpec
+from .memory import check_index_range, check_memory
+from .spec import ConvSpec, as_spec
 
 __all__ = [
     "conv_matrix",
@@ -35,6 +35,7 @@ __all__ = [
     "check_weight",
     "conv_matrix_nnz",
     "conv_matrix_nbytes",
+    "axis_nnz",
     "index_dtype",
     "WEIGHT_DTYPES",
 ]
@@ -58,33 +59,53 @@ _MAX_THREADS = 4
 def check_weight(spec: ConvSpec, weight: Any) -> np.ndarray:
     """Return ``weight`` as an array after checking shape, dtype and finiteness.
 
+    A tensor (anything with ``detach``, e.g. a torch parameter that requires
+    grad) is detached and moved to the CPU first, without importing torch.
+
     Raises
     ------
     ConvSpecTypeError
         ``spec`` is not a :class:`ConvSpec`, or the dtype is unsupported.
     ConvSpecError
-        The shape is not ``spec.weight_shape`` or an entry is NaN or infinite.
+        The shape is not ``spec.weight_shape`` or an entry is NaN or infinite
+        (``error.field == "weight"``).
     """
-    if not isinstance(spec, ConvSpec):
-        raise ConvSpecTypeError(f"spec={spec!r} must be a ConvSpec")
+    spec = as_spec(spec)
     if isinstance(weight, np.ndarray):
         array = weight
     else:
         try:
-            array = np.asarray(weight)
-        except (TypeError, ValueError) as error:
-            raise ConvSpecTypeError(f"weight could not be read as an array: {error}") from None
+            array = np.asarray(_detached(weight))
+        except (TypeError, ValueError, RuntimeError) as error:
+            raise ConvSpecTypeError(
+                f"weight could not be read as an array: {error}", field="weight"
+            ) from None
     if array.dtype not in WEIGHT_DTYPES:
         allowed = ", ".join(str(d) for d in WEIGHT_DTYPES)
-        raise ConvSpecTypeError(f"weight dtype {array.dtype} must be one of {allowed}")
+        raise ConvSpecTypeError(
+            f"weight dtype {array.dtype} must be one of {allowed}", field="weight"
+        )
     if array.shape != spec.weight_shape:
         raise ConvSpecError(
             f"weight shape {array.shape} must be (out_channels, in_channels // groups, "
-            f"*kernel_size) = {spec.weight_shape}"
+            f"*kernel_size) = {spec.weight_shape}",
+            field="weight",
         )
     if array.dtype.kind in "fc" and not np.isfinite(array).all():
-        raise ConvSpecError("weight contains NaN or infinite entries; all must be finite")
+        raise ConvSpecError(
+            "weight contains NaN or infinite entries; all must be finite", field="weight"
+        )
     return array
+
+
+def _detached(weight: Any) -> Any:
+    """A tensor's data without its autograd graph, on the CPU (duck-typed: no torch import)."""
+    detach = getattr(weight, "detach", None)
+    if not callable(detach):
+        return weight
+    weight = detach()
+    cpu = getattr(weight, "cpu", None)
+    return cpu() if callable(cpu) else weight
 
 
 def index_dtype(*bounds: int) -> np.dtype:
@@ -335,11 +356,80 @@ class _Pattern:
         return slot
 
 
+def _floor_sum(count: int, divisor: int, slope: int, offset: int) -> int:
+    """``sum(floor((slope*i + offset) / divisor) for i in range(count))`` in O(log).
+
+    For ``count >= 0``, ``divisor >= 1`` and ``slope, offset >= 0``: the
+    Euclid-like reduction of lattice-point counting under a line (each round
+    swaps the roles of ``divisor`` and ``slope``, as Euclid's algorithm does).
+    """
+    total = 0
+    while True:
+        if slope >= divisor:
+            total += count * (count - 1) // 2 * (slope // divisor)
+            slope %= divisor
+        if offset >= divisor:
+            total += count * (offset // divisor)
+            offset %= divisor
+        top = slope * count + offset
+        if top < divisor:
+            return total
+        count, offset = divmod(top, divisor)
+        divisor, slope = slope, divisor
+
+
+def _pairs_below(bound: int, out: int, k: int, s: int, d: int) -> int:
+    """``#{(j, t) : 0 <= j < out, 0 <= t < k, j*s + t*d < bound}`` in closed form.
+
+    Rows ``j < j1`` have all ``k`` taps below the bound, rows ``j >= j2``
+    none; row ``j`` in between has ``ceil((bound - j*s) / d)`` of them, a
+    floor sum over ``j``.
+    """
+    if bound <= 0:
+        return 0
+    j2 = min(out, -(-bound // s))
+    j1 = min(j2, max(0, -(-(bound - (k - 1) * d) // s)))
+    # Row j = j2 - 1 - i has floor((bound - (j2 - 1)*s + d - 1 + i*s) / d) taps.
+    partial = _floor_sum(j2 - j1, d, s, bound - (j2 - 1) * s + d - 1) if j2 > j1 else 0
+    return j1 * k + partial
+
+
+def axis_nnz(spec: ConvSpec, axis: int) -> int:
+    """Stored (output position, tap) pairs along one dim: taps that land inside the input.
+
+    ``#{(j, t) : 0 <= j*stride - before + t*dilation < n}``, counted in closed
+    form (O(log) arithmetic on Python ints, no table of positions).
+
+    Examples
+    --------
+    >>> axis_nnz(ConvSpec((4,), 3, padding=1), 0)  # 4 positions x 3 taps, 2 on padding
+    10
+    """
+    n = spec.input_shape[axis]
+    k, s, d = spec.kernel_size[axis], spec.stride[axis], spec.dilation[axis]
+    before = spec.padding[axis][0]
+    out = _shapes(spec)[0][axis]
+    return _pairs_below(before + n, out, k, s, d) - _pairs_below(before, out, k, s, d)
+
+
 def conv_matrix_nnz(spec: ConvSpec) -> int:
-    """Number of stored entries of C (and of Cᵀ): taps that land inside the input."""
+    """Number of stored entries of C (and of Cᵀ): taps that land inside the input.
+
+    ``out_channels * (in_channels // groups) * prod(axis_nnz)``, in O(dims)
+    without allocating anything, so the memory guard answers first whatever
+    the size.
+
+    Examples
+    --------
+    >>> conv_matrix_nnz(ConvSpec((4, 4), 3))  # 2 x 2 positions, 9 taps each
+    36
+    >>> conv_matrix_nnz(ConvSpec((10**18,), 3))
+    2999999999999999994
+    """
+    spec = as_spec(spec)
     per_dim = 1
-    for _, valid in _axis_tables(spec, False):
-        per_dim *= int(valid.sum())
+    for axis in range(spec.ndim):
+        per_dim *= axis_nnz(spec, axis)
     return per_dim * spec.out_channels * (spec.in_channels // spec.groups)
 
 
@@ -355,6 +445,7 @@ def conv_matrix_nbytes(spec: ConvSpec, dtype: Any = np.float64, *, transposed: b
     >>> conv_matrix_nbytes(ConvSpec((4,), 2))  # 6 entries of 8 + 4 bytes, 4 row pointers
     88
     """
+    spec = as_spec(spec)
     rows, cols = _shapes(spec)[1]
     nnz = conv_matrix_nnz(spec)
     index = index_dtype(nnz, cols, rows)
@@ -364,13 +455,43 @@ def conv_matrix_nbytes(spec: ConvSpec, dtype: Any = np.float64, *, transposed: b
 
 def _scratch_bytes(spec: ConvSpec, transposed: bool) -> int:
     """Upper bound of the builder's temporaries besides the matrix itself."""
-    rows = math.prod(spec.input_shape if transposed else _shapes(spec)[0])
+    positions = spec.input_shape if transposed else _shapes(spec)[0]
+    rows = math.prod(positions)
     channels = spec.in_channels if transposed else spec.out_channels
     per_channel = conv_matrix_nnz(spec) // channels
+    # The per-dim (position, tap) tables, however many taps fall on padding.
+    tables = sum(n * k for n, k in zip(positions, spec.kernel_size)) * 32
+    # The index arithmetic of one block of rows covers every tap of the
+    # block's rows, at least one row's worth.
+    inner = (spec.out_channels if transposed else spec.in_channels) // spec.groups
+    width = inner * math.prod(spec.kernel_size)
+    block = min(max(1, _BLOCK_ENTRIES // width), rows) * width
     # The weight-slot table (one intp per entry of a row channel), the
-    # per-row tables, and the index arithmetic of one block of rows.
-    block = min(_BLOCK_ENTRIES, per_channel + 1)
-    return per_channel * 8 + rows * 26 + block * 48
+    # per-row tables, and a fixed allowance for Python objects and caches.
+    return per_channel * 8 + rows * 26 + tables + block * 48 + 2**16
+
+
+def _guard(
+    spec: ConvSpec, dtype: np.dtype, transposed: bool, max_bytes: int | None, extra: int = 0
+) -> None:
+    """Refuse C (or Cᵀ) before anything is allocated: indexable, and within the limit.
+
+    ``extra`` counts bytes the caller holds during the build besides C's own.
+    """
+    shape = _shapes(spec)[1][::-1] if transposed else _shapes(spec)[1]
+    what = (
+        f"Cᵀ (transposed_conv_matrix) of shape {shape}"
+        if transposed
+        else f"C (conv_matrix) of shape {shape}"
+    )
+    check_index_range(shape, what=what)
+    nbytes = conv_matrix_nbytes(spec, dtype, transposed=transposed)
+    check_memory(
+        nbytes,
+        what=what,
+        max_bytes=max_bytes,
+        peak=nbytes + _scratch_bytes(spec, transposed=transposed) + extra,
+    )
 
 
 def _workers(nnz: int) -> int:
@@ -488,8 +609,10 @@ def conv_matrix(
     ConvSpecError, ConvSpecTypeError
         From :func:`check_weight`.
     MemoryGuardError
-        C would not fit in the limit. Checked before anything is allocated;
-        :func:`transpose_matrix.conv_operator` applies C without building it.
+        C would not fit in the limit, or has more rows or columns than 64-bit
+        indices address. Checked in closed form before anything is
+        allocated; :func:`transpose_matrix.conv_operator` applies C without
+        building it.
 
     Notes
     -----
@@ -513,13 +636,7 @@ def conv_matrix(
            [0., 0., 1., 2.]])
     """
     weight = check_weight(spec, weight)
-    nbytes = conv_matrix_nbytes(spec, weight.dtype)
-    check_memory(
-        nbytes,
-        what=f"C (conv_matrix) of shape {_shapes(spec)[1]}",
-        max_bytes=max_bytes,
-        peak=nbytes + _scratch_bytes(spec, transposed=False),
-    )
+    _guard(spec, weight.dtype, False, max_bytes)
     rows = np.ascontiguousarray(weight).reshape(spec.out_channels, -1)
     return _assemble(spec, rows, transposed=False)
 
@@ -553,13 +670,7 @@ def transposed_conv_matrix(
            [0., 2.]])
     """
     weight = check_weight(spec, weight)
-    nbytes = conv_matrix_nbytes(spec, weight.dtype, transposed=True)
-    check_memory(
-        nbytes,
-        what=f"Cᵀ (transposed_conv_matrix) of shape {_shapes(spec)[1][::-1]}",
-        max_bytes=max_bytes,
-        peak=nbytes + _scratch_bytes(spec, transposed=True),
-    )
+    _guard(spec, weight.dtype, True, max_bytes)
     groups = spec.groups
     per_group_out = spec.out_channels // groups
     per_group_in = spec.in_channels // groups
@@ -585,5 +696,9 @@ def weight_label_matrix(spec: ConvSpec) -> scipy.sparse.csr_array:
     array([[1, 2, 0],
            [0, 1, 2]])
     """
-    labels = np.arange(1, math.prod(spec.weight_shape) + 1, dtype=np.int64)
+    spec = as_spec(spec)
+    # The labels exist before conv_matrix's own guard runs: count them too.
+    size = math.prod(spec.weight_shape)
+    _guard(spec, np.dtype(np.int64), False, None, extra=size * 8)
+    labels = np.arange(1, size + 1, dtype=np.int64)
     return conv_matrix(spec, labels.reshape(spec.weight_shape))

@@ -4,20 +4,30 @@ It shares no code with :mod:`transpose_matrix.matrix`: it walks every output
 position, every kernel placement and every tap, exactly as the definition of
 cross-correlation reads, and writes entries into a dict. It is slow on
 purpose and exists so the tests (and :func:`~transpose_matrix.verify`, when
-PyTorch is absent) have an independent referee.
+PyTorch is absent) have an independent referee. Being slow, it refuses up
+front (:class:`~transpose_matrix.errors.MemoryGuardError`) a geometry whose
+loops would take more than :data:`REFERENCE_MAX_STEPS` steps.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import numpy as np
 import scipy.sparse
 
-from .spec import ConvSpec
+from .errors import MemoryGuardError
+from .memory import check_memory
+from .shapes import describe
+from .spec import ConvSpec, as_spec
 
-__all__ = ["reference_conv_matrix", "reference_conv"]
+__all__ = ["REFERENCE_MAX_STEPS", "reference_conv_matrix", "reference_conv"]
+
+#: Most (output entry, input channel, tap) steps the loops may take: a few
+#: microseconds and a dict entry of about 250 bytes each, so some seconds.
+REFERENCE_MAX_STEPS = 2_000_000
 
 
 def _positions_along(n: int, k: int, s: int, before: int, after: int, d: int) -> int:
@@ -45,12 +55,44 @@ def _output_shape(spec: ConvSpec) -> list[int]:
     ]
 
 
+def _guard(spec: ConvSpec) -> None:
+    # The step count comes from the spec's size formula, not from these
+    # loops, so a huge geometry is refused before a single loop runs.
+    steps = (
+        spec.out_channels
+        * math.prod(spec.output_shape)
+        * (spec.in_channels // spec.groups)
+        * math.prod(spec.kernel_size)
+    )
+    if steps > REFERENCE_MAX_STEPS:
+        amount = f"{steps:,}" if steps < 10**30 else describe(steps)
+        raise MemoryGuardError(
+            f"the loop reference would take {amount} steps, above its limit of "
+            f"{REFERENCE_MAX_STEPS:,}; compare a smaller geometry, or use "
+            "transpose_matrix.conv_matrix (checked against torch)"
+        )
+    check_memory(
+        steps * 250,
+        what="the loop reference's dict of entries",
+        hint="compare a smaller geometry",
+    )
+
+
 def reference_conv_matrix(spec: ConvSpec, weight: Any) -> scipy.sparse.csr_array:
     """C built entry by entry from the definition (slow; for tests).
 
     ``C[(o, *j), (c, *i)] = weight[o, c_local, *t]`` with
     ``i = j*stride - padding_before + t*dilation`` inside the input.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`.
+    MemoryGuardError
+        The loops would take more than :data:`REFERENCE_MAX_STEPS` steps, or
+        their dict would not fit in memory.
     """
+    _guard(as_spec(spec))
     weight = np.asarray(weight)
     ndim = len(spec.input_shape)
     out_shape = _output_shape(spec)

@@ -6,19 +6,44 @@ parameter set through the same size formulas the rest of the package uses
 :func:`~transpose_matrix.transposed_conv_output_size`), and flags the sets
 whose kernel taps overlap unevenly, the usual cause of checkerboard
 artefacts in transposed convolutions.
+
+Search limits: each parameter offers at most :data:`MAX_CANDIDATES` values,
+one search tries at most :data:`MAX_COMBINATIONS` (kernel, stride, padding,
+dilation) sets, and every value is an integer of at most ``2**60``. Beyond
+them the solver refuses at once with a
+:class:`~transpose_matrix.errors.ConvSpecError`. ``output_padding`` is not
+searched: for each set it is solved for (``m`` minus the size with no
+output padding), so a stride of a million costs what a stride of 2 does.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import ConvSpecError, ConvSpecTypeError
-from .shapes import as_int, conv_output_size, transposed_conv_output_size
+from .shapes import _is_bool, as_int, conv_output_size, describe, transposed_conv_output_size
 
-__all__ = ["SizeSolution", "solve_sizes", "format_solutions"]
+__all__ = [
+    "MAX_CANDIDATES",
+    "MAX_COMBINATIONS",
+    "SizeSolution",
+    "solve_sizes",
+    "format_solutions",
+]
+
+#: Most candidate values one parameter of :func:`solve_sizes` may offer.
+MAX_CANDIDATES = 10_000
+
+#: Most (kernel_size, stride, padding, dilation) sets one search may try.
+MAX_COMBINATIONS = 100_000
+
+# taps_per_position lists one count per residue; beyond this many the
+# histogram (taps_histogram) is the only sensible answer.
+_MAX_LISTED_STRIDE = 1 << 16
 
 _FIXABLE = ("kernel_size", "stride", "padding", "dilation", "output_padding")
 
@@ -57,11 +82,50 @@ class SizeSolution:
         ``r`` are covered by the taps with ``t * dilation ≡ r (mod stride)``.
         In a transposed convolution this is how many weights each output
         position sums (away from the borders).
+
+        Raises
+        ------
+        ConvSpecError
+            The stride is above 65,536 (one count per residue would be too
+            long a list); :attr:`taps_histogram` answers for any stride.
         """
-        counts = [0] * self.stride
-        for t in range(self.kernel_size):
-            counts[(t * self.dilation) % self.stride] += 1
+        s, d, k = self.stride, self.dilation, self.kernel_size
+        if s > _MAX_LISTED_STRIDE:
+            raise ConvSpecError(
+                f"stride={describe(s)} has too many residues to list one count each "
+                f"(at most {_MAX_LISTED_STRIDE}); use taps_histogram",
+                field="stride",
+            )
+        counts = [0] * s
+        # Taps t and t + period land on the same residue: count one period.
+        period = s // math.gcd(d, s)
+        full, rest = divmod(k, period)
+        for t in range(min(k, period)):
+            counts[(t * d) % s] = full + (t < rest)
         return tuple(counts)
+
+    @property
+    def taps_histogram(self) -> dict[int, int]:
+        """``{taps: residues}``: how many residues mod the stride receive each tap count.
+
+        In closed form: ``t*dilation mod stride`` cycles through the
+        ``P = stride / gcd(dilation, stride)`` multiples of the gcd, so with
+        ``k = q*P + r`` taps, ``r`` residues get ``q + 1`` taps, ``P - r`` get
+        ``q`` and the other ``stride - P`` none.
+
+        Examples
+        --------
+        >>> SizeSolution(8, 16, True, 3, 2, 1, 1, 1).taps_histogram
+        {2: 1, 1: 1}
+        """
+        s, d, k = self.stride, self.dilation, self.kernel_size
+        period = s // math.gcd(d, s)
+        full, rest = divmod(k, period)
+        histogram: dict[int, int] = {}
+        for taps, residues in ((full + 1, rest), (full, period - rest), (0, s - period)):
+            if residues:
+                histogram[taps] = histogram.get(taps, 0) + residues
+        return histogram
 
     @property
     def uneven_overlap(self) -> bool:
@@ -70,7 +134,7 @@ class SizeSolution:
         With dilation 1 this is exactly "kernel_size is not a multiple of
         stride".
         """
-        return len(set(self.taps_per_position)) > 1
+        return len(self.taps_histogram) > 1
 
     def arguments(self) -> dict[str, int]:
         """Keyword arguments for ``torch.nn.Conv*`` / ``ConvTranspose*``, defaults left out."""
@@ -89,12 +153,40 @@ class SizeSolution:
 
 
 def _values(name: str, values: Any, minimum: int) -> tuple[int, ...]:
-    if isinstance(values, (int, bool)) or not isinstance(values, Iterable):
+    if isinstance(values, (str, bytes)):
+        raise ConvSpecTypeError(
+            f"{name}={describe(values)} must be an integer or integers, not text", field=name
+        )
+    if _is_bool(values) or hasattr(values, "__index__") or not isinstance(values, Iterable):
         values = (values,)
-    out = tuple(sorted({as_int(name, v, minimum) for v in values}))
+    # Read at most one value too many: a range of 10**18 is refused at once.
+    taken = list(itertools.islice(iter(values), MAX_CANDIDATES + 1))
+    if len(taken) > MAX_CANDIDATES:
+        raise ConvSpecError(
+            f"{name} offers more than {MAX_CANDIDATES:,} candidate values; "
+            "give fewer, or pin one value",
+            field=name,
+        )
+    out = tuple(sorted({as_int(name, v, minimum) for v in taken}))
     if not out:
-        raise ConvSpecError(f"{name} must offer at least one value, got none")
+        raise ConvSpecError(f"{name} must offer at least one value, got none", field=name)
     return out
+
+
+def _output_padding(n: int, m: int, k: int, s: int, p: int, d: int) -> int | None:
+    """The one ``output_padding`` with which the transposed layer takes ``n`` to ``m``.
+
+    The size grows by one per unit of output padding, so it is ``m`` minus
+    the size at the largest legal one plus that one; ``None`` when outside
+    ``[0, max(s, d))``.
+    """
+    largest = max(s, d) - 1
+    try:
+        top = transposed_conv_output_size(n, k, s, p, largest, d)
+    except ConvSpecError:
+        return None  # even the largest output padding gives no positive size
+    a = m - top + largest
+    return a if 0 <= a <= largest else None
 
 
 def solve_sizes(
@@ -142,7 +234,16 @@ def solve_sizes(
     ConvSpecTypeError
         An unknown keyword, or a value that is not an integer.
     ConvSpecError
-        ``n`` or ``m`` below 1, or a candidate below its minimum.
+        ``n`` or ``m`` below 1 or above ``2**60``, a candidate out of range,
+        more than :data:`MAX_CANDIDATES` values for one parameter, or more
+        than :data:`MAX_COMBINATIONS` sets to try (``error.field`` names the
+        parameter).
+
+    Notes
+    -----
+    The cost is one size formula per (kernel, stride, padding, dilation)
+    set, whatever the values: ``output_padding`` is solved for, not
+    searched.
 
     Examples
     --------
@@ -158,7 +259,12 @@ def solve_sizes(
     if unknown:
         raise ConvSpecTypeError(
             f"solve_sizes got unknown keyword(s) {', '.join(unknown)}; "
-            f"fixable parameters are {', '.join(_FIXABLE)}"
+            f"fixable parameters are {', '.join(_FIXABLE)}",
+            field=unknown[0],
+        )
+    if not isinstance(transposed, bool):
+        raise ConvSpecTypeError(
+            f"transposed={describe(transposed)} must be True or False", field="transposed"
         )
     n = as_int("n", n, 1)
     m = as_int("m", m, 1)
@@ -169,6 +275,14 @@ def solve_sizes(
     if "output_padding" in fixed:
         output_paddings = fixed["output_padding"]
     extras = None if output_paddings is None else _values("output_padding", output_paddings, 0)
+    combinations = len(kernel_sizes) * len(strides) * len(paddings) * len(dilations)
+    if combinations > MAX_COMBINATIONS:
+        raise ConvSpecError(
+            f"the search would try {combinations:,} (kernel_size, stride, padding, dilation) "
+            f"sets, above its limit of {MAX_COMBINATIONS:,}; pin a parameter or offer "
+            "fewer candidates"
+        )
+    allowed = None if extras is None else set(extras)
 
     solutions = []
     for k, s, p, d in itertools.product(kernel_sizes, strides, paddings, dilations):
@@ -180,18 +294,24 @@ def solve_sizes(
             if size == m:
                 solutions.append(SizeSolution(n, m, False, k, s, p, d, None))
             continue
-        legal = range(max(s, d))
-        for a in legal if extras is None else (a for a in extras if a in legal):
-            try:
-                size = transposed_conv_output_size(n, k, s, p, a, d)
-            except ConvSpecError:
-                continue  # a non-positive size
-            if size == m:
-                solutions.append(SizeSolution(n, m, True, k, s, p, d, a))
+        a = _output_padding(n, m, k, s, p, d)
+        if a is None or (allowed is not None and a not in allowed):
+            continue
+        if transposed_conv_output_size(n, k, s, p, a, d) == m:
+            solutions.append(SizeSolution(n, m, True, k, s, p, d, a))
     solutions.sort(
         key=lambda x: (x.kernel_size, x.stride, x.padding, x.output_padding or 0, x.dilation)
     )
     return solutions
+
+
+def _taps_text(solution: SizeSolution) -> str:
+    """``'2,1'`` per residue for small strides, else ``'2 (x1), 1 (x3), 0 (x996)'``."""
+    if solution.stride <= 8:
+        return ",".join(str(c) for c in solution.taps_per_position)
+    return ", ".join(
+        f"{taps} (x{residues})" for taps, residues in solution.taps_histogram.items()
+    )
 
 
 def format_solutions(solutions: Iterable[SizeSolution]) -> str:
@@ -211,7 +331,7 @@ def format_solutions(solutions: Iterable[SizeSolution]) -> str:
     for x in solutions:
         layer = "ConvTranspose" if x.transposed else "Conv"
         extra = "-" if x.output_padding is None else str(x.output_padding)
-        taps = ",".join(str(c) for c in x.taps_per_position)
+        taps = _taps_text(x)
         note = "uneven overlap" if x.uneven_overlap else ""
         lines.append(
             f"{layer:<14} {x.kernel_size:>2} {x.stride:>2} {x.padding:>2} {x.dilation:>2}  "

@@ -22,36 +22,71 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ConvSpecError
+from .errors import ConvSpecError, ConvSpecTypeError
 from .shapes import (
+    MAX_INT,
+    _plain,
     as_int,
     as_pair,
     as_shape,
     conv_output_size,
+    describe,
     effective_kernel_size,
     per_dim,
     transposed_conv_output_size,
 )
 
-__all__ = ["ConvSpec"]
+__all__ = ["ConvSpec", "as_spec"]
 
 def _padding_pairs(value: Any, ndim: int) -> tuple[tuple[int, int], ...]:
+    value = _plain("padding", value)
     if isinstance(value, (tuple, list)):
         if len(value) != ndim:
             raise ConvSpecError(
-                f"padding={tuple(value)!r} must have {ndim} entries, one per spatial "
-                "dim (each an int or a (before, after) pair)"
+                f"padding={describe(tuple(value))} must have {ndim} entries, one per spatial "
+                "dim (each an int or a (before, after) pair)",
+                field="padding",
             )
-        pairs = tuple(as_pair(f"padding[{i}]", v) for i, v in enumerate(value))
+        pairs = tuple(as_pair(f"padding[{i}]", v, symbolic=False) for i, v in enumerate(value))
     else:
-        pairs = (as_pair("padding", value),) * ndim
+        pairs = (as_pair("padding", value, symbolic=False),) * ndim
     for i, (before, _after) in enumerate(pairs):
         if before < 0:
             raise ConvSpecError(
                 f"padding[{i}] before={before} must be >= 0 (only 'after' may be "
-                "negative, which crops)"
+                "negative, which crops)",
+                field="padding",
             )
     return pairs
+
+
+def _in_dim(i: int, error: ConvSpecError) -> ConvSpecError:
+    """``error`` with ``dim i: `` in front, same class and field."""
+    return type(error)(f"dim {i}: {error}", field=error.field)
+
+
+def as_spec(spec: Any, name: str = "spec") -> ConvSpec:
+    """Return ``spec`` if it is a :class:`ConvSpec`, else raise :class:`ConvSpecTypeError`.
+
+    The check every public function taking a spec makes first, so a tuple
+    or a string passed by mistake gets a message instead of an
+    ``AttributeError``.
+
+    Examples
+    --------
+    >>> as_spec((4, 4))
+    Traceback (most recent call last):
+    ...
+    transpose_matrix.errors.ConvSpecTypeError: spec=(4, 4) must be a ConvSpec, e.g. \
+ConvSpec(input_shape=(4, 4), kernel_size=3)
+    """
+    if not isinstance(spec, ConvSpec):
+        raise ConvSpecTypeError(
+            f"{name}={describe(spec)} must be a ConvSpec, e.g. "
+            "ConvSpec(input_shape=(4, 4), kernel_size=3)",
+            field=name,
+        )
+    return spec
 
 
 @dataclass(frozen=True)
@@ -123,14 +158,15 @@ class ConvSpec:
         for name in ("in_channels", "out_channels"):
             if getattr(self, name) % self.groups:
                 raise ConvSpecError(
-                    f"groups={self.groups} must divide {name}={getattr(self, name)}"
+                    f"groups={self.groups} must divide {name}={getattr(self, name)}",
+                    field="groups",
                 )
         # Computing the output shape checks that the kernel fits every dim.
         for i in range(ndim):
             try:
                 self._output_size(i)
             except ConvSpecError as error:
-                raise ConvSpecError(f"dim {i}: {error}") from None
+                raise _in_dim(i, error) from None
 
     def _output_size(self, i: int) -> int:
         return conv_output_size(
@@ -234,6 +270,16 @@ class ConvSpec:
         dilations = per_dim("dilation", dilation, ndim, 1)
         pads = per_dim("padding", padding, ndim, 0)
         extras = per_dim("output_padding", output_padding, ndim, 0)
+        # The channels are checked under the layer's own names before they
+        # are swapped into the forward spec, so messages and fields match.
+        layer_in = as_int("in_channels", in_channels, 1)
+        layer_out = as_int("out_channels", out_channels, 1)
+        layer_groups = as_int("groups", groups, 1)
+        for name, count in (("in_channels", layer_in), ("out_channels", layer_out)):
+            if count % layer_groups:
+                raise ConvSpecError(
+                    f"groups={layer_groups} must divide {name}={count}", field="groups"
+                )
         sizes = []
         pairs = []
         for i in range(ndim):
@@ -244,7 +290,13 @@ class ConvSpec:
                     )
                 )
             except ConvSpecError as error:
-                raise ConvSpecError(f"dim {i}: {error}") from None
+                raise _in_dim(i, error) from None
+            if sizes[-1] > MAX_INT:
+                raise ConvSpecError(
+                    f"dim {i}: the layer's output size {describe(sizes[-1])} must be <= "
+                    "2**60 (input size times stride is too large)",
+                    field="input_shape",
+                )
             pairs.append((pads[i], pads[i] - strides[i] * (extras[i] // strides[i])))
         return cls(
             input_shape=tuple(sizes),

@@ -4,18 +4,28 @@ The sparsity pattern comes from the numeric builder (each stored entry is
 labelled with the flat index of its weight), so the symbolic and numeric
 matrices cannot disagree on where the entries are; the tests compare both
 with the loop reference.
+
+A sympy entry costs hundreds of bytes and microseconds, so every builder here
+counts its entries first (in closed form, before building anything) and
+refuses more than ``max_entries`` (default
+:data:`~transpose_matrix.memory.DEFAULT_MAX_ENTRIES`, 50,000) with a
+:class:`~transpose_matrix.errors.MemoryGuardError`.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import numpy as np
 import sympy
 
-from .matrix import check_weight, weight_label_matrix
-from .spec import ConvSpec
+from .errors import ConvSpecTypeError
+from .matrix import check_weight, conv_matrix_nnz, weight_label_matrix
+from .memory import check_entries
+from .shapes import as_int, as_shape, describe
+from .spec import ConvSpec, as_spec
 
 __all__ = [
     "weight_symbols",
@@ -33,7 +43,7 @@ def _name(letter: str, index: tuple[int, ...]) -> str:
     return f"{letter}_{{{','.join(str(i) for i in index)}}}"
 
 
-def weight_symbols(spec: ConvSpec) -> np.ndarray:
+def weight_symbols(spec: ConvSpec, *, max_entries: int | None = None) -> np.ndarray:
     """Array of ``spec.weight_shape`` holding the kernel symbols.
 
     With one input and one output channel the names carry the spatial index
@@ -46,7 +56,11 @@ def weight_symbols(spec: ConvSpec) -> np.ndarray:
     array([[w_{0,0}, w_{0,1}],
            [w_{1,0}, w_{1,1}]], dtype=object)
     """
+    spec = as_spec(spec)
     shape = spec.weight_shape
+    check_entries(
+        math.prod(shape), what="the kernel symbols (weight_symbols)", max_entries=max_entries
+    )
     single = spec.in_channels == 1 and spec.out_channels == 1
     symbols = np.empty(shape, dtype=object)
     for index in itertools.product(*(range(n) for n in shape)):
@@ -55,8 +69,28 @@ def weight_symbols(spec: ConvSpec) -> np.ndarray:
     return symbols
 
 
-def symbolic_vector(letter: str, channels: int, shape: tuple[int, ...]) -> sympy.Matrix:
-    """Column vector of symbols ``letter_{c,i,j}`` (channel dropped when 1), C order."""
+def symbolic_vector(
+    letter: str, channels: int, shape: tuple[int, ...], *, max_entries: int | None = None
+) -> sympy.Matrix:
+    """Column vector of symbols ``letter_{c,i,j}`` (channel dropped when 1), C order.
+
+    Raises
+    ------
+    ConvSpecTypeError, ConvSpecError
+        ``letter`` is not a non-empty string, or ``channels``/``shape`` are not
+        valid sizes.
+    MemoryGuardError
+        More than ``max_entries`` symbols (default 50,000).
+    """
+    if not isinstance(letter, str) or not letter:
+        raise ConvSpecTypeError(
+            f"letter={describe(letter)} must be a non-empty string", field="letter"
+        )
+    channels = as_int("channels", channels, 1)
+    shape = as_shape("shape", shape)
+    check_entries(
+        channels * math.prod(shape), what=f"the vector {letter}", max_entries=max_entries
+    )
     entries = []
     for index in itertools.product(range(channels), *(range(n) for n in shape)):
         label = index[1:] if channels == 1 else index
@@ -64,7 +98,9 @@ def symbolic_vector(letter: str, channels: int, shape: tuple[int, ...]) -> sympy
     return sympy.Matrix(entries)
 
 
-def symbolic_input(spec: ConvSpec, letter: str = "x") -> sympy.Matrix:
+def symbolic_input(
+    spec: ConvSpec, letter: str = "x", *, max_entries: int | None = None
+) -> sympy.Matrix:
     """Column vector ``x`` of the input symbols, ``(in_channels, *input_shape)`` flattened.
 
     Examples
@@ -72,15 +108,19 @@ def symbolic_input(spec: ConvSpec, letter: str = "x") -> sympy.Matrix:
     >>> symbolic_input(ConvSpec((3,), 2)).T
     Matrix([[x_{0}, x_{1}, x_{2}]])
     """
-    return symbolic_vector(letter, spec.in_channels, spec.input_shape)
+    spec = as_spec(spec)
+    return symbolic_vector(letter, spec.in_channels, spec.input_shape, max_entries=max_entries)
 
 
-def symbolic_output(spec: ConvSpec, letter: str = "y") -> sympy.Matrix:
+def symbolic_output(
+    spec: ConvSpec, letter: str = "y", *, max_entries: int | None = None
+) -> sympy.Matrix:
     """Column vector of output symbols, ``(out_channels, *output_shape)`` flattened.
 
     With ``letter="g"`` these are the entries of the output gradient ∂L/∂y.
     """
-    return symbolic_vector(letter, spec.out_channels, spec.output_shape)
+    spec = as_spec(spec)
+    return symbolic_vector(letter, spec.out_channels, spec.output_shape, max_entries=max_entries)
 
 
 def weight_pattern(spec: ConvSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -90,11 +130,14 @@ def weight_pattern(spec: ConvSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     read off the numeric builder by building C from the labels ``1, 2, …``
     (a taps' label is never zero, so none is mistaken for an absent entry).
     """
+    spec = as_spec(spec)
     pattern = weight_label_matrix(spec).tocoo()
     return pattern.row, pattern.col, pattern.data - 1
 
 
-def weight_substitution(spec: ConvSpec, weight: np.ndarray) -> dict[sympy.Symbol, Any]:
+def weight_substitution(
+    spec: ConvSpec, weight: np.ndarray, *, max_entries: int | None = None
+) -> dict[sympy.Symbol, Any]:
     """``{w_{…}: weight[…]}`` for ``Matrix.subs`` / ``xreplace``.
 
     Numbers are converted exactly: integers stay integers, floats become
@@ -109,18 +152,37 @@ def weight_substitution(spec: ConvSpec, weight: np.ndarray) -> dict[sympy.Symbol
     [0, 1, 2]])
     """
     weight = check_weight(spec, weight)
-    symbols = weight_symbols(spec).reshape(-1)
+    symbols = weight_symbols(spec, max_entries=max_entries).reshape(-1)
     return {
         symbol: sympy.sympify(value.item(), strict=True)
         for symbol, value in zip(symbols, weight.reshape(-1))
     }
 
 
-def symbolic_conv_matrix(spec: ConvSpec) -> sympy.ImmutableSparseMatrix:
+def symbolic_conv_matrix(
+    spec: ConvSpec, *, max_entries: int | None = None
+) -> sympy.ImmutableSparseMatrix:
     """C with entry ``w_{…}`` wherever ``conv_matrix(spec, weight)`` stores ``weight[…]``.
 
     Substituting the entries of a weight array for the symbols gives exactly
     ``conv_matrix(spec, weight)``.
+
+    Parameters
+    ----------
+    spec : ConvSpec
+    max_entries : int, optional
+        Refuse to build when C would store more entries (or the kernel have
+        more symbols). Default
+        :data:`transpose_matrix.memory.DEFAULT_MAX_ENTRIES` = 50,000, about
+        ten seconds and 200 MB of sympy objects.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`.
+    MemoryGuardError
+        Too many entries; counted in closed form before anything is built.
+        :func:`transpose_matrix.conv_matrix` builds the numeric C.
 
     Examples
     --------
@@ -129,7 +191,13 @@ def symbolic_conv_matrix(spec: ConvSpec) -> sympy.ImmutableSparseMatrix:
     [w_{0}, w_{1},     0],
     [    0, w_{0}, w_{1}]])
     """
-    symbols = weight_symbols(spec).reshape(-1)
+    spec = as_spec(spec)
+    check_entries(
+        conv_matrix_nnz(spec),
+        what=f"symbolic C (symbolic_conv_matrix) of shape {spec.matrix_shape}",
+        max_entries=max_entries,
+    )
+    symbols = weight_symbols(spec, max_entries=max_entries).reshape(-1)
     rows, cols, which = weight_pattern(spec)
     entries = {
         (int(r), int(c)): symbols[int(v)] for r, c, v in zip(rows, cols, which)
@@ -137,7 +205,9 @@ def symbolic_conv_matrix(spec: ConvSpec) -> sympy.ImmutableSparseMatrix:
     return sympy.ImmutableSparseMatrix(*spec.matrix_shape, entries)
 
 
-def symbolic_conv_equations(spec: ConvSpec) -> list[sympy.Eq]:
+def symbolic_conv_equations(
+    spec: ConvSpec, *, max_entries: int | None = None
+) -> list[sympy.Eq]:
     """``y = Cx`` entry by entry: one ``Eq(y_{…}, Σ w_{…} x_{…})`` per output.
 
     Examples
@@ -147,8 +217,11 @@ def symbolic_conv_equations(spec: ConvSpec) -> list[sympy.Eq]:
     Eq(y_{0}, w_{0}*x_{0} + w_{1}*x_{1})
     Eq(y_{1}, w_{0}*x_{1} + w_{1}*x_{2})
     """
-    products = symbolic_conv_matrix(spec) * symbolic_input(spec)
+    spec = as_spec(spec)
+    products = symbolic_conv_matrix(spec, max_entries=max_entries) * symbolic_input(
+        spec, max_entries=max_entries
+    )
     return [
         sympy.Eq(y, value, evaluate=False)
-        for y, value in zip(symbolic_output(spec), products)
+        for y, value in zip(symbolic_output(spec, max_entries=max_entries), products)
     ]

@@ -11,6 +11,11 @@ Every matrix acts on one channel's spatial grid flattened in C order, so a
 multi-dimensional operator is the Kronecker product of its per-dim 1-D
 operators (dim 0 outermost). Apply it channel by channel, or use
 ``scipy.sparse.kron(scipy.sparse.eye(channels), M)`` for all channels at once.
+
+Like the convolution builders, each one works out its shape and number of
+entries in closed form first and refuses, before allocating, a matrix that
+would not fit in the memory limit (:mod:`transpose_matrix.memory`) or could
+not be indexed (:class:`~transpose_matrix.errors.MemoryGuardError`).
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ import numpy as np
 import scipy.sparse
 
 from .errors import ConvSpecError, ConvSpecTypeError
-from .shapes import as_int, as_pair, as_shape, per_dim
+from .memory import check_index_range, check_memory
+from .shapes import as_int, as_pair, as_shape, describe, per_dim
 
 __all__ = [
     "zero_insertion_matrix",
@@ -32,6 +38,24 @@ __all__ = [
     "bilinear_upsample_matrix",
     "max_unpool_matrix",
 ]
+
+def _guard(what: str, rows: int, cols: int, nnz: int, scratch: int = 0) -> None:
+    """Refuse a resampling matrix before building it: indexable and within the memory limit.
+
+    ``scratch`` counts the per-dim arrays; the Kronecker products hold the
+    result a few times over in COO and CSR form while they run; 64 KiB
+    cover Python's own objects.
+    """
+    label = f"{what} of shape ({describe(rows)}, {describe(cols)})"
+    check_index_range((rows, cols), what=label)
+    needed = nnz * 16 + (rows + 1) * 8
+    check_memory(
+        needed,
+        what=label,
+        peak=needed + nnz * 48 + rows * 8 + scratch + 2**16,
+        hint="use a smaller shape, or apply it one dim at a time",
+    )
+
 
 def _kron(factors: list[scipy.sparse.csr_array]) -> scipy.sparse.csr_array:
     """Kronecker product, dim 0 outermost, matching C-order flattening."""
@@ -95,6 +119,14 @@ def zero_insertion_matrix(
     """
     shape = as_shape("input_shape", input_shape)
     strides = per_dim("stride", stride, len(shape), 1)
+    sizes = [(n - 1) * s + 1 for n, s in zip(shape, strides)]
+    _guard(
+        "Z (zero_insertion_matrix)",
+        math.prod(sizes),
+        math.prod(shape),
+        math.prod(shape),
+        scratch=sum(sizes) * 8 + sum(shape) * 48,
+    )
     factors = []
     for n, s in zip(shape, strides, strict=True):
         cols = np.arange(n)
@@ -155,12 +187,14 @@ def pad_matrix(input_shape: int | Sequence[int], padding: Any) -> scipy.sparse.c
     if isinstance(padding, (tuple, list)):
         if len(padding) != ndim:
             raise ConvSpecError(
-                f"padding={tuple(padding)!r} must have {ndim} entries, one per spatial "
-                "dim (each an int or a (before, after) pair)"
+                f"padding={describe(tuple(padding))} must have {ndim} entries, one per "
+                "spatial dim (each an int or a (before, after) pair)",
+                field="padding",
             )
         pairs = [as_pair(f"padding[{i}]", v) for i, v in enumerate(padding)]
     else:
         pairs = [as_pair("padding", padding)] * ndim
+    _guard_pad(shape, pairs)
     factors = []
     for axis, (n, (before, after)) in enumerate(zip(shape, pairs, strict=True)):
         before = as_int(f"padding[{axis}] before", before)
@@ -169,13 +203,31 @@ def pad_matrix(input_shape: int | Sequence[int], padding: Any) -> scipy.sparse.c
         if size < 1:
             raise ConvSpecError(
                 f"padding[{axis}]=({before}, {after}) must leave at least one entry of "
-                f"input size {n}, got {size}"
+                f"input size {n}, got {size}",
+                field="padding",
             )
         cols = np.arange(n)
         rows = cols + before
         keep = (rows >= 0) & (rows < size)
         factors.append(_selection(rows[keep], cols[keep], (size, n)))
     return _kron(factors)
+
+
+def _guard_pad(shape: tuple[int, ...], pairs: list[tuple[Any, Any]]) -> None:
+    sizes, kept = [], []
+    for axis, (n, (before, after)) in enumerate(zip(shape, pairs)):
+        before = as_int(f"padding[{axis}] before", before, -2**60)
+        after = as_int(f"padding[{axis}] after", after, -2**60)
+        size = max(1, n + before + after)
+        sizes.append(size)
+        kept.append(max(0, min(n, size - before) - max(0, -before)))
+    _guard(
+        "P (pad_matrix)",
+        math.prod(sizes),
+        math.prod(shape),
+        math.prod(kept),
+        scratch=sum(sizes) * 8 + sum(shape) * 40,
+    )
 
 
 def nearest_upsample_matrix(
@@ -221,6 +273,11 @@ def nearest_upsample_matrix(
     """
     shape = as_shape("input_shape", input_shape)
     scales = per_dim("scale", scale, len(shape), 1)
+    sizes = [n * s for n, s in zip(shape, scales)]
+    rows = math.prod(sizes)
+    _guard(
+        "U (nearest_upsample_matrix)", rows, math.prod(shape), rows, scratch=sum(sizes) * 48
+    )
     factors = []
     for n, s in zip(shape, scales, strict=True):
         rows = np.arange(n * s)
@@ -309,7 +366,18 @@ def bilinear_upsample_matrix(
     shape = as_shape("input_shape", input_shape)
     scales = per_dim("scale", scale, len(shape), 1)
     if not isinstance(align_corners, (bool, np.bool_)):
-        raise ConvSpecTypeError(f"align_corners={align_corners!r} must be a bool")
+        raise ConvSpecTypeError(
+            f"align_corners={describe(align_corners)} must be a bool", field="align_corners"
+        )
+    sizes = [n * s for n, s in zip(shape, scales)]
+    rows = math.prod(sizes)
+    _guard(
+        "B (bilinear_upsample_matrix)",
+        rows,
+        math.prod(shape),
+        rows * 2 ** len(shape),
+        scratch=sum(sizes) * 160,
+    )
     factors = [
         _linear_weights(n, s, bool(align_corners)) for n, s in zip(shape, scales, strict=True)
     ]
@@ -366,24 +434,39 @@ def max_unpool_matrix(indices: Any, output_shape: int | Sequence[int]) -> scipy.
            [0., 0.]])
     """
     shape = as_shape("output_shape", output_shape)
-    array = np.asarray(indices)
+    try:
+        array = np.asarray(indices)
+    except (TypeError, ValueError) as error:
+        raise ConvSpecTypeError(
+            f"indices could not be read as an array: {error}", field="indices"
+        ) from None
     if array.dtype.kind not in "iu":
         raise ConvSpecTypeError(
-            f"indices dtype {array.dtype} must be an integer type (torch's int64 indices)"
+            f"indices dtype {array.dtype} must be an integer type (torch's int64 indices)",
+            field="indices",
         )
     if array.ndim != len(shape) + 1:
         raise ConvSpecError(
             f"indices shape {array.shape} must be (channels, *pooled_shape) with "
-            f"{len(shape)} spatial dims to match output_shape={shape}"
+            f"{len(shape)} spatial dims to match output_shape={shape}",
+            field="indices",
         )
     size = math.prod(shape)
     channels = array.shape[0]
+    _guard(
+        "M (max_unpool_matrix)",
+        channels * size,
+        array.size,
+        array.size,
+        scratch=array.size * 48,
+    )
     flat = array.reshape(channels, -1).astype(np.int64)
     if flat.size and (flat.min() < 0 or flat.max() >= size):
         bad = int(flat[(flat < 0) | (flat >= size)][0])
         raise ConvSpecError(
             f"indices entry {bad} must lie in [0, {size}), the flat positions of "
-            f"output_shape={shape}"
+            f"output_shape={shape}",
+            field="indices",
         )
     for c in range(channels):
         unique, counts = np.unique(flat[c], return_counts=True)
@@ -391,7 +474,8 @@ def max_unpool_matrix(indices: Any, output_shape: int | Sequence[int]) -> scipy.
             raise ConvSpecError(
                 f"indices of channel {c} repeat position {int(unique[counts > 1][0])}; "
                 "each must be distinct (overlapping pooling windows are not unpoolable "
-                "as one matrix)"
+                "as one matrix)",
+                field="indices",
             )
     pooled = flat.shape[1]
     rows = (np.arange(channels)[:, None] * size + flat).reshape(-1)

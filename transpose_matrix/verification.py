@@ -9,19 +9,36 @@ is autograd's input gradient, and ⟨Cx, y⟩ = ⟨x, Cᵀy⟩.
 from __future__ import annotations
 
 import importlib.util
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from .errors import ConvSpecTypeError
 from .matrix import check_weight, conv_matrix
-from .spec import ConvSpec
+from .memory import check_memory
+from .shapes import as_int, describe
+from .spec import ConvSpec, as_spec
 
 __all__ = ["VerifyReport", "verify", "random_weight"]
 
 
 def random_weight(spec: ConvSpec, seed: int = 0) -> np.ndarray:
-    """Standard normal float64 weight of ``spec.weight_shape`` from a fixed seed."""
+    """Standard normal float64 weight of ``spec.weight_shape`` from a fixed seed.
+
+    Raises
+    ------
+    ConvSpecTypeError, ConvSpecError
+        ``spec`` is not a :class:`ConvSpec`, or ``seed`` is not an integer in
+        ``[0, 2**60]`` (``error.field == "seed"``).
+    MemoryGuardError
+        The weight would not fit in the memory limit.
+    """
+    spec = as_spec(spec)
+    seed = as_int("seed", seed, 0)
+    size = math.prod(spec.weight_shape)
+    check_memory(size * 8, what=f"a random weight of shape {spec.weight_shape}")
     return np.random.default_rng(seed).standard_normal(spec.weight_shape)
 
 
@@ -62,6 +79,28 @@ def _relative(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(np.asarray(a) - np.asarray(b)).max(initial=0.0)) / scale
 
 
+def _sparse_relative(a: Any, b: Any) -> float:
+    """:func:`_relative` of two sparse matrices, without making them dense."""
+    scale = max(1.0, float(np.abs(b.data).max(initial=0.0)))
+    difference = (a - b).tocsr()
+    return float(np.abs(difference.data).max(initial=0.0)) / scale
+
+
+def _torch_pad(F: Any, x: Any, padding: tuple[tuple[int, int], ...]) -> Any:
+    """``x`` padded by ``(before, after)`` per spatial dim; a negative ``after`` crops.
+
+    torch pads symmetrically; ``F.pad`` takes per-side amounts but refuses to
+    pad and crop one dim when the crop exceeds the input (it crops first), so
+    the zeros go on first and the crop is a slice.
+    """
+    grow = [max(amount, 0) for pair in reversed(padding) for amount in pair]
+    padded = F.pad(x, grow)
+    crop = [slice(None), slice(None)]
+    crop += [slice(0, size + after) if after < 0 else slice(None)
+             for size, (_, after) in zip(padded.shape[2:], padding)]
+    return padded[tuple(crop)]
+
+
 def _torch_errors(spec: ConvSpec, weight: np.ndarray, C, x, y, g) -> dict[str, float]:
     import torch
     import torch.nn.functional as F
@@ -69,13 +108,14 @@ def _torch_errors(spec: ConvSpec, weight: np.ndarray, C, x, y, g) -> dict[str, f
     conv = (F.conv1d, F.conv2d, F.conv3d)[spec.ndim - 1]
     conv_t = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[spec.ndim - 1]
     w = torch.tensor(weight, dtype=torch.float64)
-    # torch pads symmetrically; F.pad also takes (before, after) pairs and
-    # crops for negative amounts, which covers every spec.
-    pad = [amount for pair in reversed(spec.padding) for amount in pair]
     xt = torch.tensor(x.reshape(spec.in_channels, *spec.input_shape))[None]
     xt.requires_grad_(True)
     out = conv(
-        F.pad(xt, pad), w, stride=spec.stride, dilation=spec.dilation, groups=spec.groups
+        _torch_pad(F, xt, spec.padding),
+        w,
+        stride=spec.stride,
+        dilation=spec.dilation,
+        groups=spec.groups,
     )
     errors = {"C @ x vs conv": _relative(C @ x, out.detach().numpy().reshape(-1))}
     gt = torch.tensor(g.reshape(spec.out_channels, *spec.output_shape))[None]
@@ -121,7 +161,7 @@ def verify(
     use_torch : bool, optional
         Force (``True``) or forbid (``False``) PyTorch; by default it is used
         when installed. Without it, C is compared with the loop reference
-        builder, and the report says so.
+        builder, and the report says why (by request, or torch missing).
 
     Returns
     -------
@@ -130,32 +170,66 @@ def verify(
         ``convNd``; ``C.T @ y`` vs ``conv_transposeNd`` (when the spec is a
         transposed layer's, see :meth:`ConvSpec.transposed_arguments`);
         ``C.T @ g`` vs autograd's input gradient; and the dot test.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`, ``seed`` is not an integer,
+        ``use_torch`` is not a bool or ``None``, or the weight is complex.
+    ConvSpecError
+        ``seed`` is negative or above ``2**60``, or the weight is wrong.
+    MemoryGuardError
+        C (or the loop reference) would not fit.
+    ModuleNotFoundError
+        ``use_torch=True`` and torch is not installed.
     """
+    spec = as_spec(spec)
+    seed = as_int("seed", seed, 0)
+    if use_torch is not None and not isinstance(use_torch, bool):
+        raise ConvSpecTypeError(
+            f"use_torch={describe(use_torch)} must be True, False or None", field="use_torch"
+        )
     if weight is None:
         weight = random_weight(spec, seed)
     weight = check_weight(spec, weight)
     if weight.dtype.kind == "c":
-        raise TypeError("verify takes real weights; torch's convolutions are real here")
+        raise ConvSpecTypeError(
+            "verify takes real weights; torch's convolutions are real here", field="weight"
+        )
     weight = weight.astype(np.float64)
     # Built first, so the memory guard speaks before any vector is allocated.
     C = conv_matrix(spec, weight)
-    rng = np.random.default_rng(seed + 1)
     rows, cols = spec.matrix_shape
+    # The vectors, their torch copies and autograd's gradient: a stride as
+    # large as the input leaves C tiny but x as long as the input.
+    check_memory(
+        (rows + cols) * 8 * 4,
+        what=f"verify's test vectors ({cols} inputs, {rows} outputs)",
+        hint="verify a smaller geometry",
+    )
+    rng = np.random.default_rng(seed + 1)
     x, y, g = rng.standard_normal(cols), rng.standard_normal(rows), rng.standard_normal(rows)
+    reason = "by request, instead of torch"
     if use_torch is None:
         use_torch = importlib.util.find_spec("torch") is not None
+        reason = "torch is not installed"
     if use_torch:
-        import torch
+        try:
+            import torch
+        except ImportError:
+            raise ModuleNotFoundError(
+                "verify(use_torch=True) needs PyTorch: pip install torch"
+            ) from None
 
         referee = f"torch {torch.__version__}"
         errors = _torch_errors(spec, weight, C, x, y, g)
     else:
         from .reference import reference_conv_matrix
 
-        referee = "reference loop builder (torch is not installed)"
+        referee = f"reference loop builder ({reason})"
         R = reference_conv_matrix(spec, weight)
         errors = {
-            "C vs reference C": _relative(C.toarray(), R.toarray()),
+            "C vs reference C": _sparse_relative(C, R),
             "C.T @ y vs reference C.T @ y": _relative(C.T @ y, R.T @ y),
         }
     left, right = float(np.dot(C @ x, y)), float(np.dot(x, C.T @ y))
