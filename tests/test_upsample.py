@@ -211,7 +211,7 @@ def test_zero_insertion_identity_against_conv_transpose(torch, case):
         (lambda: tm.pad_matrix(3, [(-2, -1)]), ConvSpecError, r"leave at least one entry"),
         (lambda: tm.pad_matrix((3, 3), [1]), ConvSpecError, r"must have 2 entries"),
         (lambda: tm.pad_matrix(3, "same"), ConvSpecTypeError, r"'same' are not supported"),
-        (lambda: tm.nearest_upsample_matrix(3, 2.5), ConvSpecTypeError, r"scale=2.5"),
+        (lambda: tm.nearest_upsample_matrix(3, "2"), ConvSpecTypeError, r"scale='2' must be a positive number"),
         (lambda: tm.nearest_upsample_matrix(0, 2), ConvSpecError, r"input_shape\[0\]=0"),
         (lambda: tm.bilinear_upsample_matrix(3, True), ConvSpecTypeError, r"not a bool"),
         (lambda: tm.bilinear_upsample_matrix(3, 2, "yes"), ConvSpecTypeError, "align_corners"),

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from .matrix import check_weight, weight_label_matrix
+from .matrix import check_weight, mode_contributions, weight_label_matrix
 from .spec import ConvSpec
 
 __all__ = [
@@ -89,7 +89,15 @@ def weight_pattern(spec: ConvSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ``C[rows[e], cols[e]] = weight.reshape(-1)[flat_weight_index[e]]``. It is
     read off the numeric builder by building C from the labels ``1, 2, …``
     (a taps' label is never zero, so none is mistaken for an absent entry).
+
+    For a ``padding_mode`` other than ``'zeros'`` a pair ``(row, col)`` can
+    repeat: the entry is then the *sum* of the weights listed for it (taps
+    that read the same input entry through the padding), and the triples are
+    those of :func:`~transpose_matrix.matrix.mode_contributions`, the ones
+    the numeric builder sums.
     """
+    if spec.padding_mode != "zeros":
+        return mode_contributions(spec)
     pattern = weight_label_matrix(spec).tocoo()
     return pattern.row, pattern.col, pattern.data - 1
 
@@ -120,7 +128,9 @@ def symbolic_conv_matrix(spec: ConvSpec) -> sympy.ImmutableSparseMatrix:
     """C with entry ``w_{…}`` wherever ``conv_matrix(spec, weight)`` stores ``weight[…]``.
 
     Substituting the entries of a weight array for the symbols gives exactly
-    ``conv_matrix(spec, weight)``.
+    ``conv_matrix(spec, weight)``. With a ``padding_mode`` other than
+    ``'zeros'`` an entry is the sum of the weights whose taps read that input
+    entry through the padding (``C = D·P``).
 
     Examples
     --------
@@ -128,12 +138,18 @@ def symbolic_conv_matrix(spec: ConvSpec) -> sympy.ImmutableSparseMatrix:
     Matrix([
     [w_{0}, w_{1},     0],
     [    0, w_{0}, w_{1}]])
+    >>> symbolic_conv_matrix(ConvSpec((3,), 3, padding=1, padding_mode="reflect"))
+    Matrix([
+    [w_{1}, w_{0} + w_{2},     0],
+    [w_{0},         w_{1}, w_{2}],
+    [    0, w_{0} + w_{2}, w_{1}]])
     """
     symbols = weight_symbols(spec).reshape(-1)
     rows, cols, which = weight_pattern(spec)
-    entries = {
-        (int(r), int(c)): symbols[int(v)] for r, c, v in zip(rows, cols, which)
-    }
+    entries: dict[tuple[int, int], Any] = {}
+    for r, c, v in zip(rows.tolist(), cols.tolist(), which.tolist()):
+        key = (r, c)
+        entries[key] = entries[key] + symbols[v] if key in entries else symbols[v]
     return sympy.ImmutableSparseMatrix(*spec.matrix_shape, entries)
 
 
