@@ -33,6 +33,7 @@ __all__ = [
     "bilinear_upsample_matrix",
     "avg_pool_matrix",
     "max_unpool_matrix",
+    "resized_shape",
 ]
 
 def _kron(factors: list[scipy.sparse.csr_array]) -> scipy.sparse.csr_array:
@@ -292,6 +293,22 @@ def _resize_targets(
             )
         targets.append((out, factor))
     return targets
+
+
+def resized_shape(
+    input_shape: int | Sequence[int], scale: Any = None, size: Any = None
+) -> tuple[int, ...]:
+    """The output shape of ``interpolate(size=size)`` or ``interpolate(scale_factor=scale)``.
+
+    ``size`` as given, or ``floor(n * scale)`` per dim (exactly one of the two).
+
+    Examples
+    --------
+    >>> resized_shape((5, 4), 1.5), resized_shape((5, 4), size=(2, 3))
+    ((7, 6), (2, 3))
+    """
+    shape = as_shape("input_shape", input_shape)
+    return tuple(out for out, _ in _resize_targets(shape, scale, size))
 
 
 def _nearest_index(n: int, out: int, factor: float | None, exact: bool) -> np.ndarray:
