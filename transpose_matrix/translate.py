@@ -434,7 +434,7 @@ def translate_keras(
         [m for _, m in windows],
         input_permutation=(0, ndim + 1, *range(1, ndim + 1)) if last else None,
         output_permutation=(0, *range(2, ndim + 2), 1) if last else None,
-        kernel_text="kernel_to_torch('keras', kernel)",
+        kernel_text="tm.kernel_to_torch('keras', kernel)",
         notes=notes,
     )
 
@@ -620,7 +620,7 @@ def translate_jax(
         input_permutation=None if lhs_perm == tuple(range(rank)) else lhs_perm,
         output_permutation=None if inverse == tuple(range(rank)) else inverse,
         kernel_text=(
-            f"kernel_to_torch('jax', kernel, dimension_numbers={dimension_numbers!r}, "
+            f"tm.kernel_to_torch('jax', kernel, dimension_numbers={dimension_numbers!r}, "
             f"transpose_kernel={bool(transpose_kernel)})"
         ),
         notes=notes,
@@ -785,7 +785,7 @@ def translate_onnx(
         sizes,
         input_permutation=None,
         output_permutation=None,
-        kernel_text="kernel_to_torch('onnx', W)",
+        kernel_text="tm.kernel_to_torch('onnx', W)",
         notes=notes,
     )
 
