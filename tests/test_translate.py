@@ -222,6 +222,22 @@ def test_jax_translation_matches_lax_conv_transpose(torch, jax, call):
     assert (t.output_permutation or tuple(range(ndim + 2))) == tuple(source.index(c) for c in out_spec)
 
 
+def test_jax_dimension_numbers_object(torch, jax):
+    # lax.ConvDimensionNumbers (integer specs) work like their string form.
+    lhs_shape, rhs_shape = (1, 2, 5, 4), (3, 2, 2, 3)  # NCHW input, OIHW kernel
+    strings = ("NCHW", "OIHW", "NCHW")
+    numbers = jax.lax.conv_dimension_numbers(lhs_shape, rhs_shape, strings)
+    a = tm.translate_jax(lhs_shape, rhs_shape, (2, 1), "SAME", dimension_numbers=numbers)
+    b = tm.translate_jax(lhs_shape, rhs_shape, (2, 1), "SAME", dimension_numbers=strings)
+    assert a.spec == b.spec and a.crop == b.crop
+    rhs = np.random.default_rng(5).standard_normal(rhs_shape)
+    x = np.random.default_rng(6).standard_normal(lhs_shape)
+    with jax.enable_x64(True):
+        expected = np.asarray(jax.lax.conv_transpose(x, rhs, (2, 1), "SAME", dimension_numbers=numbers))
+    weight = tm.kernel_to_torch("jax", rhs, dimension_numbers=numbers)
+    np.testing.assert_allclose(a.matrix(weight) @ x.reshape(-1), expected.reshape(-1), atol=1e-12)
+
+
 def test_jax_consistent_padding_is_torchs_padding(jax):
     # use_consistent_padding reads pairs as the forward padding, PyTorch's meaning.
     t = tm.translate_jax((1, 6, 2), (3, 2, 4), (2,), [(1, 1)], use_consistent_padding=True)
@@ -327,7 +343,7 @@ def test_onnx_grouped_against_torch(torch):
     w = np.random.default_rng(3).standard_normal((4, 3, 2, 3))
     x = np.random.default_rng(4).standard_normal((4, 3, 2))
     t = tm.translate_onnx((1, 4, 3, 2), w.shape, group=2, strides=[2, 1], pads=[1, 0, 0, 1])
-    assert t.output_shape[0] == 6 and t.spec.groups == 2
+    assert t.output_shape[0] == 6 and t.spec.groups == 2 and "groups=2" in t.torch_code()
     expected = torch_recipe(torch, t, w, x)
     np.testing.assert_allclose(t.matrix(w) @ x.reshape(-1), expected.reshape(-1), atol=1e-12)
 

@@ -287,8 +287,6 @@ def _window_translation(
 
 
 def _dims(name: str, value: Any, ndim: int, minimum: int) -> tuple[int, ...]:
-    if isinstance(value, (tuple, list)) and len(value) == 1 and ndim > 1:
-        value = value[0]
     return per_dim(name, list(value) if isinstance(value, (tuple, list)) else value, ndim,
                    minimum)
 
