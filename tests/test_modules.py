@@ -19,6 +19,9 @@ from hypothesis import strategies as st
 import transpose_matrix as tm
 from transpose_matrix import ConvSpecError, ConvSpecTypeError, MemoryGuardError
 
+# Third-party noise that says nothing about the checks here.
+pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths:UserWarning")
+
 
 def probe(torch, module, shape, **call):
     """M read off the module: every unit input as one batch, minus the response to 0."""

@@ -20,6 +20,9 @@ from hypothesis import strategies as st
 import transpose_matrix as tm
 from transpose_matrix import ConvSpecError, ConvSpecTypeError
 
+# Third-party noise that says nothing about the checks here.
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+
 
 def probe(run, shape, to_framework, from_framework):
     """The framework's matrix: unit inputs (channels first), converted in and out."""
