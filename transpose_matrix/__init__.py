@@ -36,10 +36,23 @@ Size solver
     format_solutions              those as a text table
 Fixed resampling (one channel's spatial grid; Cᵀ = D·P·Z)
     zero_insertion_matrix         Z: s - 1 zeros between inputs
-    pad_matrix                    P: (before, after) zeros per dim, negative crops
-    nearest_upsample_matrix       = interpolate(mode='nearest'), integer scale
+    pad_matrix                    P: (before, after) per dim, negative crops; mode= reflect,
+                                  replicate, circular (torch's padding_mode; C = D·P)
+    padding_source                the input entry a padded position copies, per mode
+    nearest_upsample_matrix       = interpolate(mode='nearest'), any scale or size=
     bilinear_upsample_matrix      = interpolate(mode='bilinear'), either align_corners
+    avg_pool_matrix               = avg_pool (ceil_mode, count_include_pad, divisor)
     max_unpool_matrix             = max_unpool from max_pool's indices; its transpose selects
+Real layers in (torch modules; torch imported only here)
+    module_matrix                 M with module(x) = M x + b for one sample
+    from_module, LayerSpec        a layer as spec + weight + bias (transposed or not)
+    network_matrix, NetworkMatrix an nn.Sequential as M x + b: the sparse product
+    coverage_map                  paths reaching each output (all-ones kernels): checkerboards
+    effective_kernel              a stack's response to one unit input entry
+Other frameworks' conventions (no framework needed to translate)
+    translate_layer, Translation  Keras/JAX/ONNX transposed conv -> PyTorch call (+ crop) + spec
+    translate_keras, translate_jax, translate_onnx   the same, one framework each
+    kernel_to_torch               their kernel layouts -> (in, out // groups, *kernel_size)
 Checking
     verify, VerifyReport          C and Cᵀ against torch (or the reference)
 LaTeX and figures
@@ -113,6 +126,21 @@ _EXPORTS = {
     "nearest_upsample_matrix": "upsample",
     "bilinear_upsample_matrix": "upsample",
     "max_unpool_matrix": "upsample",
+    "avg_pool_matrix": "upsample",
+    "padding_source": "upsample",
+    "module_matrix": "modules",
+    "from_module": "modules",
+    "network_matrix": "modules",
+    "coverage_map": "modules",
+    "effective_kernel": "modules",
+    "LayerSpec": "modules",
+    "NetworkMatrix": "modules",
+    "translate_layer": "translate",
+    "translate_keras": "translate",
+    "translate_jax": "translate",
+    "translate_onnx": "translate",
+    "Translation": "translate",
+    "kernel_to_torch": "translate",
     "to_latex": "latex",
     "sparsity_figure": "figures",
     "placement_figure": "figures",

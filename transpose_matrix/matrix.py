@@ -27,6 +27,7 @@ import scipy.sparse
 from .errors import ConvSpecError, ConvSpecTypeError
 from .memory import check_index_range, check_memory
 from .spec import ConvSpec, as_spec
+from .upsample import padding_source
 
 __all__ = [
     "conv_matrix",
@@ -36,6 +37,7 @@ __all__ = [
     "conv_matrix_nnz",
     "conv_matrix_nbytes",
     "axis_nnz",
+    "mode_contributions",
     "index_dtype",
     "WEIGHT_DTYPES",
 ]
@@ -412,12 +414,109 @@ def axis_nnz(spec: ConvSpec, axis: int) -> int:
     return _pairs_below(before + n, out, k, s, d) - _pairs_below(before, out, k, s, d)
 
 
+@functools.lru_cache(maxsize=64)
+def _mode_tables(spec: ConvSpec) -> tuple[np.ndarray, ...]:
+    """Per dim, the input entry that tap ``t`` at output ``j`` reads through the padding.
+
+    ``table[j, t] = padding_source(j*s - p_before + t*d)``: the padded
+    coordinate folded back into the input by ``spec.padding_mode``.
+    """
+    output_shape = _shapes(spec)[0]
+    tables = []
+    for axis in range(spec.ndim):
+        k, s, d = spec.kernel_size[axis], spec.stride[axis], spec.dilation[axis]
+        coord = (
+            np.arange(output_shape[axis])[:, None] * s
+            - spec.padding[axis][0]
+            + np.arange(k)[None, :] * d
+        )
+        table = padding_source(coord, spec.input_shape[axis], spec.padding_mode)
+        table.flags.writeable = False
+        tables.append(table)
+    return tuple(tables)
+
+
+def mode_contributions(spec: ConvSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (row, column, weight) contribution of C for a non-zero ``padding_mode``.
+
+    Returns ``(rows, cols, which)``: C is the sum over ``e`` of
+    ``weight.reshape(-1)[which[e]]`` at ``(rows[e], cols[e])``. Each row,
+    in-channel and tap contributes once, so a pair ``(row, col)`` repeats
+    when several taps of a row read the same input entry (reflect, replicate
+    and circular padding copy input entries into the border). Summing the
+    repeats gives ``C = D·P``.
+    """
+    tables = _mode_tables(spec)
+    output_shape, (_, cols_total) = _shapes(spec)
+    ndim = spec.ndim
+    # Spatial column of (output position, tap), both flattened in C order.
+    column = np.zeros((1,) * (2 * ndim), dtype=np.int64)
+    for axis, table in enumerate(tables):
+        shape = [1] * (2 * ndim)
+        shape[axis] = table.shape[0]
+        shape[ndim + axis] = table.shape[1]
+        column = column + (table * math.prod(spec.input_shape[axis + 1 :])).reshape(shape)
+    positions, taps = math.prod(output_shape), math.prod(spec.kernel_size)
+    column = column.reshape(positions, taps)
+    out_group = spec.out_channels // spec.groups
+    in_group = spec.in_channels // spec.groups
+    size = math.prod(spec.input_shape)
+    o = np.arange(spec.out_channels)[:, None, None, None]
+    c = np.arange(in_group)[None, None, :, None]
+    shape = (spec.out_channels, positions, in_group, taps)
+    rows = np.broadcast_to(o * positions + np.arange(positions)[None, :, None, None], shape)
+    cols = ((o // out_group) * in_group + c) * size + column[None, :, None, :]
+    which = np.broadcast_to(o * (in_group * taps) + c * taps + np.arange(taps), shape)
+    return rows.reshape(-1), np.broadcast_to(cols, shape).reshape(-1), which.reshape(-1)
+
+
+def _mode_matrix(
+    spec: ConvSpec, weight: np.ndarray, transposed: bool, max_bytes: int | None
+) -> scipy.sparse.csr_array:
+    """C (or Cᵀ) of a spec with a non-zero padding mode: the contributions summed."""
+    rows_total, cols_total = _shapes(spec)[1]
+    entries = spec.out_channels * (spec.in_channels // spec.groups)
+    entries *= math.prod(_shapes(spec)[0]) * math.prod(spec.kernel_size)
+    name = "Cᵀ (transposed_conv_matrix)" if transposed else "C (conv_matrix)"
+    shape = (cols_total, rows_total) if transposed else (rows_total, cols_total)
+    check_index_range(shape, what=f"{name} of shape {shape}")
+    # Every contribution is one stored entry at most: an O(dims) bound, so the
+    # guard answers before the exact count reads its per-dim tables.
+    peak = entries * (3 * 8 + 2 * weight.dtype.itemsize + 2 * 8)
+    check_memory(peak, what=f"{name} of shape {shape}", max_bytes=max_bytes, peak=peak)
+    nbytes = conv_matrix_nbytes(spec, weight.dtype, transposed=transposed)
+    # Before summing: three int64 index arrays and the values, then the
+    # COO -> CSR conversion's copies of the indices and values.
+    check_memory(
+        nbytes,
+        what=f"{name} of shape {shape}",
+        max_bytes=max_bytes,
+        peak=nbytes + entries * (3 * 8 + 2 * weight.dtype.itemsize + 2 * 8),
+    )
+    rows, cols, which = mode_contributions(spec)
+    if transposed:
+        rows, cols = cols, rows
+    data = np.ascontiguousarray(weight).reshape(-1)[which]
+    matrix = scipy.sparse.coo_array((data, (rows, cols)), shape=shape).tocsr()
+    matrix.sum_duplicates()  # explicit zeros (weights that cancel) stay stored
+    index = index_dtype(matrix.nnz, *shape)
+    matrix.indices = matrix.indices.astype(index, copy=False)
+    matrix.indptr = matrix.indptr.astype(index, copy=False)
+    return matrix
+
+
 def conv_matrix_nnz(spec: ConvSpec) -> int:
     """Number of stored entries of C (and of Cᵀ): taps that land inside the input.
 
     ``out_channels * (in_channels // groups) * prod(axis_nnz)``, in O(dims)
     without allocating anything, so the memory guard answers first whatever
     the size.
+
+    With a non-zero ``padding_mode`` every tap reads some input entry, and
+    taps of one row that read the same entry share one stored entry: per dim
+    the count is the number of distinct entries each output position reads,
+    and these multiply, since the padding folds every dim independently.
+    That count reads a table of ``output size * kernel size`` entries per dim.
 
     Examples
     --------
@@ -427,6 +526,14 @@ def conv_matrix_nnz(spec: ConvSpec) -> int:
     2999999999999999994
     """
     spec = as_spec(spec)
+    if spec.padding_mode != "zeros":
+        tables = sum(n * k for n, k in zip(_shapes(spec)[0], spec.kernel_size))
+        check_memory(3 * 8 * tables, what=f"padding_mode={spec.padding_mode!r} tables")
+        per_dim = 1
+        for table in _mode_tables(spec):
+            ordered = np.sort(table, axis=1)
+            per_dim *= int(table.shape[0] + (np.diff(ordered, axis=1) != 0).sum())
+        return per_dim * spec.out_channels * (spec.in_channels // spec.groups)
     per_dim = 1
     for axis in range(spec.ndim):
         per_dim *= axis_nnz(spec, axis)
@@ -636,6 +743,8 @@ def conv_matrix(
            [0., 0., 1., 2.]])
     """
     weight = check_weight(spec, weight)
+    if spec.padding_mode != "zeros":
+        return _mode_matrix(spec, weight, transposed=False, max_bytes=max_bytes)
     _guard(spec, weight.dtype, False, max_bytes)
     rows = np.ascontiguousarray(weight).reshape(spec.out_channels, -1)
     return _assemble(spec, rows, transposed=False)
@@ -670,6 +779,8 @@ def transposed_conv_matrix(
            [0., 2.]])
     """
     weight = check_weight(spec, weight)
+    if spec.padding_mode != "zeros":
+        return _mode_matrix(spec, weight, transposed=True, max_bytes=max_bytes)
     _guard(spec, weight.dtype, True, max_bytes)
     groups = spec.groups
     per_group_out = spec.out_channels // groups
@@ -690,6 +801,12 @@ def weight_label_matrix(spec: ConvSpec) -> scipy.sparse.csr_array:
     ``C[r, c] = k`` means ``weight.reshape(-1)[k - 1]`` sits there. Labels
     start at 1 so that no stored entry is mistaken for an absent one.
 
+    Raises
+    ------
+    ConvSpecError
+        For a ``padding_mode`` other than ``'zeros'``, where an entry can
+        hold a sum of several weights (see :func:`mode_contributions`).
+
     Examples
     --------
     >>> weight_label_matrix(ConvSpec((3,), 2)).toarray()
@@ -697,6 +814,11 @@ def weight_label_matrix(spec: ConvSpec) -> scipy.sparse.csr_array:
            [0, 1, 2]])
     """
     spec = as_spec(spec)
+    if spec.padding_mode != "zeros":
+        raise ConvSpecError(
+            f"padding_mode={spec.padding_mode!r}: an entry of C can be a sum of several "
+            "weights, so it has no single weight label; use symbolic_conv_matrix"
+        )
     # The labels exist before conv_matrix's own guard runs: count them too.
     size = math.prod(spec.weight_shape)
     _guard(spec, np.dtype(np.int64), False, None, extra=size * 8)

@@ -78,11 +78,36 @@ def _guard(spec: ConvSpec) -> None:
     )
 
 
+def _read_through_padding(i: int, n: int, mode: str) -> int | None:
+    # Which input entry the padded line holds at coordinate i (counted from
+    # the first input entry), by walking the padding as torch fills it; None
+    # for a zero. Written from the definition, sharing nothing with
+    # upsample.padding_source.
+    if 0 <= i < n:
+        return i
+    if mode == "zeros":
+        return None
+    if mode == "replicate":
+        return 0 if i < 0 else n - 1
+    if mode == "circular":
+        while i < 0:
+            i += n
+        while i >= n:
+            i -= n
+        return i
+    # reflect: the mirror image about the edge entry, which is not repeated.
+    mirrored = -i if i < 0 else (n - 1) - (i - (n - 1))
+    return mirrored
+
+
 def reference_conv_matrix(spec: ConvSpec, weight: Any) -> scipy.sparse.csr_array:
     """C built entry by entry from the definition (slow; for tests).
 
     ``C[(o, *j), (c, *i)] = weight[o, c_local, *t]`` with
-    ``i = j*stride - padding_before + t*dilation`` inside the input.
+    ``i = j*stride - padding_before + t*dilation`` inside the input. With a
+    ``padding_mode`` other than ``'zeros'`` a coordinate in the padding reads
+    the input entry the mode copies there, and the weights of taps that read
+    the same entry add up.
 
     Raises
     ------
@@ -117,9 +142,13 @@ def reference_conv_matrix(spec: ConvSpec, weight: Any) -> scipy.sparse.csr_array
                         j[a] * spec.stride[a] - spec.padding[a][0] + t[a] * spec.dilation[a]
                         for a in range(ndim)
                     ]
-                    if all(0 <= i[a] < spec.input_shape[a] for a in range(ndim)):
-                        col = flat((c, *i), [spec.in_channels, *spec.input_shape])
-                        entries[(row, col)] = weight[(o, c_local, *t)]
+                    source = [
+                        _read_through_padding(i[a], spec.input_shape[a], spec.padding_mode)
+                        for a in range(ndim)
+                    ]
+                    if all(v is not None for v in source):
+                        col = flat((c, *source), [spec.in_channels, *spec.input_shape])
+                        entries[(row, col)] = entries.get((row, col), 0) + weight[(o, c_local, *t)]
     rows = spec.out_channels * int(np.prod(out_shape))
     cols = spec.in_channels * int(np.prod(spec.input_shape))
     keys = list(entries)

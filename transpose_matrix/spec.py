@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConvSpecError, ConvSpecTypeError
@@ -29,6 +29,7 @@ from .shapes import (
     as_int,
     as_pair,
     as_shape,
+    check_padding_mode,
     conv_output_size,
     describe,
     effective_kernel_size,
@@ -37,6 +38,39 @@ from .shapes import (
 )
 
 __all__ = ["ConvSpec", "as_spec"]
+
+#: The padding strings ``torch.nn.Conv{1,2,3}d`` accepts.
+PADDING_STRINGS = ("same", "valid")
+
+
+def _string_padding(
+    value: str, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
+) -> tuple[tuple[int, int], ...]:
+    """The ``(before, after)`` pairs torch uses for ``padding='same'`` or ``'valid'``.
+
+    ``'valid'`` is no padding. ``'same'`` pads ``d*(k - 1)`` in total per dim,
+    ``floor(total / 2)`` before and the rest after, so an even total splits
+    evenly and an odd one puts the extra entry after (torch's split); the
+    output size then equals the input size, which needs stride 1.
+    """
+    if value not in PADDING_STRINGS:
+        # Any other string is refused as a type: it is never parsed.
+        raise ConvSpecTypeError(
+            f"padding={value!r} must be 'same', 'valid', an int, or one int or "
+            "(before, after) pair per dim",
+            field="padding",
+        )
+    if value == "valid":
+        return ((0, 0),) * len(kernel)
+    if any(s != 1 for s in stride):
+        raise ConvSpecError(
+            f"padding='same' needs stride 1 in every dim, got stride={stride} (torch "
+            "refuses 'same' for strided convolutions)",
+            field="padding",
+        )
+    totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    return tuple((total // 2, total - total // 2) for total in totals)
+
 
 def _padding_pairs(value: Any, ndim: int) -> tuple[tuple[int, int], ...]:
     value = _plain("padding", value)
@@ -99,11 +133,20 @@ class ConvSpec:
         Spatial input shape, 1 to 3 dims (an int means 1-D).
     kernel_size, stride, dilation : int or sequence of int
         An int applies to every spatial dim.
-    padding : int, or sequence of int or (before, after) pairs
-        Zeros added to each side; ``after`` may be negative, which crops the
-        end of the input (used by :meth:`from_transposed`).
+    padding : int, sequence of int or (before, after) pairs, or 'same' or 'valid'
+        Entries added to each side; ``after`` may be negative, which crops the
+        end of the input (used by :meth:`from_transposed`). The strings mean
+        what they mean to ``torch.nn.Conv{1,2,3}d``: ``'valid'`` is no
+        padding, ``'same'`` (stride 1 only) pads ``d*(k - 1)`` per dim, half
+        before and, when that is odd, the extra entry after. The spec stores
+        the resolved pairs; :attr:`padding_string` keeps the string.
     in_channels, out_channels, groups : int
         ``groups`` must divide both channel counts.
+    padding_mode : {'zeros', 'reflect', 'replicate', 'circular'}
+        What the padding holds, as torch's ``padding_mode``: zeros, the input
+        mirrored without repeating its edge entry, the edge entry repeated,
+        or the input wrapped around. ``reflect`` needs padding ``< n`` and
+        ``circular`` padding ``<= n`` per side and dim (torch's rules).
 
     Raises
     ------
@@ -120,6 +163,14 @@ class ConvSpec:
     ``out_channels * prod(output_shape)`` rows and ``in_channels *
     prod(input_shape)`` columns.
 
+    With a ``padding_mode`` other than ``'zeros'``, ``C = D·P``: ``P`` is the
+    padding operator (:func:`transpose_matrix.pad_matrix` with ``mode=``, one
+    1 per row, copying the input entry each padded position holds) and ``D``
+    the convolution of the padded input without padding. An entry of C can
+    then be a sum of several weights (taps that read the same input entry),
+    and Cᵀ = PᵀDᵀ is still the input gradient but no ``ConvTransposeNd``
+    layer: torch's transposed layers pad with zeros only.
+
     Examples
     --------
     >>> spec = ConvSpec((4, 4), 3)
@@ -129,6 +180,9 @@ class ConvSpec:
     ((0, 0), (0, 0))
     >>> ConvSpec((5, 5), 3, stride=2, padding=1).output_shape
     (3, 3)
+    >>> spec = ConvSpec((6,), 4, padding="same", padding_mode="reflect")
+    >>> spec.padding, spec.padding_string, spec.output_shape
+    (((1, 2),), 'same', (6,))
     """
 
     input_shape: tuple[int, ...]
@@ -139,19 +193,31 @@ class ConvSpec:
     in_channels: int = 1
     out_channels: int = 1
     groups: int = 1
+    padding_mode: str = "zeros"
+    #: ``'same'`` or ``'valid'`` when the spec was made from that string, else ``None``.
+    padding_string: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         shape = as_shape("input_shape", self.input_shape)
         ndim = len(shape)
+        kernel = per_dim("kernel_size", self.kernel_size, ndim, 1)
+        stride = per_dim("stride", self.stride, ndim, 1)
+        dilation = per_dim("dilation", self.dilation, ndim, 1)
+        if isinstance(self.padding, str):
+            padding = _string_padding(self.padding, kernel, stride, dilation)
+            object.__setattr__(self, "padding_string", self.padding)
+        else:
+            padding = _padding_pairs(self.padding, ndim)
         fields = {
             "input_shape": shape,
-            "kernel_size": per_dim("kernel_size", self.kernel_size, ndim, 1),
-            "stride": per_dim("stride", self.stride, ndim, 1),
-            "dilation": per_dim("dilation", self.dilation, ndim, 1),
-            "padding": _padding_pairs(self.padding, ndim),
+            "kernel_size": kernel,
+            "stride": stride,
+            "dilation": dilation,
+            "padding": padding,
             "in_channels": as_int("in_channels", self.in_channels, 1),
             "out_channels": as_int("out_channels", self.out_channels, 1),
             "groups": as_int("groups", self.groups, 1),
+            "padding_mode": check_padding_mode(self.padding_mode, padding, shape),
         }
         for name, value in fields.items():
             object.__setattr__(self, name, value)
@@ -323,7 +389,11 @@ class ConvSpec:
         Returns ``None`` when that ``output_padding`` falls outside
         ``[0, max(stride, dilation))``: e.g. when ``after`` exceeds
         ``before``, the extra output positions read only padding on the
-        right, which no transposed layer produces.
+        right, which no transposed layer produces. Also ``None`` for every
+        ``padding_mode`` other than ``'zeros'``: Cᵀ = PᵀDᵀ is then a
+        zero-padded transposed convolution followed by Pᵀ, which folds the
+        border entries back onto the input entries they copied, and torch's
+        ``ConvTransposeNd`` pads with zeros only.
 
         Examples
         --------
@@ -331,7 +401,11 @@ class ConvSpec:
         (1,)
         >>> ConvSpec((6,), 3, padding=[(0, 2)]).transposed_arguments() is None
         True
+        >>> ConvSpec((6,), 3, padding=1, padding_mode="reflect").transposed_arguments() is None
+        True
         """
+        if self.padding_mode != "zeros":
+            return None
         pads, extras = [], []
         for i, (before, _after) in enumerate(self.padding):
             span = effective_kernel_size(self.kernel_size[i], self.dilation[i])

@@ -22,7 +22,7 @@ import numpy as np
 import sympy
 
 from .errors import ConvSpecTypeError
-from .matrix import check_weight, conv_matrix_nnz, weight_label_matrix
+from .matrix import check_weight, conv_matrix_nnz, mode_contributions, weight_label_matrix
 from .memory import check_entries
 from .shapes import as_int, as_shape, describe
 from .spec import ConvSpec, as_spec
@@ -129,8 +129,16 @@ def weight_pattern(spec: ConvSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ``C[rows[e], cols[e]] = weight.reshape(-1)[flat_weight_index[e]]``. It is
     read off the numeric builder by building C from the labels ``1, 2, …``
     (a taps' label is never zero, so none is mistaken for an absent entry).
+
+    For a ``padding_mode`` other than ``'zeros'`` a pair ``(row, col)`` can
+    repeat: the entry is then the *sum* of the weights listed for it (taps
+    that read the same input entry through the padding), and the triples are
+    those of :func:`~transpose_matrix.matrix.mode_contributions`, the ones
+    the numeric builder sums.
     """
     spec = as_spec(spec)
+    if spec.padding_mode != "zeros":
+        return mode_contributions(spec)
     pattern = weight_label_matrix(spec).tocoo()
     return pattern.row, pattern.col, pattern.data - 1
 
@@ -165,7 +173,9 @@ def symbolic_conv_matrix(
     """C with entry ``w_{…}`` wherever ``conv_matrix(spec, weight)`` stores ``weight[…]``.
 
     Substituting the entries of a weight array for the symbols gives exactly
-    ``conv_matrix(spec, weight)``.
+    ``conv_matrix(spec, weight)``. With a ``padding_mode`` other than
+    ``'zeros'`` an entry is the sum of the weights whose taps read that input
+    entry through the padding (``C = D·P``).
 
     Parameters
     ----------
@@ -190,6 +200,11 @@ def symbolic_conv_matrix(
     Matrix([
     [w_{0}, w_{1},     0],
     [    0, w_{0}, w_{1}]])
+    >>> symbolic_conv_matrix(ConvSpec((3,), 3, padding=1, padding_mode="reflect"))
+    Matrix([
+    [w_{1}, w_{0} + w_{2},     0],
+    [w_{0},         w_{1}, w_{2}],
+    [    0, w_{0} + w_{2}, w_{1}]])
     """
     spec = as_spec(spec)
     check_entries(
@@ -199,9 +214,10 @@ def symbolic_conv_matrix(
     )
     symbols = weight_symbols(spec, max_entries=max_entries).reshape(-1)
     rows, cols, which = weight_pattern(spec)
-    entries = {
-        (int(r), int(c)): symbols[int(v)] for r, c, v in zip(rows, cols, which)
-    }
+    entries: dict[tuple[int, int], Any] = {}
+    for r, c, v in zip(rows.tolist(), cols.tolist(), which.tolist()):
+        key = (r, c)
+        entries[key] = entries[key] + symbols[v] if key in entries else symbols[v]
     return sympy.ImmutableSparseMatrix(*spec.matrix_shape, entries)
 
 

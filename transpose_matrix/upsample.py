@@ -29,14 +29,17 @@ import scipy.sparse
 
 from .errors import ConvSpecError, ConvSpecTypeError
 from .memory import check_index_range, check_memory
-from .shapes import as_int, as_pair, as_shape, describe, per_dim
+from .shapes import as_int, as_pair, as_shape, check_padding_mode, describe, per_dim
 
 __all__ = [
     "zero_insertion_matrix",
     "pad_matrix",
+    "padding_source",
     "nearest_upsample_matrix",
     "bilinear_upsample_matrix",
+    "avg_pool_matrix",
     "max_unpool_matrix",
+    "resized_shape",
 ]
 
 def _guard(what: str, rows: int, cols: int, nnz: int, scratch: int = 0) -> None:
@@ -134,8 +137,39 @@ def zero_insertion_matrix(
     return _kron(factors)
 
 
-def pad_matrix(input_shape: int | Sequence[int], padding: Any) -> scipy.sparse.csr_array:
-    """P with ``(P x)[b + i] = x[i]`` per dim: ``b`` zeros before, ``a`` zeros after.
+def padding_source(coord: Any, n: int, mode: str) -> np.ndarray:
+    """Input index that padded coordinate ``coord`` copies, per ``padding_mode``.
+
+    ``coord`` counts from the first input entry (so the padding before has
+    negative coordinates and the padding after coordinates ``>= n``):
+    ``reflect`` mirrors about the edge entries without repeating them
+    (``-c`` before, ``2(n - 1) - c`` after), ``replicate`` clamps to
+    ``[0, n - 1]``, ``circular`` wraps (``c mod n``). Inside the input every
+    mode returns ``coord``; for ``zeros``, padded positions get ``-1`` (they
+    copy nothing). Valid for the amounts :func:`check_padding_mode` allows,
+    which never reflect or wrap twice.
+
+    Examples
+    --------
+    >>> padding_source(np.arange(-2, 6), 4, "reflect")
+    array([2, 1, 0, 1, 2, 3, 2, 1])
+    >>> padding_source(np.arange(-2, 6), 4, "circular")
+    array([2, 3, 0, 1, 2, 3, 0, 1])
+    """
+    coord = np.asarray(coord, dtype=np.int64)
+    if mode == "reflect":
+        return np.where(coord < 0, -coord, np.where(coord >= n, 2 * (n - 1) - coord, coord))
+    if mode == "replicate":
+        return np.clip(coord, 0, n - 1)
+    if mode == "circular":
+        return np.mod(coord, n)
+    return np.where((coord >= 0) & (coord < n), coord, -1)
+
+
+def pad_matrix(
+    input_shape: int | Sequence[int], padding: Any, mode: str = "zeros"
+) -> scipy.sparse.csr_array:
+    """P with ``(P x)[b + i] = x[i]`` per dim: ``b`` entries before, ``a`` after.
 
     Parameters
     ----------
@@ -144,21 +178,30 @@ def pad_matrix(input_shape: int | Sequence[int], padding: Any) -> scipy.sparse.c
     padding : int, or sequence of int or (before, after) pairs
         Per-dim ``(before, after)`` amounts, as in :class:`ConvSpec`; an int
         pads both sides of every dim equally. A negative amount crops that
-        many entries from that side instead.
+        many entries from that side instead (``mode='zeros'`` only).
+    mode : {'zeros', 'reflect', 'replicate', 'circular'}
+        What the padded entries hold, as torch's ``padding_mode`` (and
+        ``F.pad``'s ``'reflect'``, ``'replicate'``, ``'circular'``): zeros,
+        the input mirrored without repeating the edge entry, the edge entry
+        repeated, or the input wrapped around. Same limits as torch:
+        ``reflect`` pads less than ``n`` per side, ``circular`` at most ``n``.
 
     Returns
     -------
     scipy.sparse.csr_array
-        Shape ``(prod(n + before + after), prod(n))``, float64, a 0/1 matrix
-        with at most one 1 per row and per column.
+        Shape ``(prod(n + before + after), prod(n))``, float64, a 0/1 matrix.
+        ``zeros``: at most one 1 per row and per column. Other modes: exactly
+        one 1 per row (every padded entry copies one input entry), and
+        several in the columns of the entries the border copies.
 
     Raises
     ------
     ConvSpecTypeError
-        A size or amount is not an integer.
+        A size or amount is not an integer, or ``mode`` is not a string.
     ConvSpecError
-        A size is below 1, ``padding`` has the wrong length or form, or the
-        cropping leaves no entry (``n + before + after < 1``).
+        A size is below 1, ``padding`` has the wrong length or form, the
+        cropping leaves no entry (``n + before + after < 1``), ``mode`` is
+        unknown, or an amount breaks the mode's limit.
 
     Notes
     -----
@@ -166,6 +209,13 @@ def pad_matrix(input_shape: int | Sequence[int], padding: Any) -> scipy.sparse.c
     n + before + after``. In a transposed convolution ``Cᵀ = D·P·Z`` the
     padding is ``d(k - 1) - p`` before and ``d(k - 1) - p + output_padding``
     after; it is negative (a crop) when ``p > d(k - 1)``.
+
+    With another mode, ``P[r, padding_source(r - before)] = 1`` (see
+    :func:`padding_source`); in more dims P is the Kronecker product of the
+    per-dim matrices, since each mode pads every dim independently. A
+    convolution with that padding mode is ``C = D·P``, D the convolution of
+    the padded input without padding, so its transpose ``Cᵀ = PᵀDᵀ`` adds
+    each border entry's gradient back onto the input entry it copied.
 
     Examples
     --------
@@ -181,6 +231,12 @@ def pad_matrix(input_shape: int | Sequence[int], padding: Any) -> scipy.sparse.c
     array([[0., 1., 0., 0.],
            [0., 0., 1., 0.],
            [0., 0., 0., 1.]])
+    >>> pad_matrix(3, 1, mode="reflect").toarray()
+    array([[0., 1., 0.],
+           [1., 0., 0.],
+           [0., 1., 0.],
+           [0., 0., 1.],
+           [0., 1., 0.]])
     """
     shape = as_shape("input_shape", input_shape)
     ndim = len(shape)
@@ -194,11 +250,22 @@ def pad_matrix(input_shape: int | Sequence[int], padding: Any) -> scipy.sparse.c
         pairs = [as_pair(f"padding[{i}]", v) for i, v in enumerate(padding)]
     else:
         pairs = [as_pair("padding", padding)] * ndim
-    _guard_pad(shape, pairs)
+    pairs = [
+        (as_int(f"padding[{axis}] before", before), as_int(f"padding[{axis}] after", after))
+        for axis, (before, after) in enumerate(pairs)
+    ]
+    if mode != "zeros":
+        for axis, (before, after) in enumerate(pairs):
+            if before < 0:
+                raise ConvSpecError(
+                    f"padding_mode={mode!r} needs padding >= 0, but dim {axis} pads "
+                    f"({before}, {after}); only padding_mode='zeros' crops",
+                    field="padding",
+                )
+    mode = check_padding_mode(mode, pairs, shape)
+    _guard_pad(shape, pairs, mode)
     factors = []
     for axis, (n, (before, after)) in enumerate(zip(shape, pairs, strict=True)):
-        before = as_int(f"padding[{axis}] before", before)
-        after = as_int(f"padding[{axis}] after", after)
         size = n + before + after
         if size < 1:
             raise ConvSpecError(
@@ -206,21 +273,26 @@ def pad_matrix(input_shape: int | Sequence[int], padding: Any) -> scipy.sparse.c
                 f"input size {n}, got {size}",
                 field="padding",
             )
-        cols = np.arange(n)
-        rows = cols + before
-        keep = (rows >= 0) & (rows < size)
-        factors.append(_selection(rows[keep], cols[keep], (size, n)))
+        if mode == "zeros":
+            cols = np.arange(n)
+            rows = cols + before
+            keep = (rows >= 0) & (rows < size)
+            factors.append(_selection(rows[keep], cols[keep], (size, n)))
+        else:
+            rows = np.arange(size)
+            factors.append(_selection(rows, padding_source(rows - before, n, mode), (size, n)))
     return _kron(factors)
 
 
-def _guard_pad(shape: tuple[int, ...], pairs: list[tuple[Any, Any]]) -> None:
+def _guard_pad(shape: tuple[int, ...], pairs: list[tuple[Any, Any]], mode: str) -> None:
     sizes, kept = [], []
     for axis, (n, (before, after)) in enumerate(zip(shape, pairs)):
         before = as_int(f"padding[{axis}] before", before, -2**60)
         after = as_int(f"padding[{axis}] after", after, -2**60)
         size = max(1, n + before + after)
         sizes.append(size)
-        kept.append(max(0, min(n, size - before) - max(0, -before)))
+        # Every padded entry copies an input entry unless the mode pads with zeros.
+        kept.append(size if mode != "zeros" else max(0, min(n, size - before) - max(0, -before)))
     _guard(
         "P (pad_matrix)",
         math.prod(sizes),
@@ -230,38 +302,135 @@ def _guard_pad(shape: tuple[int, ...], pairs: list[tuple[Any, Any]]) -> None:
     )
 
 
-def nearest_upsample_matrix(
-    input_shape: int | Sequence[int], scale: int | Sequence[int]
-) -> scipy.sparse.csr_array:
-    """U with ``(U x)[j] = x[floor(j / s)]`` per dim: each input repeated ``s`` times.
 
-    Equals ``torch.nn.functional.interpolate(x, scale_factor=s,
-    mode='nearest')`` on one channel.
+def _scale_factors(value: Any, ndim: int) -> tuple[float, ...]:
+    """Per-dim positive finite scale factors (ints or floats; bools refused)."""
+    values = list(value) if isinstance(value, (tuple, list)) else [value] * ndim
+    if len(values) != ndim:
+        raise ConvSpecError(
+            f"scale={tuple(values)!r} must have {ndim} entries, one per spatial dim"
+        )
+    factors = []
+    for i, v in enumerate(values):
+        name = "scale" if not isinstance(value, (tuple, list)) else f"scale[{i}]"
+        if isinstance(v, (bool, np.bool_)):
+            raise ConvSpecTypeError(f"{name}={v!r} must be a positive number, not a bool")
+        if not isinstance(v, (int, float, np.integer, np.floating)):
+            raise ConvSpecTypeError(
+                f"{name}={v!r} must be a positive number, not {type(v).__name__}"
+            )
+        if not (math.isfinite(v) and v > 0):
+            raise ConvSpecError(f"{name}={v!r} must be a positive finite number")
+        factors.append(float(v))
+    return tuple(factors)
+
+
+def _resize_targets(
+    shape: tuple[int, ...], scale: Any, size: Any
+) -> list[tuple[int, float | None]]:
+    """Per dim ``(output size, scale factor or None)``, as ``interpolate`` settles them.
+
+    With ``scale`` the output size is ``floor(n * scale)`` and the index
+    arithmetic uses ``1 / scale``; with ``size`` it uses ``n / size``.
+    """
+    if (scale is None) == (size is None):
+        raise ConvSpecError("give exactly one of scale= and size= (as interpolate does)")
+    if size is not None:
+        sizes = per_dim("size", size, len(shape), 1)
+        return [(m, None) for m in sizes]
+    targets = []
+    for axis, (n, factor) in enumerate(zip(shape, _scale_factors(scale, len(shape)))):
+        out = math.floor(n * factor)
+        if out < 1:
+            raise ConvSpecError(
+                f"scale={factor!r} leaves no output entry along dim {axis} of size {n} "
+                f"(floor({n} * {factor!r}) = {out})"
+            )
+        targets.append((out, factor))
+    return targets
+
+
+def resized_shape(
+    input_shape: int | Sequence[int], scale: Any = None, size: Any = None
+) -> tuple[int, ...]:
+    """The output shape of ``interpolate(size=size)`` or ``interpolate(scale_factor=scale)``.
+
+    ``size`` as given, or ``floor(n * scale)`` per dim (exactly one of the two).
+
+    Examples
+    --------
+    >>> resized_shape((5, 4), 1.5), resized_shape((5, 4), size=(2, 3))
+    ((7, 6), (2, 3))
+    """
+    shape = as_shape("input_shape", input_shape)
+    return tuple(out for out, _ in _resize_targets(shape, scale, size))
+
+
+def _nearest_index(n: int, out: int, factor: float | None, exact: bool) -> np.ndarray:
+    """Source of every output position of ``interpolate(mode='nearest'|'nearest-exact')``."""
+    scale = 1.0 / factor if factor is not None else n / out
+    offset = 0.5 if exact else 0.0
+    # torch rounds the source coordinate to float32 before taking the floor,
+    # even for float64 tensors: j*scale = 6.999999999999999 reads entry 7.
+    source = ((np.arange(out, dtype=np.float64) + offset) * scale).astype(np.float32)
+    return np.minimum(np.floor(source).astype(np.int64), n - 1)
+
+
+def nearest_upsample_matrix(
+    input_shape: int | Sequence[int],
+    scale: float | Sequence[float] | None = None,
+    *,
+    size: int | Sequence[int] | None = None,
+    exact: bool = False,
+) -> scipy.sparse.csr_array:
+    """U with ``(U x)[j] = x[min(floor(j / s), n - 1)]`` per dim: ``interpolate(mode='nearest')``.
+
+    Equals ``torch.nn.functional.interpolate(x, scale_factor=scale,
+    mode='nearest')`` (or ``size=size``; ``mode='nearest-exact'`` with
+    ``exact=True``) on one channel.
 
     Parameters
     ----------
     input_shape : int or sequence of int
         Spatial shape ``n`` of one channel, 1 to 3 dims.
-    scale : int or sequence of int
-        Integer scale factor ``s >= 1`` per dim; an int applies to every dim.
+    scale : number or sequence of numbers, optional
+        Scale factor ``s > 0`` per dim, integer or not; an int or float
+        applies to every dim. The output size is ``floor(n*s)``.
+    size : int or sequence of int, optional
+        Output size per dim instead of ``scale`` (exactly one of the two).
+    exact : bool, default False
+        ``'nearest-exact'``: output ``j`` reads ``floor((j + 1/2)*r)``
+        instead of ``floor(j*r)``.
 
     Returns
     -------
     scipy.sparse.csr_array
-        Shape ``(prod(n*s), prod(n))``, float64, one 1 per row.
+        Shape ``(prod(out), prod(n))``, float64, one 1 per row.
 
     Raises
     ------
     ConvSpecTypeError
-        A size or scale is not an integer (fractional scales are refused).
+        A size or scale is not a number (bools and strings are refused).
     ConvSpecError
-        A size or scale is below 1, or ``scale`` has the wrong length.
+        A size is below 1, a scale is not positive, both or neither of
+        ``scale`` and ``size`` are given, or a per-dim value has the wrong
+        length.
 
     Notes
     -----
-    U is the transposed convolution with kernel size ``s``, stride ``s``, no
-    padding and a kernel of ones: the blocks ``s x s`` of the output do not
-    overlap, and each one is its input pixel times the kernel.
+    Output ``j`` reads ``min(floor(j*r), n - 1)`` with ``r = 1/s`` when a
+    scale is given and ``r = n/out`` when a size is given (torch's rule; it
+    uses ``1/s`` even where ``n*s`` is not an integer). torch rounds ``j*r``
+    to float32 before the floor; the matrix does the same, so it picks the
+    entries torch picks for float64 tensors. For float32 tensors torch also
+    computes ``r`` and ``j*r`` in float32, which can choose the neighbouring
+    entry where ``j*r`` is within float32 rounding of an integer (only for
+    scales whose reciprocal is not exact).
+
+    For an integer ``s``, U is the transposed convolution with kernel size
+    ``s``, stride ``s``, no padding and a kernel of ones: the blocks ``s x s``
+    of the output do not overlap, and each one is its input pixel times the
+    kernel.
 
     Examples
     --------
@@ -270,33 +439,43 @@ def nearest_upsample_matrix(
            [1., 0.],
            [0., 1.],
            [0., 1.]])
+    >>> nearest_upsample_matrix(3, size=2).toarray()
+    array([[1., 0., 0.],
+           [0., 1., 0.]])
     """
     shape = as_shape("input_shape", input_shape)
-    scales = per_dim("scale", scale, len(shape), 1)
-    sizes = [n * s for n, s in zip(shape, scales)]
+    if not isinstance(exact, (bool, np.bool_)):
+        raise ConvSpecTypeError(f"exact={exact!r} must be a bool")
+    targets = _resize_targets(shape, scale, size)
+    sizes = [out for out, _ in targets]
     rows = math.prod(sizes)
     _guard(
         "U (nearest_upsample_matrix)", rows, math.prod(shape), rows, scratch=sum(sizes) * 48
     )
     factors = []
-    for n, s in zip(shape, scales, strict=True):
-        rows = np.arange(n * s)
-        factors.append(_selection(rows, rows // s, (n * s, n)))
+    for n, (out, factor) in zip(shape, targets):
+        rows = np.arange(out)
+        factors.append(_selection(rows, _nearest_index(n, out, factor, bool(exact)), (out, n)))
     return _kron(factors)
 
 
-def _linear_weights(n: int, s: int, align_corners: bool) -> scipy.sparse.csr_array:
-    """The 1-D linear interpolation matrix of ``interpolate(..., mode='linear')``."""
-    out = n * s
+def _linear_weights(
+    n: int, out: int, align_corners: bool, factor: float | None
+) -> scipy.sparse.csr_array:
+    """The 1-D matrix of ``interpolate(mode='linear')`` from ``n`` to ``out`` entries."""
+    if out == n:
+        # torch copies when the size does not change, whatever the scale says.
+        return _selection(np.arange(n), np.arange(n), (n, n))
     j = np.arange(out, dtype=np.float64)
     if align_corners:
         source = j * ((n - 1) / (out - 1)) if out > 1 else np.zeros(out)
     else:
+        scale = 1.0 / factor if factor is not None else n / out
         # Half-pixel centres; torch clamps sources left of the first centre to
         # it, which is what makes the border differ from a transposed conv.
-        source = np.maximum((j + 0.5) / s - 0.5, 0.0)
-    low = np.minimum(np.floor(source).astype(np.int64), n - 1)
-    high = np.minimum(low + 1, n - 1)
+        source = np.maximum(scale * (j + 0.5) - 0.5, 0.0)
+    low = np.minimum(source.astype(np.int64), n - 1)
+    high = np.where(low < n - 1, low + 1, low)
     frac = source - low
     rows = np.concatenate([np.arange(out), np.arange(out)])
     cols = np.concatenate([low, high])
@@ -309,16 +488,20 @@ def _linear_weights(n: int, s: int, align_corners: bool) -> scipy.sparse.csr_arr
 
 def bilinear_upsample_matrix(
     input_shape: int | Sequence[int],
-    scale: int | Sequence[int],
+    scale: float | Sequence[float] | None = None,
     align_corners: bool = False,
+    *,
+    size: int | Sequence[int] | None = None,
 ) -> scipy.sparse.csr_array:
     """B with ``(B x)[j] = (1 - λ) x[⌊u⌋] + λ x[⌊u⌋ + 1]``, ``u`` the source of ``j``.
 
-    Per dim, output ``j`` reads the source coordinate ``u = (j + 1/2)/s - 1/2``
-    clamped below at 0 (``align_corners=False``) or ``u = j (n - 1)/(n s -
-    1)`` (``align_corners=True``), with ``λ = u - ⌊u⌋`` and the upper
-    neighbour clamped to ``n - 1``. Equals ``torch.nn.functional.interpolate(x,
-    scale_factor=s, mode=m, align_corners=align_corners)`` on one channel,
+    Per dim, output ``j`` reads the source coordinate ``u = r (j + 1/2) -
+    1/2`` clamped below at 0 (``align_corners=False``; ``r = 1/s`` for a
+    scale ``s``, ``n/out`` for a size) or ``u = j (n - 1)/(out - 1)``
+    (``align_corners=True``), with ``λ = u - ⌊u⌋`` and the upper neighbour
+    clamped to ``n - 1``; when ``out = n`` torch copies the input, whatever
+    the scale. Equals ``torch.nn.functional.interpolate(x, scale_factor=s,
+    mode=m, align_corners=align_corners)`` (or ``size=``) on one channel,
     with ``m`` = ``'linear'``, ``'bilinear'`` or ``'trilinear'`` for 1, 2, 3
     dims.
 
@@ -326,32 +509,40 @@ def bilinear_upsample_matrix(
     ----------
     input_shape : int or sequence of int
         Spatial shape ``n`` of one channel, 1 to 3 dims.
-    scale : int or sequence of int
-        Integer scale factor ``s >= 1`` per dim; an int applies to every dim.
+    scale : number or sequence of numbers, optional
+        Scale factor ``s > 0`` per dim, integer or not; an int or float
+        applies to every dim. The output size is ``floor(n*s)``.
     align_corners : bool, default False
         PyTorch's flag: ``True`` maps the corner pixels onto each other.
+    size : int or sequence of int, optional
+        Output size per dim instead of ``scale`` (exactly one of the two).
 
     Returns
     -------
     scipy.sparse.csr_array
-        Shape ``(prod(n*s), prod(n))``, float64, every row summing to 1.
+        Shape ``(prod(out), prod(n))``, float64, every row summing to 1.
 
     Raises
     ------
     ConvSpecTypeError
-        A size or scale is not an integer, or ``align_corners`` is not a bool.
+        A size or scale is not a number, or ``align_corners`` is not a bool.
     ConvSpecError
-        A size or scale is below 1, or ``scale`` has the wrong length.
+        A size is below 1, a scale is not positive, both or neither of
+        ``scale`` and ``size`` are given, or a per-dim value has the wrong
+        length.
 
     Notes
     -----
-    Away from the border, ``align_corners=False`` is the transposed
-    convolution with stride ``s`` and the tent kernel ``w[t] = 1 - |t - c|/s``
-    (``k = 2s``, ``c = s - 1/2``, padding ``s/2`` for even ``s``; ``k = 2s -
-    1``, ``c = s - 1``, padding ``(s - 1)/2`` for odd ``s``). In the first and
-    last ``⌊s/2⌋`` rows of each dim the transposed convolution's tent reaches
-    into the zero padding, while interpolate clamps to the edge pixel, so
-    those rows differ.
+    The matrix follows torch's float64 arithmetic (float32 tensors get
+    weights rounded to float32).
+
+    Away from the border, ``align_corners=False`` with an integer scale is
+    the transposed convolution with stride ``s`` and the tent kernel ``w[t] =
+    1 - |t - c|/s`` (``k = 2s``, ``c = s - 1/2``, padding ``s/2`` for even
+    ``s``; ``k = 2s - 1``, ``c = s - 1``, padding ``(s - 1)/2`` for odd
+    ``s``). In the first and last ``⌊s/2⌋`` rows of each dim the transposed
+    convolution's tent reaches into the zero padding, while interpolate
+    clamps to the edge pixel, so those rows differ.
 
     Examples
     --------
@@ -364,12 +555,12 @@ def bilinear_upsample_matrix(
            [0.  , 0.  , 1.  ]])
     """
     shape = as_shape("input_shape", input_shape)
-    scales = per_dim("scale", scale, len(shape), 1)
     if not isinstance(align_corners, (bool, np.bool_)):
         raise ConvSpecTypeError(
             f"align_corners={describe(align_corners)} must be a bool", field="align_corners"
         )
-    sizes = [n * s for n, s in zip(shape, scales)]
+    targets = _resize_targets(shape, scale, size)
+    sizes = [out for out, _ in targets]
     rows = math.prod(sizes)
     _guard(
         "B (bilinear_upsample_matrix)",
@@ -379,9 +570,117 @@ def bilinear_upsample_matrix(
         scratch=sum(sizes) * 160,
     )
     factors = [
-        _linear_weights(n, s, bool(align_corners)) for n, s in zip(shape, scales, strict=True)
+        _linear_weights(n, out, bool(align_corners), factor)
+        for n, (out, factor) in zip(shape, targets)
     ]
     return _kron(factors)
+
+
+def avg_pool_matrix(
+    input_shape: int | Sequence[int],
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> scipy.sparse.csr_array:
+    """A with ``(A x)[j] = Σ_{i in window j} x[i] / divisor(j)``: ``avg_pool`` on one channel.
+
+    Takes ``torch.nn.AvgPool{1,2,3}d``'s arguments (``stride`` defaults to
+    ``kernel_size``).
+
+    Parameters
+    ----------
+    input_shape : int or sequence of int
+        Spatial shape ``n`` of one channel, 1 to 3 dims.
+    kernel_size, stride, padding : int or sequence of int
+        Window, step and implicit zero padding per dim; ``padding`` at most
+        ``kernel_size // 2`` (torch's rule).
+    ceil_mode : bool
+        Round the output size up: a last window may start in the input or
+        in the padding before it but run past the end.
+    count_include_pad : bool
+        Divide by the window size counting padding (``True``) or by the
+        number of input entries in the window.
+    divisor_override : int, optional
+        Divide every window by this instead.
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        Shape ``(prod(out), prod(n))``, float64.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        A size is not an integer, or a flag is not a bool.
+    ConvSpecError
+        A size or stride below 1, padding above half the kernel, or no
+        window fits.
+
+    Notes
+    -----
+    Per dim, ``out = floor((n + 2p - k + c) / s) + 1`` with ``c = s - 1`` in
+    ``ceil_mode`` (else 0), minus 1 when ``ceil_mode`` makes the last window
+    start at or past ``n + p`` (torch drops it). Window ``j`` covers
+    ``[j*s - p, min(j*s - p + k, n + p))``; its count with padding is that
+    length, without padding the part inside ``[0, n)``. Both divisors are
+    products over dims, so without ``divisor_override`` A is the Kronecker
+    product of per-dim matrices. A window past ``n + p`` (``ceil_mode``) is
+    shorter than ``k``, so even ``count_include_pad=True`` does not divide
+    it by ``prod(k)``: such a pool is no convolution.
+
+    Examples
+    --------
+    >>> avg_pool_matrix(5, 2).toarray()
+    array([[0.5, 0.5, 0. , 0. , 0. ],
+           [0. , 0. , 0.5, 0.5, 0. ]])
+    >>> avg_pool_matrix(5, 2, ceil_mode=True).toarray()[-1]
+    array([0., 0., 0., 0., 1.])
+    """
+    shape = as_shape("input_shape", input_shape)
+    ndim = len(shape)
+    kernel = per_dim("kernel_size", kernel_size, ndim, 1)
+    strides = kernel if stride is None else per_dim("stride", stride, ndim, 1)
+    pads = per_dim("padding", padding, ndim, 0)
+    for name, flag in (("ceil_mode", ceil_mode), ("count_include_pad", count_include_pad)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise ConvSpecTypeError(f"{name}={flag!r} must be a bool")
+    divisor = None if divisor_override is None else as_int("divisor_override", divisor_override, 1)
+    factors = []
+    for axis, (n, k, s, p) in enumerate(zip(shape, kernel, strides, pads)):
+        if 2 * p > k:
+            raise ConvSpecError(
+                f"padding[{axis}]={p} must be at most half of kernel_size={k} (torch's rule "
+                "for average pooling)"
+            )
+        span = n + 2 * p - k
+        if span < 0:
+            raise ConvSpecError(
+                f"kernel_size={k} exceeds padded input size {n + 2 * p} along dim {axis}"
+            )
+        out = (span + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (out - 1) * s >= n + p:
+            out -= 1
+        starts = np.arange(out) * s - p
+        ends = np.minimum(starts + k, n + p)
+        first, last = np.maximum(starts, 0), np.minimum(ends, n)
+        if divisor is not None:
+            counts = np.ones(out)
+        elif count_include_pad:
+            counts = (ends - starts).astype(np.float64)
+        else:
+            counts = (last - first).astype(np.float64)
+        lengths = last - first
+        rows = np.repeat(np.arange(out), lengths)
+        cols = np.concatenate([np.arange(a, b) for a, b in zip(first, last)])
+        data = np.repeat(1.0 / counts, lengths)
+        factors.append(scipy.sparse.csr_array((data, (rows, cols)), shape=(out, n)))
+    matrix = _kron(factors)
+    if divisor is not None:
+        matrix = matrix / divisor
+    return matrix
 
 
 def max_unpool_matrix(indices: Any, output_shape: int | Sequence[int]) -> scipy.sparse.csr_array:
