@@ -381,8 +381,8 @@ def _show_transposed_text(spec: Any, *, seed: int | None, full: bool) -> str:
     out.append("")
     out += size_lines(spec, transposed=True)
     out.append(
-        "output_padding picks one of the sizes the forward convolution maps back to "
-        f"{' × '.join(str(n) for n in spec.output_shape)}:"
+        "output_padding a (0 ≤ a < max(s, d)) picks the output size; the forward convolution "
+        f"maps every size with a < s back to {' × '.join(str(n) for n in spec.output_shape)}:"
     )
     for i, dim in enumerate(output_padding_choices(spec)):
         chosen = layer["output_padding"][i]
@@ -709,10 +709,10 @@ def _transposed_sections(spec: Any, view: Any, kind: str, page: Page) -> list[st
     )
     out.append(_transposed_size_align(spec))
     out.append(
-        "The forward convolution maps several sizes to the same "
-        f"${dims_latex(spec.output_shape)}$ (its division by the stride rounds down); "
-        "$a \\in [0, \\max(s, d))$ picks one of them. The sizes this layer could have "
-        "produced:"
+        "The forward convolution rounds down when it divides by the stride, so it maps the "
+        f"$s$ sizes with $a < s$ all back to ${dims_latex(spec.output_shape)}$: the input size "
+        "alone does not fix the output size, and $a \\in [0, \\max(s, d))$ picks it. The "
+        "sizes this layer could have produced:"
     )
     out.append(_choices_latex(spec))
     out.append(r"\section*{The matrix $C^{\mathsf{T}}$}")

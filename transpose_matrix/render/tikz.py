@@ -412,8 +412,8 @@ def _window(first: int, stop: int, low: int, high: int, limit: int) -> tuple[int
 
 
 def _window_note(ndim: int, rows: tuple[int, int], cols: tuple[int, int],
-                 shape: tuple[int, int], pads: tuple[int, int]) -> str:
-    """``(rows 9--22, columns 9--22)`` when the big grid is windowed, else ``""``."""
+                 shape: tuple[int, int], pads: tuple[int, int]) -> list[str]:
+    """``["rows 9--22", "columns 9--22"]`` for what a windowed grid shows, else ``[]``."""
     cut_rows = rows[0] > -pads[0] or rows[1] < shape[0]
     cut_cols = cols[0] > -pads[1] or cols[1] < shape[1]
     parts = []
@@ -422,7 +422,7 @@ def _window_note(ndim: int, rows: tuple[int, int], cols: tuple[int, int],
     if cut_cols:
         parts.append(f"{'columns' if ndim == 2 else 'positions'} "
                      f"{max(cols[0], 0)}--{min(cols[1], shape[1]) - 1}")
-    return f"({', '.join(parts)})" if parts else ""
+    return parts
 
 
 def _grid(x0: float, y0: float, cell: float, rows: tuple[int, int], cols: tuple[int, int],
@@ -594,11 +594,12 @@ def placement_figure(
     if spec.out_channels > 1:
         where = f"{channel};{where}"
     big_title = ("output" if transposed else "input") + f" ${dims_latex(spec.input_shape)}$"
-    note = _window_note(spec.ndim, rows, cols, (in_h, in_w), (pad_top, pad_left))
-    title_width = max(_small_text(big_title), _small_text(note))
-    if note:  # a second line under the title
-        big_title = f"{big_title}\\\\{note}"
+    notes = _window_note(spec.ndim, rows, cols, (in_h, in_w), (pad_top, pad_left))
+    title_width = max(_small_text(line) for line in [big_title, *notes])
+    big_title = "\\\\".join([big_title, *notes])  # the window's range under the title
     small_title = f"input $y_{{{where}}}$" if transposed else f"output, $y_{{{where}}}$ marked"
+    if (out_rows[1] - out_rows[0], out_cols[1] - out_cols[0]) != (out_h, out_w):
+        small_title += " (part)"
     # Each grid sits centred in a slot as wide as it or its title, whichever is wider.
     small = min(0.55, min(0.55 * small_w, 0.28 * total) / small_w)
     if height is not None:
@@ -702,7 +703,7 @@ def placement_figure(
         lo = max(0, int(columns.min()) - 2)
         hi = min(n_cols, max(lo + 8, int(columns.max()) + 3))
     strip_width = legend_x + legend_width
-    strip = min(0.4, (strip_width - 1.0) / (hi - lo))
+    strip = min(0.4, (strip_width - 1.4) / (hi - lo))  # room for a \\cdots each side
     drawn_bottom = max(grid_h * cell + 0.5, small_h * small + 0.5, legend_height)
     label_y = -drawn_bottom - 0.25
     if transposed:
