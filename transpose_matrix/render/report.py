@@ -514,6 +514,11 @@ def _matrix_display(name: str, view: Any, page: Page, size: str = "") -> str:
     return f"{{{size}\n{display}\n}}" if size else display
 
 
+def _align(rows: list[str]) -> str:
+    """Lines aligned on their ``&`` (the ``=`` or the first column)."""
+    return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+
+
 def _forward_size_align(spec: Any) -> str:
     rows = []
     for i in range(spec.ndim):
@@ -523,7 +528,7 @@ def _forward_size_align(spec: Any) -> str:
             f"o_{{{i}}} &= \\left\\lfloor \\frac{{{n} + {before} + {after} - {d} \\cdot ({k} - 1)"
             f" - 1}}{{{s}}} \\right\\rfloor + 1 = {spec.output_shape[i]}"
         )
-    return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+    return _align(rows)
 
 
 def _transposed_size_align(spec: Any) -> str:
@@ -536,7 +541,7 @@ def _transposed_size_align(spec: Any) -> str:
             f"o_{{{i}}} &= ({n} - 1) \\cdot {s} - 2 \\cdot {p} + {d} \\cdot ({k} - 1) + {a} + 1"
             f" = {spec.input_shape[i]}"
         )
-    return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+    return _align(rows)
 
 
 def _choices_latex(spec: Any) -> str:
@@ -549,7 +554,7 @@ def _choices_latex(spec: Any) -> str:
             for extra, size in dim
         )
         rows.append(f"\\text{{dim {i}:}}\\quad & {sizes}")
-    return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+    return _align(rows)
 
 
 def _zero_insertion_latex(spec: Any) -> str:
@@ -560,7 +565,7 @@ def _zero_insertion_latex(spec: Any) -> str:
             f" \\xrightarrow{{\\text{{pad }} {step.before},\\,{step.after}}} {step.padded}"
             f" \\xrightarrow{{\\text{{conv}}}} {step.padded} - {step.span} + 1 = {step.out}"
         )
-    return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+    return _align(rows)
 
 
 def _gradient() -> str:
