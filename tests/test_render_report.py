@@ -127,8 +127,9 @@ def test_headings_read_as_prose():
     )
     transposed = transposed_spec("2d-dilated-op")
     assert report.heading(transposed, transposed=True, latex=True) == (
-        r"$3 \times 4$ input, $3 \times 3$ kernel, stride 1 \times 2, padding 2 \times 1, "
-        r"dilation 2 \times 3, output\_padding 1 \times 2, channels $2 \to 2$, groups 2"
+        r"$3 \times 4$ input, $3 \times 3$ kernel, stride $1 \times 2$, padding $2 \times 1$, "
+        r"dilation $2 \times 3$, \texttt{output\_padding} $1 \times 2$, channels $2 \to 2$, "
+        "groups 2"
     )
 
 

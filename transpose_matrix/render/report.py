@@ -90,7 +90,7 @@ def _per_dim(values: Sequence[Any], latex: bool) -> str:
     """``3`` when every dim agrees, else ``3 × 2`` (in maths for LaTeX)."""
     if len(set(values)) == 1:
         return str(values[0])
-    return dims_latex(values) if latex else " × ".join(str(v) for v in values)
+    return f"${dims_latex(values)}$" if latex else " × ".join(str(v) for v in values)
 
 
 def heading(spec: Any, transposed: bool = False, *, latex: bool = False) -> str:
@@ -144,7 +144,7 @@ def heading(spec: Any, transposed: bool = False, *, latex: bool = False) -> str:
     if spec.groups != 1:
         parts.append(f"groups {spec.groups}")
     text = ", ".join(parts)
-    return text.replace("output_padding", r"output\_padding") if latex else text
+    return text.replace("output_padding", r"\texttt{output\_padding}") if latex else text
 
 
 def title(spec: Any, transposed: bool = False) -> str:
@@ -511,7 +511,9 @@ def _matrix_display(name: str, view: Any, page: Page, size: str = "") -> str:
         max_rows=page.max_rows,
     )
     display = f"\\[\n{prefix}{body}\n\\]"
-    return f"{{{size}\n{display}\n}}" if size else display
+    # Not in a group of its own: a brace group opening a beamer frame's body turns
+    # its display the colour of the frame title.
+    return f"{size}\n{display}" if size else display
 
 
 def _align(rows: list[str]) -> str:
@@ -639,7 +641,7 @@ def export_body(
     if figures and spec.ndim <= 2:
         out.append(r"\section*{Figures}")
         for _, caption, picture in _figures(spec, transposed, page):
-            out.append(_together(caption, f"\\medskip\n{picture}"))
+            out.append(_together(f"{caption}\\par\\medskip", f"\\noindent\n{picture}"))
     if derivations:
         from ..derivation import output_size_derivation
         from ..gradient import gradient_derivation
@@ -797,7 +799,7 @@ def _beamer_frames(
     if figures and spec.ndim <= 2:
         for name, caption, picture in _figures(spec, transposed, page):
             frames.append(
-                frame(name, f"{{\\small {caption}\\par}}\n\\centering\n{picture}")
+                frame(name, f"\\small {caption}\\par\n\\centering\n{picture}")
             )
     return "\n\n".join(frames) + "\n"
 
