@@ -26,6 +26,7 @@ Matrices
 Scale (matrix-free and memory-safe)
     conv_operator, ConvOperator   C as a ``scipy.sparse.linalg.LinearOperator``, C never built
     conv_matrix_nnz, conv_matrix_nbytes   exact entries and bytes of C (or Cᵀ) from the spec
+    conv_matrix_entries           which weight sits at C[r, c], for any block of indices
     memory_limit, available_memory    the guard's byte limit; ``max_bytes=`` overrides it
 Derivations (every step checked by sympy or exhaustively)
     output_size_derivation        size formulas, inverse problem, output_padding, special cases
@@ -55,10 +56,12 @@ Other frameworks' conventions (no framework needed to translate)
     kernel_to_torch               their kernel layouts -> (in, out // groups, *kernel_size)
 Checking
     verify, VerifyReport          C and Cᵀ against torch (or the reference)
-LaTeX and figures
-    to_latex                      the one LaTeX entry point: matrices, specs, derivations
+LaTeX and figures (the presentation layer, ``transpose_matrix.render``)
+    to_latex                      the one LaTeX entry point: matrices (elided or split
+                                  by typeset ``width=``), specs, derivations
     sparsity_figure               TikZ: C's pattern, entries coloured by kernel tap
-    placement_figure              TikZ: one kernel placement and the row of C it makes
+    placement_figure              TikZ: one kernel placement and the row of C it makes;
+                                  ``transposed=True``: one pixel's scatter, a column of Cᵀ
 Errors (``error.field`` names the argument an error is about)
     TransposeMatrixError          base of every error the library raises on purpose
     ConvSpecError                 bad geometry or argument (a ``ValueError``)
@@ -117,6 +120,7 @@ _EXPORTS = {
     "ConvOperator": "operator",
     "conv_matrix_nnz": "matrix",
     "conv_matrix_nbytes": "matrix",
+    "conv_matrix_entries": "matrix",
     "memory_limit": "memory",
     "available_memory": "memory",
     "verify": "verification",
@@ -141,9 +145,9 @@ _EXPORTS = {
     "translate_onnx": "translate",
     "Translation": "translate",
     "kernel_to_torch": "translate",
-    "to_latex": "latex",
-    "sparsity_figure": "figures",
-    "placement_figure": "figures",
+    "to_latex": "render",
+    "sparsity_figure": "render",
+    "placement_figure": "render",
 }
 
 __all__ = [
