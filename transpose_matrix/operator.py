@@ -3,581 +3,495 @@
 :func:`conv_operator` returns a :class:`scipy.sparse.linalg.LinearOperator`
 whose ``matvec`` is the convolution (``C @ x``) and whose ``rmatvec`` is the
 transposed convolution (``Cᴴ @ y``, which is ``Cᵀ @ y`` for real weights).
-It is what to use when C itself would not fit in memory (the memory guard of
-:func:`~transpose_matrix.conv_matrix` points here), and it is fast: the work
-is one BLAS matrix product per group, plus copies of the input's size.
+Use it where C would not fit in memory (the memory guard of
+:func:`~transpose_matrix.conv_matrix` points here) or inside iterative
+solvers and eigensolvers.
 
-How it works (the *polyphase* form of a strided convolution). Pad the input
-and split every padded dim into its ``stride`` phases, ``x_pad[q*s + r]`` for
-phase ``r``. Tap ``t`` reads ``x_pad[j*s + t*d]``, i.e. phase ``r = t*d mod s``
-at index ``q = j + t*d // s``: a plain shift, so every tap's window is a
-strided view of one phase. The convolution copies those windows under each
-other (im2col, ``(in_channels/groups * taps, outputs)``) and multiplies once
-by the weight matrix ``(out_channels/groups, in_channels/groups * taps)``.
-The transposed convolution multiplies once by that matrix's adjoint, giving
-every tap's contribution; flattening each phase's grid in C order turns each
-tap's shift into one offset, so each contribution is added to a contiguous
-slice of its phase, and the phases are interleaved back into the input.
-When the kernel equals the stride and there is no padding (patchify, the
-U-Net up-convolution) each tap owns a whole phase and the phase buffer is
-skipped: windows are read from, and contributions written to, the input's
-strided views directly.
+One design, three named methods. The forward is an *im2col* product: pad
+the input, gather every kernel tap's window of it (one strided copy of the
+input per tap, the columns of C's nonzeros) and multiply by the weight
+reshaped to ``(out_channels/groups, in_channels/groups * taps)``, once per
+group. The adjoint is computed in one of two forms:
 
-In two or more dims the convolution does not build the whole im2col block.
-Its columns are the output positions, each leading axis extended by its
-largest tap shift; the rows are (in channel, last-axis tap): one strided
-copy of the input per last-axis tap, zero where it reads padding. One
-product per phase of the leading axes gives, for every leading-axes tap of
-that phase, its ``(out_channels, columns)`` contribution, and those are
-added at their shifts. For a 3x3 kernel that is 3 copies instead of 9 and a
-``(3*out, 3*in) @ (3*in, columns)`` product, which BLAS runs faster than
-``(out, 9*in) @ (9*in, columns)``; the two additions cost less than the six
-copies saved. With one group, stride 1 on the first axis and an output at
-least as long as the input there (the 'same' 3x3 convolution of a U-Net),
-the columns are exactly the output positions and the additions become one
-threaded matrix-vector product: each first-axis tap's products, laid out a
-fixed distance apart, form the rows of one strided view, and the output is
-the sum of its rows (rows at the edges, where a tap reads outside its
-products, are summed again from their in-range terms).
+* ``'im2col'`` takes the exact transpose: multiply ``y`` by the weight's
+  adjoint, giving every tap's contribution, then *col2im*: add each tap's
+  contribution into the padded input at its (strided) window.
+* ``'polyphase'`` uses ``Cᵀ = D·P·Z`` (zero insertion, padding, a stride-1
+  correlation with the flipped kernel) without multiplying the inserted
+  zeros: input positions ``i`` with ``(i + padding_before) % stride = r``
+  (one *phase* ``r`` per dim) receive only the taps with
+  ``tap*dilation % stride = r``, a stride-1 correlation of the zero-padded
+  ``y``. Each of the ``prod(stride)`` phases is therefore the forward's own
+  gather and product, applied to ``y``.
+
+``'taps'`` gathers nothing: it adds one product per tap over a strided
+view, which pays when each group has a single input channel (depthwise),
+where the im2col product degenerates to a dot product of length ``taps``;
+its adjoint takes the polyphase form.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 from scipy.sparse.linalg import LinearOperator
 
+from .errors import ConvSpecError, ConvSpecTypeError
 from .matrix import check_weight
 from .spec import ConvSpec
 
-__all__ = ["ConvOperator", "conv_operator"]
+__all__ = ["METHODS", "ConvOperator", "conv_operator"]
 
-# Entries of the gathered (in_channels * taps, columns) block the forward
-# product works on: 32 MiB in float64, enough for BLAS to run at full speed.
+#: The ``method=`` choices of :func:`conv_operator` besides ``'auto'``.
+METHODS = ("im2col", "polyphase", "taps")
+_BACKENDS = ("numpy", "torch")
+_TORCH_HINT = 'backend="torch" needs torch: pip install "transpose_matrix[torch]"'
+
+# Most entries of the gathered block in memory at once (32 MiB in float64):
+# larger layers are gathered a band of output rows at a time.
 _GATHER_ENTRIES = 1 << 22
 
 
-def _phase_slices(
-    n: int, before: int, length: int, stride: int, phase: int
-) -> tuple[slice, slice]:
-    """Where input ``x[i]`` sits in phase ``phase`` of the padded dim, as two slices.
+def auto_method(spec: ConvSpec) -> str:
+    """The method ``method='auto'`` picks: the rule the benchmark panel supports.
 
-    The padded dim has ``length = n + before + after`` entries (``after`` may
-    be negative, cropping the input); input ``i`` is padded index
-    ``i + before = q*stride + phase``. Returns ``(phase_slice, input_slice)``
-    with ``phase_array[phase_slice]`` and ``x[input_slice]`` the same entries.
+    ``'taps'`` when every group has one input channel (depthwise);
+    ``'im2col'`` when ``out_channels > 2 * in_channels`` (the polyphase
+    adjoint would gather ``y``, the wider side); ``'polyphase'`` otherwise.
     """
-    kept = min(n, length - before)  # inputs a negative 'after' does not crop
-    first_q = max(0, -((phase - before) // stride))  # ceil((before - phase) / stride)
-    first_i = first_q * stride + phase - before
-    if first_i >= kept:
-        return slice(0, 0), slice(0, 0)
-    count = (kept - first_i + stride - 1) // stride
-    return slice(first_q, first_q + count), slice(first_i, kept, stride)
+    if spec.in_channels == spec.groups:
+        return "taps"
+    if spec.out_channels > 2 * spec.in_channels:
+        return "im2col"
+    return "polyphase"
 
 
-def _window_slices(
-    n: int, before: int, length: int, stride: int, start: int, limit: int
-) -> tuple[slice, slice] | None:
-    """Where input ``x[i]`` sits in the window ``u -> padded[start + u*stride]``, ``u < limit``.
+class _Plan(NamedTuple):
+    """One correlation: ``out[g*m + o, *j] = sum matrix[g, o, (c, *t)] * src[g*cg + c, *(start +
+    t*step + j*stride)]``, with ``matrix`` of shape (groups, m, cg * prod(taps))."""
 
-    Returns ``(window_slice, input_slice)``, or None when the window reads
-    only padding.
-    """
-    window, source = _phase_slices(n, before, length, stride, start)
-    first = window.start
-    stop = min(window.stop, limit)
-    if stop <= first:
-        return None
-    i = source.start
-    return slice(first, stop), slice(i, i + (stop - first - 1) * stride + 1, stride)
+    start: tuple[int, ...]
+    taps: tuple[int, ...]
+    step: tuple[int, ...]
+    stride: tuple[int, ...]
+    count: tuple[int, ...]
+    matrix: np.ndarray
+
+
+def _pad(a: np.ndarray, pairs: list[tuple[int, int]]) -> np.ndarray:
+    """``a`` of shape (C, *spatial, B) with (before, after) zeros per dim; negative amounts crop."""
+    if all(pair == (0, 0) for pair in pairs):
+        return a
+    sizes = [n + b + e for n, (b, e) in zip(a.shape[1:-1], pairs)]
+    out = np.zeros((a.shape[0], *sizes, a.shape[-1]), dtype=a.dtype)
+    lengths = [min(n - max(-b, 0), size - max(b, 0)) for n, size, (b, _) in
+               zip(a.shape[1:-1], sizes, pairs)]
+    if min(lengths) > 0:
+        out[(slice(None), *(slice(max(b, 0), max(b, 0) + k) for (b, _), k in
+                            zip(pairs, lengths)))] = a[
+            (slice(None), *(slice(max(-b, 0), max(-b, 0) + k) for (b, _), k in
+                            zip(pairs, lengths)))]
+    return out
+
+
+def _windows(src: np.ndarray, plan: _Plan) -> np.ndarray:
+    """Read-only view ``[c, *t, *j, b] = src[c, *(start + t*step + j*stride), b]``."""
+    corner = src[(slice(None), *(slice(s, None) for s in plan.start))]
+    st, d = corner.strides, len(plan.taps)
+    return as_strided(
+        corner,
+        (src.shape[0], *plan.taps, *plan.count, src.shape[-1]),
+        (st[0], *(st[1 + a] * plan.step[a] for a in range(d)),
+         *(st[1 + a] * plan.stride[a] for a in range(d)), st[-1]),
+        writeable=False,
+    )
+
+
+def _correlate(src: np.ndarray, plan: _Plan, method: str) -> np.ndarray:
+    """Apply ``plan`` to the padded ``src``: an array of shape (groups*m, *count, B)."""
+    groups, m, inner = plan.matrix.shape
+    view = _windows(src, plan)
+    taps, batch = math.prod(plan.taps), src.shape[-1]
+    out = np.empty((groups, m, *plan.count, batch), dtype=src.dtype)
+    if method == "taps":
+        # One product per tap, added up: no gathered block.
+        weight = plan.matrix.reshape(groups, m, inner // taps, taps)
+        term = np.empty_like(out)
+        for n, tap in enumerate(np.ndindex(*plan.taps)):
+            window = view[(slice(None), *tap)].reshape(groups, -1, *plan.count, batch)
+            if window.shape[1] == 1:  # a dot product of length 1: broadcast
+                factor = weight[..., 0, n].reshape(groups, m, *[1] * (window.ndim - 2))
+                np.multiply(window, factor, out=out if n == 0 else term)
+            else:
+                columns = window.reshape(groups, window.shape[1], -1)
+                np.matmul(weight[..., n], columns, out=(out if n == 0 else term).reshape(
+                    groups, m, -1))
+            if n:
+                out += term
+        return out.reshape(groups * m, *plan.count, batch)
+    # im2col: gather a band of output rows at a time, one product per band.
+    per_row = inner * groups * math.prod(plan.count[1:]) * batch
+    band = max(1, _GATHER_ENTRIES // max(per_row, 1))
+    for lo in range(0, plan.count[0], band):
+        hi = min(plan.count[0], lo + band)
+        columns = np.ascontiguousarray(view[(slice(None),) * (1 + len(plan.taps)) + (
+            slice(lo, hi),)]).reshape(groups, inner, -1)
+        if hi - lo == plan.count[0]:
+            np.matmul(plan.matrix, columns, out=out.reshape(groups, m, -1))
+        else:
+            out[:, :, lo:hi] = np.matmul(plan.matrix, columns).reshape(
+                groups, m, hi - lo, *out.shape[3:])
+    return out.reshape(groups * m, *plan.count, batch)
+
+
+def _as_weight(spec: Any, weight: Any) -> np.ndarray:
+    """The weight as a private read-only array (a torch tensor is detached and copied)."""
+    if type(weight).__module__.startswith("torch") and hasattr(weight, "detach"):
+        weight = weight.detach().cpu().numpy()
+    array = np.array(check_weight(spec, weight), copy=True)
+    array.flags.writeable = False
+    return array
+
+
+class _NumpyKernel:
+    """The numpy computations of one operator: the forward plan and the adjoint's."""
+
+    def __init__(self, spec: ConvSpec, weight: np.ndarray, method: str) -> None:
+        self.spec, self.method = spec, method
+        groups, out = spec.groups, spec.output_shape
+        cg, mg, ndim = spec.in_channels // groups, spec.out_channels // groups, spec.ndim
+        grouped = weight.reshape(groups, mg, cg, *spec.kernel_size)
+        self.forward = _Plan((0,) * ndim, spec.kernel_size, spec.dilation, spec.stride, out,
+                             grouped.reshape(groups, mg, -1))
+        # col2im: the weight's adjoint, (groups, cg * taps, mg).
+        self.spread = np.ascontiguousarray(np.conj(grouped.reshape(groups, mg, -1)).swapaxes(1, 2))
+        self.lengths = [n + b + e for n, (b, e) in zip(spec.input_shape, spec.padding)]
+        self.kept = [min(n, length - b) for n, length, (b, _) in
+                     zip(spec.input_shape, self.lengths, spec.padding)]
+        # Polyphase: y is padded by the largest tap shift before (and as much
+        # as the last phase reads after); phase r of the input is a stride-1
+        # correlation of it with the taps t*dilation % stride == r, reversed.
+        self.lead = [(k - 1) * d // s for k, d, s in
+                     zip(spec.kernel_size, spec.dilation, spec.stride)]
+        trail = [0] * ndim
+        self.phases: list[tuple[_Plan, tuple[slice, ...]]] = []
+        for phase in np.ndindex(*spec.stride):
+            axes = []
+            for a, r in enumerate(phase):
+                s, d, before = spec.stride[a], spec.dilation[a], spec.padding[a][0]
+                first = (r - before) % s  # first input of this phase
+                count = len(range(first, self.kept[a], s))
+                taps = [t for t in range(spec.kernel_size[a]) if t * d % s == r]
+                if not taps or not count:
+                    break
+                shifts = [t * d // s for t in taps]
+                q = (first + before) // s
+                trail[a] = max(trail[a], q + count - shifts[0] - out[a])
+                axes.append((first, count, taps[::-1], shifts[1] - shifts[0] if len(taps) > 1
+                             else 1, q + self.lead[a] - shifts[-1]))
+            else:
+                sub = grouped[(slice(None), slice(None), slice(None),
+                               *np.ix_(*(taps for _, _, taps, _, _ in axes)))]
+                matrix = np.conj(sub).swapaxes(1, 2).reshape(groups, cg, -1)
+                plan = _Plan(tuple(a[4] for a in axes), tuple(len(a[2]) for a in axes),
+                             tuple(a[3] for a in axes), (1,) * ndim,
+                             tuple(a[1] for a in axes), np.ascontiguousarray(matrix))
+                target = tuple(slice(f, f + (c - 1) * s + 1, s) for (f, c, *_), s in
+                               zip(axes, spec.stride))
+                self.phases.append((plan, target))
+        self.trail = trail
+        # Stride 1, nothing cropped: the one phase is the whole input.
+        self.whole = len(self.phases) == 1 and self.phases[0][0].count == spec.input_shape
+        self._cast: dict[np.dtype, tuple[_Plan, np.ndarray, list[_Plan]]] = {}
+
+    def _in(self, dtype: np.dtype) -> tuple[_Plan, np.ndarray, list[_Plan]]:
+        """The plans' matrices in the computation's dtype (cast once per dtype)."""
+        if dtype not in self._cast:
+            def cast(plan: _Plan) -> _Plan:
+                return plan._replace(matrix=plan.matrix.astype(dtype, copy=False))
+            self._cast[dtype] = (cast(self.forward), self.spread.astype(dtype, copy=False),
+                                 [cast(plan) for plan, _ in self.phases])
+        return self._cast[dtype]
+
+    def matmat(self, x: np.ndarray) -> np.ndarray:
+        forward = self._in(x.dtype)[0]
+        method = "taps" if self.method == "taps" else "im2col"
+        return _correlate(_pad(x, list(self.spec.padding)), forward, method)
+
+    def rmatmat(self, y: np.ndarray) -> np.ndarray:
+        spec = self.spec
+        _, spread, plans = self._in(y.dtype)
+        if self.method == "im2col":
+            return self._col2im(y, spread)
+        padded = _pad(y, list(zip(self.lead, self.trail)))
+        if self.whole:
+            return _correlate(padded, plans[0], self.method)
+        x = np.zeros((spec.in_channels, *spec.input_shape, y.shape[-1]), dtype=y.dtype)
+        for plan, (_, target) in zip(plans, self.phases):
+            x[(slice(None), *target)] = _correlate(padded, plan, self.method)
+        return x
+
+    def _col2im(self, y: np.ndarray, spread: np.ndarray) -> np.ndarray:
+        spec, batch = self.spec, y.shape[-1]
+        groups, inner, mg = spread.shape
+        out = spec.output_shape
+        padded = np.zeros((spec.in_channels, *self.lengths, batch), dtype=y.dtype)
+        per_row = inner * groups * math.prod(out[1:]) * batch
+        band = max(1, _GATHER_ENTRIES // max(per_row, 1))
+        for lo in range(0, out[0], band):
+            hi = min(out[0], lo + band)
+            rows = y[:, lo:hi].reshape(groups, mg, -1)
+            columns = np.matmul(spread, rows).reshape(
+                spec.in_channels, *spec.kernel_size, hi - lo, *out[1:], batch)
+            for tap in np.ndindex(*spec.kernel_size):
+                window = tuple(
+                    slice(start, start + (n - 1) * s + 1, s) for start, n, s in zip(
+                        [t * d + (lo * spec.stride[0] if a == 0 else 0)
+                         for a, (t, d) in enumerate(zip(tap, spec.dilation))],
+                        [hi - lo, *out[1:]], spec.stride))
+                padded[(slice(None), *window)] += columns[(slice(None), *tap)]
+        return _pad(padded, [(-b, -e) for b, e in spec.padding])
 
 
 class ConvOperator(LinearOperator):
     """C of a convolution as a :class:`~scipy.sparse.linalg.LinearOperator`.
 
     Build it with :func:`conv_operator`. Shape ``spec.matrix_shape``; dtype
-    of the weight. ``matvec``/``matmat`` compute ``C @ x`` for one sample or
-    a batch of samples as columns; ``rmatvec``/``rmatmat`` compute ``Cᴴ @ y``.
-    ``op.T`` is the transposed convolution as an operator in its own right.
+    of the weight. ``dims = (in_channels, *input_shape)`` and ``dimsd =
+    (out_channels, *output_shape)`` are the shapes of one input and one
+    output sample (PyLops' names). ``matvec``/``matmat`` compute ``C @ x``
+    for one sample or a batch of samples as columns; ``rmatvec``/``rmatmat``
+    compute ``Cᴴ @ y``. ``op.H`` and ``op.T`` are Cᴴ and Cᵀ as operators.
     """
 
-    def __init__(self, spec: ConvSpec, weight: Any) -> None:
-        weight = check_weight(spec, weight)
-        super().__init__(dtype=weight.dtype, shape=spec.matrix_shape)
-        self.spec = spec
-        self.weight = weight
-        ndim = spec.ndim
-        groups = spec.groups
-        self._groups = groups
-        self._in_group = spec.in_channels // groups
-        self._out_group = spec.out_channels // groups
-        # Padded length, phase length, and the phase grid's flat strides.
-        self._lengths = [spec.input_shape[a] + sum(spec.padding[a]) for a in range(ndim)]
-        self._grid = tuple(
-            -(-length // s) for length, s in zip(self._lengths, spec.stride)
-        )
-        self._pitch = [math.prod(self._grid[a + 1 :]) for a in range(ndim)]
-        out = self._out = spec.output_shape
-        # Output j sits at flat grid index sum(j_a * pitch_a); computing the
-        # first `span` columns covers every j.
-        self._span = sum((o - 1) * p for o, p in zip(out, self._pitch)) + 1
-        self._phases = math.prod(spec.stride)
-        taps, shifts = [], []
-        for tap in np.ndindex(*spec.kernel_size):
-            reach = [t * d for t, d in zip(tap, spec.dilation)]
-            phase = np.ravel_multi_index(
-                [r % s for r, s in zip(reach, spec.stride)], spec.stride
-            )
-            offset = sum((r // s) * p for r, s, p in zip(reach, spec.stride, self._pitch))
-            taps.append((int(phase), offset))
-            shifts.append(tuple(r // s for r, s in zip(reach, spec.stride)))
-        self._taps = taps
-        self._shifts = shifts
-        self._phase_tuples = list(np.ndindex(*spec.stride))
-        self._reach = max(offset for _, offset in taps)
-        # Where each phase's entries come from in the input, once for all calls.
-        self._phase_plan = [
-            (phase, *self._phase_index(phase)) for phase in np.ndindex(*spec.stride)
-        ]
-        covered = np.zeros(spec.input_shape, dtype=bool)
-        for _, _, source in self._phase_plan:
-            covered[source[1:]] = True
-        self._covered = bool(covered.all())
-        # Outputs fill the phase grid's rows exactly: no slack columns to crop.
-        self._tight = tuple(self._grid[1:]) == tuple(out[1:])
-        # Kernel equal to stride without padding (patchify, U-Net up-conv):
-        # each tap owns one whole phase at shift 0, so taps map straight to
-        # strided views of the input and the phase buffer is not needed.
-        self._direct = (
-            self._tight
-            and self._covered
-            and tuple(self._grid) == tuple(out)
-            and all(offset == 0 for _, offset in taps)
-            and sorted(phase for phase, _ in taps) == list(range(self._phases))
-            and all(
-                self._lengths[a] == spec.input_shape[a] == out[a] * spec.stride[a]
-                for a in range(ndim)
-            )
-        )
-        self._split = None if self._direct or ndim < 2 else self._split_plan(weight)
-        self._summed = self._split is not None and self._sum_applies()
-        # Output rows of the summed forward that some axis-0 tap reads
-        # outside the gathered rows: each with its in-range (tap, row) terms.
-        self._edges = self._edge_rows() if self._summed else []
-        # Work buffers of the last split or summed forward call, (key,
-        # buffers), reused by the next call of the same path, batch and
-        # dtype: allocating them afresh cost page faults worth a third of
-        # the copies' time. A call takes them out of the list (atomic under
-        # the GIL), so concurrent calls never share them; with one chunk, the
-        # gathered entries that read padding are never written, so they stay
-        # zero.
-        self._spare: list[tuple[tuple[str, int, str], dict[str, np.ndarray]]] = []
-        grouped = weight.reshape(groups, self._out_group, self._in_group, -1)
-        # (groups, out per group, in per group * taps): all taps in one product,
-        # and its adjoint (groups, in per group * taps, out per group).
-        self._flat_weights = grouped.reshape(groups, self._out_group, -1)
-        self._adjoint_weights = np.ascontiguousarray(np.conj(self._flat_weights).swapaxes(1, 2))
-
-    def _split_plan(
-        self, weight: np.ndarray
-    ) -> list[tuple[tuple[int, ...], list[tuple[int, ...]], np.ndarray]]:
-        """The forward product split between the last axis's taps and the others.
-
-        One entry per phase of the leading axes: that phase, the shifts of
-        its leading-axes taps (their products are added at those shifts) and
-        the weight matrix ``(groups, those taps * out per group, in per group
-        * last-axis taps)``.
-        """
-        spec = self.spec
-        members: dict[tuple[int, ...], list[tuple[int, tuple[int, ...]]]] = {}
-        for number, tap in enumerate(np.ndindex(*spec.kernel_size[:-1])):
-            reach = [t * d for t, d in zip(tap, spec.dilation)]
-            phase = tuple(r % s for r, s in zip(reach, spec.stride))
-            shift = tuple(r // s for r, s in zip(reach, spec.stride))
-            members.setdefault(phase, []).append((number, shift))
-        split = weight.reshape(
-            self._groups, self._out_group, self._in_group, -1, spec.kernel_size[-1]
-        )
-        plan = []
-        for phase, taps in members.items():
-            numbers = [number for number, _ in taps]
-            matrix = split[:, :, :, numbers].transpose(0, 3, 1, 2, 4).reshape(
-                self._groups, len(numbers) * self._out_group, -1
-            )
-            plan.append((phase, [shift for _, shift in taps], matrix.copy()))
-        return plan
-
-    def _take_work(
-        self, key: tuple[str, int, str], make: Callable[[], dict[str, np.ndarray]]
-    ) -> dict[str, np.ndarray]:
-        """The spare work buffers if they were made for ``key``, else ``make()``."""
-        try:
-            held, work = self._spare.pop()
-        except IndexError:
-            return make()
-        return work if held == key else make()
-
-    def _return_work(self, key: tuple[str, int, str], work: dict[str, np.ndarray]) -> None:
-        if not self._spare:
-            self._spare.append((key, work))
-
-    def _sum_applies(self) -> bool:
-        """Whether the split forward can sum its leading taps in one BLAS call.
-
-        Needs one group, stride 1 and at least two taps on axis 0, no taps
-        on the axes between the first and the last, and an output at least
-        as long as the input on axis 0: then the gathered rows can be the
-        output's own rows (every input row among them), each tap's product
-        is the previous one's moved by ``dilation[0]`` rows, and the sum
-        over taps is a matrix-vector product over one strided view.
-        """
-        spec = self.spec
-        return (
-            self._groups == 1
-            and spec.stride[0] == 1
-            and spec.kernel_size[0] > 1
-            and all(k == 1 for k in spec.kernel_size[1:-1])
-            and self._out[0] >= spec.input_shape[0]
-        )
-
-    def _edge_rows(self) -> list[tuple[int, list[tuple[int, int]]]]:
-        rows, first = self._out[0], self.spec.padding[0][0]
-        edges = []
-        for h in range(rows):
-            sources = [h + shift[0] - first for shift in self._split[0][1]]
-            if not all(0 <= r < rows for r in sources):
-                edges.append((h, [(t, r) for t, r in enumerate(sources) if 0 <= r < rows]))
-        return edges
-
-    # Phase layout: (phases, groups, in per group, flat * batch), where the
-    # first prod(grid) * batch entries of the last axis are the phase's grid
-    # and the rest is zero slack, so that every tap's slice of `rows`
-    # columns stays inside and every product writes a contiguous array.
-    def _phase_buffer(self, batch: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-        spec = self.spec
-        rows = self._out[0] * self._pitch[0]
-        flat = max(math.prod(self._grid), self._reach + rows)
-        buffer = np.zeros(
-            (self._phases, self._groups, self._in_group, flat * batch), dtype=dtype
-        )
-        grid = buffer[..., : math.prod(self._grid) * batch].reshape(
-            *spec.stride, spec.in_channels, *self._grid, batch
-        )
-        return buffer, grid
-
-    def _phase_index(self, phase: tuple[int, ...]) -> tuple[tuple[slice, ...], tuple[slice, ...]]:
-        spec = self.spec
-        pairs = [
-            _phase_slices(
-                spec.input_shape[a], spec.padding[a][0], self._lengths[a], spec.stride[a], r
-            )
-            for a, r in enumerate(phase)
-        ]
-        everything = (slice(None),)
-        return everything + tuple(p for p, _ in pairs), everything + tuple(i for _, i in pairs)
-
-    def _product(self, matrices: np.ndarray, columns: np.ndarray, out: np.ndarray) -> None:
-        # A group with a single channel on the summed side is an outer
-        # product; broadcasting does it without one tiny BLAS call per group.
-        if matrices.shape[-1] == 1:
-            np.multiply(matrices, columns, out=out)
-        else:
-            np.matmul(matrices, columns, out=out)
-
-    def _matmat(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X)
-        batch = X.shape[1]
-        dtype = np.result_type(self.weight.dtype, X.dtype)
-        spec = self.spec
-        x = X.reshape(spec.in_channels, *spec.input_shape, batch)
-        if self._direct:
-            return self._matmat_direct(x, batch, dtype)
-        if self._split is not None:
-            return self._matmat_split(x, batch, dtype)
-        phases, grid = self._phase_buffer(batch, dtype)
-        for phase, target, source in self._phase_plan:
-            grid[phase][target] = x[source]
-        weights = self._flat_weights.astype(dtype, copy=False)
-        # Gather every tap's shifted window under each other (a K-fold copy
-        # of the input, im2col), then one product sums over channels and
-        # taps together: BLAS is much faster with the long inner dimension
-        # in_channels/groups * taps than with one product per tap and an
-        # addition after each. Chunks of output rows bound the copy.
-        taps = len(self._taps)
-        rest = self._out[1:]
-        per_row = math.prod(rest) * batch
-        result = np.empty((self._groups, self._out_group, self._out[0] * per_row), dtype=dtype)
-        chunk = max(1, _GATHER_ENTRIES // (spec.in_channels * taps * per_row))
-        gathered = np.empty(
-            (spec.in_channels, taps, min(chunk, self._out[0]), *rest, batch), dtype=dtype
-        )
-        for lo in range(0, self._out[0], chunk):
-            hi = min(self._out[0], lo + chunk)
-            block = gathered[:, :, : hi - lo]
-            for number, ((phase, _), shift) in enumerate(zip(self._taps, self._shifts)):
-                window = (slice(shift[0] + lo, shift[0] + hi),) + tuple(
-                    slice(k, k + o) for k, o in zip(shift[1:], rest)
-                )
-                block[:, number] = grid[self._phase_tuples[phase]][(slice(None), *window)]
-            columns = block.reshape(self._groups, self._in_group * taps, -1)
-            self._product(weights, columns, result[:, :, lo * per_row : hi * per_row])
-        return result.reshape(-1, batch)
-
-    def _matmat_split(self, x: np.ndarray, batch: int, dtype: np.dtype) -> np.ndarray:
-        # Columns are the positions (rows of axis 0, *rest, last) with each
-        # leading axis extended by its largest tap shift and the last axis
-        # exactly the output's: the last axis's taps are gathered (one
-        # strided copy of the input each, zero where they read padding) and
-        # share one product with every leading-axes tap of the same phase;
-        # the leading taps' products are then added at their shifts. Fewer
-        # copies than im2col, and a squarer product that BLAS runs faster.
-        spec = self.spec
-        if self._summed:
-            per_row = math.prod(self._out[1:]) * batch
-            taps = len(self._split[0][1])
-            size = spec.in_channels * spec.kernel_size[-1] + spec.out_channels * taps
-            if size * self._out[0] * per_row <= _GATHER_ENTRIES:
-                return self._matmat_summed(x, batch, dtype)
-        groups, out_group = self._groups, self._out_group
-        out, last = self._out, spec.kernel_size[-1]
-        reach = [
-            max(shift[a] for _, shifts, _ in self._split for shift in shifts)
-            for a in range(spec.ndim - 1)
-        ]
-        rest = [o + r for o, r in zip(out[1:-1], reach[1:])]
-        per_row = math.prod(rest) * out[-1] * batch
-        most = max(len(shifts) for _, shifts, _ in self._split)
-        per_column = spec.in_channels * last * len(self._split) + spec.out_channels * most
-        chunk = max(1, _GATHER_ENTRIES // (per_column * per_row) - reach[0])
-        chunk = min(chunk, out[0])
-        rows = chunk + reach[0]
-        key = ("split", batch, np.dtype(dtype).str)
-        work = self._take_work(key, lambda: {
-            "gathered": np.zeros(
-                len(self._split) * spec.in_channels * last * rows * per_row, dtype=dtype
-            ),
-            "products": np.empty(most * spec.out_channels * rows * per_row, dtype=dtype),
-        })
-        result = np.empty((groups, out_group, *out, batch), dtype=dtype)
-        for lo in range(0, out[0], chunk):
-            hi = min(out[0], lo + chunk)
-            rows = hi - lo + reach[0]
-            columns = rows * per_row
-            gathered = work["gathered"][: len(self._split) * spec.in_channels * last * columns]
-            if chunk < out[0]:
-                gathered[...] = 0  # each chunk reads padding in other places
-            gathered = gathered.reshape(
-                len(self._split), spec.in_channels, last, rows, *rest, out[-1], batch
-            )
-            target = result[:, :, lo:hi]
-            # The first term waits for the second, so that one pass adds both.
-            first, written = None, False
-            for number, (phase, shifts, matrix) in enumerate(self._split):
-                self._gather(x, gathered[number], phase, lo, rows, rest)
-                products = work["products"][: len(shifts) * spec.out_channels * columns]
-                products = products.reshape(groups, len(shifts) * out_group, columns)
-                self._product(
-                    matrix.astype(dtype, copy=False),
-                    gathered[number].reshape(groups, -1, columns),
-                    products,
-                )
-                products = products.reshape(
-                    groups, len(shifts), out_group, rows, *rest, out[-1], batch
-                )
-                for tap, shift in enumerate(shifts):
-                    window = tuple(slice(q, q + o) for q, o in zip(shift, [hi - lo, *out[1:-1]]))
-                    term = products[(slice(None), tap, slice(None), *window)]
-                    if written:
-                        target += term
-                    elif first is None:
-                        first = term
-                    else:
-                        np.add(first, term, out=target)
-                        first, written = None, True
-                if first is not None:  # the products buffer is about to be reused
-                    target[...] = first
-                    first, written = None, True
-        self._return_work(key, work)
-        return result.reshape(-1, batch)
-
-    def _matmat_summed(self, x: np.ndarray, batch: int, dtype: np.dtype) -> np.ndarray:
-        # Gathered row u is padded row `first + u` (input row u), so the
-        # products P_t of axis-0 tap t sit on the output's own rows and
-        # output row h adds P_t at row h + shift_t - first. Laid out with
-        # `lead` spare entries before them, tap t's term for the flat
-        # output index q is buffer[t * pitch + q]: one strided (taps,
-        # outputs) view whose column sums, one threaded BLAS call, are the
-        # output. A row whose term falls outside P_t reads a neighbour's
-        # entries there, and is summed again from its in-range terms only.
-        spec = self.spec
-        out, last = self._out, spec.kernel_size[-1]
-        (phase, shifts, matrix), = self._split
-        taps = len(shifts)
-        rest = list(out[1:-1])
-        per_row = math.prod(out[1:]) * batch
-        block = spec.out_channels * out[0] * per_row  # one tap's products
-        first = spec.padding[0][0]
-        lead = first * per_row
-        pitch = block + spec.dilation[0] * per_row  # tap t's shift is t * dilation[0]
-        key = ("summed", batch, np.dtype(dtype).str)
-        work = self._take_work(key, lambda: {
-            "gathered": np.zeros(spec.in_channels * last * out[0] * per_row, dtype=dtype),
-            "products": np.zeros(max(lead + taps * block, taps * pitch), dtype=dtype),
-            "ones": np.ones(taps, dtype=dtype),
-        })
-        gathered = work["gathered"].reshape(spec.in_channels, last, out[0], *rest, out[-1], batch)
-        self._gather(x, gathered, phase, first, out[0], rest)
-        buffer = work["products"]
-        products = buffer[lead : lead + taps * block].reshape(1, taps * spec.out_channels, -1)
-        self._product(
-            matrix.astype(dtype, copy=False), gathered.reshape(1, -1, products.shape[-1]), products
-        )
-        result = np.empty(block, dtype=dtype)
-        terms = buffer[: taps * pitch].reshape(taps, pitch)[:, :block]
-        np.matmul(terms.T, work["ones"], out=result)
-        products = products.reshape(taps, spec.out_channels, out[0], per_row)
-        rows = result.reshape(spec.out_channels, out[0], per_row)
-        for h, inside in self._edges:
-            if not inside:
-                rows[:, h] = 0
-                continue
-            t, r = inside[0]
-            rows[:, h] = products[t, :, r]
-            for t, r in inside[1:]:
-                rows[:, h] += products[t, :, r]
-        self._return_work(key, work)
-        return result.reshape(-1, batch)
-
-    def _gather(
-        self, x: np.ndarray, gathered: np.ndarray, phase: tuple[int, ...], lo: int,
-        rows: int, rest: list[int],
+    def __init__(
+        self, spec: ConvSpec, weight: Any, method: str = "auto", *, backend: str = "numpy",
+        device: Any = None,
     ) -> None:
-        """Copy into ``gathered[:, t]`` what last-axis tap ``t`` reads at every column."""
-        spec = self.spec
-        limits = [rows, *rest]
-        starts = [(lo * spec.stride[0] + phase[0]), *phase[1:]]
-        lead = []
-        for a in range(spec.ndim - 1):
-            pair = _window_slices(
-                spec.input_shape[a], spec.padding[a][0], self._lengths[a], spec.stride[a],
-                starts[a], limits[a],
+        weight = _as_weight(spec, weight)
+        if getattr(spec, "padding_mode", "zeros") != "zeros":
+            raise ConvSpecError(
+                f"padding_mode={spec.padding_mode!r}: conv_operator applies zero padding only; "
+                "compose it with the padding's own operator"
             )
-            if pair is None:
-                return
-            lead.append(pair)
-        a = spec.ndim - 1
-        for tap in range(spec.kernel_size[-1]):
-            pair = _window_slices(
-                spec.input_shape[a], spec.padding[a][0], self._lengths[a], spec.stride[a],
-                tap * spec.dilation[a], self._out[-1],
+        if backend not in _BACKENDS:
+            raise ConvSpecError(f"backend={backend!r} must be one of {', '.join(_BACKENDS)}")
+        if method != "auto" and method not in METHODS:
+            raise ConvSpecError(
+                f"method={method!r} must be 'auto' or one of {', '.join(map(repr, METHODS))}"
             )
-            if pair is None:
-                continue
-            pairs = [*lead, pair]
-            gathered[(slice(None), tap, *(t for t, _ in pairs))] = x[
-                (slice(None), *(i for _, i in pairs))
-            ]
-
-    def _rmatmat(self, Y: np.ndarray) -> np.ndarray:
-        Y = np.asarray(Y)
-        batch = Y.shape[1]
-        dtype = np.result_type(self.weight.dtype, Y.dtype)
-        spec = self.spec
-        width = self._out[0] * self._pitch[0] * batch
-        if self._tight:
-            columns = np.ascontiguousarray(Y, dtype=dtype).reshape(
-                self._groups, self._out_group, width
-            )
+        super().__init__(dtype=weight.dtype, shape=spec.matrix_shape)
+        self.spec, self.weight, self.backend = spec, weight, backend
+        self.dims = (spec.in_channels, *spec.input_shape)
+        self.dimsd = (spec.out_channels, *spec.output_shape)
+        if backend == "torch":
+            if method != "auto":
+                raise ConvSpecError(
+                    f"method={method!r} applies to backend='numpy'; backend='torch' runs "
+                    "torch's own convolutions (method='auto')"
+                )
+            self.method, self.device = "auto", device
+            self._kernel: Any = _TorchKernel(spec, weight, device)
         else:
-            # Grid columns that are no output position stay zero: they add nothing.
-            columns = np.zeros((self._groups, self._out_group, width), dtype=dtype)
-            view = columns.reshape(spec.out_channels, self._out[0], *self._grid[1:], batch)
-            crop = (slice(None), slice(None), *(slice(o) for o in self._out[1:]))
-            view[crop] = Y.reshape(spec.out_channels, *self._out, batch)
-        adjoint = self._adjoint_weights.astype(dtype, copy=False)
-        if self._direct:
-            return self._rmatmat_direct(columns, batch, dtype)
-        phases, grid = self._phase_buffer(batch, dtype)
-        # One product gives every tap's contribution, (in per group, taps,
-        # columns); each tap's slice is then added at its shift in its phase.
-        taps = len(self._taps)
-        chunk = max(1, _GATHER_ENTRIES // (self._groups * self._in_group * taps))
-        spread = np.empty((self._groups, self._in_group * taps, min(chunk, width)), dtype=dtype)
-        for lo in range(0, width, chunk):
-            hi = min(width, lo + chunk)
-            block = spread[:, :, : hi - lo]
-            self._product(adjoint, columns[:, :, lo:hi], block)
-            block = block.reshape(self._groups, self._in_group, taps, hi - lo)
-            for number, (phase, offset) in enumerate(self._taps):
-                start = offset * batch
-                phases[phase, :, :, start + lo : start + hi] += block[:, :, number]
-        # Inputs a negative 'after' padding crops are in no phase: zero.
-        shape = (spec.in_channels, *spec.input_shape, batch)
-        x = np.empty(shape, dtype=dtype) if self._covered else np.zeros(shape, dtype=dtype)
-        for phase, target, source in self._phase_plan:
-            x[source] = grid[phase][target]
-        return x.reshape(-1, batch)
+            if device is not None:
+                raise ConvSpecError(f"device={device!r} applies to backend='torch' only")
+            self.method = auto_method(spec) if method == "auto" else method
+            self.device = None
+            self._kernel = _NumpyKernel(spec, weight, self.method)
 
-    def _direct_view(self, x: np.ndarray) -> np.ndarray:
-        """``x`` (in, *input, batch) as (in, *kernel, *out, batch): tap ``t`` of output ``j`` is
-        ``x[j*stride + t]``. One view, so one copy moves every tap (faster than a
-        strided copy per tap)."""
-        n = self.spec.ndim
-        split = x.reshape(
-            x.shape[0],
-            *(v for o, s in zip(self._out, self.spec.stride) for v in (o, s)),
-            x.shape[-1],
-        )
-        return split.transpose(0, *range(2, 2 * n + 1, 2), *range(1, 2 * n, 2), 2 * n + 1)
+    def _apply(self, X: Any, adjoint: bool, vector: bool, conjugate: bool = False) -> np.ndarray:
+        """Check ``X``, then ``C @ X`` (or ``Cᴴ @ X``), conjugated around when asked."""
+        rows, cols = self.shape
+        n, m = (rows, cols) if adjoint else (cols, rows)
+        dims = self.dimsd if adjoint else self.dims
+        name = "y" if adjoint else "x"
+        try:
+            array = np.asarray(X)
+        except (TypeError, ValueError) as error:
+            raise ConvSpecTypeError(f"{name} could not be read as an array: {error}") from None
+        if array.dtype.kind not in "biufc":
+            raise ConvSpecTypeError(
+                f"{name} dtype {array.dtype} must be numeric (bool, integer, float or complex)"
+            )
+        fits = array.shape in ((n,), (n, 1)) if vector else (
+            array.ndim == 2 and array.shape[0] == n)
+        if not fits:
+            channels, *shape = dims
+            expected = f"({n},)" if vector else f"({n}, k)"
+            raise ConvSpecError(
+                f"{name} of shape {array.shape} must have shape {expected}: length {n} = "
+                f"{'out' if adjoint else 'in'}_channels * prod({'output' if adjoint else 'input'}"
+                f"_shape) = {channels} * prod({tuple(shape)})"
+            )
+        batch = 1 if array.ndim == 1 else array.shape[1]
+        dtype = np.result_type(self.dtype, array.dtype)
+        if batch == 0:
+            result = np.zeros((m, 0), dtype=dtype)
+        else:
+            columns = array.reshape(*dims, batch).astype(dtype, copy=False)
+            conjugate = conjugate and dtype.kind == "c"
+            if conjugate:
+                columns = np.conj(columns)
+            run = self._kernel.rmatmat if adjoint else self._kernel.matmat
+            result = run(columns).reshape(m, batch)
+            if conjugate:
+                result = np.conj(result)
+        return result.reshape(m) if array.ndim == 1 else result
 
-    def _matmat_direct(self, x: np.ndarray, batch: int, dtype: np.dtype) -> np.ndarray:
-        taps = len(self._taps)
-        width = math.prod(self._out) * batch
-        gathered = np.empty(
-            (self.spec.in_channels, *self.spec.kernel_size, *self._out, batch), dtype=dtype
-        )
-        gathered[...] = self._direct_view(x)
-        result = np.empty((self._groups, self._out_group, width), dtype=dtype)
-        columns = gathered.reshape(self._groups, self._in_group * taps, width)
-        self._product(self._flat_weights.astype(dtype, copy=False), columns, result)
-        return result.reshape(-1, batch)
+    def matvec(self, x: Any) -> np.ndarray:
+        return self._apply(x, adjoint=False, vector=True)
 
-    def _rmatmat_direct(self, columns: np.ndarray, batch: int, dtype: np.dtype) -> np.ndarray:
-        spec = self.spec
-        taps = len(self._taps)
-        width = columns.shape[-1]
-        spread = np.empty((self._groups, self._in_group * taps, width), dtype=dtype)
-        self._product(self._adjoint_weights.astype(dtype, copy=False), columns, spread)
-        spread = spread.reshape(spec.in_channels, taps, *self._out, batch)
-        x = np.empty((spec.in_channels, *spec.input_shape, batch), dtype=dtype)
-        # Tap by tap here: one copy through the transposed view is slower when
-        # it writes (measured), unlike the gather above, which reads through it.
-        view = self._direct_view(x)
-        for number, tap in enumerate(np.ndindex(*spec.kernel_size)):
-            view[(slice(None), *tap)] = spread[:, number]
-        return x.reshape(-1, batch)
+    def rmatvec(self, x: Any) -> np.ndarray:
+        return self._apply(x, adjoint=True, vector=True)
 
-    def _matvec(self, x: np.ndarray) -> np.ndarray:
-        return self._matmat(np.reshape(x, (-1, 1))).reshape(-1)
+    def matmat(self, X: Any) -> np.ndarray:
+        return self._apply(X, adjoint=False, vector=False)
 
-    def _rmatvec(self, y: np.ndarray) -> np.ndarray:
-        return self._rmatmat(np.reshape(y, (-1, 1))).reshape(-1)
+    def rmatmat(self, X: Any) -> np.ndarray:
+        return self._apply(X, adjoint=True, vector=False)
+
+    _matvec, _rmatvec, _matmat, _rmatmat = matvec, rmatvec, matmat, rmatmat
+
+    def _adjoint(self) -> LinearOperator:
+        return _Flipped(self, conjugate=False)
+
+    def _transpose(self) -> LinearOperator:
+        return _Flipped(self, conjugate=True)
 
 
-def conv_operator(spec: ConvSpec, weight: Any) -> ConvOperator:
+class _Flipped(LinearOperator):
+    """Cᴴ (or Cᵀ, which conjugates around Cᴴ) of a :class:`ConvOperator`, checked as it is."""
+
+    def __init__(self, op: ConvOperator, conjugate: bool) -> None:
+        super().__init__(dtype=op.dtype, shape=op.shape[::-1])
+        self._op, self._conjugate = op, conjugate
+        self.dims, self.dimsd = op.dimsd, op.dims
+
+    def matvec(self, x: Any) -> np.ndarray:
+        return self._op._apply(x, adjoint=True, vector=True, conjugate=self._conjugate)
+
+    def rmatvec(self, x: Any) -> np.ndarray:
+        return self._op._apply(x, adjoint=False, vector=True, conjugate=self._conjugate)
+
+    def matmat(self, X: Any) -> np.ndarray:
+        return self._op._apply(X, adjoint=True, vector=False, conjugate=self._conjugate)
+
+    def rmatmat(self, X: Any) -> np.ndarray:
+        return self._op._apply(X, adjoint=False, vector=False, conjugate=self._conjugate)
+
+    _matvec, _rmatvec, _matmat, _rmatmat = matvec, rmatvec, matmat, rmatmat
+
+
+class _TorchKernel:
+    """``matmat``/``rmatmat`` through torch's ``convNd``/``conv_transposeNd``, numpy in and out."""
+
+    def __init__(self, spec: ConvSpec, weight: np.ndarray, device: Any) -> None:
+        try:
+            import torch
+        except ImportError:
+            raise ImportError(_TORCH_HINT) from None
+        if weight.dtype.kind not in "fc":
+            raise ConvSpecTypeError(
+                f"weight dtype {weight.dtype}: backend='torch' computes in float32, float64, "
+                "complex64 or complex128"
+            )
+        self.torch, self.spec = torch, spec
+        self.device = torch.device("cpu" if device is None else device)
+        functional = torch.nn.functional
+        self.conv = (functional.conv1d, functional.conv2d, functional.conv3d)[spec.ndim - 1]
+        self.conv_t = (functional.conv_transpose1d, functional.conv_transpose2d,
+                       functional.conv_transpose3d)[spec.ndim - 1]
+        self.pad = functional.pad
+        self.base = torch.from_numpy(np.array(weight)).to(self.device)
+        self.weights: dict[tuple[Any, bool], Any] = {}
+        # Each dim keeps inputs [0, kept) (a negative 'after' crops the rest)
+        # at [first, first + kept) of its padded length. Crops are slices:
+        # torch's F.pad cannot crop more than its input holds.
+        lengths = [n + b + e for n, (b, e) in zip(spec.input_shape, spec.padding)]
+        kept = [max(0, min(n, length - b)) for n, length, (b, _) in
+                zip(spec.input_shape, lengths, spec.padding)]
+        first = [min(b, length) for (b, _), length in zip(spec.padding, lengths)]
+        self.kept = (Ellipsis, *(slice(0, k) for k in kept))
+        self.placed = (Ellipsis, *(slice(f, f + k) for f, k in zip(first, kept)))
+        # F.pad amounts, (before, after) from the last dim backwards.
+        self.pad_in = [a for f, k, length in zip(first[::-1], kept[::-1], lengths[::-1])
+                       for a in (f, length - f - k)]
+        self.pad_out = [a for n, k in zip(spec.input_shape[::-1], kept[::-1]) for a in (0, n - k)]
+        self.symmetric = spec.is_symmetric_padding
+        # conv_transpose's output_padding: what the padded length has beyond
+        # the last position a tap reaches (less than the stride).
+        self.extra = [
+            n + b + e - ((o - 1) * s + d * (k - 1) + 1) for n, (b, e), o, s, d, k in zip(
+                spec.input_shape, spec.padding, spec.output_shape, spec.stride, spec.dilation,
+                spec.kernel_size)
+        ]
+
+    def _weight(self, dtype: Any, adjoint: bool) -> Any:
+        """The weight in ``dtype``, conjugated for the adjoint (cached)."""
+        if (dtype, adjoint) not in self.weights:
+            cast = self.base.to(dtype)
+            self.weights[dtype, adjoint] = cast.conj().resolve_conj() if adjoint else cast
+        return self.weights[dtype, adjoint]
+
+    def _run(self, a: np.ndarray, adjoint: bool) -> np.ndarray:
+        spec, torch = self.spec, self.torch
+        # (C, *spatial, B) -> torch's (B, C, *spatial) and back.
+        t = torch.from_numpy(np.ascontiguousarray(np.moveaxis(a, -1, 0))).to(self.device)
+        weight = self._weight(t.dtype, adjoint)
+        layer = dict(stride=spec.stride, dilation=spec.dilation, groups=spec.groups)
+        padding = [b for b, _ in spec.padding] if self.symmetric else 0
+        with torch.no_grad():
+            if adjoint:
+                out = self.conv_t(t, weight, padding=padding, output_padding=self.extra, **layer)
+                if not self.symmetric:
+                    out = self.pad(out[self.placed], self.pad_out)
+            elif self.symmetric:
+                out = self.conv(t, weight, padding=padding, **layer)
+            else:
+                out = self.conv(self.pad(t[self.kept], self.pad_in), weight, **layer)
+        return np.moveaxis(out.cpu().numpy(), 0, -1)
+
+    def matmat(self, x: np.ndarray) -> np.ndarray:
+        return self._run(x, adjoint=False)
+
+    def rmatmat(self, y: np.ndarray) -> np.ndarray:
+        return self._run(y, adjoint=True)
+
+
+def conv_operator(
+    spec: ConvSpec, weight: Any, method: str = "auto", *, backend: str = "numpy",
+    device: Any = None,
+) -> ConvOperator:
     """C as a matrix-free operator: ``op @ x = conv(x)``, ``op.H @ y = conv_transpose(y)``.
 
     Parameters
     ----------
     spec : ConvSpec
-        The convolution's geometry.
+        The convolution's geometry (zero padding; per-side pairs and crops).
     weight : array_like
         Shape ``(out_channels, in_channels // groups, *kernel_size)``; a
         dtype of :data:`~transpose_matrix.matrix.WEIGHT_DTYPES`, all finite.
+        Copied (read-only), so later edits of the caller's array change
+        nothing; a torch tensor is detached first.
+    method : {'auto', 'im2col', 'polyphase', 'taps'}
+        How the numpy backend computes (the module docstring has the maths):
+        ``'im2col'`` gathers every tap's window and multiplies once, its
+        adjoint multiplies and adds each tap back (col2im); ``'polyphase'``
+        computes the adjoint as ``prod(stride)`` stride-1 correlations of
+        ``y`` (``Cᵀ = D·P·Z`` without the zeros); ``'taps'`` adds one product
+        per tap with no gathered block. ``'auto'`` picks by
+        :func:`auto_method`: ``'taps'`` for depthwise layers (one input
+        channel per group), ``'im2col'`` when ``out_channels > 2 *
+        in_channels``, else ``'polyphase'``. All give the same C.
+    backend : {'numpy', 'torch'}
+        ``'torch'`` runs torch's ``convNd`` / ``conv_transposeNd`` (CPU, or a
+        GPU through ``device``) behind the same numpy-in, numpy-out
+        interface; torch is imported only then.
+    device : str or torch.device, optional
+        Where the torch backend computes (default CPU).
 
     Returns
     -------
@@ -588,24 +502,28 @@ def conv_operator(spec: ConvSpec, weight: Any) -> ConvOperator:
         length ``in_channels * prod(input_shape)`` is the convolution of one
         sample flattened in C order; ``rmatvec(y)`` is ``Cᴴ y``, the
         transposed convolution (the input gradient); ``matmat``/``rmatmat``
-        take a batch of samples as columns. ``op.T`` applies Cᵀ.
+        take a batch of samples as columns. ``op.H`` applies Cᴴ, ``op.T``
+        Cᵀ; ``op.dims`` and ``op.dimsd`` are the input and output shapes
+        ``(channels, *spatial)``.
 
     Raises
     ------
     ConvSpecError, ConvSpecTypeError
-        From :func:`~transpose_matrix.matrix.check_weight`.
+        A bad weight (from :func:`~transpose_matrix.matrix.check_weight`), an
+        unknown ``method`` or ``backend``; later, a vector of the wrong length
+        or a non-numeric dtype (the message names the expected length).
+    ImportError
+        ``backend='torch'`` without torch installed (with the install hint).
 
     Notes
     -----
-    Memory is a few copies of the input and output (the gathered block and
-    its products are bounded to :data:`_GATHER_ENTRIES` entries at a time),
-    never C; in two or more dims the forward call keeps its work buffers
-    (about ``kernel_size[-1]`` inputs and ``prod(kernel_size[:-1])`` outputs)
-    for the next call. The cost is the BLAS products of
+    The result's dtype is ``numpy.result_type(weight, x)``: float32 in
+    gives float32 throughout and out. Memory is the padded input plus the
+    gathered block, at most :data:`_GATHER_ENTRIES` entries at a time (a
+    band of output rows), never C. The cost is the products
     ``(out/groups, in/groups * taps) @ (in/groups * taps, prod(output_shape))``
-    per group, split as the module's docstring explains; results are the
-    convolution's to floating-point rounding, not bit-identical to ``C @ x``,
-    whose sums run in another order.
+    per group, the same floating-point work as C's nonzeros; results are
+    the convolution's to rounding, not bit-identical to ``C @ x``.
 
     Examples
     --------
@@ -616,5 +534,7 @@ def conv_operator(spec: ConvSpec, weight: Any) -> ConvOperator:
     array([1., 0., 2.])
     >>> op.rmatvec(np.array([1.0, 0.0, 0.0]))
     array([1., 2., 0., 0.])
+    >>> op.dims, op.dimsd, op.method
+    ((1, 4), (1, 3), 'taps')
     """
-    return ConvOperator(spec, weight)
+    return ConvOperator(spec, weight, method, backend=backend, device=device)
