@@ -16,8 +16,13 @@ from test_matrix import FORWARD_CASES, TRANSPOSED_CASES, TRANSPOSED_PARAMS, make
 from torch_ref import torch_conv, torch_conv_transpose, torch_input_grad
 
 from transpose_matrix import ConvSpec, ConvSpecError, ConvSpecTypeError, conv_matrix
-from transpose_matrix import operator as operator_module
-from transpose_matrix.operator import METHODS, ConvOperator, auto_method, conv_operator
+from transpose_matrix.operator import (
+    METHODS,
+    ConvOperator,
+    auto_method,
+    conv_operator,
+    numpy_backend,
+)
 from transpose_matrix.reference import reference_conv
 
 # Geometries beyond the core grid: padding wider than the kernel (outputs
@@ -210,22 +215,22 @@ def test_banded_gather_gives_the_same_result(monkeypatch, case, method):
     spec = ALL_CASES[case]
     w, X, Y = arrays(spec, seed=8, batch=2)
     C = conv_matrix(spec, w)
-    monkeypatch.setattr(operator_module, "_GATHER_ENTRIES", 7)
+    monkeypatch.setattr(numpy_backend, "GATHER_ENTRIES", 7)
     op = conv_operator(spec, w, method)
     np.testing.assert_allclose(op.matmat(X), C @ X, atol=1e-12)
     np.testing.assert_allclose(op.rmatmat(Y), C.T @ Y, atol=1e-12)
 
 
 def test_auto_picks_by_the_stated_rule():
-    # Depthwise -> taps; many more outputs than inputs (a ResNet stem) ->
-    # im2col; otherwise (3x3 'same', strided, grouped) -> polyphase.
-    assert auto_method(ConvSpec((8, 8), 3, 1, 1, 1, 6, 6, 6)) == "taps"
-    assert auto_method(ConvSpec((8, 8), 3, 2, 1, 1, 4, 8, 4)) == "taps"
+    # Many more output than input channels (a ResNet stem) -> im2col;
+    # otherwise (3x3 'same', strided, grouped, depthwise) -> polyphase.
     assert auto_method(ConvSpec((16, 16), 7, 2, 3, 1, 3, 64)) == "im2col"
+    assert auto_method(ConvSpec((8, 8), 3, 2, 1, 1, 4, 9, 1)) == "im2col"
     assert auto_method(ConvSpec((8, 8), 3, 1, 1, 1, 8, 16)) == "polyphase"
     assert auto_method(ConvSpec((8, 8), 3, 2, 1, 1, 8, 8, 4)) == "polyphase"
-    spec = ConvSpec((8, 8), 3, 1, 1, 1, 6, 6, 6)
-    assert conv_operator(spec, np.ones(spec.weight_shape)).method == "taps"
+    assert auto_method(ConvSpec((8, 8), 3, 1, 1, 1, 6, 6, 6)) == "polyphase"
+    spec = ConvSpec((8, 8), 3, 2, 1, 1, 2, 5)
+    assert conv_operator(spec, np.ones(spec.weight_shape)).method == "im2col"
 
 
 def test_unknown_method_backend_or_device_is_refused():
@@ -394,8 +399,8 @@ def test_torch_backend_float32_and_device(torch):
 
 def test_torch_backend_refusals(torch, monkeypatch):
     spec = ConvSpec((5,), 3)
-    with pytest.raises(ConvSpecError, match="method='taps' applies to backend='numpy'"):
-        conv_operator(spec, np.ones((1, 1, 3)), "taps", backend="torch")
+    with pytest.raises(ConvSpecError, match="method='polyphase' applies to backend='numpy'"):
+        conv_operator(spec, np.ones((1, 1, 3)), "polyphase", backend="torch")
     with pytest.raises(ConvSpecTypeError, match="backend='torch' computes in float32"):
         conv_operator(spec, np.ones((1, 1, 3), dtype=np.int64), backend="torch")
     with pytest.raises(ConvSpecError, match="y of shape"):
@@ -466,3 +471,9 @@ def test_property_torch_backend_is_numpy_backend(torch, spec, seed, batch, dtype
         mine, torch_result = getattr(ours, name)(data), getattr(theirs, name)(data)
         assert mine.dtype == torch_result.dtype == dtype
         np.testing.assert_allclose(torch_result, mine, atol=tolerance, rtol=tolerance)
+
+
+def test_torch_weight_numpy_cannot_hold_is_refused(torch):
+    spec = ConvSpec((5,), 3)
+    with pytest.raises(ConvSpecTypeError, match="weight could not be read as an array"):
+        conv_operator(spec, torch.ones((1, 1, 3), dtype=torch.bfloat16))
