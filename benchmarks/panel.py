@@ -164,7 +164,8 @@ def _torch_calls(torch: Any, spec: Any, weight: Any, x: Any, y: Any) -> tuple[Ca
 
 
 def _alternate(ours: Callable, theirs: Callable, rounds: int, pause: float,
-               calls: int | None = None) -> tuple[float, float]:
+               calls: int | None = None,
+               clock: Callable[[], float] = time.perf_counter) -> tuple[float, float]:
     """Median seconds per call of each, from alternating blocks of about 50 ms each."""
     ours(), theirs()
     if calls is None:
@@ -179,15 +180,21 @@ def _alternate(ours: Callable, theirs: Callable, rounds: int, pause: float,
             # call; the pause keeps them from stealing the other's cores.
             time.sleep(pause)
             for _ in range(calls):
-                begin = time.perf_counter()
+                begin = clock()
                 call()
-                store.append(time.perf_counter() - begin)
+                store.append(clock() - begin)
     return statistics.median(mine), statistics.median(baseline)
 
 
 def measure(size: str = "full", rounds: int = 7, dtypes: tuple[str, ...] = ("float32", "float64"),
-            layers: list[int] | None = None, pause: float = 0.25) -> list[dict[str, Any]]:
-    """Time every layer; one row per (layer, dtype, direction), results checked against torch."""
+            layers: list[int] | None = None, pause: float = 0.25,
+            clock: Callable[[], float] = time.perf_counter) -> list[dict[str, Any]]:
+    """Time every layer; one row per (layer, dtype, direction), results checked against torch.
+
+    ``clock`` is wall time by default; ``time.process_time`` (the CPU time
+    of the whole process) is steadier on a shared machine, but only
+    comparable when both libraries run one thread.
+    """
     import numpy as np
     import torch
 
@@ -218,7 +225,7 @@ def measure(size: str = "full", rounds: int = 7, dtypes: tuple[str, ...] = ("flo
                     raise SystemExit(f"conv_operator differs from torch on {name} {dtype} "
                                      f"{direction}: {mine.dtype}, relative error {error:.2e}")
                 seconds, baseline = _alternate(ours, theirs, rounds, pause,
-                                               1 if size == "smoke" else None)
+                                               1 if size == "smoke" else None, clock)
                 rows.append(dict(layer=name, network=network, dtype=dtype, direction=direction,
                                  method=op.method, ours=seconds, torch=baseline,
                                  ratio=seconds / baseline))
@@ -266,6 +273,21 @@ def markdown(rows: list[dict[str, Any]], judge: bool = True) -> str:
     return "\n".join(lines)
 
 
+def _blas_threads() -> str:
+    """Threads of numpy's BLAS, asked from the library itself (OpenBLAS) when possible."""
+    import ctypes
+
+    import numpy as np
+
+    folder = Path(np.__file__).resolve().parent.parent / "numpy.libs"
+    for library in sorted(folder.glob("*openblas*")):
+        handle = ctypes.CDLL(str(library))
+        for symbol in ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads"):
+            if hasattr(handle, symbol):
+                return str(getattr(handle, symbol)())
+    return f"unknown (OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')})"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny layers (checks only)")
@@ -274,8 +296,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="numpy's BLAS and torch threads (default: every core)")
     parser.add_argument("--layers", default=None, help="comma-separated layer numbers (0-11)")
     parser.add_argument("--dtypes", default="float32,float64")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="cpu: the process's CPU time, steadier when other jobs share the "
+                             "cores (needs --threads 1)")
     args = parser.parse_args(argv)
     threads = args.threads or len(os.sched_getaffinity(0))
+    if args.clock == "cpu" and threads != 1:
+        parser.error("--clock cpu needs --threads 1 (CPU time adds up every thread)")
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = str(threads)
     sys.path.insert(0, str(ROOT))
@@ -283,10 +310,13 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(threads)
     layers = None if args.layers is None else [int(n) for n in args.layers.split(",")]
-    rows = measure("smoke" if args.smoke else "full", 1 if args.smoke else args.rounds,
-                   tuple(args.dtypes.split(",")), layers, pause=0.0 if args.smoke else 0.25)
-    print(f"threads: torch {torch.get_num_threads()}, requested {threads}; "
-          f"medians of {args.rounds} alternating rounds; ratio = ours / torch\n")
+    rounds = 1 if args.smoke else args.rounds
+    rows = measure("smoke" if args.smoke else "full", rounds,
+                   tuple(args.dtypes.split(",")), layers, pause=0.0 if args.smoke else 0.25,
+                   clock=time.process_time if args.clock == "cpu" else time.perf_counter)
+    print(f"threads: torch {torch.get_num_threads()}, numpy's BLAS {_blas_threads()}, "
+          f"requested {threads}; {args.clock} clock, medians of {rounds} alternating "
+          "rounds; ratio = ours / torch\n")
     print(markdown(rows, judge=not args.smoke and layers is None))
     return 0
 

