@@ -300,7 +300,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="cpu: the process's CPU time, steadier when other jobs share the "
                              "cores (needs --threads 1)")
     args = parser.parse_args(argv)
-    threads = args.threads or len(os.sched_getaffinity(0))
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    threads = args.threads or cores
     if args.clock == "cpu" and threads != 1:
         parser.error("--clock cpu needs --threads 1 (CPU time adds up every thread)")
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
