@@ -86,6 +86,7 @@ def test_operator_equals_conv_matrix(case, method):
     np.testing.assert_allclose(op.T @ Y, C.T @ Y, rtol=0, atol=1e-12)
     np.testing.assert_allclose(op.H.matmat(Y), C.T @ Y, rtol=0, atol=1e-12)
     np.testing.assert_allclose(op.T.rmatvec(X[:, 1]), C @ X[:, 1], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(op.H.rmatmat(X), C @ X, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("method", METHODS)
