@@ -7,6 +7,7 @@ flattening stays C order and a window view covers every sample at once.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import NamedTuple
 
@@ -140,7 +141,11 @@ class NumpyKernel:
                      zip(spec.kernel_size, spec.dilation, spec.stride)]
         self.trail = [0] * ndim
         self.phases: list[tuple[Plan, tuple[slice, ...]]] = []
-        for phase in np.ndindex(*spec.stride):
+        # Only residues some tap reaches can hold a nonzero phase: at most
+        # prod(kernel_size) phases, however large the stride.
+        reached = [sorted({t * d % s for t in range(k)}) for k, d, s in
+                   zip(spec.kernel_size, spec.dilation, spec.stride)]
+        for phase in itertools.product(*reached):
             axes = []
             for a, r in enumerate(phase):
                 n, (before, _) = spec.input_shape[a], spec.padding[a]
