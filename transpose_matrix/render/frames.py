@@ -1,0 +1,522 @@
+"""What each frame of an animation highlights, read off C (or Cᵀ).
+
+An animation steps through one vector of the matrix per frame. Three views:
+
+``gather``
+    The convolution. Frame ``r`` is row ``r`` of C: output position ``(o,
+    *j)``, the kernel placed on the padded input (tap ``t`` covers ``j*s -
+    p_before + t*d``), and the input cells it reads.
+``scatter``
+    The transposed layer, one input pixel at a time. Frame ``r`` is column
+    ``r`` of Cᵀ (row ``r`` of C): pixel ``(o, *j)`` of the transposed layer's
+    input stamps its kernel-weighted patch into the output; taps that land
+    in the forward padding are cropped away.
+``zero-insertion``
+    The transposed layer as a stride-1 convolution. The transposed input
+    gets ``s - 1`` zeros between pixels and ``d*(k - 1) - p_before`` zeros
+    of border (output position ``i`` then reads grid cells ``i + u*d``), and
+    the kernel is flipped: window slot ``u`` carries tap ``k - 1 - u``.
+    Frame ``r`` is row ``r`` of Cᵀ.
+
+Every frame records the kernel's footprint from the geometry (padding and
+inserted zeros included) and, separately, the cells the matrix vector
+actually holds (read from :func:`~transpose_matrix.matrix.weight_label_matrix`
+and its transpose). The tests check that the two agree: the footprint's
+data cells are exactly the vector's nonzeros, with the same weights.
+
+Labels are ``1 + flat weight index`` (``0`` where there is none), so a
+label names the weight ``weight.reshape(-1)[label - 1]`` and its kernel tap
+``(label - 1) % prod(kernel_size)``, which picks the colour.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ConvSpecError, ConvSpecTypeError
+from ..spec import ConvSpec
+
+__all__ = [
+    "DATA",
+    "PAD",
+    "ZERO",
+    "VIEWS",
+    "MAX_FRAMES",
+    "Frame",
+    "FrameModel",
+    "Mark",
+    "Plane",
+    "frame_model",
+    "layer_title",
+]
+
+#: The views :func:`frame_model` knows.
+VIEWS = ("gather", "scatter", "zero-insertion")
+
+#: Kinds of drawn cells: a tensor element, padding, a zero inserted between pixels.
+DATA, PAD, ZERO = 0, 1, 2
+
+#: More frames than this is a layer too large to step through one position at a time.
+MAX_FRAMES = 2048
+
+
+@dataclass(frozen=True, eq=False)
+class Plane:
+    """One drawn grid, shared by every channel of a tensor.
+
+    ``kinds`` and ``index`` have the drawn spatial shape (padding and
+    inserted zeros included): the kind of each cell, and the flat spatial
+    index of the tensor element it shows (``-1`` for padding and zeros).
+    """
+
+    name: str
+    channels: int
+    shape: tuple[int, ...]
+    kinds: np.ndarray
+    index: np.ndarray
+
+    @property
+    def drawn_shape(self) -> tuple[int, ...]:
+        """Spatial shape of the drawn grid."""
+        return self.kinds.shape
+
+    @property
+    def size(self) -> int:
+        """Elements per channel: the stride between channels in the flat vector."""
+        return math.prod(self.shape)
+
+    def cell_of(self, flat: int) -> tuple[int, tuple[int, ...]]:
+        """``(channel, drawn cell)`` of entry ``flat`` of the tensor's flat vector."""
+        channel, spatial = divmod(int(flat), self.size)
+        return channel, self._cells[spatial]
+
+    def flat_of(self, channel: int, cell: tuple[int, ...]) -> int | None:
+        """Entry of the flat vector a drawn cell shows, ``None`` for padding and zeros."""
+        spatial = int(self.index[cell])
+        return None if spatial < 0 else channel * self.size + spatial
+
+    @functools.cached_property
+    def _cells(self) -> dict[int, tuple[int, ...]]:
+        cells = (tuple(int(c) for c in cell) for cell in np.argwhere(self.index >= 0))
+        return {int(self.index[cell]): cell for cell in cells}
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A highlighted cell: channel, drawn cell, and weight label (0 for none)."""
+
+    channel: int
+    cell: tuple[int, ...]
+    label: int
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One step: the vector shown, the active cell and the kernel's footprint.
+
+    ``window`` is the kernel placement from the geometry, on padding and
+    inserted zeros too; ``hits`` are the cells the vector holds (its
+    nonzeros, read from the matrix); ``entries`` are those nonzeros as
+    ``(position in the vector, label)``.
+    """
+
+    number: int
+    vector: int
+    active: Mark
+    window: tuple[Mark, ...]
+    hits: tuple[Mark, ...]
+    entries: tuple[tuple[int, int], ...]
+    caption: str
+
+
+@dataclass(frozen=True, eq=False)
+class FrameModel:
+    """Everything an animation draws, for any renderer (pixels, TikZ, HTML).
+
+    ``source`` is drawn first (left, or on top for 1-D) and ``target``
+    second; the kernel's footprint lies on ``kernel_side``, the active cell
+    on the other. ``matrix`` is ``"C"`` or ``"Cᵀ"`` and ``vector`` says
+    whether a frame shows a ``"row"`` or a ``"column"`` of it; the vector
+    has ``vector_length`` entries laid out as ``vector_plane`` flattens.
+    """
+
+    spec: ConvSpec
+    view: str
+    title: str
+    source: Plane
+    target: Plane
+    kernel_side: str
+    matrix: str
+    vector: str
+    vector_plane: Plane
+    frames: tuple[Frame, ...]
+
+    @property
+    def taps(self) -> int:
+        """Kernel taps per channel pair, ``prod(kernel_size)``: the number of colours."""
+        return math.prod(self.spec.kernel_size)
+
+    @property
+    def vector_length(self) -> int:
+        """Entries of the row or column shown."""
+        return self.vector_plane.channels * self.vector_plane.size
+
+    @property
+    def kernel_plane(self) -> Plane:
+        """The plane the kernel's footprint lies on."""
+        return self.source if self.kernel_side == "source" else self.target
+
+    @property
+    def active_plane(self) -> Plane:
+        """The plane holding each frame's single active cell."""
+        return self.target if self.kernel_side == "source" else self.source
+
+    def tap(self, label: int) -> int:
+        """Flat kernel tap of a weight label (``label >= 1``)."""
+        return (label - 1) % self.taps
+
+    def weight_index(self, label: int) -> tuple[int, ...]:
+        """``(o, c, *t)`` index into the weight of a label (``label >= 1``)."""
+        return tuple(int(i) for i in np.unravel_index(label - 1, self.spec.weight_shape))
+
+
+# --------------------------------------------------------------------------- text
+
+
+def _dims(values: tuple[int, ...]) -> str:
+    return "×".join(str(v) for v in values)
+
+
+def _position(values: tuple[int, ...]) -> str:
+    return str(values[0]) if len(values) == 1 else "(" + ", ".join(str(v) for v in values) + ")"
+
+
+def _uniform(values: tuple[int, ...]) -> str:
+    return str(values[0]) if len(set(values)) == 1 else _dims(values)
+
+
+def layer_title(spec: ConvSpec, transposed: bool = False) -> str:
+    """One line naming the layer: ``Conv2d: 4×4 input, 3×3 kernel, stride 1 → 2×2``.
+
+    Examples
+    --------
+    >>> layer_title(ConvSpec((5, 5), 3, stride=2, padding=1))
+    'Conv2d: 5×5 input, 3×3 kernel, stride 2, padding 1 → 3×3'
+    >>> layer_title(ConvSpec.from_transposed((3, 3), 1, 1, 3, stride=2, padding=1,
+    ...                                      output_padding=1), transposed=True)
+    'ConvTranspose2d: 3×3 input, 3×3 kernel, stride 2, padding 1, output_padding 1 → 6×6'
+    """
+    layer = spec.transposed_arguments() if transposed else None
+    parts = []
+    if transposed:
+        name = f"ConvTranspose{spec.ndim}d" if layer else f"transpose of Conv{spec.ndim}d"
+        parts.append(f"{_dims(spec.output_shape)} input")
+    else:
+        name = f"Conv{spec.ndim}d"
+        parts.append(f"{_dims(spec.input_shape)} input")
+    parts.append(f"{_dims(spec.kernel_size)} kernel")
+    parts.append(f"stride {_uniform(spec.stride)}")
+    if transposed and layer:
+        if any(layer["padding"]):
+            parts.append(f"padding {_uniform(layer['padding'])}")
+        if any(layer["output_padding"]):
+            parts.append(f"output_padding {_uniform(layer['output_padding'])}")
+    elif any(before or after for before, after in spec.padding):
+        if spec.is_symmetric_padding:
+            parts.append(f"padding {_uniform(tuple(b for b, _ in spec.padding))}")
+        else:
+            pairs = ", ".join(f"{b}:{a}" for b, a in spec.padding)
+            parts.append(f"padding {pairs}")
+    if any(d != 1 for d in spec.dilation):
+        parts.append(f"dilation {_uniform(spec.dilation)}")
+    cin, cout = (spec.out_channels, spec.in_channels) if transposed else (
+        spec.in_channels,
+        spec.out_channels,
+    )
+    if cin != 1 or cout != 1:
+        parts.append(f"{cin}→{cout} channels")
+    if spec.groups != 1:
+        parts.append(f"groups {spec.groups}")
+    result = spec.input_shape if transposed else spec.output_shape
+    return f"{name}: {', '.join(parts)} → {_dims(result)}"
+
+
+def _cell_name(word: str, channel: int, channels: int, position: tuple[int, ...]) -> str:
+    if channels == 1:
+        return f"{word} {_position(position)}"
+    return f"{word} {_position(position)} of channel {channel}"
+
+
+# --------------------------------------------------------------------------- planes
+
+
+def _plain_plane(name: str, channels: int, shape: tuple[int, ...]) -> Plane:
+    index = np.arange(math.prod(shape)).reshape(shape)
+    return Plane(name, channels, shape, np.full(shape, DATA, dtype=np.int8), index)
+
+
+def _padded_plane(name: str, spec: ConvSpec) -> Plane:
+    """The input with its padding: drawn cell ``i + p_before`` shows input ``i``.
+
+    A negative ``after`` crops: the last cells are drawn but no placement reads them.
+    """
+    axes = []
+    for (before, after), n in zip(spec.padding, spec.input_shape):
+        coord = np.arange(n + before + max(after, 0)) - before
+        axes.append(np.where((coord >= 0) & (coord < n), coord, -1))
+    return _grid_plane(name, spec.in_channels, spec.input_shape, axes, zeros=None)
+
+
+def _zero_inserted_plane(name: str, spec: ConvSpec) -> Plane:
+    """The transposed layer's input stretched for the stride-1 view.
+
+    Along each dim the grid has ``n + d*(k - 1)`` cells (``n`` the forward
+    input size) and pixel ``j`` sits at cell ``d*(k - 1) - p_before + j*s``;
+    cells between pixels are inserted zeros, the rest border padding.
+    Pixels that would fall outside the grid are read by no output position.
+    """
+    axes, zeros = [], []
+    for axis, m in enumerate(spec.output_shape):
+        n, k = spec.input_shape[axis], spec.kernel_size[axis]
+        s, d = spec.stride[axis], spec.dilation[axis]
+        offset = d * (k - 1) - spec.padding[axis][0]
+        shifted = np.arange(n + d * (k - 1)) - offset
+        pixel, on_pixel = np.divmod(shifted, s)
+        inside = (shifted >= 0) & (pixel < m)
+        axes.append(np.where(inside & (on_pixel == 0), pixel, -1))
+        zeros.append((shifted >= 0) & (shifted <= (m - 1) * s))
+    return _grid_plane(name, spec.out_channels, spec.output_shape, axes, zeros)
+
+
+def _grid_plane(
+    name: str,
+    channels: int,
+    shape: tuple[int, ...],
+    axes: list[np.ndarray],
+    zeros: list[np.ndarray] | None,
+) -> Plane:
+    """A plane from per-dim element coordinates (``-1`` off the tensor)."""
+    grids = np.meshgrid(*axes, indexing="ij")
+    data = np.logical_and.reduce([g >= 0 for g in grids])
+    index = np.where(data, np.ravel_multi_index([np.maximum(g, 0) for g in grids], shape), -1)
+    kinds = np.full(data.shape, PAD, dtype=np.int8)
+    if zeros is not None:
+        # A cell is an inserted zero when it lies within the pixels' span along every dim.
+        kinds[np.logical_and.reduce(np.meshgrid(*zeros, indexing="ij"))] = ZERO
+    kinds[data] = DATA
+    return Plane(name, channels, shape, kinds, index)
+
+
+# --------------------------------------------------------------------------- model
+
+
+def _check(spec: ConvSpec, view: str) -> None:
+    if not isinstance(spec, ConvSpec):
+        raise ConvSpecTypeError(f"spec={spec!r} must be a ConvSpec")
+    if view not in VIEWS:
+        raise ConvSpecError(f"view={view!r} must be one of {', '.join(VIEWS)}")
+    if spec.ndim > 2:
+        raise ConvSpecError(
+            f"animations draw 1-D and 2-D layers; this one is {spec.ndim}-D "
+            f"(input_shape={spec.input_shape})"
+        )
+    count = spec.matrix_shape[0] if view != "zero-insertion" else spec.matrix_shape[1]
+    if count > MAX_FRAMES:
+        raise ConvSpecError(
+            f"the {view} animation would have {count} frames (one per "
+            f"{'output' if view == 'gather' else 'pixel'}), more than {MAX_FRAMES}; "
+            "animate a smaller layer"
+        )
+
+
+def _labels(spec: ConvSpec) -> tuple[object, object]:
+    """C and Cᵀ holding weight labels, as CSR and CSC for fast row/column reads."""
+    from ..matrix import transposed_conv_matrix, weight_label_matrix
+
+    labels = weight_label_matrix(spec)
+    weight = np.arange(1, math.prod(spec.weight_shape) + 1, dtype=np.int64)
+    transposed = transposed_conv_matrix(spec, weight.reshape(spec.weight_shape))
+    return labels, transposed
+
+
+def _vector(matrix: object, index: int, column: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Positions and labels of the nonzeros of one row (or column) of a sparse matrix."""
+    sliced = matrix[:, [index]] if column else matrix[[index], :]
+    coo = sliced.tocoo()
+    positions = coo.row if column else coo.col
+    order = np.argsort(positions)
+    return positions[order], coo.data[order]
+
+
+def frame_model(spec: ConvSpec, view: str = "gather") -> FrameModel:
+    """The frames of an animation of ``spec``: what each one highlights.
+
+    Parameters
+    ----------
+    spec : ConvSpec
+        A 1-D or 2-D geometry: the convolution, or for the transposed views
+        the forward convolution of the transposed layer (see
+        :meth:`ConvSpec.from_transposed`).
+    view : {'gather', 'scatter', 'zero-insertion'}
+        One frame per row of C, per column of Cᵀ, or per row of Cᵀ.
+
+    Returns
+    -------
+    FrameModel
+
+    Raises
+    ------
+    ConvSpecError
+        A 3-D spec, an unknown view, or more than :data:`MAX_FRAMES` frames.
+
+    Examples
+    --------
+    >>> model = frame_model(ConvSpec((4, 4), 3))
+    >>> len(model.frames), model.frames[3].caption
+    (4, 'output (1, 1) = row 3 of C')
+    >>> sorted(mark.cell for mark in model.frames[0].hits)[:4]
+    [(0, 0), (0, 1), (0, 2), (1, 0)]
+    """
+    _check(spec, view)
+    if view == "gather":
+        return _gather(spec)
+    if view == "scatter":
+        return _scatter(spec)
+    return _zero_insertion(spec)
+
+
+def _taps(spec: ConvSpec) -> list[tuple[int, ...]]:
+    return list(itertools.product(*(range(k) for k in spec.kernel_size)))
+
+
+def _group_channels(spec: ConvSpec, o: int) -> range:
+    """Input channels of output channel ``o``'s group."""
+    per_in = spec.in_channels // spec.groups
+    group = o // (spec.out_channels // spec.groups)
+    return range(group * per_in, (group + 1) * per_in)
+
+
+def _label(spec: ConvSpec, o: int, c: int, tap: tuple[int, ...]) -> int:
+    per_in = spec.in_channels // spec.groups
+    return 1 + int(np.ravel_multi_index((o, c % per_in, *tap), spec.weight_shape))
+
+
+def _placement(spec: ConvSpec, o: int, j: tuple[int, ...]) -> tuple[Mark, ...]:
+    """The kernel of output ``(o, *j)`` on the padded input: tap ``t`` at drawn ``j*s + t*d``.
+
+    (Input coordinate ``j*s - p_before + t*d``, drawn ``p_before`` further on.)
+    """
+    corner = np.array(j) * np.array(spec.stride)
+    dilation = np.array(spec.dilation)
+    return tuple(
+        Mark(c, tuple(int(v) for v in corner + np.array(t) * dilation), _label(spec, o, c, t))
+        for c in _group_channels(spec, o)
+        for t in _taps(spec)
+    )
+
+
+def _marks(plane: Plane, positions: np.ndarray, labels: np.ndarray) -> tuple[Mark, ...]:
+    marks = []
+    for position, label in zip(positions, labels):
+        channel, cell = plane.cell_of(position)
+        marks.append(Mark(channel, cell, int(label)))
+    return tuple(marks)
+
+
+def _gather(spec: ConvSpec) -> FrameModel:
+    labels, _ = _labels(spec)
+    labels = labels.tocsr()
+    source = _padded_plane("input", spec)
+    target = _plain_plane("output", spec.out_channels, spec.output_shape)
+    frames = []
+    for r, (o, *j) in enumerate(np.ndindex(spec.out_channels, *spec.output_shape)):
+        positions, values = _vector(labels, r, column=False)
+        caption = f"{_cell_name('output', o, spec.out_channels, tuple(j))} = row {r} of C"
+        frames.append(
+            Frame(
+                r,
+                r,
+                Mark(o, tuple(j), 0),
+                _placement(spec, o, tuple(j)),
+                _marks(source, positions, values),
+                tuple(zip(positions.tolist(), values.tolist())),
+                caption,
+            )
+        )
+    return FrameModel(
+        spec, "gather", layer_title(spec), source, target, "source", "C", "row", source,
+        tuple(frames),
+    )
+
+
+def _scatter(spec: ConvSpec) -> FrameModel:
+    _, transposed = _labels(spec)
+    transposed = transposed.tocsc()
+    source = _plain_plane("input", spec.out_channels, spec.output_shape)
+    target = _padded_plane("output", spec)
+    frames = []
+    for r, (o, *j) in enumerate(np.ndindex(spec.out_channels, *spec.output_shape)):
+        positions, values = _vector(transposed, r, column=True)
+        pixel = _cell_name("input pixel", o, spec.out_channels, tuple(j))
+        frames.append(
+            Frame(
+                r,
+                r,
+                Mark(o, tuple(j), 0),
+                _placement(spec, o, tuple(j)),
+                _marks(target, positions, values),
+                tuple(zip(positions.tolist(), values.tolist())),
+                f"{pixel} = column {r} of Cᵀ",
+            )
+        )
+    return FrameModel(
+        spec, "scatter", layer_title(spec, transposed=True) + " (scatter)", source, target,
+        "target", "Cᵀ", "column", target, tuple(frames),
+    )
+
+
+def _zero_insertion(spec: ConvSpec) -> FrameModel:
+    _, transposed = _labels(spec)
+    transposed = transposed.tocsr()
+    source = _zero_inserted_plane("input", spec)
+    target = _plain_plane("output", spec.in_channels, spec.input_shape)
+    dilation = np.array(spec.dilation)
+    kernel = np.array(spec.kernel_size)
+    per_out = spec.out_channels // spec.groups
+    per_in = spec.in_channels // spec.groups
+    taps = _taps(spec)
+    frames = []
+    for r, (c, *i) in enumerate(np.ndindex(spec.in_channels, *spec.input_shape)):
+        group = c // per_in
+        window = tuple(
+            Mark(
+                o,
+                tuple(int(v) for v in np.array(i) + np.array(u) * dilation),
+                # Window slot u carries the flipped tap k - 1 - u.
+                _label(spec, o, c, tuple(int(v) for v in kernel - 1 - np.array(u))),
+            )
+            for o in range(group * per_out, (group + 1) * per_out)
+            for u in taps
+        )
+        positions, values = _vector(transposed, r, column=False)
+        caption = f"{_cell_name('output', c, spec.in_channels, tuple(i))} = row {r} of Cᵀ"
+        frames.append(
+            Frame(
+                r,
+                r,
+                Mark(c, tuple(i), 0),
+                window,
+                _marks(source, positions, values),
+                tuple(zip(positions.tolist(), values.tolist())),
+                caption,
+            )
+        )
+    return FrameModel(
+        spec, "zero-insertion", layer_title(spec, transposed=True) + " (zero insertion)",
+        source, target, "source", "Cᵀ", "row", source, tuple(frames),
+    )
