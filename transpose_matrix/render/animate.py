@@ -44,7 +44,9 @@ __all__ = [
 #: Output formats by name; ``beamer`` writes LaTeX, the others pixels.
 FORMATS = ("gif", "apng", "beamer")
 
-_PILLOW_HINT = 'animations need Pillow: pip install "transpose_matrix[plot]" (or pip install Pillow)'
+_PILLOW_HINT = (
+    'animations need Pillow: pip install "transpose_matrix[plot]" (or pip install Pillow)'
+)
 
 # The drawing's fixed colours (RGB). Cells of the tensor being read are blue,
 # of the tensor being written green, as in most convolution-arithmetic pictures.
