@@ -103,9 +103,9 @@ _EXPORTS = {
     "nearest_upsample_matrix": "upsample",
     "bilinear_upsample_matrix": "upsample",
     "max_unpool_matrix": "upsample",
-    "to_latex": "latex",
-    "sparsity_figure": "figures",
-    "placement_figure": "figures",
+    "to_latex": "render",
+    "sparsity_figure": "render",
+    "placement_figure": "render",
 }
 
 __all__ = [
