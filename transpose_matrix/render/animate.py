@@ -34,9 +34,13 @@ from .frames import DATA, PAD, ZERO, FrameModel, frame_model
 
 __all__ = [
     "FORMATS",
+    "PRESETS",
     "Animation",
     "Layout",
+    "Preset",
     "animate",
+    "format_of",
+    "preset",
     "save_frames",
     "tap_rgb",
 ]
@@ -76,7 +80,7 @@ def tap_rgb(count: int) -> list[tuple[int, int, int]]:
     >>> tap_rgb(3)[0]
     (242, 121, 121)
     """
-    from ..figures import tap_colors
+    from .tikz import tap_colors
 
     return [tuple(int(h[i : i + 2], 16) for i in (0, 2, 4)) for h in tap_colors(count)]
 
@@ -127,7 +131,7 @@ def _text_width(text: str, font: Any) -> int:
 
 
 def _subscript(index: Sequence[int]) -> str:
-    from ..textmatrix import subscript
+    from .text import subscript
 
     return subscript(index)
 
@@ -561,6 +565,124 @@ def save_frames(
     return kept
 
 
+# --------------------------------------------------------------------------- presets
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One configuration of the classic convolution-arithmetic animations.
+
+    ``spec_args`` are the forward convolution's ``ConvSpec`` arguments; a
+    ``transposed`` preset animates the transposed layer of that convolution
+    (whose input is the convolution's output), drawn as zero insertion
+    followed by a stride-1 convolution, as the classic set draws it.
+    """
+
+    name: str
+    description: str
+    spec_args: tuple[tuple[str, Any], ...]
+    transposed: bool = False
+
+    @property
+    def spec(self) -> ConvSpec:
+        """The forward convolution (of the transposed layer, for transposed presets)."""
+        return ConvSpec(**dict(self.spec_args))
+
+    @property
+    def view(self) -> str:
+        """``'zero-insertion'`` for transposed presets, ``'gather'`` otherwise."""
+        return "zero-insertion" if self.transposed else "gather"
+
+    def options(self) -> str:
+        """The geometry options that make the same animation without ``--preset``.
+
+        >>> PRESETS["padding_strides_odd_transposed"].options()
+        '--transposed --input 3x3 --kernel 3 --stride 2 --padding 1 --output-padding 1 \
+--view zero-insertion'
+        """
+        spec = self.spec
+        if self.transposed:
+            layer = spec.transposed_arguments()
+            parts = ["--transposed", f"--input {_dims_text(spec.output_shape)}"]
+            parts.append(f"--kernel {_uniform_text(spec.kernel_size)}")
+            values = (("--stride", layer["stride"], 1), ("--padding", layer["padding"], 0),
+                      ("--output-padding", layer["output_padding"], 0),
+                      ("--dilation", layer["dilation"], 1))
+        else:
+            parts = [f"--input {_dims_text(spec.input_shape)}"]
+            parts.append(f"--kernel {_uniform_text(spec.kernel_size)}")
+            values = (("--stride", spec.stride, 1),
+                      ("--padding", tuple(b for b, _ in spec.padding), 0),
+                      ("--dilation", spec.dilation, 1))
+        for option, value, default in values:
+            if any(v != default for v in value):
+                parts.append(f"{option} {_uniform_text(value)}")
+        if self.transposed:
+            parts.append("--view zero-insertion")
+        return " ".join(parts)
+
+
+def _dims_text(values: Sequence[int]) -> str:
+    return "x".join(str(v) for v in values)
+
+
+def _uniform_text(values: Sequence[int]) -> str:
+    return str(values[0]) if len(set(values)) == 1 else _dims_text(values)
+
+
+def _presets() -> dict[str, Preset]:
+    # The geometries of Dumoulin & Visin's "A guide to convolution arithmetic
+    # for deep learning" (arXiv:1603.07285) and its animations: 2-D, square,
+    # one channel. Transposed ones are the transposed layer of the convolution
+    # with the same name.
+    forward = {
+        "no_padding_no_strides": ("4x4 input, 3x3 kernel", {"input_shape": (4, 4),
+                                                            "kernel_size": 3}),
+        "arbitrary_padding_no_strides": ("5x5 input, 4x4 kernel, padding 2",
+                                         {"input_shape": (5, 5), "kernel_size": 4,
+                                          "padding": 2}),
+        "same_padding_no_strides": ("5x5 input, 3x3 kernel, padding 1 (half padding)",
+                                    {"input_shape": (5, 5), "kernel_size": 3, "padding": 1}),
+        "full_padding_no_strides": ("5x5 input, 3x3 kernel, padding 2 (full padding)",
+                                    {"input_shape": (5, 5), "kernel_size": 3, "padding": 2}),
+        "no_padding_strides": ("5x5 input, 3x3 kernel, stride 2",
+                               {"input_shape": (5, 5), "kernel_size": 3, "stride": 2}),
+        "padding_strides": ("5x5 input, 3x3 kernel, stride 2, padding 1",
+                            {"input_shape": (5, 5), "kernel_size": 3, "stride": 2,
+                             "padding": 1}),
+        "padding_strides_odd": ("6x6 input, 3x3 kernel, stride 2, padding 1",
+                                {"input_shape": (6, 6), "kernel_size": 3, "stride": 2,
+                                 "padding": 1}),
+        "dilation": ("7x7 input, 3x3 kernel, dilation 2",
+                     {"input_shape": (7, 7), "kernel_size": 3, "dilation": 2}),
+    }
+    presets = {}
+    for name, (description, args) in forward.items():
+        items = tuple(args.items())
+        presets[name] = Preset(name, f"Conv2d: {description}", items)
+        if name != "dilation":  # the classic set has no transposed dilation
+            transposed = f"{name}_transposed"
+            presets[transposed] = Preset(
+                transposed, f"ConvTranspose2d of the convolution {name}", items, True
+            )
+    return presets
+
+
+#: The classic convolution-arithmetic animations by name (``animate --preset NAME``).
+PRESETS: dict[str, Preset] = _presets()
+
+
+def preset(name: str) -> Preset:
+    """The preset called ``name`` (see :data:`PRESETS`).
+
+    >>> preset("dilation").spec.output_shape
+    (3, 3)
+    """
+    if name not in PRESETS:
+        raise ConvSpecError(f"preset={name!r} is not one of {', '.join(PRESETS)}")
+    return PRESETS[name]
+
+
 # --------------------------------------------------------------------------- API
 
 
@@ -621,7 +743,7 @@ class Animation:
     def save(self, path: str | os.PathLike[str], format: str | None = None) -> Path:
         """Write to ``path``; the format comes from ``format`` or the extension."""
         path = Path(path)
-        format = format or _format_of(path)
+        format = format or format_of(path)
         if format == "beamer":
             path.write_text(self.beamer(), encoding="utf-8")
         else:
@@ -633,13 +755,18 @@ class Animation:
         return f'<img src="data:image/gif;base64,{data}" alt="{self.model.title}">'
 
 
-def _format_of(path: Path) -> str:
-    suffix = path.suffix.lower()
+def format_of(path: str | os.PathLike[str]) -> str:
+    """``'gif'``, ``'apng'`` or ``'beamer'`` from a file name's extension.
+
+    >>> format_of("conv.png")
+    'apng'
+    """
+    suffix = Path(path).suffix.lower()
     formats = {".gif": "gif", ".png": "apng", ".apng": "apng", ".tex": "beamer"}
     if suffix not in formats:
         raise ConvSpecError(
             f"cannot tell the format of {str(path)!r} from its extension; use .gif, .png "
-            "(animated PNG), .apng or .tex (beamer), or give format="
+            "(animated PNG), .apng or .tex (beamer)"
         )
     return formats[suffix]
 

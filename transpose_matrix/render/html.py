@@ -108,7 +108,7 @@ def _grid_svg(
 
 
 def _text_lines(spec: ConvSpec) -> dict[str, Any]:
-    from ..cli import conv_call, size_lines, transposed_call
+    from .report import conv_call, size_lines, transposed_call
 
     layer = transposed_call(spec)
     return {
@@ -162,8 +162,8 @@ def _title(spec: ConvSpec, transposed: bool) -> str:
 
 
 def _body(spec: ConvSpec, transposed: bool, ident: str) -> str:
-    from ..textmatrix import kernel_labels, position_labels, subscript
     from .animate import tap_rgb
+    from .text import kernel_labels, position_labels, subscript
 
     gather = frame_model(spec, "gather")
     source, target = gather.source, gather.target

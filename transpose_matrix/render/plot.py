@@ -141,7 +141,7 @@ def plot_matrix(
     if rows * cols <= MAX_IMAGE_CELLS:
         image = np.full((rows, cols), np.nan)
         image[matrix.row, matrix.col] = values
-        cmap.set_bad("white")
+        cmap = cmap.with_extremes(bad="white")
         ax.imshow(np.ma.masked_invalid(image), cmap=cmap, interpolation="nearest",
                   aspect="equal", **norm)
     elif matrix.nnz <= MAX_MARKERS:
@@ -168,7 +168,7 @@ def plot_matrix(
         if legend and taps <= 25:
             from matplotlib.patches import Patch
 
-            from ..textmatrix import subscript
+            from .text import subscript
 
             handles = [
                 Patch(facecolor=color, edgecolor="0.4", label="w" + subscript(tap))
