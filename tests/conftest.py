@@ -54,3 +54,50 @@ def pdflatex() -> str:
     path = shutil.which("pdflatex")
     require("pdflatex", path is not None)
     return path
+
+
+def _module(name: str):
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+@pytest.fixture(scope="session")
+def pillow():
+    """PIL's Image module: animations are drawn with Pillow."""
+    module = _module("PIL.Image")
+    require("Pillow", module is not None)
+    return module
+
+
+@pytest.fixture(scope="session")
+def matplotlib():
+    """matplotlib on the Agg backend (no display needed)."""
+    module = _module("matplotlib")
+    require("matplotlib", module is not None)
+    module.use("Agg")
+    return module
+
+
+#: Debian's browser; tests never download one.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless chromium driven by Playwright: the referee of the HTML page."""
+    sync_api = _module("playwright.sync_api")
+    require(f"playwright (python) and {CHROMIUM}", sync_api is not None and os.path.exists(CHROMIUM))
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -475,9 +475,14 @@ class _Painter:
 # --------------------------------------------------------------------------- files
 
 
-def _palette(images: Sequence[Any], extra: Sequence[tuple[int, int, int]]) -> Any:
-    """One palette for every frame: the drawing's colours first, then the most used."""
-    image_module, _, _ = _pillow()
+def _packed(image: Any) -> np.ndarray:
+    """An RGB image as one ``0xRRGGBB`` integer per pixel."""
+    pixels = np.asarray(image.convert("RGB"), dtype=np.uint32)
+    return (pixels[..., 0] << 16) | (pixels[..., 1] << 8) | pixels[..., 2]
+
+
+def _palette(images: Sequence[Any], extra: Sequence[tuple[int, int, int]]) -> np.ndarray:
+    """One palette for every frame (packed RGB): the drawing's colours, then the most used."""
     fixed = [WHITE, TEXT, SUBTLE, GRID, INPUT, OUTPUT, PADDING, HATCH, ZERO_TEXT, ACTIVE,
              OUTLINE, STRIP_GRID, BLOCK, BEAM, *WRITTEN, *extra]
     pinned = {(r << 16) | (g << 8) | b for r, g, b in fixed}
@@ -485,19 +490,35 @@ def _palette(images: Sequence[Any], extra: Sequence[tuple[int, int, int]]) -> An
     step = max(1, len(images) // 8)
     counts: dict[int, int] = {}
     for image in images[::step]:
-        pixels = np.asarray(image, dtype=np.uint32)
-        packed = (pixels[..., 0] << 16) | (pixels[..., 1] << 8) | pixels[..., 2]
-        values, number = np.unique(packed, return_counts=True)
+        values, number = np.unique(_packed(image), return_counts=True)
         for value, n in zip(values.tolist(), number.tolist()):
             counts[value] = counts.get(value, 0) + n
     ranked = sorted((v for v in counts if v not in pinned), key=lambda v: -counts[v])
-    chosen = (sorted(pinned) + ranked)[:256]
-    flat = []
-    for value in chosen:
-        flat += [(value >> 16) & 255, (value >> 8) & 255, value & 255]
-    palette = image_module.new("P", (1, 1))
-    palette.putpalette(flat + [0] * (768 - len(flat)))
-    return palette
+    return np.array((sorted(pinned) + ranked)[:256], dtype=np.uint32)
+
+
+def _quantize(image: Any, palette: np.ndarray) -> Any:
+    """``image`` in palette mode: exact where its colour is in ``palette``, else the nearest.
+
+    (Pillow's own palette mapping rounds colours through a coarse cache, so
+    even exact palette colours can move; the tests read highlights back.)
+    """
+    image_module, _, _ = _pillow()
+    packed = _packed(image)
+    order = np.argsort(palette)
+    ordered = palette[order]
+    slot = np.minimum(np.searchsorted(ordered, packed), len(ordered) - 1)
+    exact = ordered[slot] == packed
+    index = order[slot].astype(np.uint8)
+    if not exact.all():
+        missing, inverse = np.unique(packed[~exact], return_inverse=True)
+        rgb = lambda v: np.stack([(v >> 16) & 255, (v >> 8) & 255, v & 255], -1).astype(float)  # noqa: E731
+        distance = ((rgb(missing)[:, None, :] - rgb(palette)[None, :, :]) ** 2).sum(-1)
+        index[~exact] = distance.argmin(axis=1)[inverse].astype(np.uint8)
+    mapped = image_module.fromarray(index, mode="P")
+    flat = np.stack([(palette >> 16) & 255, (palette >> 8) & 255, palette & 255], -1)
+    mapped.putpalette(flat.astype(np.uint8).reshape(-1).tolist())
+    return mapped
 
 
 def save_frames(
@@ -543,7 +564,7 @@ def save_frames(
     kept: list[int] = []
     previous = None
     for image, milliseconds in zip(images, durations):
-        mapped = image.convert("RGB").quantize(palette=palette, dither=image_module.Dither.NONE)
+        mapped = _quantize(image, palette)
         data = mapped.tobytes()
         if data == previous:
             kept[-1] += milliseconds

@@ -14,6 +14,7 @@ frames are drawn from.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -128,31 +129,22 @@ def _label_tex(model: FrameModel, label: int, weight: np.ndarray | None) -> str:
     return "$w_{" + ",".join(str(int(t)) for t in tap) + "}$"
 
 
-def beamer_frame(model: FrameModel, *, weight: np.ndarray | None = None) -> str:
-    r"""One beamer ``frame`` with an overlay per frame of ``model``.
+def _box_name(model: FrameModel) -> str:
+    """A control-sequence name (letters only) for this animation's static picture."""
+    digest = hashlib.sha1(f"{model.spec!r}{model.view}".encode()).hexdigest()[:8]
+    return r"\tmanim" + "".join(chr(ord("a") + int(c, 16)) for c in digest)
 
-    Needs ``tikz`` (and ``xcolor``, which beamer loads).
 
-    Examples
-    --------
-    >>> from transpose_matrix import ConvSpec
-    >>> from transpose_matrix.render.frames import frame_model
-    >>> tex = beamer_frame(frame_model(ConvSpec((4, 4), 3)))
-    >>> tex.count(r"\only<4>{"), tex.count(r"\only<5>{")
-    (1, 0)
-    """
-    from .tikz import _color_definitions
-
-    geo = _Geometry(model)
-    lines = [r"\begin{frame}[t]{" + tex_text(model.title.split(" (")[0]) + "}"]
-    if model.view != "gather":
-        lines.append(r"\framesubtitle{" + model.view.replace("-", " ") + " view}")
-    lines.append(r"\centering")
-    lines.append(r"\begin{tikzpicture}[line width=0.4pt]")
-    lines += _color_definitions(model.taps)
-    lines += [f"\\definecolor{{{name}}}{{HTML}}{{{code}}}" for name, code in _COLORS.items()]
-    font = (r"\scriptsize" if geo.cell >= 0.7 else r"\tiny") if geo.cell >= 0.42 else None
-    # Static: the planes, their headings, the strip's empty cells.
+def _static_picture(model: FrameModel, geo: _Geometry, font: str | None) -> list[str]:
+    """The planes, their headings and the strip's empty cells, in a fixed bounding box."""
+    right = max(
+        geo.origin[side][0] + geo.shapes[side][1] * geo.cell for side in ("source", "target")
+    )
+    right = max(right, model.vector_length * geo.strip)
+    bottom = geo.strip_y + geo.strip
+    lines = [r"\begin{tikzpicture}[line width=0.4pt]"]
+    corner = f"({_num(right + 0.05)},{_num(-bottom - 0.05)})"
+    lines.append(f"\\useasboundingbox (-0.05,0.4) rectangle {corner};")
     for side, plane in (("source", model.source), ("target", model.target)):
         base = "tmin" if side == "source" else "tmout"
         x0, y0 = geo.origin[side]
@@ -176,6 +168,45 @@ def beamer_frame(model: FrameModel, *, weight: np.ndarray | None = None) -> str:
     for position in range(model.vector_length):
         x, y = geo.strip_box(position)
         lines.append(f"\\draw[draw=black!25] {_rect(x, y, geo.strip)};")
+    lines.append(r"\end{tikzpicture}")
+    return lines
+
+
+def beamer_frame(model: FrameModel, *, weight: np.ndarray | None = None) -> str:
+    r"""One beamer ``frame`` with an overlay per frame of ``model``, and what it needs.
+
+    The grids are typeset once into a box before the frame (beamer typesets
+    a frame's body once per overlay); the colours are defined there too.
+    Needs ``tikz`` (and ``xcolor``, which beamer loads).
+
+    Examples
+    --------
+    >>> from transpose_matrix import ConvSpec
+    >>> from transpose_matrix.render.frames import frame_model
+    >>> tex = beamer_frame(frame_model(ConvSpec((4, 4), 3)))
+    >>> tex.count(r"\only<4>{"), tex.count(r"\only<5>{")
+    (1, 0)
+    """
+    from .tikz import _color_definitions
+
+    geo = _Geometry(model)
+    font = (r"\scriptsize" if geo.cell >= 0.7 else r"\tiny") if geo.cell >= 0.42 else None
+    box = _box_name(model)
+    lines = _color_definitions(model.taps)
+    lines += [f"\\definecolor{{{name}}}{{HTML}}{{{code}}}" for name, code in _COLORS.items()]
+    lines.append(f"\\ifdefined{box}\\else\\newsavebox{{{box}}}\\fi")
+    lines.append(f"\\sbox{{{box}}}{{%")
+    lines += _static_picture(model, geo, font)
+    lines[-1] += "}"
+    lines.append(r"\begin{frame}[t]{" + tex_text(model.title.split(" (")[0]) + "}")
+    if model.view != "gather":
+        lines.append(r"\framesubtitle{" + model.view.replace("-", " ") + " view}")
+    lines.append(r"\centering")
+    lines.append(r"\begin{tikzpicture}[line width=0.4pt]")
+    lines.append(
+        f"\\node[anchor=north west, inner sep=0pt, outer sep=0pt] at (-0.05,0.4) "
+        f"{{\\usebox{{{box}}}}};"
+    )
     active_side = "target" if model.kernel_side == "source" else "source"
     written_side = model.kernel_side if model.view == "scatter" else active_side
     # What earlier frames wrote stays; scattered taps darken where they overlap.
