@@ -13,7 +13,9 @@ Rows (medians of repeated runs; ``ratio`` is ours / baseline, with the goal):
   ``conv_transpose2d`` in float64 with the same thread count, on U-Net-sized
   layers (goal: at least as fast);
 * symbolic build time (``benchmarks/bench_symbolic.py``) and the cold start of
-  ``python -m transpose_matrix show`` (``benchmarks/bench_cli.py``).
+  ``python -m transpose_matrix show`` (``benchmarks/bench_cli.py``);
+* the textbook animation's render time, in process and as a cold command
+  (``benchmarks/bench_animate.py``, which also tabulates every preset).
 
 Usage::
 
@@ -365,6 +367,23 @@ def bench_cli(table: Table, size: str) -> None:
               _seconds(median), "—", "—", "< 1 s", median < 1)
 
 
+def bench_animate(table: Table, size: str) -> None:
+    try:
+        module = _load("bench_animate")
+        runs = 7 if size == "full" else 2
+        warm = statistics.median(module.warm_runs(runs))
+        cold = statistics.median(module.cold_runs(runs))
+    except (ImportError, OSError) as error:
+        table.add("textbook animation (GIF)", "—", "—", f"unavailable: {error}", "—",
+                  "< 1 s", None)
+        return
+    layer = "4x4, 3x3: 4 frames"
+    table.add("`tm.animate(...).to_bytes('gif')`", layer, _seconds(warm), "—", "—", "< 1 s",
+              warm < 1)
+    table.add("cold `python -m transpose_matrix animate --preset no_padding_no_strides`",
+              layer, _seconds(cold), "—", "—", "< 1 s", cold < 1)
+
+
 def _numpy_blas_threads() -> str:
     """Threads of numpy's OpenBLAS, asked from the library itself when it is one."""
     import ctypes
@@ -442,6 +461,7 @@ def main(argv: list[str] | None = None) -> int:
     bench_operator(table, size, repeats, threads)
     bench_symbolic(table, size)
     bench_cli(table, size)
+    bench_animate(table, size)
     print(f"Machine: {machine(threads)}.")
     print(f"Mode: {size}; medians of {repeats} alternating rounds; ratio = ours / baseline.\n")
     print(table.markdown())
