@@ -69,24 +69,6 @@ def _nonzeros(matrix, index: int, column: bool) -> dict[int, float]:
 # --------------------------------------------------------------------------- the model
 
 
-@pytest.mark.parametrize("name", FORWARD)
-def test_gather_frames_are_the_rows_of_C(name):
-    spec = FORWARD[name]
-    weight = _weight(spec)
-    C = conv_matrix(spec, weight).tocsr()
-    model = frame_model(spec, "gather")
-    assert len(model.frames) == C.shape[0] == model.spec.matrix_shape[0]
-    assert model.matrix == "C" and model.vector == "row"
-    flat_weight = weight.reshape(-1)
-    for r, frame in enumerate(model.frames):
-        hits = _vector_of(model.source, frame.hits)
-        expected = _nonzeros(C, r, column=False)
-        assert set(hits) == set(expected), (name, r)
-        assert all(flat_weight[hits[c] - 1] == expected[c] for c in hits)
-        assert dict(frame.entries) == hits
-        assert f"row {r} of C" in frame.caption
-
-
 def _gather_window(spec: ConvSpec, o: int, j: tuple[int, ...]) -> set[tuple[int, tuple[int, ...], tuple[int, ...]]]:
     """From the definition: tap t of output (o, j) covers input j*s - p + t*d (drawn + p)."""
     per_in = spec.in_channels // spec.groups
@@ -124,41 +106,40 @@ def test_gather_window_follows_the_definition(name):
                    if (m.channel, m.cell, m.label) not in data)
 
 
-@pytest.mark.parametrize("name", TRANSPOSED)
-def test_scatter_frames_are_the_columns_of_Ct(name):
-    spec = TRANSPOSED[name]
-    weight = _weight(spec)
-    Ct = transposed_conv_matrix(spec, weight).tocsc()
-    model = frame_model(spec, "scatter")
-    assert len(model.frames) == Ct.shape[1]
-    assert (model.matrix, model.vector, model.kernel_side) == ("Cᵀ", "column", "target")
-    flat_weight = weight.reshape(-1)
-    for r, frame in enumerate(model.frames):
-        hits = _vector_of(model.target, frame.hits)
-        expected = _nonzeros(Ct, r, column=True)
-        assert set(hits) == set(expected), (name, r)
-        assert all(flat_weight[hits[c] - 1] == expected[c] for c in hits)
-        assert f"column {r} of Cᵀ" in frame.caption
-        inside = {(m.channel, m.cell, m.label) for m in frame.window
-                  if model.target.kinds[m.cell] == DATA}
-        assert inside == {(m.channel, m.cell, m.label) for m in frame.hits}
+# view -> (the matrix built here, whether frames are its columns, the side the
+# kernel lies on, the caption's words).
+VIEWS = {
+    "gather": (conv_matrix, False, "source", "row {} of C"),
+    "scatter": (transposed_conv_matrix, True, "target", "column {} of Cᵀ"),
+    "zero-insertion": (transposed_conv_matrix, False, "source", "row {} of Cᵀ"),
+}
+VECTOR_CASES = [(name, "gather") for name in FORWARD] + [
+    (name, view) for name in TRANSPOSED for view in ("scatter", "zero-insertion")
+]
 
 
-@pytest.mark.parametrize("name", TRANSPOSED)
-def test_zero_insertion_frames_are_the_rows_of_Ct(name):
-    spec = TRANSPOSED[name]
+@pytest.mark.parametrize(("name", "view"), VECTOR_CASES)
+def test_frames_are_the_rows_or_columns_of_the_matrix(name, view):
+    spec = {**FORWARD, **TRANSPOSED}[name]
+    build, column, side, words = VIEWS[view]
     weight = _weight(spec)
-    Ct = transposed_conv_matrix(spec, weight).tocsr()
-    model = frame_model(spec, "zero-insertion")
-    assert len(model.frames) == Ct.shape[0]
+    matrix = build(spec, weight)
+    matrix = matrix.tocsc() if column else matrix.tocsr()
+    model = frame_model(spec, view)
+    plane = model.source if side == "source" else model.target
+    assert len(model.frames) == matrix.shape[1 if column else 0]
+    assert (model.vector, model.kernel_side) == ("column" if column else "row", side)
     flat_weight = weight.reshape(-1)
     for r, frame in enumerate(model.frames):
-        hits = _vector_of(model.source, frame.hits)
-        expected = _nonzeros(Ct, r, column=False)
+        hits = _vector_of(plane, frame.hits)
+        expected = _nonzeros(matrix, r, column=column)
         assert set(hits) == set(expected), (name, r)
         assert all(flat_weight[hits[c] - 1] == expected[c] for c in hits)
+        assert dict(frame.entries) == hits
+        assert words.format(r) in frame.caption
+        # The footprint's data cells are the hits, with the same weights.
         inside = {(m.channel, m.cell, m.label) for m in frame.window
-                  if model.source.kinds[m.cell] == DATA}
+                  if plane.kinds[m.cell] == DATA}
         assert inside == {(m.channel, m.cell, m.label) for m in frame.hits}
 
 
@@ -565,3 +546,22 @@ def test_cli_animate_errors_are_one_line(argv, message, capsys, pillow, tmp_path
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
+
+
+def test_font_falls_back_to_pillows_own(pillow, monkeypatch):
+    monkeypatch.setattr(animate_module, "_font_paths", lambda bold: ["/no/such/font.ttf"])
+    animate_module._font.cache_clear()
+    try:
+        font = animate_module._font(13)
+        assert font.getbbox("w₀₀")[2] > 0
+    finally:
+        animate_module._font.cache_clear()
+
+
+def test_save_by_extension(pillow, tmp_path):
+    anim = tm.animate(FORWARD["1d"])
+    assert anim.save(tmp_path / "a.tex").read_text().startswith("\\documentclass{beamer}")
+    assert anim.save(tmp_path / "a.apng").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert anim.save(tmp_path / "a.bin", format="gif").read_bytes()[:6] == b"GIF89a"
+    with pytest.raises(TypeError, match="must be a ConvSpec"):
+        tm.animate("4x4", weight=np.ones((1, 1, 3)))

@@ -10,12 +10,12 @@ nothing but itself.
 
 from __future__ import annotations
 
-import itertools
 import re
 import struct
 
 import numpy as np
 import pytest
+from tap_ref import taps_by_definition
 
 import transpose_matrix as tm
 from transpose_matrix import ConvSpec, ConvSpecError, conv_matrix, transposed_conv_matrix
@@ -38,27 +38,6 @@ CASES = {
 def _weight(spec):
     rng = np.random.default_rng(7)
     return rng.uniform(0.5, 1.5, spec.weight_shape)
-
-
-def _taps_by_definition(spec):
-    """(row, column) of C -> flat kernel tap, from i = j*s - p + t*d (loops)."""
-    taps = {}
-    per_in = spec.in_channels // spec.groups
-    per_out = spec.out_channels // spec.groups
-    out_positions = list(itertools.product(*(range(n) for n in spec.output_shape)))
-    in_size = int(np.prod(spec.input_shape))
-    for o in range(spec.out_channels):
-        group = o // per_out
-        for jj, j in enumerate(out_positions):
-            row = o * len(out_positions) + jj
-            for c in range(group * per_in, (group + 1) * per_in):
-                for flat_t, t in enumerate(itertools.product(*(range(k) for k in spec.kernel_size))):
-                    i = [j[a] * spec.stride[a] - spec.padding[a][0] + t[a] * spec.dilation[a]
-                         for a in range(spec.ndim)]
-                    if all(0 <= i[a] < spec.input_shape[a] for a in range(spec.ndim)):
-                        col = c * in_size + int(np.ravel_multi_index(i, spec.input_shape))
-                        taps[(row, col)] = flat_t
-    return taps
 
 
 def _css_rgb(rgb):
@@ -123,7 +102,7 @@ def _sample(count, k=5):
 def test_hover_output_lights_its_row_of_C(name, open_page):
     spec = CASES[name]
     C = conv_matrix(spec, _weight(spec)).tocsr()
-    taps = _taps_by_definition(spec)
+    taps = taps_by_definition(spec)
     colors = tap_rgb(int(np.prod(spec.kernel_size)))
     page = open_page(spec)
     drawn = min(spec.in_channels, 4) * int(np.prod(spec.input_shape))
@@ -145,7 +124,7 @@ def test_hover_output_lights_its_row_of_C(name, open_page):
 def test_hover_input_lights_its_column_of_C(name, open_page):
     spec = CASES[name]
     C = conv_matrix(spec, _weight(spec)).tocsc()
-    taps = _taps_by_definition(spec)
+    taps = taps_by_definition(spec)
     colors = tap_rgb(int(np.prod(spec.kernel_size)))
     page = open_page(spec)
     drawn = min(spec.in_channels, 4) * int(np.prod(spec.input_shape))
@@ -253,7 +232,7 @@ def test_html_command(tmp_path, capsys):
     assert main(["html", "--transposed", "--input", "3", "--stride", "2"]) == 0
     assert '"transposed":true' in capsys.readouterr().out
     assert main(["html", "--input", "4x4x4"]) == 2
-    assert "--input: the page draws 1-D and 2-D layers" in capsys.readouterr().err
+    assert "--input: pages draw 1-D and 2-D layers" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+from tap_ref import taps_by_definition
 
 import transpose_matrix as tm
 from transpose_matrix import ConvSpec, ConvSpecError, conv_matrix, transposed_conv_matrix
@@ -19,24 +20,6 @@ SPECS = {
     "groups 1d": ConvSpec((7,), 3, stride=2, dilation=2, in_channels=4, out_channels=2, groups=2),
     "strided gaps": ConvSpec((7, 7), 2, stride=3),
 }
-
-
-def _taps(spec):
-    """Flat kernel tap of every stored entry of C, from i = j*s - p + t*d (loops)."""
-    taps = {}
-    per_in, per_out = spec.in_channels // spec.groups, spec.out_channels // spec.groups
-    outs = list(itertools.product(*(range(n) for n in spec.output_shape)))
-    size = int(np.prod(spec.input_shape))
-    for o, (jj, j) in itertools.product(range(spec.out_channels), enumerate(outs)):
-        group = o // per_out
-        for c in range(group * per_in, (group + 1) * per_in):
-            for flat, t in enumerate(itertools.product(*(range(k) for k in spec.kernel_size))):
-                i = [j[a] * spec.stride[a] - spec.padding[a][0] + t[a] * spec.dilation[a]
-                     for a in range(spec.ndim)]
-                if all(0 <= i[a] < spec.input_shape[a] for a in range(spec.ndim)):
-                    column = c * size + int(np.ravel_multi_index(i, spec.input_shape))
-                    taps[(o * len(outs) + jj, column)] = flat
-    return taps
 
 
 @pytest.mark.parametrize("transposed", [False, True])
@@ -53,7 +36,7 @@ def test_every_entry_has_its_taps_colour(name, transposed, matplotlib):
     matrix = (C.T if transposed else C).toarray()
     assert rgba.shape[:2] == matrix.shape
     colors = [tuple(c / 255 for c in rgb) for rgb in tap_rgb(int(np.prod(spec.kernel_size)))]
-    taps = _taps(spec)
+    taps = taps_by_definition(spec)
     for (r, c), value in np.ndenumerate(matrix):
         key = (c, r) if transposed else (r, c)
         if value:

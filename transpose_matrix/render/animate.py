@@ -119,7 +119,7 @@ def _font(size: int, bold: bool = False) -> Any:
             return image_font.truetype(path, size)
         except OSError:
             continue
-    return image_font.load_default(size)  # pragma: no cover - DejaVu is found above
+    return image_font.load_default(size)
 
 
 def _text_width(text: str, font: Any) -> int:

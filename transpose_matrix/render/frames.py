@@ -35,6 +35,7 @@ import functools
 import itertools
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -51,6 +52,7 @@ __all__ = [
     "FrameModel",
     "Mark",
     "Plane",
+    "check_drawable",
     "frame_model",
     "layer_title",
 ]
@@ -171,18 +173,9 @@ class FrameModel:
         """The plane the kernel's footprint lies on."""
         return self.source if self.kernel_side == "source" else self.target
 
-    @property
-    def active_plane(self) -> Plane:
-        """The plane holding each frame's single active cell."""
-        return self.target if self.kernel_side == "source" else self.source
-
     def tap(self, label: int) -> int:
         """Flat kernel tap of a weight label (``label >= 1``)."""
         return (label - 1) % self.taps
-
-    def weight_index(self, label: int) -> tuple[int, ...]:
-        """``(o, c, *t)`` index into the weight of a label (``label >= 1``)."""
-        return tuple(int(i) for i in np.unravel_index(label - 1, self.spec.weight_shape))
 
 
 # --------------------------------------------------------------------------- text
@@ -315,16 +308,28 @@ def _grid_plane(
 # --------------------------------------------------------------------------- model
 
 
-def _check(spec: ConvSpec, view: str) -> None:
+def check_drawable(spec: Any, what: str) -> None:
+    """Raise unless ``spec`` is a 1-D or 2-D :class:`ConvSpec`; ``what`` names the drawing.
+
+    >>> check_drawable(ConvSpec((2, 2, 2), 1), "pages")
+    Traceback (most recent call last):
+    ...
+    transpose_matrix.errors.ConvSpecError: pages draw 1-D and 2-D layers; this one is 3-D \
+(input_shape=(2, 2, 2))
+    """
     if not isinstance(spec, ConvSpec):
         raise ConvSpecTypeError(f"spec={spec!r} must be a ConvSpec")
-    if view not in VIEWS:
-        raise ConvSpecError(f"view={view!r} must be one of {', '.join(VIEWS)}")
     if spec.ndim > 2:
         raise ConvSpecError(
-            f"animations draw 1-D and 2-D layers; this one is {spec.ndim}-D "
+            f"{what} draw 1-D and 2-D layers; this one is {spec.ndim}-D "
             f"(input_shape={spec.input_shape})"
         )
+
+
+def _check(spec: ConvSpec, view: str) -> None:
+    check_drawable(spec, "animations")
+    if view not in VIEWS:
+        raise ConvSpecError(f"view={view!r} must be one of {', '.join(VIEWS)}")
     count = spec.matrix_shape[0] if view != "zero-insertion" else spec.matrix_shape[1]
     if count > MAX_FRAMES:
         raise ConvSpecError(
@@ -428,95 +433,100 @@ def _marks(plane: Plane, positions: np.ndarray, labels: np.ndarray) -> tuple[Mar
     return tuple(marks)
 
 
-def _gather(spec: ConvSpec) -> FrameModel:
-    labels, _ = _labels(spec)
-    labels = labels.tocsr()
-    source = _padded_plane("input", spec)
-    target = _plain_plane("output", spec.out_channels, spec.output_shape)
+def _flipped_placement(spec: ConvSpec, c: int, i: tuple[int, ...]) -> tuple[Mark, ...]:
+    """The window of output ``(c, *i)`` on the zero-inserted grid: slot ``u`` at ``i + u*d``.
+
+    Slot ``u`` carries the flipped tap ``k - 1 - u``, of every output channel
+    of the forward convolution in ``c``'s group.
+    """
+    per_out = spec.out_channels // spec.groups
+    group = c // (spec.in_channels // spec.groups)
+    corner, dilation = np.array(i), np.array(spec.dilation)
+    last = np.array(spec.kernel_size) - 1
+    return tuple(
+        Mark(
+            o,
+            tuple(int(v) for v in corner + np.array(u) * dilation),
+            _label(spec, o, c, tuple(int(v) for v in last - np.array(u))),
+        )
+        for o in range(group * per_out, (group + 1) * per_out)
+        for u in _taps(spec)
+    )
+
+
+def _frames(
+    matrix: Any,
+    column: bool,
+    plane: Plane,
+    active: tuple[int, tuple[int, ...]],
+    window: Any,
+    caption: Any,
+) -> tuple[Frame, ...]:
+    """One frame per row (or column) of ``matrix``, whose entries lie on ``plane``.
+
+    ``active`` is ``(channels, spatial shape)`` of the tensor whose cells the
+    vectors are numbered by; ``window(channel, position)`` gives the kernel's
+    footprint and ``caption(vector, channel, position)`` the caption.
+    """
+    channels, shape = active
     frames = []
-    for r, (o, *j) in enumerate(np.ndindex(spec.out_channels, *spec.output_shape)):
-        positions, values = _vector(labels, r, column=False)
-        caption = f"{_cell_name('output', o, spec.out_channels, tuple(j))} = row {r} of C"
+    for r, (channel, *position) in enumerate(np.ndindex(channels, *shape)):
+        positions, values = _vector(matrix, r, column)
         frames.append(
             Frame(
                 r,
                 r,
-                Mark(o, tuple(j), 0),
-                _placement(spec, o, tuple(j)),
-                _marks(source, positions, values),
+                Mark(channel, tuple(position), 0),
+                window(channel, tuple(position)),
+                _marks(plane, positions, values),
                 tuple(zip(positions.tolist(), values.tolist())),
-                caption,
+                caption(r, channel, tuple(position)),
             )
         )
+    return tuple(frames)
+
+
+def _gather(spec: ConvSpec) -> FrameModel:
+    labels = _labels(spec)[0].tocsr()
+    source = _padded_plane("input", spec)
+    target = _plain_plane("output", spec.out_channels, spec.output_shape)
+    frames = _frames(
+        labels, False, source, (spec.out_channels, spec.output_shape),
+        lambda o, j: _placement(spec, o, j),
+        lambda r, o, j: f"{_cell_name('output', o, spec.out_channels, j)} = row {r} of C",
+    )
     return FrameModel(
-        spec, "gather", layer_title(spec), source, target, "source", "C", "row", source,
-        tuple(frames),
+        spec, "gather", layer_title(spec), source, target, "source", "C", "row", source, frames
     )
 
 
 def _scatter(spec: ConvSpec) -> FrameModel:
-    _, transposed = _labels(spec)
-    transposed = transposed.tocsc()
+    transposed = _labels(spec)[1].tocsc()
     source = _plain_plane("input", spec.out_channels, spec.output_shape)
     target = _padded_plane("output", spec)
-    frames = []
-    for r, (o, *j) in enumerate(np.ndindex(spec.out_channels, *spec.output_shape)):
-        positions, values = _vector(transposed, r, column=True)
-        pixel = _cell_name("input pixel", o, spec.out_channels, tuple(j))
-        frames.append(
-            Frame(
-                r,
-                r,
-                Mark(o, tuple(j), 0),
-                _placement(spec, o, tuple(j)),
-                _marks(target, positions, values),
-                tuple(zip(positions.tolist(), values.tolist())),
-                f"{pixel} = column {r} of Cᵀ",
-            )
-        )
+    frames = _frames(
+        transposed, True, target, (spec.out_channels, spec.output_shape),
+        lambda o, j: _placement(spec, o, j),
+        lambda r, o, j: (
+            f"{_cell_name('input pixel', o, spec.out_channels, j)} = column {r} of Cᵀ"
+        ),
+    )
     return FrameModel(
         spec, "scatter", layer_title(spec, transposed=True) + " (scatter)", source, target,
-        "target", "Cᵀ", "column", target, tuple(frames),
+        "target", "Cᵀ", "column", target, frames,
     )
 
 
 def _zero_insertion(spec: ConvSpec) -> FrameModel:
-    _, transposed = _labels(spec)
-    transposed = transposed.tocsr()
+    transposed = _labels(spec)[1].tocsr()
     source = _zero_inserted_plane("input", spec)
     target = _plain_plane("output", spec.in_channels, spec.input_shape)
-    dilation = np.array(spec.dilation)
-    kernel = np.array(spec.kernel_size)
-    per_out = spec.out_channels // spec.groups
-    per_in = spec.in_channels // spec.groups
-    taps = _taps(spec)
-    frames = []
-    for r, (c, *i) in enumerate(np.ndindex(spec.in_channels, *spec.input_shape)):
-        group = c // per_in
-        window = tuple(
-            Mark(
-                o,
-                tuple(int(v) for v in np.array(i) + np.array(u) * dilation),
-                # Window slot u carries the flipped tap k - 1 - u.
-                _label(spec, o, c, tuple(int(v) for v in kernel - 1 - np.array(u))),
-            )
-            for o in range(group * per_out, (group + 1) * per_out)
-            for u in taps
-        )
-        positions, values = _vector(transposed, r, column=False)
-        caption = f"{_cell_name('output', c, spec.in_channels, tuple(i))} = row {r} of Cᵀ"
-        frames.append(
-            Frame(
-                r,
-                r,
-                Mark(c, tuple(i), 0),
-                window,
-                _marks(source, positions, values),
-                tuple(zip(positions.tolist(), values.tolist())),
-                caption,
-            )
-        )
+    frames = _frames(
+        transposed, False, source, (spec.in_channels, spec.input_shape),
+        lambda c, i: _flipped_placement(spec, c, i),
+        lambda r, c, i: f"{_cell_name('output', c, spec.in_channels, i)} = row {r} of Cᵀ",
+    )
     return FrameModel(
         spec, "zero-insertion", layer_title(spec, transposed=True) + " (zero insertion)",
-        source, target, "source", "Cᵀ", "row", source, tuple(frames),
+        source, target, "source", "Cᵀ", "row", source, frames,
     )

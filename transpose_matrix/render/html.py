@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConvSpecError, ConvSpecTypeError
+from ..errors import ConvSpecError
 from ..spec import ConvSpec
-from .frames import PAD, frame_model
+from .frames import PAD, check_drawable, frame_model
 
 __all__ = ["MATRIX_COLS", "MATRIX_ROWS", "MAX_SIDE", "HtmlPage", "html_page"]
 
@@ -51,13 +51,7 @@ def _rgb_hex(rgb: tuple[int, int, int]) -> str:
 
 
 def _check(spec: ConvSpec) -> None:
-    if not isinstance(spec, ConvSpec):
-        raise ConvSpecTypeError(f"spec={spec!r} must be a ConvSpec")
-    if spec.ndim > 2:
-        raise ConvSpecError(
-            f"the page draws 1-D and 2-D layers; this one is {spec.ndim}-D "
-            f"(input_shape={spec.input_shape})"
-        )
+    check_drawable(spec, "pages")
     drawn = [n + b + max(a, 0) for n, (b, a) in zip(spec.input_shape, spec.padding)]
     if max(drawn) > MAX_SIDE:
         raise ConvSpecError(

@@ -231,13 +231,9 @@ def plot_coverage(spec: ConvSpec, ax: Any = None, *, annotate: bool | None = Non
     [[1.0, 1.0, 2.0, 1.0], [1.0, 1.0, 2.0, 1.0]]
     """
     _pyplot()
-    if not isinstance(spec, ConvSpec):
-        raise ConvSpecTypeError(f"spec={spec!r} must be a ConvSpec")
-    if spec.ndim > 2:
-        raise ConvSpecError(
-            f"plot_coverage draws 1-D and 2-D layers; this one is {spec.ndim}-D"
-        )
-    from .frames import layer_title
+    from .frames import check_drawable, layer_title
+
+    check_drawable(spec, "coverage maps")
 
     counts = coverage(spec)[0]
     grid = counts if spec.ndim == 2 else counts[None, :]
