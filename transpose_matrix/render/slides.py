@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from . import documents
 from .frames import DATA, PAD, ZERO, FrameModel
 from .latex import escape_text
 
@@ -38,23 +39,21 @@ _COLORS = {
     "tmwritten": "3E9C7C",
 }
 
-_SYMBOLS = {"Cᵀ": r"$C^{\top}$", "×": r"$\times$", "→": r"$\to$"}
-# The matrix's name standing alone in a caption ("row 6 of C") is maths too.
-_MATRIX_NAME = re.compile(r"(?<![\w$])C(?![\w$ᵀ])")
+# The matrix's name in a caption ("row 6 of C", "column 2 of Cᵀ") is maths.
+_MATRIX_NAME = re.compile(r"(?<![\w$])C(\$\^\{\\mathsf\{T\}\}\$)?(?![\w$])")
 
 
 def tex_text(text: str) -> str:
-    r"""Plain text (with ``Cᵀ``, ``×``, ``→``) for LaTeX text mode, escaped.
+    r"""Plain text for LaTeX text mode (the render layer's escape), with C and Cᵀ as maths.
 
     >>> tex_text("output (1, 2) = row 6 of Cᵀ")
-    'output (1, 2) = row 6 of $C^{\\top}$'
+    'output (1, 2) = row 6 of $C^{\\mathsf{T}}$'
     >>> tex_text("output 3 = row 3 of C")
     'output 3 = row 3 of $C$'
     """
-    escaped = _MATRIX_NAME.sub("$C$", escape_text(text))
-    for symbol, tex in _SYMBOLS.items():
-        escaped = escaped.replace(symbol, tex)
-    return escaped
+    return _MATRIX_NAME.sub(
+        lambda match: "$C^{\\mathsf{T}}$" if match.group(1) else "$C$", escape_text(text)
+    )
 
 
 def _num(value: float) -> str:
@@ -198,7 +197,7 @@ def beamer_frame(model: FrameModel, *, weight: np.ndarray | None = None) -> str:
     lines.append(f"\\sbox{{{box}}}{{%")
     lines += _static_picture(model, geo, font)
     lines[-1] += "}"
-    lines.append(r"\begin{frame}[t]{" + tex_text(model.title.split(" (")[0]) + "}")
+    setup, lines = lines, []
     if model.view != "gather":
         lines.append(r"\framesubtitle{" + model.view.replace("-", " ") + " view}")
     lines.append(r"\centering")
@@ -252,8 +251,8 @@ def beamer_frame(model: FrameModel, *, weight: np.ndarray | None = None) -> str:
         )
         lines.append(f"\\only<{number}>{{" + "\n".join(body) + "}")
     lines.append(r"\end{tikzpicture}")
-    lines.append(r"\end{frame}")
-    return "\n".join(lines)
+    title = tex_text(model.title.split(" (")[0])
+    return "\n".join([*setup, documents.frame(title, "\n".join(lines))])
 
 
 def _letter(tap: int) -> str:
@@ -265,25 +264,11 @@ def _letter(tap: int) -> str:
 def beamer_animation(model: FrameModel, *, fragment: bool = False, weight: Any = None) -> str:
     r"""A standalone beamer document (or with ``fragment=True`` the frame alone).
 
-    The fragment starts with a comment naming what it needs: beamer and
-    ``tikz``.
+    The fragment starts with comments naming what it needs (``tikz``, in a
+    beamer document).
     """
-    frame = beamer_frame(model, weight=weight)
+    body = beamer_frame(model, weight=weight)
     if fragment:
-        return (
-            "% transpose_matrix animation: a beamer frame with "
-            f"{len(model.frames)} overlays; needs \\usepackage{{tikz}}\n{frame}\n"
-        )
-    return "\n".join(
-        [
-            r"\documentclass{beamer}",
-            r"\usepackage[T1]{fontenc}",
-            r"\usepackage{lmodern}",
-            r"\usepackage{tikz}",
-            r"\setbeamertemplate{navigation symbols}{}",
-            r"\begin{document}",
-            frame,
-            r"\end{document}",
-            "",
-        ]
-    )
+        what = f"animation (a beamer frame with {len(model.frames)} overlays)"
+        return documents.fragment(body, what=what, packages=("tikz",)) + "\n"
+    return documents.document(body, kind="beamer")
