@@ -203,6 +203,14 @@ def _body(spec: ConvSpec, transposed: bool, ident: str) -> str:
             "transposed": _title(spec, True),
         },
         "channels": [spec.in_channels, spec.out_channels],
+        # Entries per channel and per grid row (0 in 1-D), for the block lines of C:
+        # its rows are outputs, its columns inputs.
+        "blocks": {
+            "rows": [math.prod(spec.output_shape),
+                     spec.output_shape[-1] if spec.ndim > 1 else 0],
+            "cols": [math.prod(spec.input_shape),
+                     spec.input_shape[-1] if spec.ndim > 1 else 0],
+        },
         **_text_lines(spec),
     }
     # "</" would end the script element early; JSON allows the escaped slash.
@@ -265,6 +273,8 @@ _STYLE = """
 .tm-page .tm-m.tm-line rect{fill:#fff6d5}
 .tm-page .tm-m.nz rect{stroke:#96a0ac}
 .tm-page .tm-m.hl rect{stroke:#19263a;stroke-width:2}
+.tm-page .tm-matrix line.tm-rw{stroke:#b8c0ca;stroke-width:1}
+.tm-page .tm-matrix line.tm-ch{stroke:#26303a;stroke-width:1.5}
 """
 
 
@@ -478,6 +488,22 @@ _SCRIPT = r"""
               data.weights[label - 1]) + "</title>" : "") + "</g>");
         });
       });
+      // Lines between channels (dark) and between grid rows (light), as in plot_matrix.
+      var height = od.end, width = oa.end;
+      function rules(list, offsets, blocks, vertical) {
+        list.forEach(function (k, n) {
+          if (n === 0 || k <= 0) return;
+          var level = k % blocks[0] === 0 ? "tm-ch"
+            : (blocks[1] && k % blocks[1] === 0 ? "tm-rw" : "");
+          if (!level) return;
+          var at = (vertical ? left : top) + offsets.at[n];
+          var ends = vertical ? [at, at, top, top + height] : [left, left + width, at, at];
+          svg.push('<line class="' + level + '" x1="' + ends[0] + '" x2="' + ends[1] +
+            '" y1="' + ends[2] + '" y2="' + ends[3] + '"/>');
+        });
+      }
+      rules(across, oa, T ? data.blocks.rows : data.blocks.cols, true);
+      rules(down, od, T ? data.blocks.cols : data.blocks.rows, false);
       var name = T ? "Cᵀ" : "C";
       var dims = T ? nCols + " × " + nRows : nRows + " × " + nCols;
       var shown = down.filter(function (k) { return k >= 0; }).length + " × " +
