@@ -246,3 +246,19 @@ def test_html_command(tmp_path, capsys):
 def test_html_errors(call, message):
     with pytest.raises(ConvSpecError, match=re.escape(message)):
         call()
+
+
+def test_matrix_window_marks_channel_and_row_blocks(open_page):
+    # 2 -> 2 channels, 4x4 in and out: C is 32 x 32, channels change at 16, grid rows every 4.
+    spec = ConvSpec((4, 4), 3, padding=1, in_channels=2, out_channels=2)
+    page = open_page(spec)
+    page.tab.hover(".tm-y[data-y='21']")
+    lines = page.tab.eval_on_selector_all(
+        ".tm-matrix line",
+        "els => els.map(e => [e.getAttribute('class'), e.getAttribute('x1') === e.getAttribute('x2')])",
+    )
+    assert lines.count(["tm-ch", True]) == 1 and lines.count(["tm-ch", False]) == 1
+    # Light lines between grid rows: columns 4, 8, 12, 20, 24, 28; the window shows
+    # rows 4..31, so rows 8, 12, 20, 24, 28 (its first row has no line above it).
+    assert sum(c == "tm-rw" and upright for c, upright in lines) == 6
+    assert sum(c == "tm-rw" and not upright for c, upright in lines) == 5
