@@ -372,7 +372,7 @@ def bench_animate(table: Table, size: str) -> None:
         module = _load("bench_animate")
         runs = 7 if size == "full" else 2
         warm = statistics.median(module.warm_runs(runs))
-        cold = statistics.median(module.cold_runs(runs))
+        cold, show = (statistics.median(times) for times in module.cold_runs(runs))
     except (ImportError, OSError) as error:
         table.add("textbook animation (GIF)", "—", "—", f"unavailable: {error}", "—",
                   "< 1 s", None)
@@ -381,7 +381,8 @@ def bench_animate(table: Table, size: str) -> None:
     table.add("`tm.animate(...).to_bytes('gif')`", layer, _seconds(warm), "—", "—", "< 1 s",
               warm < 1)
     table.add("cold `python -m transpose_matrix animate --preset no_padding_no_strides`",
-              layer, _seconds(cold), "—", "—", "< 1 s", cold < 1)
+              layer, _seconds(cold), f"{_seconds(show)} (cold `show`)", _ratio(cold / show),
+              "< 1 s", cold < 1)
 
 
 def _numpy_blas_threads() -> str:

@@ -476,16 +476,25 @@ class _Painter:
 
 
 def _packed(image: Any) -> np.ndarray:
-    """An RGB image as one ``0xRRGGBB`` integer per pixel."""
-    pixels = np.asarray(image.convert("RGB"), dtype=np.uint32)
-    return (pixels[..., 0] << 16) | (pixels[..., 1] << 8) | pixels[..., 2]
+    """An image's pixels as integers ``R | G << 8 | B << 16`` (RGBA bytes read as one word)."""
+    words = np.asarray(image.convert("RGBA")).view(np.dtype("<u4"))[..., 0]
+    return words & 0xFFFFFF
+
+
+def _pack(r: int, g: int, b: int) -> int:
+    return r | (g << 8) | (b << 16)
+
+
+def _unpack(values: np.ndarray) -> np.ndarray:
+    """``(..., 3)`` RGB of packed values."""
+    return np.stack([values & 255, (values >> 8) & 255, (values >> 16) & 255], -1)
 
 
 def _palette(images: Sequence[Any], extra: Sequence[tuple[int, int, int]]) -> np.ndarray:
     """One palette for every frame (packed RGB): the drawing's colours, then the most used."""
     fixed = [WHITE, TEXT, SUBTLE, GRID, INPUT, OUTPUT, PADDING, HATCH, ZERO_TEXT, ACTIVE,
              OUTLINE, STRIP_GRID, BLOCK, BEAM, *WRITTEN, *extra]
-    pinned = {(r << 16) | (g << 8) | b for r, g, b in fixed}
+    pinned = {_pack(*rgb) for rgb in fixed}
     # Sample at most a few frames; pinned colours are exact whatever is sampled.
     step = max(1, len(images) // 8)
     counts: dict[int, int] = {}
@@ -497,28 +506,37 @@ def _palette(images: Sequence[Any], extra: Sequence[tuple[int, int, int]]) -> np
     return np.array((sorted(pinned) + ranked)[:256], dtype=np.uint32)
 
 
-def _quantize(image: Any, palette: np.ndarray) -> Any:
-    """``image`` in palette mode: exact where its colour is in ``palette``, else the nearest.
+class _Quantizer:
+    """Maps frames to one palette: exact where a colour is in it, else the nearest entry.
 
-    (Pillow's own palette mapping rounds colours through a coarse cache, so
-    even exact palette colours can move; the tests read highlights back.)
+    A table over all 2**24 colours (32 MB while a file is written) makes the
+    mapping one gather per frame; colours not in the palette (anti-aliased
+    text edges) are looked up once and remembered. Pillow's own palette
+    mapping rounds colours through a coarse cache, so even exact palette
+    colours can move, and the tests read highlights back from the files.
     """
-    image_module, _, _ = _pillow()
-    packed = _packed(image)
-    order = np.argsort(palette)
-    ordered = palette[order]
-    slot = np.minimum(np.searchsorted(ordered, packed), len(ordered) - 1)
-    exact = ordered[slot] == packed
-    index = order[slot].astype(np.uint8)
-    if not exact.all():
-        missing, inverse = np.unique(packed[~exact], return_inverse=True)
-        rgb = lambda v: np.stack([(v >> 16) & 255, (v >> 8) & 255, v & 255], -1).astype(float)  # noqa: E731
-        distance = ((rgb(missing)[:, None, :] - rgb(palette)[None, :, :]) ** 2).sum(-1)
-        index[~exact] = distance.argmin(axis=1)[inverse].astype(np.uint8)
-    mapped = image_module.fromarray(index, mode="P")
-    flat = np.stack([(palette >> 16) & 255, (palette >> 8) & 255, palette & 255], -1)
-    mapped.putpalette(flat.astype(np.uint8).reshape(-1).tolist())
-    return mapped
+
+    def __init__(self, palette: np.ndarray) -> None:
+        self.palette = palette
+        self.table = np.full(1 << 24, -1, dtype=np.int16)
+        self.table[palette] = np.arange(len(palette), dtype=np.int16)
+        self.rgb = _unpack(palette).astype(np.int32)
+        self.flat = _unpack(palette).astype(np.uint8).reshape(-1).tolist()
+
+    def __call__(self, image: Any) -> Any:
+        image_module, _, _ = _pillow()
+        packed = _packed(image)
+        index = self.table[packed]
+        missing = index < 0
+        if missing.any():
+            new = np.unique(packed[missing])
+            rgb = _unpack(new).astype(np.int32)
+            distance = ((rgb[:, None, :] - self.rgb[None, :, :]) ** 2).sum(-1)
+            self.table[new] = distance.argmin(axis=1).astype(np.int16)
+            index = self.table[packed]
+        mapped = image_module.fromarray(index.astype(np.uint8), mode="P")
+        mapped.putpalette(self.flat)
+        return mapped
 
 
 def save_frames(
@@ -559,12 +577,12 @@ def save_frames(
     durations = [duration] * len(images) if isinstance(duration, int) else list(duration)
     if len(durations) != len(images) or any(d <= 0 for d in durations):
         raise ConvSpecError("duration must be a positive int or one per frame")
-    palette = _palette(images, palette_colors)
+    quantize = _Quantizer(_palette(images, palette_colors))
     frames: list[Any] = []
     kept: list[int] = []
     previous = None
     for image, milliseconds in zip(images, durations):
-        mapped = _quantize(image, palette)
+        mapped = quantize(image)
         data = mapped.tobytes()
         if data == previous:
             kept[-1] += milliseconds
