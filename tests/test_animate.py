@@ -520,6 +520,8 @@ def test_cli_animate_formats(pillow, tmp_path, capsys):
     capsys.readouterr()
     assert main(["animate", "--format", "beamer"]) == 0
     assert capsys.readouterr().out.startswith("\\documentclass{beamer}")
+    assert main(["animate", "--fragment"]) == 0
+    assert capsys.readouterr().out.startswith("% transpose_matrix animation (a beamer frame")
     assert main(["animate", "--out", str(tmp_path / "d.tex")]) == 0
     assert "\\only<4>" in (tmp_path / "d.tex").read_text()
 
