@@ -353,7 +353,7 @@ def test_notebook_display_and_repr(pillow):
     anim = tm.animate(FORWARD["textbook"], cell=12)
     assert anim.layout.cell == 12
     assert anim._repr_html_().startswith('<img src="data:image/gif;base64,')
-    assert repr(anim) == "<Animation gather: Conv2d: 4×4 input, 3×3 kernel, stride 1 → 2×2, 4 frames>"
+    assert repr(anim) == "<Animation gather: Conv2d: 4 × 4 input, 3 × 3 kernel → 2 × 2, 4 frames>"
 
 
 @pytest.mark.parametrize(

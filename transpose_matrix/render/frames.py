@@ -181,62 +181,31 @@ class FrameModel:
 # --------------------------------------------------------------------------- text
 
 
-def _dims(values: tuple[int, ...]) -> str:
-    return "×".join(str(v) for v in values)
-
-
 def _position(values: tuple[int, ...]) -> str:
     return str(values[0]) if len(values) == 1 else "(" + ", ".join(str(v) for v in values) + ")"
 
 
-def _uniform(values: tuple[int, ...]) -> str:
-    return str(values[0]) if len(set(values)) == 1 else _dims(values)
-
-
 def layer_title(spec: ConvSpec, transposed: bool = False) -> str:
-    """One line naming the layer: ``Conv2d: 4×4 input, 3×3 kernel, stride 1 → 2×2``.
+    """One line naming the layer: its torch class, geometry in words and output shape.
 
     Examples
     --------
     >>> layer_title(ConvSpec((5, 5), 3, stride=2, padding=1))
-    'Conv2d: 5×5 input, 3×3 kernel, stride 2, padding 1 → 3×3'
+    'Conv2d: 5 × 5 input, 3 × 3 kernel, stride 2, padding 1 → 3 × 3'
     >>> layer_title(ConvSpec.from_transposed((3, 3), 1, 1, 3, stride=2, padding=1,
     ...                                      output_padding=1), transposed=True)
-    'ConvTranspose2d: 3×3 input, 3×3 kernel, stride 2, padding 1, output_padding 1 → 6×6'
+    'ConvTranspose2d: 3 × 3 input, 3 × 3 kernel, stride 2, padding 1, output_padding 1 → 6 × 6'
     """
-    layer = spec.transposed_arguments() if transposed else None
-    parts = []
-    if transposed:
-        name = f"ConvTranspose{spec.ndim}d" if layer else f"transpose of Conv{spec.ndim}d"
-        parts.append(f"{_dims(spec.output_shape)} input")
-    else:
+    from .report import heading
+
+    if not transposed:
         name = f"Conv{spec.ndim}d"
-        parts.append(f"{_dims(spec.input_shape)} input")
-    parts.append(f"{_dims(spec.kernel_size)} kernel")
-    parts.append(f"stride {_uniform(spec.stride)}")
-    if transposed and layer:
-        if any(layer["padding"]):
-            parts.append(f"padding {_uniform(layer['padding'])}")
-        if any(layer["output_padding"]):
-            parts.append(f"output_padding {_uniform(layer['output_padding'])}")
-    elif any(before or after for before, after in spec.padding):
-        if spec.is_symmetric_padding:
-            parts.append(f"padding {_uniform(tuple(b for b, _ in spec.padding))}")
-        else:
-            pairs = ", ".join(f"{b}:{a}" for b, a in spec.padding)
-            parts.append(f"padding {pairs}")
-    if any(d != 1 for d in spec.dilation):
-        parts.append(f"dilation {_uniform(spec.dilation)}")
-    cin, cout = (spec.out_channels, spec.in_channels) if transposed else (
-        spec.in_channels,
-        spec.out_channels,
-    )
-    if cin != 1 or cout != 1:
-        parts.append(f"{cin}→{cout} channels")
-    if spec.groups != 1:
-        parts.append(f"groups {spec.groups}")
+    elif spec.transposed_arguments() is not None:
+        name = f"ConvTranspose{spec.ndim}d"
+    else:
+        name = f"transpose of Conv{spec.ndim}d"
     result = spec.input_shape if transposed else spec.output_shape
-    return f"{name}: {', '.join(parts)} → {_dims(result)}"
+    return f"{name}: {heading(spec, transposed)} → {' × '.join(str(n) for n in result)}"
 
 
 def _cell_name(word: str, channel: int, channels: int, position: tuple[int, ...]) -> str:
