@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,23 +47,18 @@ def cold_runs(runs: int) -> tuple[list[float], list[float]]:
     """Wall times of fresh processes, alternating: ``animate`` (textbook GIF) and ``show``.
 
     ``show`` pays the same interpreter start and numpy/scipy imports, so the
-    ratio says what the animation itself costs whatever the machine's load.
+    pair shows what the animation itself adds.
     """
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_cli import cold_runs as fresh
+
     animate, show = [], []
     with tempfile.TemporaryDirectory() as folder:
-        out = Path(folder) / "textbook.gif"
-        commands = (
-            (animate, ["animate", "--preset", "no_padding_no_strides", "--out", str(out)]),
-            (show, ["show"]),
-        )
+        command = ["animate", "--preset", "no_padding_no_strides", "--out",
+                   str(Path(folder) / "textbook.gif")]
         for _ in range(runs):
-            for times, command in commands:
-                start = time.perf_counter()
-                subprocess.run(
-                    [sys.executable, "-m", "transpose_matrix", *command],
-                    cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
-                )
-                times.append(time.perf_counter() - start)
+            animate += fresh(1, command)
+            show += fresh(1, ["show"])
     return animate, show
 
 
