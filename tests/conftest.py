@@ -92,9 +92,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Headless chromium driven by Playwright: the referee of the HTML page."""
+    """Headless chromium driven by Playwright: the referee of the HTML page.
+
+    Module-scoped: Playwright's sync API runs one driver at a time, so each
+    test module that launches a browser must have closed it before the next.
+    """
     sync_api = _module("playwright.sync_api")
     require(f"playwright (python) and {CHROMIUM}", sync_api is not None and os.path.exists(CHROMIUM))
     with sync_api.sync_playwright() as playwright:
