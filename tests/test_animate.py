@@ -567,3 +567,12 @@ def test_save_by_extension(pillow, tmp_path):
     assert anim.save(tmp_path / "a.bin", format="gif").read_bytes()[:6] == b"GIF89a"
     with pytest.raises(TypeError, match="must be a ConvSpec"):
         tm.animate("4x4", weight=np.ones((1, 1, 3)))
+
+
+def test_a_transpose_with_no_ConvTranspose_layer_is_named_so():
+    # 'after' padding beyond 'before': no (padding, output_padding) gives this Cᵀ.
+    spec = ConvSpec((6,), 3, padding=[(0, 2)])
+    assert spec.transposed_arguments() is None
+    model = frame_model(spec, "scatter")
+    assert model.title.startswith("transpose of Conv1d: input 6")
+    assert len(model.frames) == spec.matrix_shape[0]
