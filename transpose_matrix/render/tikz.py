@@ -346,31 +346,23 @@ def _group_frames(spec: ConvSpec, shown_rows: int, shown_cols: int, cell: float)
 def _channel_labels(spec: ConvSpec, shown_rows: int, shown_cols: int, cell: float) -> list[str]:
     """``c = 0, 1, …`` above the input-channel columns, ``o = …`` left of the output rows."""
     lines = []
-    if spec.in_channels > 1:
-        size = math.prod(spec.input_shape)
-        for channel in range(spec.in_channels):
-            start = channel * size
-            if start >= shown_cols:
-                break
-            middle = (start + min(shown_cols, start + size)) / 2 * cell
-            if min(shown_cols, start + size) - start < 2:
+    axes = [
+        (spec.in_channels, math.prod(spec.input_shape), shown_cols, "c",
+         "anchor=south", "({at},0.05)"),
+        (spec.out_channels, math.prod(spec.output_shape), shown_rows, "o",
+         "anchor=east", "(-0.05,-{at})"),
+    ]
+    for channels, size, shown, letter, anchor, where in axes:
+        if channels == 1:
+            continue
+        for channel in range(min(channels, -(-shown // size))):
+            start, stop = channel * size, min(shown, (channel + 1) * size)
+            if stop - start < 2:  # too narrow for a label
                 continue
+            at = _fmt((start + stop) / 2 * cell)
             lines.append(
-                f"\\node[anchor=south, inner sep=1pt, font=\\scriptsize] at "
-                f"({_fmt(middle)},0.05) {{$c={channel}$}};"
-            )
-    if spec.out_channels > 1:
-        size = math.prod(spec.output_shape)
-        for channel in range(spec.out_channels):
-            start = channel * size
-            if start >= shown_rows:
-                break
-            middle = (start + min(shown_rows, start + size)) / 2 * cell
-            if min(shown_rows, start + size) - start < 2:
-                continue
-            lines.append(
-                f"\\node[anchor=east, inner sep=1pt, font=\\scriptsize] at "
-                f"(-0.05,-{_fmt(middle)}) {{$o={channel}$}};"
+                f"\\node[{anchor}, inner sep=1pt, font=\\scriptsize] at "
+                f"{where.format(at=at)} {{${letter}={channel}$}};"
             )
     return lines
 
