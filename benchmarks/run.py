@@ -15,7 +15,9 @@ Rows (medians of repeated runs; ``ratio`` is ours / baseline, with the goal):
   geometric mean and worst ratio per dtype here (goals: float32 ≤ 1.0 and
   ≤ 1.5, float64 ≤ 0.6 and ≤ 1.0), its own table printed after this one;
 * symbolic build time (``benchmarks/bench_symbolic.py``) and the cold start of
-  ``python -m transpose_matrix show`` (``benchmarks/bench_cli.py``).
+  ``python -m transpose_matrix show`` (``benchmarks/bench_cli.py``);
+* the textbook animation's render time, in process and as a cold command
+  (``benchmarks/bench_animate.py``, which also tabulates every preset).
 
 Usage::
 
@@ -315,6 +317,24 @@ def bench_cli(table: Table, size: str) -> None:
               _seconds(median), "—", "—", "< 1 s", median < 1)
 
 
+def bench_animate(table: Table, size: str) -> None:
+    try:
+        module = _load("bench_animate")
+        runs = 7 if size == "full" else 2
+        warm = statistics.median(module.warm_runs(runs))
+        cold, show = (statistics.median(times) for times in module.cold_runs(runs))
+    except (ImportError, OSError) as error:
+        table.add("textbook animation (GIF)", "—", "—", f"unavailable: {error}", "—",
+                  "< 1 s", None)
+        return
+    layer = "4x4, 3x3: 4 frames"
+    table.add("`tm.animate(...).to_bytes('gif')`", layer, _seconds(warm), "—", "—", "< 1 s",
+              warm < 1)
+    table.add("cold `python -m transpose_matrix animate --preset no_padding_no_strides`",
+              layer, _seconds(cold), f"{_seconds(show)} (cold `show`)", _ratio(cold / show),
+              "< 1 s", cold < 1)
+
+
 def machine(threads: int) -> str:
     import numpy as np
     import scipy
@@ -383,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     panel = bench_panel(table, size, repeats)
     bench_symbolic(table, size)
     bench_cli(table, size)
+    bench_animate(table, size)
     print(f"Machine: {machine(threads)}.")
     print(f"Mode: {size}; medians of {repeats} alternating rounds; ratio = ours / baseline.\n")
     print(table.markdown())

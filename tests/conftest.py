@@ -96,3 +96,54 @@ def onnx():
         module = None
     require("onnx (with onnx.reference)", module is not None)
     return module
+
+
+def _module(name: str):
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+@pytest.fixture(scope="session")
+def pillow():
+    """PIL's Image module: animations are drawn with Pillow."""
+    module = _module("PIL.Image")
+    require("Pillow", module is not None)
+    return module
+
+
+@pytest.fixture(scope="session")
+def matplotlib():
+    """matplotlib on the Agg backend (no display needed)."""
+    module = _module("matplotlib")
+    require("matplotlib", module is not None)
+    module.use("Agg")
+    return module
+
+
+#: Debian's browser; tests never download one.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless chromium driven by Playwright: the referee of the HTML page.
+
+    Module-scoped: Playwright's sync API runs one driver at a time, so each
+    test module that launches a browser must have closed it before the next.
+    """
+    sync_api = _module("playwright.sync_api")
+    require(f"playwright (python) and {CHROMIUM}", sync_api is not None and os.path.exists(CHROMIUM))
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -63,6 +63,11 @@ LaTeX and figures (the presentation layer, ``transpose_matrix.render``)
     sparsity_figure               TikZ: C's pattern, entries coloured by kernel tap
     placement_figure              TikZ: one kernel placement and the row of C it makes;
                                   ``transposed=True``: one pixel's scatter, a column of Cᵀ
+Pictures that move (Pillow, matplotlib: ``pip install "transpose_matrix[plot]"``)
+    animate                       GIF, animated PNG or beamer overlays, one frame per placement
+    plot_matrix                   matplotlib: C's sparsity, entries coloured by kernel tap
+    plot_coverage                 matplotlib: the coverage map Cᵀ·1 of the transposed layer
+    html_page                     a self-contained interactive page; shows inline in Jupyter
 Errors (``error.field`` names the argument an error is about)
     TransposeMatrixError          base of every error the library raises on purpose
     ConvSpecError                 bad geometry or argument (a ``ValueError``)
@@ -149,6 +154,10 @@ _EXPORTS = {
     "to_latex": "render",
     "sparsity_figure": "render",
     "placement_figure": "render",
+    "animate": "render.animate",
+    "plot_matrix": "render.plot",
+    "plot_coverage": "render.plot",
+    "html_page": "render.html",
 }
 
 __all__ = [

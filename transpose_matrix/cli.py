@@ -29,6 +29,12 @@ example, a function adding its options and one running it. The report text
 itself is built by :mod:`transpose_matrix.render.report`.
 solve
     The small layer configurations that take one size to another.
+animate
+    An animation, one frame per kernel placement: GIF, animated PNG or
+    beamer overlays; ``--preset`` names a classic convolution-arithmetic one.
+html
+    One self-contained interactive page: hover a cell, its row or column of
+    C lights up.
 
 Geometry options (all commands but solve)
 -----------------------------------------
@@ -551,6 +557,136 @@ register(
         "solve 8 16   (ConvTranspose layers 8 -> 16)",
         _solve_arguments,
         _run_solve,
+    )
+)
+
+
+def _animate_arguments(parser: argparse.ArgumentParser) -> None:
+    from .render.animate import PRESETS
+
+    _geometry(parser)
+    _weights(parser)
+    _out(parser)
+    parser.add_argument(
+        "--preset", default=None, choices=tuple(PRESETS), metavar="NAME",
+        help="a classic convolution-arithmetic animation (see the README); "
+        "replaces the geometry options",
+    )
+    parser.add_argument(
+        "--view", default=None, choices=("gather", "scatter", "zero-insertion"),
+        help="gather (a convolution); with --transposed scatter (default) or zero-insertion",
+    )
+    parser.add_argument(
+        "--format", default=None, choices=("gif", "apng", "beamer"),
+        help="default: from the --out extension (.gif, .png/.apng, .tex)",
+    )
+    parser.add_argument(
+        "--fragment", action="store_true", help="beamer: only the frame, for \\input into a talk"
+    )
+    parser.add_argument("--duration", default="700", metavar="MS", help="milliseconds per frame")
+
+
+def _animation_spec(args: argparse.Namespace) -> tuple[Any, str]:
+    """The spec and view of ``animate``: from ``--preset`` or the geometry options."""
+    if args.preset is None:
+        spec = spec_from_args(args)
+        view = args.view or ("scatter" if args.transposed else "gather")
+        if (view == "gather") == args.transposed:
+            raise UsageError(
+                f"--view: {view!r} is not allowed "
+                + ("with --transposed; use scatter or zero-insertion" if args.transposed
+                   else "without --transposed (it animates a ConvTransposeNd layer)")
+            )
+        return spec, view
+    defaults = build_parser().parse_args(["animate"])
+    for option in ("input", "kernel", "stride", "padding", "dilation", "in_channels",
+                   "out_channels", "groups", "transposed", "output_padding"):
+        if getattr(args, option) != getattr(defaults, option):
+            flag = "--" + option.replace("_", "-")
+            raise UsageError(f"{flag}: not allowed with --preset (the preset fixes the geometry)")
+    from .render.animate import preset
+
+    chosen = preset(args.preset)
+    view = args.view or chosen.view
+    if (view == "gather") == chosen.transposed:
+        raise UsageError(
+            f"--view: {view!r} does not fit --preset {chosen.name}; use "
+            + ("scatter or zero-insertion" if chosen.transposed else "gather")
+        )
+    return chosen.spec, view
+
+
+def _run_animate(args: argparse.Namespace) -> int:
+    from .render.animate import animate, format_of
+
+    spec, view = _animation_spec(args)
+    duration = _integer("--duration", args.duration, 10)
+    try:
+        format = args.format or (format_of(args.out) if args.out else None)
+    except ConvSpecError as error:
+        raise UsageError(f"--out: {error}, or give --format") from None
+    if args.fragment and format is None:
+        format = "beamer"
+    if format != "beamer" and args.out is None:
+        raise UsageError(
+            "--out: give the file to write, e.g. --out conv.gif (or .png, .tex); "
+            "beamer LaTeX alone may go to stdout"
+        )
+    if args.fragment and format != "beamer":
+        raise UsageError("--fragment: only with beamer output (--format beamer or --out x.tex)")
+    weight = None
+    if args.numeric:
+        from .verification import random_weight
+
+        weight = random_weight(spec, _integer("--seed", args.seed, 0))
+    try:
+        animation = animate(spec, view, weight=weight, duration=duration)
+    except ConvSpecError as error:
+        raise UsageError(f"--input: {error}") from None
+    if format == "beamer":
+        _emit(animation.beamer(fragment=args.fragment), args.out)
+        return 0
+    try:
+        size = animation.save(args.out, format).stat().st_size
+    except OSError as error:
+        raise UsageError(f"--out: {args.out!r} cannot be written: {error.strerror}") from None
+    print(f"{args.out}: {len(animation)} frames, {format.upper()}, {-(-size // 1024)} KB")
+    return 0
+
+
+def _html_arguments(parser: argparse.ArgumentParser) -> None:
+    _geometry(parser)
+    _out(parser)
+
+
+def _run_html(args: argparse.Namespace) -> int:
+    from .render.html import html_page
+
+    spec = spec_from_args(args)
+    try:
+        page = html_page(spec, transposed=args.transposed)
+    except ConvSpecError as error:
+        raise UsageError(f"--input: {error}") from None
+    _emit(str(page), args.out)
+    return 0
+
+
+register(
+    Command(
+        "animate",
+        "write an animation: GIF, animated PNG or beamer overlays",
+        "animate --input 5x5 --kernel 3 --stride 2 --padding 1 --out conv.gif",
+        _animate_arguments,
+        _run_animate,
+    )
+)
+register(
+    Command(
+        "html",
+        "write an interactive HTML page of C and Cᵀ",
+        "html --input 6x6 --kernel 3 --stride 2 --out conv.html",
+        _html_arguments,
+        _run_html,
     )
 )
 
