@@ -493,10 +493,7 @@ class Derivation:
     def failures(self) -> list[tuple[str, Check]]:
         """``(step title, check)`` of every check that failed."""
         return [
-            (step.title, check)
-            for step in self._steps
-            for check in step.checks
-            if not check.passed
+            (step.title, check) for step in self._steps for check in step.checks if not check.passed
         ]
 
     def __len__(self) -> int:
@@ -561,8 +558,11 @@ def _ordinal(symbol: sympy.Symbol) -> str:
     return ""
 
 
-def _symbol_latex(symbols: Sequence[sympy.Symbol]) -> str:
-    return ", ".join(sympy.latex(symbol) for symbol in symbols)
+def _symbol_list(symbols: Sequence[sympy.Symbol], bound: str = "") -> str:
+    """``$d$, $k$, $n \\ge 1$``: one maths piece per symbol, so a line may break between."""
+    names = [f"${sympy.latex(symbol)}$" for symbol in symbols]
+    names[-1] = names[-1][:-1] + bound + "$"
+    return ", ".join(names)
 
 
 def _domain(expressions: Iterable[Any]) -> str:
@@ -586,13 +586,13 @@ def _domain(expressions: Iterable[Any]) -> str:
     for kind in ("integers >= 1", "integers >= 0", "integers"):
         if kind in groups:
             bound = {"integers >= 1": r" \ge 1", "integers >= 0": r" \ge 0"}.get(kind, "")
-            integers.append(f"${_symbol_latex(groups[kind])}{bound}$")
+            integers.append(_symbol_list(groups[kind], bound))
     if integers:
         parts.append("integers " + " and ".join(integers))
     if "real" in groups:
-        parts.append(f"real ${_symbol_latex(groups['real'])}$")
+        parts.append("real " + _symbol_list(groups["real"]))
     if "" in groups:
-        parts.append(f"${_symbol_latex(groups[''])}$")
+        parts.append(_symbol_list(groups[""]))
     return "for all " + " and ".join(parts)
 
 
@@ -881,9 +881,7 @@ def _step_conv(derivation: Derivation, grid: Grid) -> None:
         if n + before + after < effective_kernel_size(k, d):
             # No placement fits: the library must refuse the size.
             return _conv_or_none(n, k, s, (before, after), d) is None
-        return formula(n, k, s, before, after, d) == _count_placements(
-            n, k, s, before, after, d
-        )
+        return formula(n, k, s, before, after, d) == _count_placements(n, k, s, before, after, d)
 
     cases = (
         (n, k, s, before, after, d)
@@ -948,9 +946,7 @@ def _step_transposed(derivation: Derivation) -> None:
 
 
 def _step_inverse(derivation: Derivation, grid: Grid) -> None:
-    shifted = _written(
-        lambda: sympy.floor((_m_min + _r + 2 * _p - _d * (_k - 1) - 1) / _s) + 1
-    )
+    shifted = _written(lambda: sympy.floor((_m_min + _r + 2 * _p - _d * (_k - 1) - 1) / _s) + 1)
     shifted_value = _written(lambda: _o + sympy.floor(_r / _s))
     interval = sympy.Interval(_m_min, _m_min + _s - 1)
     low = _numeric(_M_MIN, _o, _k, _s, _p, _d)
@@ -979,12 +975,13 @@ def _step_inverse(derivation: Derivation, grid: Grid) -> None:
         r"which equals $o$ exactly when $0 \le r < s$. So the sizes that convolve to $o$ are "
         r"the $s$ consecutive integers from $m_{\min}$ (those that are at least 1): the floor "
         r"in the convolution formula forgets $r$, and the transposed convolution cannot know "
-        r"which one was meant."
+        r"which one was meant. In formulas, with the last line holding exactly for the sizes "
+        r"$m$ whose output size is $o$:"
     )
     derivation.show(
         Equation(_m_min, _M_MIN),
         Equation(shifted, shifted_value),
-        Equation(_m, interval, relation="in", note="exactly when the output size is $o$"),
+        Equation(_m, interval, relation="in"),
     )
     derivation.check(
         sympy_check(
@@ -1019,9 +1016,7 @@ def _step_select(derivation: Derivation, grid: Grid) -> None:
         others = [size(out, k, s, p, b, d) for b in range(s) if b != a]
         return size(out, k, s, p, a, d) == m and m not in others
 
-    cases = (
-        (m, k, s, p, d) for k, s, p, d in grid.layers() for m in range(1, grid.n + 1)
-    )
+    cases = ((m, k, s, p, d) for k, s, p, d in grid.layers() for m in range(1, grid.n + 1))
     derivation.step("`output_padding` selects one size of the interval")
     derivation.say(
         r"Adding $a = 0, 1, \dots, s - 1$ to $m_{\min}$ walks through the interval, so each "
@@ -1029,9 +1024,7 @@ def _step_select(derivation: Derivation, grid: Grid) -> None:
         r"the floor dropped."
     )
     derivation.show(
-        Equation(
-            _m, _written(lambda: _m_min + _a), note="for $0 \\le a < s$", order="written"
-        ),
+        Equation(_m, _written(lambda: _m_min + _a), note="for $0 \\le a < s$", order="written"),
         Equation(_a, chosen),
     )
     derivation.check(
@@ -1088,16 +1081,14 @@ def _step_range(derivation: Derivation, grid: Grid) -> None:
         r"to its first $o$ outputs, that is with $s \lfloor a/s \rfloor$ less padding after. "
         r"Only below $s$ does each $a$ give a different size of the interval; PyTorch's rule "
         r"also admits $s \le a < d$ when the dilation exceeds the stride, and refuses every "
-        r"$a \ge \max(s, d)$, as `transposed_conv_output_size` does."
+        r"$a \ge \max(s, d)$, as `transposed_conv_output_size` does. Below, "
+        r"$o(m_{\min} + a)$ is the output size of the forward convolution of $m_{\min} + a$, "
+        r"and $p_{\mathrm{after}}$ the padding after that restores $o$ outputs."
     )
     derivation.show(
         legal,
-        Equation(
-            _written(lambda: sympy.Function("o")(_m_min + _a)),
-            grown,
-            note="outputs of the forward convolution of $m_{\\min} + a$",
-        ),
-        Equation(_p_after, restored, note="restores $o$ outputs"),
+        Equation(_written(lambda: sympy.Function("o")(_m_min + _a)), grown),
+        Equation(_p_after, restored),
     )
     derivation.check(
         exhaustive_check(
@@ -1228,7 +1219,7 @@ def _dims_phrase(dims: Sequence[int], ndim: int) -> str:
 
 def _step_spec(derivation: Derivation, spec: ConvSpec) -> None:
     arguments = spec.transposed_arguments()
-    derivation.step(f"The numbers of this layer: {describe_spec(spec)}")
+    derivation.step(f"The numbers of one convolution: {describe_spec(spec)}")
     if arguments is None:
         derivation.say(
             "Its padding has no (`padding`, `output_padding`) equivalent, so no "
@@ -1275,9 +1266,8 @@ def _step_spec(derivation: Derivation, spec: ConvSpec) -> None:
             exhaustive_check(
                 range(1, low + 2 * s + 1),
                 lambda m, args=(k, s, (before, after), d), o=o, sizes=sizes: (
-                    _conv_or_none(m, *args) == o
-                )
-                == (m in sizes),
+                    (_conv_or_none(m, *args) == o) == (m in sizes)
+                ),
                 says=f"An input size convolves to {o} exactly when it is in the set",
                 over=f"$1 \\le m \\le {low + 2 * s}$",
             ),
@@ -1346,9 +1336,9 @@ def output_size_derivation(spec: ConvSpec | None = None, *, grid: Grid | None = 
     >>> d.all_checks_passed
     True
     >>> print(d.steps[1].equations[0].text())
-        ⎢n + 2⋅p - d⋅(k - 1) - 1⎥    
+        ⎢n + 2⋅p - d⋅(k - 1) - 1⎥
     o = ⎢───────────────────────⎥ + 1
-        ⎣           s           ⎦    
+        ⎣           s           ⎦
     """
     if spec is not None and not isinstance(spec, ConvSpec):
         raise ConvSpecTypeError(f"spec={spec!r} must be a ConvSpec or None")

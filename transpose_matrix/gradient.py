@@ -227,7 +227,7 @@ _w, _x, _g = sympy.IndexedBase("w"), sympy.IndexedBase("x"), sympy.IndexedBase("
 
 
 class _Indicator(sympy.Function):
-    """Iverson's bracket ``[P]``: 1 where the condition P holds, else 0 (printed, never evaluated)."""
+    """Iverson's bracket ``[P]``: 1 where the condition P holds, else 0 (printed only)."""
 
     @classmethod
     def eval(cls, condition: Any) -> None:

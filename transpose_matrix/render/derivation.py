@@ -125,7 +125,11 @@ class _Latex(_SympyLatex):
     def _print_Derivative(self, expr: Any) -> str:
         if len(expr.variables) == 1 and _named(expr.expr):
             top = self._print(expr.expr.func if expr.expr.is_Function else expr.expr)
-            return rf"\frac{{\partial {top}}}{{\partial {self._print(expr.variables[0])}}}"
+            variable = self._print(expr.variables[0])
+            if expr.variables[0].is_Symbol:
+                # One entry (x_{0,1}): a slash keeps lists of entries one line high.
+                return rf"\partial {top} / \partial {variable}"
+            return rf"\frac{{\partial {top}}}{{\partial {variable}}}"
         return super()._print_Derivative(expr)  # pragma: no cover - not used by the models
 
     def _print_Sum(self, expr: Any) -> str:
@@ -154,7 +158,9 @@ class _Pretty(_SympyPretty):
 
     def _print_Transpose(self, expr: Any) -> prettyForm:
         base = self._print(expr.arg)
-        if base.height() > 1 or not (expr.arg.is_Symbol or isinstance(expr.arg, sympy.MatrixSymbol)):
+        if base.height() > 1 or not (
+            expr.arg.is_Symbol or isinstance(expr.arg, sympy.MatrixSymbol)
+        ):
             base = prettyForm(*base.parens())
         return prettyForm(*base.right("ᵀ"))
 
@@ -196,12 +202,19 @@ def _pretty(expr: Any, order: str = "auto") -> prettyForm:
 
 
 def _one_line(expr: Any) -> str:
-    """A sympy object in one line of Unicode (matrix cells, table entries)."""
+    """A sympy object in one line of Unicode (matrix cells, names).
+
+    sympy's pretty printer when it draws one line; otherwise its LaTeX read
+    back as inline maths (``w₀² + w₁²`` rather than a two-line picture).
+    """
     printer = _Pretty({"use_unicode": True, "wrap_line": False, **_settings(expr)})
     text = printer.doprint(_flatten(expr))
-    if "\n" in text:
+    if "\n" not in text:
+        return text
+    try:
+        return math_text(_latex(expr))
+    except ConvSpecError:  # a command the inline reader does not know
         return sympy.sstr(expr)
-    return text
 
 
 # --------------------------------------------------------------------------- inline maths
@@ -247,7 +260,16 @@ _COMMANDS = {
     "quad": "\x01\x01",
     "qquad": "\x01\x01\x01",
 }
-_SPACES = {",": "\x01", ";": "\x01", ":": "\x01", "!": "", " ": "\x01", "{": "{", "}": "}", "|": "‖"}
+_SPACES = {
+    ",": "\x01",
+    ";": "\x01",
+    ":": "\x01",
+    "!": "",
+    " ": "\x01",
+    "{": "{",
+    "}": "}",
+    "|": "‖",
+}
 # Commands that only style their argument, or size the next delimiter.
 _STYLES = {"mathrm", "mathit", "mathbf", "mathsf", "text", "operatorname", "mathcal"}
 _SIZES = {"left", "right", "bigl", "bigr", "Bigl", "Bigr", "big", "Big"}
@@ -320,7 +342,9 @@ def _convert(tokens: list[Any]) -> str:
                 out.append("" if delimiter == "." else delimiter)
             elif name == "frac":
                 top, bottom = argument(), argument()
-                wrap = [f"({part})" if re.search(r"[ +\-−]", part) else part for part in (top, bottom)]
+                wrap = [
+                    f"({part})" if re.search(r"[ +\-−]", part) else part for part in (top, bottom)
+                ]
                 out.append(f"{wrap[0]}/{wrap[1]}")
             elif name == "hat":
                 out.append(argument() + "\u0302")
@@ -329,7 +353,9 @@ def _convert(tokens: list[Any]) -> str:
             elif name in _COMMANDS:
                 out.append(_COMMANDS[name])
             elif name.lower() in greek_unicode:
-                out.append(greek_unicode[name] if name in greek_unicode else greek_unicode[name.lower()])
+                out.append(
+                    greek_unicode[name] if name in greek_unicode else greek_unicode[name.lower()]
+                )
             else:
                 raise ConvSpecError(f"maths command \\{name} has no text form; add it to _COMMANDS")
         else:
@@ -345,7 +371,7 @@ def math_text(source: str) -> str:
     >>> math_text(r"C^{\mathsf T} = D \cdot P \cdot Z")
     'Cᵀ = D · P · Z'
     >>> math_text(r"\left\lfloor \frac{n - k}{s} \right\rfloor + 1, k_{\mathrm{eff}}, x_{0,1}")
-    '⌊(n − k)/s⌋ + 1, k_eff, x₀₁'
+    '⌊(n - k)/s⌋ + 1, k_eff, x₀₁'
     """
     text = _convert(_parse(source))
     # Adjacent atoms multiply ("2 r" is 2r); spaces around operators stay.
@@ -377,9 +403,17 @@ def _pieces(markup: str) -> list[tuple[str, str]]:
     return pieces
 
 
+# Spaces in typewriter text do not stretch, so a long call in a paragraph
+# overflows the line; this glue keeps their width and lets them stretch.
+_CODE_SPACES = r"\spaceskip=0.525em plus 0.2em minus 0.05em\relax "
+
+
 def _code_latex(code: str) -> str:
     # Typewriter with straight quotes: T1's ' and ` are curly in \texttt.
-    escaped = escape_text(code).replace("'", r"\textquotesingle{}").replace("`", r"\textasciigrave{}")
+    escaped = escape_text(code).replace("'", r"\textquotesingle{}")
+    escaped = escaped.replace("`", r"\textasciigrave{}")
+    if " " in code:
+        escaped = _CODE_SPACES + escaped
     return rf"\texttt{{{escaped}}}"
 
 
@@ -388,8 +422,8 @@ def prose_latex(markup: str) -> str:
 
     Examples
     --------
-    >>> prose_latex(r"With $k_{\mathrm{eff}}$ positions, `padding='same'` fails 50% of the time.")
-    "With $k_{\\mathrm{eff}}$ positions, \\texttt{padding=\\textquotesingle{}same\\textquotesingle{}} fails 50\\% of the time."
+    >>> print(prose_latex(r"With $k_{\mathrm{eff}}$ taps, `'same'` is 50% off."))
+    With $k_{\mathrm{eff}}$ taps, \texttt{\textquotesingle{}same\textquotesingle{}} is 50\% off.
     """
     out = []
     for kind, content in _pieces(Prose(markup).text):
@@ -574,10 +608,11 @@ def _matrices_text(block: Matrices) -> str:
 
 
 def _table_latex(table: Table) -> str:
-    columns = "c" * len(table.header)
-    lines = ["\\begin{center}", "\\small"]
+    # The first column names the rows: flush left; the others centred.
+    columns = "l" + "c" * (len(table.header) - 1)
+    lines = ["\\begin{center}", "\\small", "\\setlength{\\tabcolsep}{4pt}"]
     if table.caption:
-        lines.append(f"{prose_latex(table.caption)}\\\\[4pt]")
+        lines.append(f"{prose_latex(table.caption)}\\\\*[4pt]")
     lines += [
         f"\\begin{{tabular}}{{{columns}}}",
         "\\hline",
@@ -595,7 +630,9 @@ def _table_text(table: Table) -> str:
     widths = [max(len(row[i]) for row in cells) for i in range(len(table.header))]
     lines = [prose_text(table.caption)] if table.caption else []
     for index, row in enumerate(cells):
-        lines.append("  " + "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
+        padded = [row[0].ljust(widths[0])]
+        padded += [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
+        lines.append(("  " + "  ".join(padded)).rstrip())
         if index == 0:
             lines.append("  " + "  ".join("─" * w for w in widths))
     return "\n".join(lines)
@@ -628,9 +665,10 @@ def check_latex(check: Check) -> str:
 # --------------------------------------------------------------------------- whole derivations
 
 
-def _heading_latex(markup: str) -> str:
+def _heading_latex(markup: str, numbered: bool) -> str:
     latex = prose_latex(markup)
-    if "$" not in latex and "\\" not in latex:
+    # Starred headings enter no PDF outline; plain ones need a text form there.
+    if not numbered or ("$" not in latex and "\\" not in latex):
         return latex
     # The PDF outline takes plain text: give hyperref the Unicode form.
     plain = escape_text(prose_text(markup))
@@ -657,8 +695,9 @@ def derivation_latex(derivation: Derivation, *, numbered: bool = False) -> str:
     number written into the title.
     """
     star = "" if numbered else "*"
-    out = ["\\providecommand{\\texorpdfstring}[2]{#1}"]
-    out.append(f"\\section{star}{{{_heading_latex(derivation.title)}}}")
+    # Without hyperref (a plain article) the outline's text form is dropped.
+    out = ["\\providecommand{\\texorpdfstring}[2]{#1}"] if numbered else []
+    out.append(f"\\section{star}{{{_heading_latex(derivation.title, numbered)}}}")
     if derivation.label:
         out.append(f"\\label{{sec:{derivation.label}}}")
     if derivation.source:
@@ -669,7 +708,7 @@ def derivation_latex(derivation: Derivation, *, numbered: bool = False) -> str:
         if step.title:
             number += 1
             prefix = "" if numbered else f"{number}.\\ "
-            out.append(f"\\subsection{star}{{{prefix}{_heading_latex(step.title)}}}")
+            out.append(f"\\subsection{star}{{{prefix}{_heading_latex(step.title, numbered)}}}")
         for block in step.blocks:
             # A display belongs to the paragraph before it: no blank line between.
             if isinstance(block, (Display, Matrices)) and out[-1] == "":
@@ -767,10 +806,11 @@ def _block_html(block: Any) -> str:
 
 
 def derivation_html(derivation: Derivation) -> str:
-    r"""HTML for notebooks: headings, prose, tables, and maths as ``\(…\)`` / ``\[…\]`` for MathJax."""
+    r"""HTML for notebooks: headings, prose, tables; maths as ``\(…\)``, ``\[…\]`` for MathJax."""
     out = ['<div class="derivation">', f"<h3>{_prose_html(derivation.title)}</h3>"]
     if derivation.source:
-        out.append(f"<p><small>Computed and checked by <code>{html.escape(derivation.source)}</code>.</small></p>")
+        source = html.escape(derivation.source)
+        out.append(f"<p><small>Computed and checked by <code>{source}</code>.</small></p>")
     number = 0
     for step in derivation.steps:
         if step.title:
