@@ -195,32 +195,15 @@ def build() -> Derivation:
     J = scipy.sparse.block_diag([U, scipy.sparse.eye(8 * 64)]).tocsr()
     C1 = tm.conv_matrix(tm.ConvSpec((8, 8), 3, 1, 1, 1, 16, 8), conv1.weight.detach().numpy())
     C2 = tm.conv_matrix(tm.ConvSpec((8, 8), 3, 1, 1, 1, 8, 8), conv2.weight.detach().numpy())
-    steps = [
-        ("input (bottom, skip)", r"$16 \times 4 \times 4$, $8 \times 8 \times 8$", "", ""),
-        (
-            r"up-convolution $2 \times 2$, $s = 2$",
-            shape_text(u.shape[1:]),
-            shape_text(U.shape),
-            U.nnz,
-        ),
-        (
-            r"concatenate the skip: $J = \operatorname{diag}(U, I)$",
-            shape_text(cat.shape[1:]),
-            shape_text(J.shape),
-            J.nnz,
-        ),
-        (
-            r"convolution $3 \times 3$, $16 \to 8$",
-            shape_text(h1.shape[1:]),
-            shape_text(C1.shape),
-            C1.nnz,
-        ),
-        (
-            r"convolution $3 \times 3$, $8 \to 8$",
-            shape_text(h2.shape[1:]),
-            shape_text(C2.shape),
-            C2.nnz,
-        ),
+    steps = [("input (bottom, skip)", r"$16 \times 4 \times 4$, $8 \times 8 \times 8$", "", "")]
+    steps += [
+        (label, shape_text(tensor.shape[1:]), shape_text(matrix.shape), matrix.nnz)
+        for label, tensor, matrix in (
+            (r"up-convolution $2 \times 2$, $s = 2$", u, U),
+            (r"concatenate the skip: $J = \operatorname{diag}(U, I)$", cat, J),
+            (r"convolution $3 \times 3$, $16 \to 8$", h1, C1),
+            (r"convolution $3 \times 3$, $8 \to 8$", h2, C2),
+        )
     ]
     doc.table(("step", "shape after", "matrix", "stored entries"), steps, "One decoder step.")
     M = (C2 @ C1 @ J).tocsr()

@@ -455,7 +455,7 @@ def test_records_refuse_malformed_input():
         Equation()
     with pytest.raises(ConvSpecError, match="order='x' must be"):
         Equation(n, order="x")
-    with pytest.raises(ConvSpecTypeError, match="equation side 'n' must be a sympy object"):
+    with pytest.raises(ConvSpecTypeError, match="equation side 'n' must be a number or a sympy expression, not str"):
         Equation("n", 1)
     step = Step("s")
     with pytest.raises(ConvSpecError, match="has 1 cells; the header has 2"):

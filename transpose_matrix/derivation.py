@@ -64,11 +64,30 @@ __all__ = [
     "describe_spec",
     "exhaustive_check",
     "output_size_derivation",
+    "strict_sympify",
     "sympy_check",
 ]
 
 
 # --------------------------------------------------------------------------- records
+
+
+def strict_sympify(value: Any, what: str) -> Any:
+    """``value`` as a sympy object; numbers and sympy objects only.
+
+    A string would be parsed (and evaluated) by ``sympify``, so it is refused.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``"<what> must be a number or a sympy expression, not str"``.
+    """
+    try:
+        return sympy.sympify(value, strict=True)
+    except sympy.SympifyError:
+        raise ConvSpecTypeError(
+            f"{what} must be a number or a sympy expression, not {type(value).__name__}"
+        ) from None
 
 #: Relations an :class:`Equation` may use: name -> (LaTeX, Unicode).
 RELATIONS = {
@@ -150,16 +169,7 @@ class Equation:
         if order not in ("auto", "written", "sympy"):
             raise ConvSpecError(f"order={order!r} must be 'auto', 'written' or 'sympy'")
         self.order = order
-        converted = []
-        for side in sides:
-            try:
-                converted.append(sympy.sympify(side, strict=True))
-            except sympy.SympifyError:
-                raise ConvSpecTypeError(
-                    f"equation side {side!r} must be a sympy object or a number, not "
-                    f"{type(side).__name__}"
-                ) from None
-        self.sides = tuple(converted)
+        self.sides = tuple(strict_sympify(side, f"equation side {side!r}") for side in sides)
         self.relation = relation
         self.note = Prose(note).text
 
@@ -598,8 +608,11 @@ def _domain(expressions: Iterable[Any]) -> str:
 
 def _evaluated(value: Any) -> Any:
     # Expressions written with sympy.evaluate(False) are compared by value.
-    doit = getattr(value, "doit", None)
-    return doit() if callable(doit) else value
+    # Matrices come from computations, already evaluated; their doit() would
+    # also work out every pending derivative, which is slow and not wanted.
+    if isinstance(value, sympy.MatrixBase) or not isinstance(value, sympy.Basic):
+        return value
+    return value.doit()
 
 
 def sympy_check(lhs: Any, rhs: Any, *, says: str = "The equation holds") -> Check:

@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse
 import sympy
 
-from .derivation import Derivation, Equation, describe_spec, sympy_check
+from .derivation import Derivation, Equation, describe_spec, strict_sympify, sympy_check
 from .errors import ConvSpecError, ConvSpecTypeError
 from .reference import reference_conv_matrix
 from .spec import ConvSpec
@@ -74,18 +74,7 @@ def _symbolic_values(spec: ConvSpec, x: Any) -> list[Any]:
         raise ConvSpecError(
             f"x shape {x.shape} must be (in_channels, *input_shape) = {_input_shape(spec)}"
         )
-    values = []
-    for value in x.reshape(-1):
-        # strict: numbers and sympy objects only. A string would be parsed
-        # (and evaluated) by sympify, so it is refused instead.
-        try:
-            values.append(sympy.sympify(value, strict=True))
-        except sympy.SympifyError:
-            raise ConvSpecTypeError(
-                f"x entry {value!r} must be a number or a sympy expression, not "
-                f"{type(value).__name__}"
-            ) from None
-    return values
+    return [strict_sympify(value, f"x entry {value!r}") for value in x.reshape(-1)]
 
 
 def _numeric_input(spec: ConvSpec, x: np.ndarray) -> np.ndarray:

@@ -196,7 +196,7 @@ def _latex(expr: Any, order: str = "auto") -> str:
 
 def _pretty(expr: Any, order: str = "auto") -> prettyForm:
     if isinstance(expr, sympy.MatrixBase):
-        return prettyForm("\n".join(_matrix_text(expr, "dot", None, None).splitlines()))
+        return prettyForm("\n".join(_matrix_text(expr, "dot").splitlines()))
     printer = _Pretty({"use_unicode": True, "wrap_line": False, **_settings(expr, order)})
     return printer._print(_flatten(expr))
 
@@ -567,15 +567,18 @@ def _cell_text(value: Any) -> str:
     return f"{real:.3g}"
 
 
-def _matrix_text(matrix: Any, zero: str, max_rows: int | None, max_cols: int | None) -> str:
+# Rows of a matrix shown in text before the middle ones are elided.
+_TEXT_ROWS = 24
+
+
+def _matrix_text(
+    matrix: Any, zero: str, max_rows: int | None = None, width: int | None = None
+) -> str:
+    """The render layer's terminal matrix: zeros as dots (or 0), elided to fit ``width``."""
     cells = [[_cell_text(value) for value in row] for row in _entries(matrix)]
     if zero == "0":
         cells = [[cell or "0" for cell in row] for row in cells]
-    width = None
-    if max_cols is not None:
-        widest = max((len(cell) for row in cells for cell in row), default=1)
-        width = max_cols * (max(widest, 1) + 1)
-    return text_matrix(cells, width=width, max_rows=max_rows)
+    return text_matrix(cells, width=width, max_rows=max_rows or _TEXT_ROWS)
 
 
 def _matrices_latex(block: Matrices) -> str:
@@ -592,12 +595,12 @@ def _matrices_latex(block: Matrices) -> str:
     return "\n".join(lines)
 
 
-def _matrices_text(block: Matrices) -> str:
+def _matrices_text(block: Matrices, width: int | None = None) -> str:
     out = []
     for name, matrix in block.items:
         shape = tuple(matrix.shape) if len(matrix.shape) > 1 else (matrix.shape[0], 1)
         out.append(f"{_name_text(name)}  ({shape[0]} × {shape[1]})")
-        grid = _matrix_text(matrix, block.zero, block.max_rows, block.max_cols)
+        grid = _matrix_text(matrix, block.zero, block.max_rows, width)
         out.append(textwrap.indent(grid, "  "))
     if block.note:
         out.append(prose_text(block.note))
@@ -729,7 +732,7 @@ def _block_text(block: Any, width: int) -> str:
     if isinstance(block, Display):
         return textwrap.indent(_display_text(block), "       ")
     if isinstance(block, Matrices):
-        return textwrap.indent(_matrices_text(block), "   ")
+        return textwrap.indent(_matrices_text(block, width - 5), "   ")
     if isinstance(block, Table):
         return textwrap.indent(_table_text(block), "   ")
     return textwrap.fill(
