@@ -80,22 +80,12 @@ def _flatten(expr: Any) -> Any:
     if isinstance(expr, (sympy.Add, sympy.Mul)):
         spliced = []
         for arg in args:
-            if type(arg) is type(expr):
-                spliced.extend(arg.args)
-            elif isinstance(expr, sympy.Add) and _is_negated_sum(arg):
-                # -(a + b) stays one term: sympy prints it with its parentheses.
-                spliced.append(arg)
-            else:
-                spliced.append(arg)
+            spliced.extend(arg.args if type(arg) is type(expr) else [arg])
         return type(expr)(*spliced, evaluate=False)
     try:
         return expr.func(*args, evaluate=False)
-    except TypeError:
+    except TypeError:  # a class whose constructor takes no evaluate flag
         return expr.func(*args)
-
-
-def _is_negated_sum(expr: Any) -> bool:
-    return isinstance(expr, sympy.Mul) and any(isinstance(a, sympy.Add) for a in expr.args)
 
 
 def _as_written(expr: Any) -> bool:
@@ -586,9 +576,7 @@ def _matrices_latex(block: Matrices) -> str:
     parts = []
     for name, matrix in block.items:
         body = to_latex(matrix, max_rows=block.max_rows, max_cols=block.max_cols, zero=zero)
-        rows, cols = matrix.shape[0], matrix.shape[1] if len(matrix.shape) > 1 else 1
         parts.append(f"{_name_latex(name)} = {body}")
-        del rows, cols
     lines = ["\\[", ",\\qquad\n".join(parts), "\\]"]
     if block.note:
         lines.append(prose_latex(block.note))
