@@ -9,10 +9,9 @@ import sympy
 
 from transpose_matrix.errors import ConvSpecError, ConvSpecTypeError
 from transpose_matrix.matrix import conv_matrix
+from transpose_matrix.render.documents import compile_pdf, document
 from transpose_matrix.render.latex import (
     LatexError,
-    compile_pdf,
-    document,
     escape_text,
     format_number,
     math_block,
