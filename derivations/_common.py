@@ -24,7 +24,12 @@ if (_CHECKOUT / "transpose_matrix" / "__init__.py").exists():
 
 from transpose_matrix import Derivation  # noqa: E402
 
-__all__ = ["difference", "main", "max_error"]
+__all__ = ["NOTES_WIDTH", "difference", "main", "max_error"]
+
+#: The line width the fragments are laid out for, in pt at 10 pt type:
+#: ``notes.tex`` sets 11 pt type with 2 cm margins on letter paper, a
+#: ``\linewidth`` of 500.5 pt, which holds what 457 pt of 10 pt type would.
+NOTES_WIDTH = 450.0
 
 
 def max_error(a: Any, b: Any) -> float:
@@ -79,6 +84,7 @@ def main(build: Callable[[], Derivation], script: str, argv: Sequence[str] | Non
         return 1
     if args.latex:
         derivation.say(f"All {count} claims of this section held when it was built.")
-        Path(args.latex).write_text(derivation.latex(numbered=True), encoding="utf-8")
+        tex = derivation.latex(numbered=True, width=NOTES_WIDTH)
+        Path(args.latex).write_text(tex, encoding="utf-8")
         print(f"LaTeX written to {args.latex}")
     return 0

@@ -527,19 +527,21 @@ class Derivation:
     def __str__(self) -> str:
         return self.text()
 
-    def latex(self, *, numbered: bool = False) -> str:
+    def latex(self, *, numbered: bool = False, width: float | None = None) -> str:
         r"""A LaTeX body fragment: a ``\section`` with one ``\subsection`` per step.
 
         ``numbered=False`` gives starred headings with the step number in the
         title (for ``export``); ``numbered=True`` numbered ones that enter a
-        table of contents (for the notes).
+        table of contents (for the notes). ``width``: the line width in pt (at
+        10 pt type) to lay matrices and long equations out for; a 10 pt
+        article's by default.
         """
         from .render.derivation import derivation_latex
 
-        return derivation_latex(self, numbered=numbered)
+        return derivation_latex(self, numbered=numbered, width=width)
 
     def _latex(self, printer: Any = None) -> str:
-        return self.latex()
+        return self.latex(width=getattr(printer, "width", None))
 
     def _repr_latex_(self) -> str:
         from .render.derivation import derivation_repr_latex

@@ -436,8 +436,7 @@ def gradient_derivation(spec: ConvSpec) -> Derivation:
 
     U = patch_matrix(spec)
     derivation.step(
-        r"The same convolution is linear in the weight: "
-        r"$\mathbf{y} = U(\mathbf{x}) \operatorname{vec}(w)$"
+        r"Linear in the weight too: $\mathbf{y} = U(\mathbf{x}) \operatorname{vec}(w)$"
     )
     derivation.say(
         "Swapping the roles of weight and input, each output is a sum of weights times "

@@ -46,7 +46,9 @@ from ..derivation import (
     Table,
 )
 from ..errors import ConvSpecError
-from .latex import escape_text, to_latex
+from .documents import ARTICLE
+from .latex import code_latex, escape_text, to_latex
+from .measure import ARRAY_GAP, BRACKETS, math_width
 from .text import render as text_matrix
 from .text import subscript
 
@@ -393,20 +395,6 @@ def _pieces(markup: str) -> list[tuple[str, str]]:
     return pieces
 
 
-# Spaces in typewriter text do not stretch, so a long call in a paragraph
-# overflows the line; this glue keeps their width and lets them stretch.
-_CODE_SPACES = r"\spaceskip=0.525em plus 0.2em minus 0.05em\relax "
-
-
-def _code_latex(code: str) -> str:
-    # Typewriter with straight quotes: T1's ' and ` are curly in \texttt.
-    escaped = escape_text(code).replace("'", r"\textquotesingle{}")
-    escaped = escaped.replace("`", r"\textasciigrave{}")
-    if " " in code:
-        escaped = _CODE_SPACES + escaped
-    return rf"\texttt{{{escaped}}}"
-
-
 def prose_latex(markup: str) -> str:
     r"""Prose markup as LaTeX text: maths in ``$…$``, code in straight-quoted typewriter.
 
@@ -420,7 +408,7 @@ def prose_latex(markup: str) -> str:
         if kind == "math":
             out.append(f"${content}$")
         elif kind == "code":
-            out.append(_code_latex(content))
+            out.append(code_latex(content))
         else:
             out.append(escape_text(content))
     return "".join(out)
@@ -520,9 +508,51 @@ def _display_text(display: Display) -> str:
     return "\n".join(lines)
 
 
-def _display_latex(display: Display) -> str:
-    rows = " \\\\\n".join(equation_latex(e, align=True) for e in display.equations)
-    return f"\\begin{{align*}}\n{rows}\n\\end{{align*}}"
+# Indent of a continued line of a long sum (\quad after the alignment point).
+_CONTINUED = 10.0
+
+
+def _equation_rows(equation: Equation, width: float) -> list[str]:
+    """``equation`` as ``align*`` rows; a last side that is a long sum goes on more lines."""
+    row = equation_latex(equation, align=True)
+    last = equation.sides[-1]
+    if (
+        math_width(row) <= width
+        or len(equation.sides) < 2
+        or equation.note
+        or not isinstance(last, sympy.Add)
+    ):
+        return [row]
+    symbol = RELATIONS[equation.relation][0]
+    first, *middle = [_latex(side, equation.order) for side in equation.sides[:-1]]
+    current = f"{first} &{symbol} " + "".join(f"{side} {symbol} " for side in middle)
+    used = math_width(current)
+    settings = _settings(last, equation.order)
+    printer = _Latex(settings)
+    rows = []
+    for number, term in enumerate(printer._as_ordered_terms(_flatten(last), order=None)):
+        sign, magnitude = ("-", -term) if term.could_extract_minus_sign() else ("+", term)
+        text = printer._print(magnitude)
+        if isinstance(magnitude, sympy.Add):
+            text = rf"\left({text}\right)"
+        if number == 0:
+            current += text if sign == "+" else f"- {text}"
+            used += math_width(text)
+            continue
+        piece = f" {sign} {text}"
+        if used + math_width(piece) > width:
+            rows.append(current)
+            current, used = rf"&\quad {sign} {text}", _CONTINUED + math_width(piece)
+        else:
+            current, used = current + piece, used + math_width(piece)
+    rows.append(current)
+    return rows
+
+
+def _display_latex(display: Display, width: float) -> str:
+    rows = [row for equation in display.equations for row in _equation_rows(equation, width)]
+    body = " \\\\\n".join(rows)
+    return f"\\begin{{align*}}\n{body}\n\\end{{align*}}"
 
 
 # --------------------------------------------------------------------------- matrices
@@ -571,16 +601,50 @@ def _matrix_text(
     return text_matrix(cells, width=width, max_rows=max_rows or _TEXT_ROWS)
 
 
-def _matrices_latex(block: Matrices) -> str:
+def _matrix_width(latex: str) -> float:
+    """Estimated typeset width of one ``bmatrix`` or ``array`` the render layer emitted."""
+    if "\\begin{aligned}" in latex:
+        return float("inf")  # split into column blocks: it takes the whole line
+    body = re.sub(r"\\(begin|end)\{[^}]*\}(\{[^}]*\})?|\\left.|\\right.", "", latex)
+    rows = [row.split("&") for row in body.split("\\\\")]
+    columns = max(len(row) for row in rows)
+    widths = [
+        max((math_width(row[j]) for row in rows if j < len(row)), default=0.0)
+        for j in range(columns)
+    ]
+    return sum(widths) + ARRAY_GAP * (columns - 1) + BRACKETS
+
+
+# Between two matrices set side by side (a comma and a \qquad).
+_SIDE_GAP = 25.0
+
+
+def _matrices_latex(block: Matrices, width: float) -> str:
+    """One display per line of matrices: side by side while they fit ``width``."""
     zero = r"\cdot" if block.zero == "dot" else "0"
     parts = []
     for name, matrix in block.items:
-        body = to_latex(matrix, max_rows=block.max_rows, max_cols=block.max_cols, zero=zero)
-        parts.append(f"{_name_latex(name)} = {body}")
-    lines = ["\\[", ",\\qquad\n".join(parts), "\\]"]
+        head = f"{_name_latex(name)} = "
+        room = width - math_width(head)
+        body = to_latex(
+            matrix, max_rows=block.max_rows, max_cols=block.max_cols, zero=zero, width=room
+        )
+        parts.append((head + body, math_width(head) + _matrix_width(body)))
+    lines: list[list[str]] = []
+    used = 0.0
+    for text, size in parts:
+        if lines and used + _SIDE_GAP + size <= width:
+            lines[-1].append(text)
+            used += _SIDE_GAP + size
+        else:
+            lines.append([text])
+            used = size
+    out = []
+    for line in lines:
+        out += ["\\[", ",\\qquad\n".join(line), "\\]"]
     if block.note:
-        lines.append(prose_latex(block.note))
-    return "\n".join(lines)
+        out.append(prose_latex(block.note))
+    return "\n".join(out)
 
 
 def _matrices_text(block: Matrices, width: int | None = None) -> str:
@@ -661,30 +725,37 @@ def _heading_latex(markup: str, numbered: bool) -> str:
     # Starred headings enter no PDF outline; plain ones need a text form there.
     if not numbered or ("$" not in latex and "\\" not in latex):
         return latex
-    # The PDF outline takes plain text: give hyperref the Unicode form.
-    plain = escape_text(prose_text(markup))
+    # The PDF outline takes plain text: give hyperref the Unicode form, with
+    # only TeX's special characters escaped (hyperref writes UTF-8 outlines).
+    plain = "".join(c if not c.isascii() else escape_text(c) for c in prose_text(markup))
     return rf"\texorpdfstring{{{latex}}}{{{plain}}}"
 
 
-def _block_latex(block: Any) -> str:
+def _block_latex(block: Any, width: float) -> str:
     if isinstance(block, Prose):
         return prose_latex(block.text)
     if isinstance(block, Display):
-        return _display_latex(block)
+        return _display_latex(block, width)
     if isinstance(block, Matrices):
-        return _matrices_latex(block)
+        return _matrices_latex(block, width)
     if isinstance(block, Table):
         return _table_latex(block)
     return check_latex(block)
 
 
-def derivation_latex(derivation: Derivation, *, numbered: bool = False) -> str:
+def derivation_latex(
+    derivation: Derivation, *, numbered: bool = False, width: float | None = None
+) -> str:
     r"""A LaTeX body fragment: ``\section`` and one ``\subsection`` per titled step.
 
     Needs amsmath and amssymb (``align*``, ``\checkmark``); everything else is
     plain LaTeX. ``numbered=False`` gives starred headings with the step
-    number written into the title.
+    number written into the title. ``width`` is the line width in pt at 10 pt
+    type that matrices and equations are laid out for (default: a 10 pt
+    article's, :data:`~transpose_matrix.render.documents.ARTICLE`); long sums
+    continue on further lines, matrices are split or elided to fit.
     """
+    width = ARTICLE.width if width is None else width
     star = "" if numbered else "*"
     # Without hyperref (a plain article) the outline's text form is dropped.
     out = ["\\providecommand{\\texorpdfstring}[2]{#1}"] if numbered else []
@@ -692,7 +763,7 @@ def derivation_latex(derivation: Derivation, *, numbered: bool = False) -> str:
     if derivation.label:
         out.append(f"\\label{{sec:{derivation.label}}}")
     if derivation.source:
-        out.append(f"{{\\small Computed and checked by {_code_latex(derivation.source)}.}}\\par")
+        out.append(f"{{\\small Computed and checked by {code_latex(derivation.source)}.}}\\par")
     out.append("")
     number = 0
     for step in derivation.steps:
@@ -704,7 +775,7 @@ def derivation_latex(derivation: Derivation, *, numbered: bool = False) -> str:
             # A display belongs to the paragraph before it: no blank line between.
             if isinstance(block, (Display, Matrices)) and out[-1] == "":
                 out.pop()
-            out.append(_block_latex(block))
+            out.append(_block_latex(block, width))
             out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -781,7 +852,8 @@ def _block_html(block: Any) -> str:
         rows = " \\\\\n".join(equation_latex(e, align=True) for e in block.equations)
         return f"<div>\\[\\begin{{aligned}}\n{html.escape(rows)}\n\\end{{aligned}}\\]</div>"
     if isinstance(block, Matrices):
-        math = _matrices_latex(Matrices(block.items, block.zero, block.max_rows, block.max_cols))
+        plain = Matrices(block.items, block.zero, block.max_rows, block.max_cols)
+        math = _matrices_latex(plain, ARTICLE.width)
         note = f"<p>{_prose_html(block.note)}</p>" if block.note else ""
         return f"<div>{html.escape(math)}</div>{note}"
     if isinstance(block, Table):
