@@ -179,8 +179,8 @@ def build() -> Derivation:
     error = max_error(shuffled.numpy(), yb.numpy())
     doc.check(
         error < 1e-12,
-        "In torch, `conv_transpose2d(x, w, stride=2)` equals "
-        "`pixel_shuffle(conv2d(x, A[:, :, None, None]), 2)`.",
+        "In torch, `conv_transpose2d(x, w, stride=2)` equals `pixel_shuffle(y, 2)` for "
+        "`y = conv2d(x, A[:, :, None, None])`.",
         difference(error),
     )
     doc.say(

@@ -307,8 +307,11 @@ def test_prose_golden():
         r"Set \texttt{padding=\textquotesingle{}same\textquotesingle{}} for "
         r"$k_{\mathrm{eff}} \le 50$\% of it \& more."
     )
-    # Code goes through the render layer's typewriter (breaks between arguments).
-    assert prose_latex("`f(a, (1, 2))`") == r"\texttt{f(a, (1,~2))}"
+    # Code goes through the render layer's typewriter (breaks between arguments),
+    # with spaces that may stretch so that a long call need not overflow its line.
+    assert prose_latex("`f(a, (1, 2))`") == (
+        r"\texttt{\spaceskip=0.525em plus 0.25em minus 0.05em\relax f(a, (1,~2))}"
+    )
     assert prose_text("Set `padding='same'` for $k_{\\mathrm{eff}} \\le 50$.") == (
         "Set padding='same' for k_eff ≤ 50."
     )

@@ -395,6 +395,19 @@ def _pieces(markup: str) -> list[tuple[str, str]]:
     return pieces
 
 
+# Typewriter spaces do not stretch, so a long call in a paragraph can leave
+# its line nowhere to break well; this glue keeps their width and adds stretch.
+_CODE_SPACES = r"\spaceskip=0.525em plus 0.25em minus 0.05em\relax "
+
+
+def _code(code: str) -> str:
+    """The render layer's typewriter code, with spaces that may stretch."""
+    latex = code_latex(code)
+    if " " not in code:
+        return latex
+    return latex.replace(r"\texttt{", r"\texttt{" + _CODE_SPACES, 1)
+
+
 def prose_latex(markup: str) -> str:
     r"""Prose markup as LaTeX text: maths in ``$…$``, code in straight-quoted typewriter.
 
@@ -408,7 +421,7 @@ def prose_latex(markup: str) -> str:
         if kind == "math":
             out.append(f"${content}$")
         elif kind == "code":
-            out.append(code_latex(content))
+            out.append(_code(content))
         else:
             out.append(escape_text(content))
     return "".join(out)
@@ -763,7 +776,7 @@ def derivation_latex(
     if derivation.label:
         out.append(f"\\label{{sec:{derivation.label}}}")
     if derivation.source:
-        out.append(f"{{\\small Computed and checked by {code_latex(derivation.source)}.}}\\par")
+        out.append(f"{{\\small Computed and checked by {_code(derivation.source)}.}}\\par")
     out.append("")
     number = 0
     for step in derivation.steps:
