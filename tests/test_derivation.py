@@ -8,10 +8,13 @@ runs into the margin), and Chromium for the notebook HTML.
 from __future__ import annotations
 
 import html.parser
+import importlib.util
 import re
+import shutil
 
 import pytest
 import sympy
+from conftest import require
 
 import transpose_matrix.derivation as model
 from transpose_matrix import ConvSpec, ConvSpecError, ConvSpecTypeError
@@ -248,13 +251,11 @@ def test_repr_html_has_every_step_and_check(general):
 
 
 def test_repr_html_lays_out_in_a_browser(tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api")
-    import shutil
-
-    from conftest import require
-
+    require("playwright", importlib.util.find_spec("playwright") is not None)
     chromium = shutil.which("chromium")
     require("chromium", chromium is not None)
+    import playwright.sync_api as playwright
+
     d = Derivation("Demo")
     d.step("Table step")
     d.table(("$k$", "value"), [(1, "one"), (2, "two")], "Caption with $x^2$.")
@@ -493,3 +494,60 @@ def test_building_and_reading_a_derivation():
     assert bad.equations[1].text() == "n = n" and bad.equations[1].latex() == "n = n"
     assert "A  (2 × 2)" in d.text() and "B  (2 × 2)" in d.text()
     assert isinstance(Table(("a",), (("b",),)), Table)
+
+
+# ----------------------------------------------------------------- every block, every output
+
+
+@pytest.fixture(scope="module")
+def rich() -> Derivation:
+    import numpy as np
+    import scipy.sparse
+
+    x = sympy.symbols("x0:24", real=True)
+    C = sympy.MatrixSymbol("C", 3, 2)
+    d = Derivation("Every block", source="derivations/demo.py")
+    d.step("Matrices, side by side while they fit")
+    d.matrices(
+        [("A", np.array([[1.0, 0.0], [0.5, -2.25]])), ("B", scipy.sparse.eye(2).tocsr())],
+        zero="0",
+        note="Two small matrices share a line.",
+    )
+    d.matrices([("W", np.arange(1, 31).reshape(1, 30)), ("V", np.ones((1, 30)))])
+    d.step("A long sum continues on further lines")
+    d.show(Equation(sympy.Symbol("y"), sum(x) - sympy.Symbol("z") * (x[0] + x[1])))
+    d.show(Equation(sympy.Transpose(C * C.T)), Equation(sympy.sqrt(x[0]), relation="="))
+    d.step("A table")
+    d.table(("case", "value"), [("$\\alpha$", "$\\sqrt{2}$"), ("long name", 3)], "Caption.")
+    return d
+
+
+def test_a_rich_derivation_compiles_and_fits(rich, pdflatex, tmp_path):
+    body = rich.latex()
+    # Two 2 x 2 matrices fit one line; two 30-column ones do not, and each is split.
+    assert body.splitlines().count("\\[") == 3
+    assert "A = \\begin{bmatrix}" in body and ",\\qquad\nB = " in body
+    assert "\\begin{aligned}[t]" in body and "W = " in body
+    assert "&\\quad + x_{" in body  # the sum goes on
+    assert "\\left(C C^{\\mathsf{T}}\\right)^{\\mathsf{T}}" in body
+    assert "\\begin{tabular}{lc}" in body and "$\\sqrt{2}$" in body
+    compile_pdf(_article(body), tmp_path, name="rich")
+    assert _overfull((tmp_path / "rich.log").read_text()) == []
+
+
+def test_a_rich_derivation_as_text_and_html(rich):
+    text = rich.text()
+    assert "A  (2 × 2)" in text and "  0.5 -2.25" in text
+    assert "Two small matrices share a line." in text
+    assert "case       value" in text and "  α             √2" in text
+    assert "√x₀" not in text or "x0" in text  # sympy draws roots; names print plainly
+    page = rich._repr_html_()
+    assert "<table><caption>Caption.</caption>" in page
+    assert "<p>Two small matrices share a line.</p>" in page
+    assert page.count("<h4>") == 3
+    assert "derivations/demo.py" in page
+
+
+def test_math_text_knows_greek_and_roots_and_refuses_nothing_else():
+    assert math_text(r"\alpha + \Pi + \sqrt{2} + x^{n}") == "α + Π + √2 + xⁿ"
+    assert math_text(r"C^{ab} + w_{\mathrm{in}}") == "C^(ab) + w_in"

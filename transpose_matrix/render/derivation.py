@@ -539,7 +539,6 @@ def _equation_rows(equation: Equation, width: float) -> list[str]:
     symbol = RELATIONS[equation.relation][0]
     first, *middle = [_latex(side, equation.order) for side in equation.sides[:-1]]
     current = f"{first} &{symbol} " + "".join(f"{side} {symbol} " for side in middle)
-    used = math_width(current)
     settings = _settings(last, equation.order)
     printer = _Latex(settings)
     rows = []
@@ -550,14 +549,14 @@ def _equation_rows(equation: Equation, width: float) -> list[str]:
             text = rf"\left({text}\right)"
         if number == 0:
             current += text if sign == "+" else f"- {text}"
-            used += math_width(text)
             continue
-        piece = f" {sign} {text}"
-        if used + math_width(piece) > width:
+        # Measured as a whole line: a lone "+" would be taken for a sign.
+        longer = f"{current} {sign} {text}"
+        if math_width(longer.replace("&", "")) + _CONTINUED > width:
             rows.append(current)
-            current, used = rf"&\quad {sign} {text}", _CONTINUED + math_width(piece)
+            current = rf"&\quad {sign} {text}"
         else:
-            current, used = current + piece, used + math_width(piece)
+            current = longer
     rows.append(current)
     return rows
 
