@@ -26,6 +26,7 @@ Matrices
 Scale (matrix-free and memory-safe)
     conv_operator, ConvOperator   C as a ``scipy.sparse.linalg.LinearOperator``, C never built
     conv_matrix_nnz, conv_matrix_nbytes   exact entries and bytes of C (or Cᵀ) from the spec
+    conv_matrix_entries           which weight sits at C[r, c], for any block of indices
     memory_limit, available_memory    the guard's byte limit; ``max_bytes=`` overrides it
 Derivations (every step checked by sympy or exhaustively)
     output_size_derivation        size formulas, inverse problem, output_padding, special cases
@@ -43,10 +44,12 @@ Fixed resampling (one channel's spatial grid; Cᵀ = D·P·Z)
     max_unpool_matrix             = max_unpool from max_pool's indices; its transpose selects
 Checking
     verify, VerifyReport          C and Cᵀ against torch (or the reference)
-LaTeX and figures
-    to_latex                      the one LaTeX entry point: matrices, specs, derivations
+LaTeX and figures (the presentation layer, ``transpose_matrix.render``)
+    to_latex                      the one LaTeX entry point: matrices (elided or split
+                                  by typeset ``width=``), specs, derivations
     sparsity_figure               TikZ: C's pattern, entries coloured by kernel tap
-    placement_figure              TikZ: one kernel placement and the row of C it makes
+    placement_figure              TikZ: one kernel placement and the row of C it makes;
+                                  ``transposed=True``: one pixel's scatter, a column of Cᵀ
 Errors
     ConvSpecError                 every bad-input error (a ``ValueError``)
     ConvSpecTypeError             wrong-type input (also a ``TypeError``)
@@ -98,6 +101,7 @@ _EXPORTS = {
     "ConvOperator": "operator",
     "conv_matrix_nnz": "matrix",
     "conv_matrix_nbytes": "matrix",
+    "conv_matrix_entries": "matrix",
     "memory_limit": "memory",
     "available_memory": "memory",
     "verify": "verification",

@@ -46,9 +46,6 @@ sparsity_figure, placement_figure   TikZ figures of C
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from .documents import ARTICLE, BEAMER, Page, compile_pdf, document, fragment, frame
 from .latex import (
     LatexError,
@@ -63,21 +60,23 @@ from .latex import (
     to_latex,
 )
 from .text import render as to_text
+from .tikz import placement_figure, sparsity_figure
+from .views import ConvMatrixView
 
 __all__ = [
     "ARTICLE",
     "BEAMER",
     "ConvMatrixView",
     "LatexError",
+    "LatexPrinter",
     "Page",
     "code_latex",
-    "fragment",
-    "frame",
-    "LatexPrinter",
     "compile_pdf",
     "document",
     "escape_text",
     "format_number",
+    "fragment",
+    "frame",
     "latex_of",
     "math_block",
     "placement_figure",
@@ -87,19 +86,3 @@ __all__ = [
     "to_latex",
     "to_text",
 ]
-
-# Figures need numpy and the sparse builders: loaded on first use only.
-_LAZY = {
-    "sparsity_figure": "tikz",
-    "placement_figure": "tikz",
-    "ConvMatrixView": "views",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'transpose_matrix.render' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value

@@ -372,33 +372,33 @@ def _number(obj: Any, printer: LatexPrinter) -> str:
     return format_number(obj)
 
 
+def _numpy_types(numpy: Any) -> list[tuple[type, Any]]:
+    return [(numpy.ndarray, _numpy_latex), (numpy.generic, _numpy_latex)]
+
+
+def _sparse_types(sparse: Any) -> list[tuple[type, Any]]:
+    return [(sparse.sparray, _sparse_latex), (sparse.spmatrix, _sparse_latex)]
+
+
+def _sympy_types(sympy: Any) -> list[tuple[type, Any]]:
+    return [(sympy.Basic, _sympy_latex), (sympy.MatrixBase, _sympy_latex)]
+
+
+# Optional libraries whose types print once the library is loaded.
+_OPTIONAL = {"numpy": _numpy_types, "scipy.sparse": _sparse_types, "sympy": _sympy_types}
 _REGISTERED: set[str] = set()
 
 
 def _register_loaded_libraries() -> bool:
     """Register numpy, scipy.sparse and sympy types once loaded; True if any was new."""
     new = False
-    if "numpy" in sys.modules and "numpy" not in _REGISTERED:
-        import numpy as np
-
-        latex_of.register(np.ndarray, _numpy_latex)
-        latex_of.register(np.generic, _numpy_latex)
-        _REGISTERED.add("numpy")
-        new = True
-    if "scipy.sparse" in sys.modules and "scipy.sparse" not in _REGISTERED:
-        import scipy.sparse
-
-        latex_of.register(scipy.sparse.sparray, _sparse_latex)
-        latex_of.register(scipy.sparse.spmatrix, _sparse_latex)
-        _REGISTERED.add("scipy.sparse")
-        new = True
-    if "sympy" in sys.modules and "sympy" not in _REGISTERED:
-        import sympy
-
-        latex_of.register(sympy.Basic, _sympy_latex)
-        latex_of.register(sympy.MatrixBase, _sympy_latex)
-        _REGISTERED.add("sympy")
-        new = True
+    for name, types in _OPTIONAL.items():
+        module = sys.modules.get(name)
+        if module is not None and name not in _REGISTERED:
+            for kind, printer in types(module):
+                latex_of.register(kind, printer)
+            _REGISTERED.add(name)
+            new = True
     return new
 
 
@@ -515,46 +515,34 @@ def repr_latex(obj: Any, **options: Any) -> str:
 # --------------------------------------------------------------------------- matrices
 
 
-class _DenseSource:
-    """Cells of a 2-D numpy array (or a 1-D one as a column)."""
+class _Cells:
+    """A matrix as the printers see it: a shape and the LaTeX of any block of cells."""
 
     column_blocks: Sequence[int] = ()
 
-    def __init__(self, array: Any) -> None:
-        self.array = array
-        self.shape = tuple(array.shape)
-
-    def latex_block(self, rows: Sequence[int], cols: Sequence[int]) -> list[list[str | None]]:
-        return [[_scalar_or_none(self.array[i, j]) for j in cols] for i in rows]
+    def __init__(self, shape: tuple[int, ...], block: Any) -> None:
+        self.shape = tuple(shape)
+        self.latex_block = block
 
 
-class _SparseSource:
-    """Cells of a scipy.sparse matrix; only the asked block is densified."""
+def _dense_cells(array: Any) -> _Cells:
+    def block(rows: Sequence[int], cols: Sequence[int]) -> list[list[str | None]]:
+        return [[_scalar_or_none(array[i, j]) for j in cols] for i in rows]
 
-    column_blocks: Sequence[int] = ()
-
-    def __init__(self, matrix: Any) -> None:
-        self.matrix = matrix.tocsr()
-        self.shape = tuple(matrix.shape)
-
-    def latex_block(self, rows: Sequence[int], cols: Sequence[int]) -> list[list[str | None]]:
-        import numpy as np
-
-        block = self.matrix[np.asarray(rows)][:, np.asarray(cols)].toarray()
-        return [[_scalar_or_none(value) for value in row] for row in block]
+    return _Cells(array.shape, block)
 
 
-class _SympySource:
-    """Cells of a sympy matrix."""
+def _sparse_cells(matrix: Any) -> _Cells:
+    import numpy as np
 
-    column_blocks: Sequence[int] = ()
+    matrix = matrix.tocsr()
 
-    def __init__(self, matrix: Any) -> None:
-        self.matrix = matrix
-        self.shape = tuple(matrix.shape)
+    def block(rows: Sequence[int], cols: Sequence[int]) -> list[list[str | None]]:
+        # Only the block asked for is densified, so a huge C stays cheap.
+        dense = matrix[np.asarray(rows)][:, np.asarray(cols)].toarray()
+        return [[_scalar_or_none(value) for value in row] for row in dense]
 
-    def latex_block(self, rows: Sequence[int], cols: Sequence[int]) -> list[list[str | None]]:
-        return [[_scalar_or_none(self.matrix[i, j]) for j in cols] for i in rows]
+    return _Cells(matrix.shape, block)
 
 
 def _scalar_or_none(entry: Any) -> str | None:
@@ -584,13 +572,13 @@ def _numpy_latex(obj: Any, printer: LatexPrinter) -> str:
         raise ConvSpecError(
             f"array of shape {obj.shape} must be 1-D or 2-D to print as a matrix"
         )
-    return matrix_latex(_DenseSource(array), printer)
+    return matrix_latex(_dense_cells(array), printer)
 
 
 def _sparse_latex(obj: Any, printer: LatexPrinter) -> str:
     if len(obj.shape) != 2:
         raise ConvSpecError(f"sparse array of shape {obj.shape} must be 2-D")
-    return matrix_latex(_SparseSource(obj), printer)
+    return matrix_latex(_sparse_cells(obj), printer)
 
 
 def _sympy_latex(obj: Any, printer: LatexPrinter) -> str:
@@ -598,7 +586,7 @@ def _sympy_latex(obj: Any, printer: LatexPrinter) -> str:
 
     if not getattr(obj, "is_Matrix", False):
         return sympy.latex(obj)
-    return matrix_latex(_SympySource(obj), printer)
+    return matrix_latex(_dense_cells(obj), printer)
 
 
 def _keep(size: int, limit: int) -> tuple[list[int], int | None]:

@@ -34,6 +34,7 @@ _ITALIC = dict(
 )
 _ITALIC_UPPER = 8.1  # widest capitals (M, W) are ~9.7, most are 7-8
 _UPRIGHT = 5.6  # \mathrm / \text letters, generous
+_UPRIGHT_UPPER = 7.6
 _ORD = {".": 2.78, "/": 5.0, "(": 3.89, ")": 3.89, "[": 2.78, "]": 2.78, "|": 2.78,
         "'": 2.75, "!": 2.78, "?": 4.72}
 _BINARY = {"+": 7.78, "-": 7.78, "*": 5.0}
@@ -86,6 +87,8 @@ _REL_SPACE = 2 * 2.78
 # wider than a scaled 10 pt font; these factors are on the safe side.
 _SCRIPT = 0.78
 _SCRIPTSCRIPT = 0.62
+# TeX's \scriptspace, added after every sub- and superscript.
+_SCRIPT_SPACE = 0.5
 # Everything is widened by this much, so that estimates err on the wide side.
 _SAFETY = 1.06
 
@@ -162,7 +165,7 @@ def _width(tex: str, scale: float, upright: bool = False) -> float:
                 continue
         elif special in ("_", "^"):
             inner = _SCRIPT if scale >= 1 else _SCRIPTSCRIPT / _SCRIPT
-            total += _width(reader.group(), scale * inner)
+            total += _width(reader.group(), scale * inner) + _SCRIPT_SPACE
             continue
         elif special == "{":
             reader.position -= 1
@@ -178,7 +181,7 @@ def _width(tex: str, scale: float, upright: bool = False) -> float:
                 width = 5.0 * scale
             elif char.isalpha():
                 if upright:
-                    width = _UPRIGHT * scale
+                    width = (_UPRIGHT_UPPER if char.isupper() else _UPRIGHT) * scale
                 else:
                     width = _ITALIC.get(char, _ITALIC_UPPER) * scale
             elif char == ",":

@@ -381,8 +381,8 @@ def _show_transposed_text(spec: Any, *, seed: int | None, full: bool) -> str:
     out.append("")
     out += size_lines(spec, transposed=True)
     out.append(
-        "output_padding picks one of the sizes the forward convolution maps back to "
-        f"{' × '.join(str(n) for n in spec.output_shape)}:"
+        "output_padding a (0 ≤ a < max(s, d)) picks the output size; the forward convolution "
+        f"maps every size with a < s back to {' × '.join(str(n) for n in spec.output_shape)}:"
     )
     for i, dim in enumerate(output_padding_choices(spec)):
         chosen = layer["output_padding"][i]
@@ -486,6 +486,12 @@ def _code_block(code: str, size: str = r"\small") -> str:
     )
 
 
+def _together(*pieces: str) -> str:
+    """Pieces kept on one page: a sentence and the display or figure it introduces."""
+    body = "\n".join(pieces)
+    return f"\\noindent\\begin{{minipage}}{{\\linewidth}}\n{body}\n\\end{{minipage}}"
+
+
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -508,6 +514,11 @@ def _matrix_display(name: str, view: Any, page: Page, size: str = "") -> str:
     return f"{{{size}\n{display}\n}}" if size else display
 
 
+def _align(rows: list[str]) -> str:
+    """Lines aligned on their ``&`` (the ``=`` or the first column)."""
+    return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+
+
 def _forward_size_align(spec: Any) -> str:
     rows = []
     for i in range(spec.ndim):
@@ -517,7 +528,7 @@ def _forward_size_align(spec: Any) -> str:
             f"o_{{{i}}} &= \\left\\lfloor \\frac{{{n} + {before} + {after} - {d} \\cdot ({k} - 1)"
             f" - 1}}{{{s}}} \\right\\rfloor + 1 = {spec.output_shape[i]}"
         )
-    return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+    return _align(rows)
 
 
 def _transposed_size_align(spec: Any) -> str:
@@ -530,7 +541,7 @@ def _transposed_size_align(spec: Any) -> str:
             f"o_{{{i}}} &= ({n} - 1) \\cdot {s} - 2 \\cdot {p} + {d} \\cdot ({k} - 1) + {a} + 1"
             f" = {spec.input_shape[i]}"
         )
-    return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+    return _align(rows)
 
 
 def _choices_latex(spec: Any) -> str:
@@ -543,7 +554,7 @@ def _choices_latex(spec: Any) -> str:
             for extra, size in dim
         )
         rows.append(f"\\text{{dim {i}:}}\\quad & {sizes}")
-    return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+    return _align(rows)
 
 
 def _zero_insertion_latex(spec: Any) -> str:
@@ -554,7 +565,7 @@ def _zero_insertion_latex(spec: Any) -> str:
             f" \\xrightarrow{{\\text{{pad }} {step.before},\\,{step.after}}} {step.padded}"
             f" \\xrightarrow{{\\text{{conv}}}} {step.padded} - {step.span} + 1 = {step.out}"
         )
-    return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+    return _align(rows)
 
 
 def _gradient() -> str:
@@ -570,7 +581,8 @@ def _figures(spec: Any, transposed: bool, page: Page) -> list[tuple[str, str, st
     """(title, caption, picture) of the sparsity figure and the placement or scatter one."""
     from .tikz import placement_figure, sparsity_figure
 
-    width = min(page.width, 345.0) if page.kind == "article" else 300.0
+    # Beamer's \footnotesize is 9 pt, not 8 pt: its labels need a tenth more room.
+    width = min(page.width, 345.0) if page.kind == "article" else 275.0
     height = None if page.kind == "article" else 170.0
     center = tuple(n // 2 for n in spec.output_shape)
     pictures = [
@@ -627,7 +639,7 @@ def export_body(
     if figures and spec.ndim <= 2:
         out.append(r"\section*{Figures}")
         for _, caption, picture in _figures(spec, transposed, page):
-            out.append(f"{caption}\n\n\\medskip\\noindent\n{picture}\n\n\\bigskip")
+            out.append(_together(caption, f"\\medskip\n{picture}"))
     if derivations:
         from ..derivation import output_size_derivation
         from ..gradient import gradient_derivation
@@ -656,15 +668,14 @@ def _forward_sections(spec: Any, view: Any, kind: str, page: Page) -> list[str]:
     )
     out.append(_forward_size_align(spec))
     out.append(r"\section*{The matrix $C$}")
-    out.append(
+    intro = (
         f"The convolution is $y = C x$ with $C$ of size ${rows} \\times {cols}$, holding {kind}"
         " (row: output position; column: input position):"
     )
-    out.append(_matrix_display("C", view, page))
+    out.append(_together(intro, _matrix_display("C", view, page)))
     out.append(r"\section*{The transpose $C^{\mathsf{T}}$}")
-    out.append(f"Column $j$ of $C^{{\\mathsf{{T}}}}$ (size ${cols} \\times {rows}$) is row $j$ "
-               "of $C$:")
-    out.append(_matrix_display(f"C{_T}", view.T, page))
+    intro = f"Column $j$ of $C{_T}$ (size ${cols} \\times {rows}$) is row $j$ of $C$:"
+    out.append(_together(intro, _matrix_display(f"C{_T}", view.T, page)))
     out.append(r"\section*{What $C^{\mathsf{T}}$ computes}")
     layer = transposed_call(spec)
     if layer is not None:
@@ -703,19 +714,18 @@ def _transposed_sections(spec: Any, view: Any, kind: str, page: Page) -> list[st
     )
     out.append(_transposed_size_align(spec))
     out.append(
-        "The forward convolution maps several sizes to the same "
-        f"${dims_latex(spec.output_shape)}$ (its division by the stride rounds down); "
-        "$a \\in [0, \\max(s, d))$ picks one of them. The sizes this layer could have "
-        "produced:"
+        "The forward convolution rounds down when it divides by the stride, so it maps the "
+        f"$s$ sizes with $a < s$ all back to ${dims_latex(spec.output_shape)}$: the input size "
+        "alone does not fix the output size, and $a \\in [0, \\max(s, d))$ picks it. The "
+        "sizes this layer could have produced:"
     )
     out.append(_choices_latex(spec))
     out.append(r"\section*{The matrix $C^{\mathsf{T}}$}")
-    out.append(
-        f"The layer computes $C^{{\\mathsf{{T}}}} y$ with $C^{{\\mathsf{{T}}}}$ of size "
-        f"${cols} \\times {rows}$, holding {kind} (row: output position; column: input "
-        "position of this layer):"
+    intro = (
+        f"The layer computes $C{_T} y$ with $C{_T}$ of size ${cols} \\times {rows}$, holding "
+        f"{kind} (row: output position; column: input position of this layer):"
     )
-    out.append(_matrix_display(f"C{_T}", view.T, page))
+    out.append(_together(intro, _matrix_display(f"C{_T}", view.T, page)))
     out.append(r"\section*{The scatter view}")
     out.append(
         "Column $j$ of $C^{\\mathsf{T}}$ is what input pixel $y_j$ contributes: $y_j w_t$ is "
@@ -733,11 +743,11 @@ def _transposed_sections(spec: Any, view: Any, kind: str, page: Page) -> list[st
     )
     out.append(_zero_insertion_latex(spec))
     out.append(r"\section*{The forward convolution $C$}")
-    out.append(
-        f"For reference, $C$ (size ${rows} \\times {cols}$; column $j$ of $C^{{\\mathsf{{T}}}}$ "
-        "is row $j$ of $C$):"
+    intro = (
+        f"For reference, $C$ (size ${rows} \\times {cols}$; column $j$ of $C{_T}$ is row $j$ "
+        "of $C$):"
     )
-    out.append(_matrix_display("C", view, page))
+    out.append(_together(intro, _matrix_display("C", view, page)))
     out.append(r"\section*{Gradient}")
     out.append(
         "The same $C^{\\mathsf{T}}$ is the input gradient of the forward convolution. "

@@ -346,31 +346,23 @@ def _group_frames(spec: ConvSpec, shown_rows: int, shown_cols: int, cell: float)
 def _channel_labels(spec: ConvSpec, shown_rows: int, shown_cols: int, cell: float) -> list[str]:
     """``c = 0, 1, …`` above the input-channel columns, ``o = …`` left of the output rows."""
     lines = []
-    if spec.in_channels > 1:
-        size = math.prod(spec.input_shape)
-        for channel in range(spec.in_channels):
-            start = channel * size
-            if start >= shown_cols:
-                break
-            middle = (start + min(shown_cols, start + size)) / 2 * cell
-            if min(shown_cols, start + size) - start < 2:
+    axes = [
+        (spec.in_channels, math.prod(spec.input_shape), shown_cols, "c",
+         "anchor=south", "({at},0.05)"),
+        (spec.out_channels, math.prod(spec.output_shape), shown_rows, "o",
+         "anchor=east", "(-0.05,-{at})"),
+    ]
+    for channels, size, shown, letter, anchor, where in axes:
+        if channels == 1:
+            continue
+        for channel in range(min(channels, -(-shown // size))):
+            start, stop = channel * size, min(shown, (channel + 1) * size)
+            if stop - start < 2:  # too narrow for a label
                 continue
+            at = _fmt((start + stop) / 2 * cell)
             lines.append(
-                f"\\node[anchor=south, inner sep=1pt, font=\\scriptsize] at "
-                f"({_fmt(middle)},0.05) {{$c={channel}$}};"
-            )
-    if spec.out_channels > 1:
-        size = math.prod(spec.output_shape)
-        for channel in range(spec.out_channels):
-            start = channel * size
-            if start >= shown_rows:
-                break
-            middle = (start + min(shown_rows, start + size)) / 2 * cell
-            if min(shown_rows, start + size) - start < 2:
-                continue
-            lines.append(
-                f"\\node[anchor=east, inner sep=1pt, font=\\scriptsize] at "
-                f"(-0.05,-{_fmt(middle)}) {{$o={channel}$}};"
+                f"\\node[{anchor}, inner sep=1pt, font=\\scriptsize] at "
+                f"{where.format(at=at)} {{${letter}={channel}$}};"
             )
     return lines
 
@@ -395,6 +387,70 @@ def _as_2d(spec: ConvSpec) -> dict[str, tuple]:
         "padding": ((0, 0), *spec.padding),
     }
 
+
+
+# Grids larger than this many cells per side are drawn as a window.
+_WINDOW = 14
+_SMALL_WINDOW = 10
+
+
+def _window(first: int, stop: int, low: int, high: int, limit: int) -> tuple[int, int]:
+    """A range of at most ``limit`` (more if ``low..high`` needs it) in ``[first, stop)``."""
+    if stop - first <= limit:
+        return first, stop
+    size = max(limit, high - low + 3)
+    start = max(first, min((low + high) // 2 - size // 2, stop - size))
+    return start, min(stop, start + size)
+
+
+def _window_note(ndim: int, rows: tuple[int, int], cols: tuple[int, int],
+                 shape: tuple[int, int], pads: tuple[int, int]) -> list[str]:
+    """``["rows 9--22", "columns 9--22"]`` for what a windowed grid shows, else ``[]``."""
+    cut_rows = rows[0] > -pads[0] or rows[1] < shape[0]
+    cut_cols = cols[0] > -pads[1] or cols[1] < shape[1]
+    parts = []
+    if ndim == 2 and cut_rows:
+        parts.append(f"rows {max(rows[0], 0)}--{min(rows[1], shape[0]) - 1}")
+    if cut_cols:
+        parts.append(f"{'columns' if ndim == 2 else 'positions'} "
+                     f"{max(cols[0], 0)}--{min(cols[1], shape[1]) - 1}")
+    return parts
+
+
+def _grid(x0: float, y0: float, cell: float, rows: tuple[int, int], cols: tuple[int, int],
+          style: str) -> list[str]:
+    """The lines of the cells ``rows × cols`` of a grid whose cell (0, 0) is at (x0, y0)."""
+    if rows[0] >= rows[1] or cols[0] >= cols[1]:
+        return []
+    left, right = _fmt(x0 + cols[0] * cell), _fmt(x0 + cols[1] * cell)
+    top, bottom = _fmt(y0 - rows[0] * cell), _fmt(y0 - rows[1] * cell)
+    path = [f"({left},{_fmt(y0 - r * cell)}) -- ({right},{_fmt(y0 - r * cell)})"
+            for r in range(rows[0], rows[1] + 1)]
+    path += [f"({_fmt(x0 + c * cell)},{top}) -- ({_fmt(x0 + c * cell)},{bottom})"
+             for c in range(cols[0], cols[1] + 1)]
+    return [f"\\draw[{style}] " + " ".join(path) + ";"]
+
+
+def _border(x0: float, y0: float, cell: float, shape: tuple[int, int],
+            rows: tuple[int, int], cols: tuple[int, int]) -> list[str]:
+    """The input's edges that fall inside the window (a cut edge is not an edge)."""
+    height, width = shape
+    top, bottom = max(0, rows[0]), min(height, rows[1])
+    left, right = max(0, cols[0]), min(width, cols[1])
+
+    def point(r: int, c: int) -> str:
+        return f"({_fmt(x0 + c * cell)},{_fmt(y0 - r * cell)})"
+
+    lines = []
+    if rows[0] <= 0:
+        lines.append(f"\\draw[thick] {point(0, left)} -- {point(0, right)};")
+    if rows[1] >= height:
+        lines.append(f"\\draw[thick] {point(height, left)} -- {point(height, right)};")
+    if cols[0] <= 0:
+        lines.append(f"\\draw[thick] {point(top, 0)} -- {point(bottom, 0)};")
+    if cols[1] >= width:
+        lines.append(f"\\draw[thick] {point(top, width)} -- {point(bottom, width)};")
+    return lines
 
 def _resolve_index(spec: ConvSpec, output_index: int | Sequence[int]) -> tuple[int, ...]:
     """``(out_channel, *position)`` from a row of C or a (channel-less) position."""
@@ -507,27 +563,45 @@ def placement_figure(
         position = [0, *position]
     (in_h, in_w), (out_h, out_w) = geo["input"], geo["output"]
     (pad_top, pad_bottom), (pad_left, pad_right) = geo["padding"]
-    grid_w = in_w + pad_left + max(pad_right, 0)
-    grid_h = in_h + pad_top + max(pad_bottom, 0)
     taps = math.prod(spec.kernel_size)
     colors = tap_colors(taps)
+    reach = [
+        [position[a] * geo["stride"][a] - geo["padding"][a][0] + t * geo["dilation"][a]
+         for t in range(geo["kernel"][a])]
+        for a in range(2)
+    ]
+    # Large grids are drawn as a window around the placement, its range in the title.
+    rows = _window(-pad_top, in_h + max(pad_bottom, 0), min(reach[0]), max(reach[0]), _WINDOW)
+    wide = 1 if spec.ndim == 2 else 2  # a 1-D grid is one row: it may be twice as long
+    cols = _window(
+        -pad_left, in_w + max(pad_right, 0), min(reach[1]), max(reach[1]), wide * _WINDOW
+    )
+    out_rows = _window(0, out_h, position[0], position[0], _SMALL_WINDOW)
+    out_cols = _window(0, out_w, position[1], position[1], wide * _SMALL_WINDOW)
+    grid_h, grid_w = rows[1] - rows[0], cols[1] - cols[0]
+    small_h, small_w = out_rows[1] - out_rows[0], out_cols[1] - out_cols[0]
     total = width * _PT - 0.1
     legend_cell, legend_width, legend_height = _legend_size(spec, min(3.0, total / 4))
     where = ",".join(str(i) for i in (position if spec.ndim == 2 else position[1:]))
     if spec.out_channels > 1:
         where = f"{channel};{where}"
     big_title = ("output" if transposed else "input") + f" ${dims_latex(spec.input_shape)}$"
+    notes = _window_note(spec.ndim, rows, cols, (in_h, in_w), (pad_top, pad_left))
+    title_width = max(_small_text(line) for line in [big_title, *notes])
+    big_title = "\\\\".join([big_title, *notes])  # the window's range under the title
     small_title = f"input $y_{{{where}}}$" if transposed else f"output, $y_{{{where}}}$ marked"
+    if (out_rows[1] - out_rows[0], out_cols[1] - out_cols[0]) != (out_h, out_w):
+        small_title += " (part)"
     # Each grid sits centred in a slot as wide as it or its title, whichever is wider.
-    small = min(0.55, min(0.55 * out_w, 0.28 * total) / out_w)
+    small = min(0.55, min(0.55 * small_w, 0.28 * total) / small_w)
     if height is not None:
-        small = min(small, (height * _PT - 2.2) / max(out_h, 1) / 2)
-    small_slot = max(out_w * small, _small_text(small_title))
+        small = min(small, (height * _PT - 2.2) / small_h / 2)
+    small_slot = max(small_w * small, _small_text(small_title))
     room = total - legend_width - small_slot - 2 * _GAP
     cell = min(0.6, room / grid_w)
     if height is not None:
         cell = min(cell, (height * _PT - 2.6) / grid_h)
-    big_slot = max(grid_w * cell, _small_text(big_title))
+    big_slot = max(grid_w * cell, title_width)
 
     def box(row: float, col: float, size: float, x0: float = 0.0, y0: float = 0.0) -> str:
         corner = f"({_fmt(x0 + col * size)},{_fmt(y0 - row * size)})"
@@ -538,22 +612,22 @@ def placement_figure(
     big_slot_x, small_slot_x = 0.0, big_slot + _GAP
     if transposed:
         big_slot_x, small_slot_x = small_slot + _GAP, 0.0
-    big_x = big_slot_x + (big_slot - grid_w * cell) / 2
-    small_x = small_slot_x + (small_slot - out_w * small) / 2
-    origin_x = big_x + pad_left * cell  # the big grid's (0, 0) corner
-    origin_y = -pad_top * cell - 0.5
+    # Where cell (0, 0) of each grid is drawn, so that the window starts at its slot.
+    origin_x = big_slot_x + (big_slot - grid_w * cell) / 2 - cols[0] * cell
+    origin_y = -0.5 + rows[0] * cell
+    small_x = small_slot_x + (small_slot - small_w * small) / 2 - out_cols[0] * small
+    small_y = -0.5 + out_rows[0] * small
     lines = [r"\begin{tikzpicture}", *_color_definitions(taps)]
     lines.append(r"\begin{scope}[local bounding box=matrix]")
-    for r in range(-pad_top, in_h + max(pad_bottom, 0)):
-        for c in range(-pad_left, in_w + max(pad_right, 0)):
-            inside = 0 <= r < in_h and 0 <= c < in_w
-            style = "draw=black!50" if inside else "draw=black!30, dashed"
-            lines.append(f"\\draw[{style}] {box(r, c, cell, origin_x, origin_y)};")
+    # Grid lines, not cell outlines: neighbours then share one stroke.
+    lines += _grid(origin_x, origin_y, cell, rows, cols, "black!30, dashed")
+    inside_rows = (max(0, rows[0]), min(in_h, rows[1]))
+    inside_cols = (max(0, cols[0]), min(in_w, cols[1]))
+    lines += _grid(origin_x, origin_y, cell, inside_rows, inside_cols, "black!50")
     covered: dict[tuple[int, int], int] = {}
     for tap in range(taps):
         kr, kc = divmod(tap, geo["kernel"][1])
-        r = position[0] * geo["stride"][0] - pad_top + kr * geo["dilation"][0]
-        c = position[1] * geo["stride"][1] - pad_left + kc * geo["dilation"][1]
+        r, c = reach[0][kr], reach[1][kc]
         inside = 0 <= r < in_h and 0 <= c < in_w
         if inside:
             covered[(r, c)] = tap
@@ -564,10 +638,9 @@ def placement_figure(
                 "fill opacity=0.3"
             )
         lines.append(f"\\filldraw[{style}] {box(r, c, cell, origin_x, origin_y)};")
-    if cell >= 0.55 and in_w <= 12 and in_h <= 12:
-        letter = "x"
-        for r in range(in_h):
-            for c in range(in_w):
+    if cell >= 0.55 and grid_w <= 12 and grid_h <= 12:
+        for r in range(max(0, rows[0]), min(in_h, rows[1])):
+            for c in range(max(0, cols[0]), min(in_w, cols[1])):
                 index = f"{r},{c}" if spec.ndim == 2 else f"{c}"
                 tap = covered.get((r, c))
                 color = "black!70" if tap is None else text_color(colors[tap])
@@ -576,27 +649,21 @@ def placement_figure(
                         continue
                     label = f"${_tap_name(spec, tap)}$"
                 else:
-                    label = f"${letter}_{{{index}}}$"
+                    label = f"$x_{{{index}}}$"
                 lines.append(
                     f"\\node[font=\\tiny, text={color}] at "
                     f"({_fmt(origin_x + (c + 0.5) * cell)},{_fmt(origin_y - (r + 0.5) * cell)})"
                     f" {{{label}}};"
                 )
-    lines.append(
-        f"\\draw[thick] ({_fmt(origin_x)},{_fmt(origin_y)}) rectangle "
-        f"({_fmt(origin_x + in_w * cell)},{_fmt(origin_y - in_h * cell)});"
-    )
+    lines += _border(origin_x, origin_y, cell, (in_h, in_w), rows, cols)
     # The small grid: the forward output (the transposed layer's input).
-    for r in range(out_h):
-        for c in range(out_w):
-            chosen = [r, c] == list(position)
-            style = "fill=black!70, draw=black" if chosen else "fill=white, draw=black!50"
-            lines.append(f"\\filldraw[{style}] {box(r, c, small, small_x, -0.5)};")
+    lines.append(f"\\fill[black!70] {box(position[0], position[1], small, small_x, small_y)};")
+    lines += _grid(small_x, small_y, small, out_rows, out_cols, "black!50")
     if transposed:
-        source = (small_x + (position[1] + 0.5) * small, -0.5 - (position[0] + 0.5) * small)
-        target_r = position[0] * geo["stride"][0] - pad_top
-        target_c = position[1] * geo["stride"][1] - pad_left
-        target = (origin_x + (target_c + 0.5) * cell, origin_y - (target_r + 0.5) * cell)
+        source = (small_x + (position[1] + 0.5) * small, small_y - (position[0] + 0.5) * small)
+        target = (
+            origin_x + (reach[1][0] + 0.5) * cell, origin_y - (reach[0][0] + 0.5) * cell
+        )
         lines.append(
             f"\\draw[->, thick, black!70] ({_fmt(source[0])},{_fmt(source[1])}) "
             f"to[bend right=25] ({_fmt(target[0])},{_fmt(target[1])});"
@@ -604,7 +671,7 @@ def placement_figure(
     lines.append(r"\end{scope}")
     # Titles above the grids.
     lines.append(
-        f"\\node[anchor=south, inner sep=1pt, font=\\footnotesize] (bigtitle) at "
+        f"\\node[anchor=south, inner sep=1pt, font=\\footnotesize, align=center] (bigtitle) at "
         f"({_fmt(big_slot_x + big_slot / 2)},-0.45) {{{big_title}}};"
     )
     lines.append(
@@ -628,8 +695,8 @@ def placement_figure(
         lo = max(0, int(columns.min()) - 2)
         hi = min(n_cols, max(lo + 8, int(columns.max()) + 3))
     strip_width = legend_x + legend_width
-    strip = min(0.4, (strip_width - 1.0) / (hi - lo))
-    drawn_bottom = max(grid_h * cell + 0.5, out_h * small + 0.5, legend_height)
+    strip = min(0.4, (strip_width - 1.4) / (hi - lo))  # room for a \\cdots each side
+    drawn_bottom = max(grid_h * cell + 0.5, small_h * small + 0.5, legend_height)
     label_y = -drawn_bottom - 0.25
     if transposed:
         name = (
