@@ -337,6 +337,7 @@ def test_small_derivation_latex_golden():
     assert d.latex() == (
         "\\section*{Demo\\_1 \\& more}\n"
         "{\\small Computed and checked by \\texttt{derivations/demo.py}.}\\par\n"
+        "\\begingroup\\emergencystretch=3em\\relax\n"
         "\n"
         "An intro with 50\\%.\n"
         "\n"
@@ -344,6 +345,8 @@ def test_small_derivation_latex_golden():
         "\\begin{align*}\ny &= 2\n\\end{align*}\n"
         "\n"
         "\\par\\noindent$\\checkmark$\\ Two is two.\\par\n"
+        "\n"
+        "\\endgroup\n"
     )
 
 
@@ -372,7 +375,8 @@ def test_describe_spec_reads_as_words():
     assert describe_spec(
         ConvSpec(9, 3, padding=[(2, 1)], in_channels=2, out_channels=4, groups=2)
     ) == (
-        "length-9 input, size-3 kernel, padding 2 before and 1 after, 2 to 4 channels in 2 groups"
+        "input of length 9, kernel of size 3, padding 2 before and 1 after, 2 to 4 channels in "
+        "2 groups"
     )
     with pytest.raises(ConvSpecTypeError, match="must be a ConvSpec"):
         describe_spec((5, 5))

@@ -779,7 +779,7 @@ def describe_spec(spec: ConvSpec) -> str:
     >>> describe_spec(ConvSpec((5, 5), 3, stride=2, padding=1))
     '$5 \\times 5$ input, $3 \\times 3$ kernel, stride 2, padding 1'
     >>> describe_spec(ConvSpec(9, 3, padding=[(2, 1)], in_channels=2, out_channels=4, groups=2))
-    'length-9 input, size-3 kernel, padding 2 before and 1 after, 2 to 4 channels in 2 groups'
+    'input of length 9, kernel of size 3, padding 2 before and 1 after, 2 to 4 channels in 2 groups'
     """
     if not isinstance(spec, ConvSpec):
         raise ConvSpecTypeError(f"spec={spec!r} must be a ConvSpec")
@@ -788,7 +788,7 @@ def describe_spec(spec: ConvSpec) -> str:
         return str(values[0]) if len(set(values)) == 1 else f"${_times(values)}$"
 
     if spec.ndim == 1:
-        parts = [f"length-{spec.input_shape[0]} input", f"size-{spec.kernel_size[0]} kernel"]
+        parts = [f"input of length {spec.input_shape[0]}", f"kernel of size {spec.kernel_size[0]}"]
     else:
         parts = [f"${_times(spec.input_shape)}$ input", f"${_times(spec.kernel_size)}$ kernel"]
     if any(s != 1 for s in spec.stride):

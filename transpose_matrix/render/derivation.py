@@ -521,24 +521,26 @@ def _display_text(display: Display) -> str:
     return "\n".join(lines)
 
 
-# Indent of a continued line of a long sum (\quad after the alignment point).
-_CONTINUED = 10.0
+def _equation_rows(equation: Equation, width: float, left: float = 0.0) -> list[str]:
+    """``equation`` as ``align*`` rows; a last side that is a long sum goes on more lines.
 
-
-def _equation_rows(equation: Equation, width: float) -> list[str]:
-    """``equation`` as ``align*`` rows; a last side that is a long sum goes on more lines."""
+    ``left`` is the width of the widest left side in the display: ``align*``
+    starts every right side, continued lines too, at that distance.
+    """
     row = equation_latex(equation, align=True)
+    first = _latex(equation.sides[0], equation.order)
+    left = max(left, math_width(first))
+
+    def fits(right: str) -> bool:
+        return left + math_width(right) <= width
+
     last = equation.sides[-1]
-    if (
-        math_width(row) <= width
-        or len(equation.sides) < 2
-        or equation.note
-        or not isinstance(last, sympy.Add)
-    ):
+    right = row.split("&", 1)[1]
+    if fits(right) or len(equation.sides) < 2 or equation.note or not isinstance(last, sympy.Add):
         return [row]
     symbol = RELATIONS[equation.relation][0]
-    first, *middle = [_latex(side, equation.order) for side in equation.sides[:-1]]
-    current = f"{first} &{symbol} " + "".join(f"{side} {symbol} " for side in middle)
+    middle = [_latex(side, equation.order) for side in equation.sides[1:-1]]
+    current = f"{symbol} " + "".join(f"{side} {symbol} " for side in middle)
     settings = _settings(last, equation.order)
     printer = _Latex(settings)
     rows = []
@@ -552,17 +554,18 @@ def _equation_rows(equation: Equation, width: float) -> list[str]:
             continue
         # Measured as a whole line: a lone "+" would be taken for a sign.
         longer = f"{current} {sign} {text}"
-        if math_width(longer.replace("&", "")) + _CONTINUED > width:
-            rows.append(current)
-            current = rf"&\quad {sign} {text}"
-        else:
+        if fits(longer):
             current = longer
+        else:
+            rows.append(current)
+            current = rf"\quad {sign} {text}"
     rows.append(current)
-    return rows
+    return [f"{first} &{rows[0]}"] + [f"&{row}" for row in rows[1:]]
 
 
 def _display_latex(display: Display, width: float) -> str:
-    rows = [row for equation in display.equations for row in _equation_rows(equation, width)]
+    left = max(math_width(_latex(e.sides[0], e.order)) for e in display.equations)
+    rows = [row for equation in display.equations for row in _equation_rows(equation, width, left)]
     body = " \\\\\n".join(rows)
     return f"\\begin{{align*}}\n{body}\n\\end{{align*}}"
 
@@ -755,6 +758,9 @@ def _block_latex(block: Any, width: float) -> str:
     return check_latex(block)
 
 
+_STRETCH = r"\begingroup\emergencystretch=3em\relax"
+
+
 def derivation_latex(
     derivation: Derivation, *, numbered: bool = False, width: float | None = None
 ) -> str:
@@ -776,7 +782,9 @@ def derivation_latex(
         out.append(f"\\label{{sec:{derivation.label}}}")
     if derivation.source:
         out.append(f"{{\\small Computed and checked by {_code(derivation.source)}.}}\\par")
-    out.append("")
+    # Typewriter names cannot hyphenate: let lines stretch rather than overflow,
+    # within this derivation only.
+    out += [_STRETCH, ""]
     number = 0
     for step in derivation.steps:
         if step.title:
@@ -789,7 +797,8 @@ def derivation_latex(
                 out.pop()
             out.append(_block_latex(block, width))
             out.append("")
-    return "\n".join(out).rstrip("\n") + "\n"
+    out.append("\\endgroup")
+    return "\n".join(out) + "\n"
 
 
 def _block_text(block: Any, width: int) -> str:
