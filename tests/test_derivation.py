@@ -195,6 +195,10 @@ def test_spec_step_text_for_a_strided_layer():
         r"o = \left\lfloor{\frac{5 + 1 + 1 - 1 \cdot \left(3 - 1\right) - 1}{2}}\right\rfloor "
         r"+ 1 = \left\lfloor{\frac{4}{2}}\right\rfloor + 1 = 3"
     )
+    # The transposed layer's size with its numbers, every product written out.
+    assert equation_latex(derivation.steps[-1].equations[-1]) == (
+        r"m = \left(3 - 1\right) \cdot 2 - 2 \cdot 1 + 1 \cdot \left(3 - 1\right) + 0 + 1 = 5"
+    )
 
 
 def test_text_rendering_shows_formulas_and_verdicts(general):

@@ -83,6 +83,19 @@ def _flatten(expr: Any) -> Any:
         spliced = []
         for arg in args:
             spliced.extend(arg.args if type(arg) is type(expr) else [arg])
+        head, rest = spliced[0], spliced[1:]
+        if (
+            isinstance(expr, sympy.Mul)
+            and head.is_Number
+            and head.is_negative
+            and rest
+            and not any(arg.free_symbols for arg in rest)
+        ):
+            # - 2·1 written out: the printer negates a product, which would
+            # evaluate a product of numbers to 2; keep it as written.
+            factors = rest if head == -1 else [-head, *rest]
+            product = factors[0] if len(factors) == 1 else sympy.Mul(*factors, evaluate=False)
+            return sympy.Mul(-1, sympy.UnevaluatedExpr(product), evaluate=False)
         return type(expr)(*spliced, evaluate=False)
     try:
         return expr.func(*args, evaluate=False)
