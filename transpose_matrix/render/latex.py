@@ -38,7 +38,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import ConvSpecError, ConvSpecTypeError
+from ..errors import ConvSpecError, ConvSpecTypeError, LatexError
 from .measure import ARRAY_GAP, BRACKETS, math_width
 
 __all__ = [
@@ -74,10 +74,6 @@ _BLOCK_GAP = 14.0
 _CONTINUED = 20.0
 # Most column blocks a split matrix stacks when no height is given.
 _MAX_BLOCKS = 3
-
-
-class LatexError(ConvSpecError):
-    """pdflatex failed (or is missing); the message carries the end of the log."""
 
 
 # --------------------------------------------------------------------------- numbers
