@@ -195,7 +195,9 @@ def test_cli_turns_memory_error_into_one_line(capsys, monkeypatch):
     def exhausted(args):
         raise MemoryError
 
-    monkeypatch.setitem(cli._COMMANDS, "show", exhausted)
+    import dataclasses
+
+    monkeypatch.setitem(cli.COMMANDS, "show", dataclasses.replace(cli.COMMANDS["show"], run=exhausted))
     assert cli.main(["show"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "out of memory" in err

@@ -18,8 +18,8 @@ import pytest
 from transpose_matrix.cli import main, parse_dims, parse_padding
 from transpose_matrix.errors import ConvSpecError
 from transpose_matrix.io import OutputPathError, write_text_atomic
-from transpose_matrix.latex import compile_pdf
 from transpose_matrix.reference import reference_conv_matrix
+from transpose_matrix.render.latex import compile_pdf
 from transpose_matrix.spec import ConvSpec
 from transpose_matrix.verification import random_weight
 

@@ -9,7 +9,7 @@ import sympy
 
 from transpose_matrix import ConvSpec, ConvSpecError, ConvSpecTypeError, conv_matrix
 from transpose_matrix.gradient import GRADIENT_MAX_ENTRIES, gradient_derivation, patch_matrix
-from transpose_matrix.latex import compile_pdf
+from transpose_matrix.render import compile_pdf
 from transpose_matrix.symbolic import (
     symbolic_conv_matrix,
     symbolic_input,

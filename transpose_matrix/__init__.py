@@ -121,9 +121,9 @@ _EXPORTS = {
     "effective_kernel": "modules",
     "LayerSpec": "modules",
     "NetworkMatrix": "modules",
-    "to_latex": "latex",
-    "sparsity_figure": "figures",
-    "placement_figure": "figures",
+    "to_latex": "render",
+    "sparsity_figure": "render",
+    "placement_figure": "render",
 }
 
 __all__ = [

@@ -233,13 +233,14 @@ class ConvSpec:
         return all(before == after for before, after in self.padding)
 
     def _latex(self, printer: Any = None) -> str:
-        """Math-mode description, so ``sympy.latex`` and :func:`to_latex` print specs."""
-        from .latex import spec_latex
+        """Math-mode description, so ``sympy.latex`` and ``to_latex`` print specs."""
+        # Imported at call time: the core never loads the presentation layer.
+        from .render.latex import spec_latex
 
         return spec_latex(self)
 
     def _repr_latex_(self) -> str:
-        from .latex import repr_latex
+        from .render.latex import repr_latex
 
         return repr_latex(self)
 

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 from transpose_matrix.reference import reference_conv_matrix
-from transpose_matrix.spec import ConvSpec
-from transpose_matrix.textmatrix import (
+from transpose_matrix.render.text import (
     blocks_of,
     kernel_labels,
     position_labels,
     render,
     subscript,
 )
+from transpose_matrix.spec import ConvSpec
 
 # Row y_ij of C reads input x_(i+a)(j+b) with weight w_ab (cross-correlation,
 # no padding, stride 1): three taps per input row, one blank column between

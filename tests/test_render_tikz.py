@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from transpose_matrix.errors import ConvSpecError
-from transpose_matrix.figures import placement_figure, sparsity_figure
-from transpose_matrix.latex import compile_pdf, document
 from transpose_matrix.reference import reference_conv_matrix
+from transpose_matrix.render.latex import compile_pdf, document
+from transpose_matrix.render.tikz import placement_figure, sparsity_figure
 from transpose_matrix.spec import ConvSpec
 
 SPECS = {

@@ -11,7 +11,7 @@ geometry.
 
 Each function returns one ``tikzpicture`` environment (with its colours
 defined inside it), which needs ``tikz`` and ``xcolor``:
-:func:`transpose_matrix.latex.document` loads both when it sees a picture.
+:func:`transpose_matrix.render.document` loads both when it sees a picture.
 Large matrices are cropped to a window and the cut is marked with
 ``\cdots`` and ``\vdots``.
 """
@@ -24,9 +24,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import ConvSpecError, ConvSpecTypeError
-from .matrix import weight_label_matrix
-from .spec import ConvSpec
+from ..errors import ConvSpecError, ConvSpecTypeError
+from ..matrix import weight_label_matrix
+from ..spec import ConvSpec
 
 __all__ = ["placement_figure", "sparsity_figure", "tap_colors"]
 

@@ -8,7 +8,8 @@ import scipy.sparse
 import sympy
 
 from transpose_matrix.errors import ConvSpecError, ConvSpecTypeError
-from transpose_matrix.latex import (
+from transpose_matrix.matrix import conv_matrix
+from transpose_matrix.render.latex import (
     LatexError,
     compile_pdf,
     document,
@@ -18,7 +19,6 @@ from transpose_matrix.latex import (
     repr_latex,
     to_latex,
 )
-from transpose_matrix.matrix import conv_matrix
 from transpose_matrix.spec import ConvSpec
 from transpose_matrix.symbolic import symbolic_conv_matrix
 
