@@ -49,6 +49,11 @@ Real layers in (torch modules; torch imported only here)
     network_matrix, NetworkMatrix an nn.Sequential as M x + b: the sparse product
     coverage_map                  paths reaching each output (all-ones kernels): checkerboards
     effective_kernel              a stack's response to one unit input entry
+Spectra (also those of Cᵀ, the transposed layer)
+    singular_values               exact: FFT (circular), dense SVD, Lanczos, shift-invert
+    operator_norm                 ‖C‖₂ = ‖Cᵀ‖₂, the layer's Lipschitz constant
+    reshaped_kernel_norm          ‖W reshaped to out × in·k…‖₂, the spectral-norm shortcut
+    compare_norms, NormComparison   the norm beside the shortcuts and proven bounds
 Checking
     verify, VerifyReport          C and Cᵀ against torch (or the reference)
 LaTeX and figures
@@ -106,6 +111,11 @@ _EXPORTS = {
     "memory_limit": "memory",
     "available_memory": "memory",
     "verify": "verification",
+    "singular_values": "spectrum",
+    "operator_norm": "spectrum",
+    "reshaped_kernel_norm": "spectrum",
+    "compare_norms": "spectrum",
+    "NormComparison": "spectrum",
     "VerifyReport": "verification",
     "zero_insertion_matrix": "upsample",
     "pad_matrix": "upsample",
