@@ -413,14 +413,63 @@ def _dense_values(op: LinearOperator) -> np.ndarray:
     return np.linalg.svd(_dense_matrix(op), compute_uv=False)
 
 
-def _no_convergence(method: str, which: str, k: int, found: int, maxiter: int | None,
-                    tol: float) -> ConvSpecError:
-    limit = "ARPACK's default maxiter" if maxiter is None else f"maxiter={maxiter}"
-    return ConvSpecError(
-        f"method={method!r} found {found} of the {which} k={k} singular values within "
-        f"{limit} at tol={tol:g}; raise maxiter or tol, or use method='dense' on a small "
-        "enough layer"
-    )
+class _Deflated(LinearOperator):
+    """``P A P`` with ``P = I - V Vᴴ``: ``A`` on the complement of the found vectors."""
+
+    def __init__(self, matrix: LinearOperator, vectors: np.ndarray) -> None:
+        super().__init__(dtype=matrix.dtype, shape=matrix.shape)
+        self._matrix, self._vectors = matrix, vectors
+
+    def project(self, x: np.ndarray) -> np.ndarray:
+        return x - self._vectors @ (self._vectors.conj().T @ x)
+
+    def _matmat(self, x: np.ndarray) -> np.ndarray:
+        return self.project(self._matrix.matmat(self.project(x)))
+
+    def _matvec(self, x: np.ndarray) -> np.ndarray:
+        return self._matmat(np.reshape(x, (-1, 1))).reshape(-1)
+
+    def _adjoint(self) -> LinearOperator:
+        return self
+
+
+def _top_vectors(
+    matrix: LinearOperator, k: int, tol: float, seed: int, maxiter: int | None, method: str,
+    which: str,
+) -> np.ndarray:
+    """Eigenvectors of the ``k`` largest eigenvalues of a Hermitian PSD ``matrix``, repeats too.
+
+    Lanczos from one start vector sees one vector of each eigenspace, so it
+    returns an eigenvalue of multiplicity 2 once (a real kernel's circular
+    spectrum is made of such pairs, ``M(-f)`` being the conjugate of
+    ``M(f)``). So for ``k > 1`` it runs again on the complement of what it
+    found, from a new random start, until no new value enters the top ``k``.
+    """
+    rng = np.random.default_rng(seed)
+    side = matrix.shape[0]
+
+    def run(operator: LinearOperator, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        try:
+            return eigsh(operator, k=k, which="LA", tol=tol, v0=start, maxiter=maxiter)
+        except ArpackNoConvergence as error:
+            limit = "ARPACK's default maxiter" if maxiter is None else f"maxiter={maxiter}"
+            raise ConvSpecError(
+                f"method={method!r} found {len(error.eigenvalues)} of the {which} k={k} "
+                f"singular values within {limit} at tol={tol:g}; raise maxiter or tol, or "
+                "use method='dense' on a small enough layer"
+            ) from None
+
+    values, vectors = run(matrix, rng.standard_normal(side))
+    values, vectors = values.real, vectors
+    while k > 1 and vectors.shape[1] + k < side:
+        deflated = _Deflated(matrix, vectors)
+        more, extra = run(deflated, deflated.project(rng.standard_normal(side)))
+        kth = np.sort(values)[-k]
+        if more.real.max() <= kth + tol * abs(kth):
+            break
+        values = np.concatenate([values, more.real])
+        vectors = np.concatenate([vectors, extra], axis=1)
+    return vectors[:, np.argsort(values)[::-1][:k]]
 
 
 def _iterative_values(
@@ -428,16 +477,26 @@ def _iterative_values(
     maxiter: int | None,
 ) -> np.ndarray:
     gram = _Gram(op, scale)
-    start = np.random.default_rng(seed).standard_normal(gram.shape[0])
-    try:
-        _, vectors = eigsh(
-            gram, k=k, which="LA" if which == "largest" else "SA", tol=tol, v0=start,
-            maxiter=maxiter,
-        )
-    except ArpackNoConvergence as error:
-        found = len(error.eigenvalues)
-        raise _no_convergence("iterative", which, k, found, maxiter, tol) from None
-    return gram.norms(vectors)
+    # The smallest eigenvalues of G are the largest of I - G (G <= I, scaled).
+    matrix = gram if which == "largest" else _Complement(gram)
+    return gram.norms(_top_vectors(matrix, k, tol, seed, maxiter, "iterative", which))
+
+
+class _Complement(LinearOperator):
+    """``I - G`` for a Gram matrix ``G`` scaled to ``G <= I``."""
+
+    def __init__(self, gram: LinearOperator) -> None:
+        super().__init__(dtype=gram.dtype, shape=gram.shape)
+        self._gram = gram
+
+    def _matmat(self, x: np.ndarray) -> np.ndarray:
+        return x - self._gram.matmat(x)
+
+    def _matvec(self, x: np.ndarray) -> np.ndarray:
+        return self._matmat(np.reshape(x, (-1, 1))).reshape(-1)
+
+    def _adjoint(self) -> LinearOperator:
+        return self
 
 
 def _shift_invert_values(
@@ -471,12 +530,7 @@ def _shift_invert_values(
     inverse = LinearOperator(
         (cols, cols), matvec=solve, matmat=solve, rmatvec=solve, dtype=matrix.dtype
     )
-    start = np.random.default_rng(seed).standard_normal(cols)
-    try:
-        _, vectors = eigsh(inverse, k=k, which="LA", tol=tol, v0=start, maxiter=maxiter)
-    except ArpackNoConvergence as error:
-        found = len(error.eigenvalues)
-        raise _no_convergence("shift-invert", "smallest", k, found, maxiter, tol) from None
+    vectors = _top_vectors(inverse, k, tol, seed, maxiter, "shift-invert", "smallest")
     return np.linalg.norm(matrix @ vectors, axis=0) * scale
 
 
