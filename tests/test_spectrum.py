@@ -487,3 +487,30 @@ def test_property_fft_matches_numpy(spec, seed):
     assert circulant_repeats(spec) == (1,) * spec.ndim
     w = weight_for(spec, seed=seed)
     close(singular_values(spec, w, which="all", method="fft"), numpy_values(spec, w))
+
+
+def test_no_circular_counterpart_when_its_padding_would_wrap_twice():
+    # d(k-1) = 6 split 3 + 3 on an input of 2: torch's circular padding refuses it.
+    spec = tm.ConvSpec(2, 3, dilation=3, padding=3)
+    c = compare_norms(spec, weight_for(spec))
+    assert c.circular is None
+    assert c.norm <= c.circular_padded
+
+
+@pytest.mark.parametrize(
+    "arguments, which, k, method",
+    [
+        (dict(input_shape=(32, 32), padding=1, padding_mode="circular"), "all", 1, "fft"),
+        (dict(input_shape=(6, 6), padding=1), "all", 1, "dense"),
+        (dict(input_shape=(6, 6), padding=1), "largest", 1, "dense"),
+        (dict(input_shape=(40, 40), padding=1), "largest", 1, "iterative"),
+        (dict(input_shape=(40, 40), padding=1), "largest", 900, "dense"),
+        (dict(input_shape=(40, 40), padding=1), "smallest", 1, "dense"),
+        (dict(input_shape=(40, 40), padding=1, in_channels=4, out_channels=4), "smallest", 1,
+         "shift-invert"),
+        (dict(input_shape=(40, 40), padding=1, in_channels=4, out_channels=8, groups=4),
+         "smallest", 1, "dense"),
+    ],
+)
+def test_choose_method(arguments, which, k, method):
+    assert spectrum.choose_method(tm.ConvSpec(kernel_size=3, **arguments), which, k) == method

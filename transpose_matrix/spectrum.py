@@ -75,6 +75,7 @@ __all__ = [
     "METHODS",
     "SHIFT_INVERT_LIMIT",
     "NormComparison",
+    "choose_method",
     "circulant_repeats",
     "compare_norms",
     "operator_norm",
@@ -328,9 +329,6 @@ class _Gram(LinearOperator):
     def _matvec(self, x: np.ndarray) -> np.ndarray:
         return self._matmat(np.reshape(x, (-1, 1))).reshape(-1)
 
-    def _adjoint(self) -> LinearOperator:
-        return self
-
     def norms(self, vectors: np.ndarray) -> np.ndarray:
         """``‖C v‖`` (or ``‖Cᵀ u‖``) for each column: the singular values of Ritz vectors."""
         images = self._op.rmatmat(vectors) if self.wide else self._op.matmat(vectors)
@@ -402,14 +400,17 @@ def _dense_matrix(op: LinearOperator) -> np.ndarray:
     return dense
 
 
+def _dense_refusal(rows: int, cols: int) -> ConvSpecError:
+    return ConvSpecError(
+        f"the dense SVD needs one group's C of {rows} x {cols} = {rows * cols} entries, above "
+        f"DENSE_LIMIT = {DENSE_LIMIT}; ask for the largest or smallest k values (k=...), "
+        "which the other methods compute"
+    )
+
+
 def _dense_values(op: LinearOperator) -> np.ndarray:
-    entries = op.shape[0] * op.shape[1]
-    if entries > DENSE_LIMIT:
-        raise ConvSpecError(
-            f"the dense SVD needs one group's C of {op.shape[0]} x {op.shape[1]} = {entries} "
-            f"entries, above DENSE_LIMIT = {DENSE_LIMIT}; ask for the largest or smallest "
-            "k values (k=...), which the iterative method computes matrix-free"
-        )
+    if op.shape[0] * op.shape[1] > DENSE_LIMIT:
+        raise _dense_refusal(*op.shape)
     return np.linalg.svd(_dense_matrix(op), compute_uv=False)
 
 
@@ -428,9 +429,6 @@ class _Deflated(LinearOperator):
 
     def _matvec(self, x: np.ndarray) -> np.ndarray:
         return self._matmat(np.reshape(x, (-1, 1))).reshape(-1)
-
-    def _adjoint(self) -> LinearOperator:
-        return self
 
 
 def _top_vectors(
@@ -495,9 +493,6 @@ class _Complement(LinearOperator):
     def _matvec(self, x: np.ndarray) -> np.ndarray:
         return self._matmat(np.reshape(x, (-1, 1))).reshape(-1)
 
-    def _adjoint(self) -> LinearOperator:
-        return self
-
 
 def _shift_invert_values(
     spec: ConvSpec, weight: np.ndarray, k: int, tol: float, scale: float, seed: int,
@@ -537,8 +532,31 @@ def _shift_invert_values(
 # --------------------------------------------------------------------------- public API
 
 
-def _pick_method(method: str, which: str, k: int, spec: ConvSpec) -> str:
-    """The method ``'auto'`` stands for, or ``method`` after checking it fits ``which``."""
+def choose_method(spec: ConvSpec, which: str = "largest", k: int = 1, method: str = "auto") -> str:
+    """The method :func:`singular_values` runs for these arguments (what ``'auto'`` picks).
+
+    ``'fft'`` when C is circulant (:func:`circulant_repeats`); for
+    ``which='all'`` otherwise ``'dense'``; for the largest ``k``, ``'dense'``
+    when a group's Gram side is at most 400 (or ``2k``), else
+    ``'iterative'``; for the smallest ``k``, ``'dense'`` up to
+    :data:`DENSE_LIMIT` entries per group, else ``'shift-invert'`` up to
+    :data:`SHIFT_INVERT_LIMIT` columns.
+
+    Raises
+    ------
+    ConvSpecError
+        The method cannot compute ``which`` for this layer, or no method
+        can within the limits; the message names the limit and the way out.
+
+    Examples
+    --------
+    >>> choose_method(ConvSpec((32, 32), 3, padding=1, padding_mode="circular"), "all")
+    'fft'
+    >>> choose_method(ConvSpec((56, 56), 3, padding=1, in_channels=64, out_channels=64))
+    'iterative'
+    """
+    which = _choice("which", which, _WHICH)
+    method = _choice("method", method, ("auto", *METHODS))
     if method == "fft":
         if circulant_repeats(spec) is None:
             raise ConvSpecError(
@@ -556,15 +574,19 @@ def _pick_method(method: str, which: str, k: int, spec: ConvSpec) -> str:
             f"method='shift-invert' computes the smallest k values, not which={which!r}; "
             "use method='iterative' for the largest"
         )
+    rows, cols = spec.matrix_shape
+    rows, cols = rows // spec.groups, cols // spec.groups
+    side, small = min(rows, cols), rows * cols <= DENSE_LIMIT
+    if method == "dense" or (method == "auto" and which == "all"):
+        if method == "auto" and circulant_repeats(spec) is not None:
+            return "fft"
+        if not small:
+            raise _dense_refusal(rows, cols)
+        return "dense"
     if method != "auto":
         return method
     if circulant_repeats(spec) is not None:
         return "fft"
-    if which == "all":
-        return "dense"
-    rows, cols = spec.matrix_shape
-    rows, cols = rows // spec.groups, cols // spec.groups
-    side, small = min(rows, cols), rows * cols <= DENSE_LIMIT
     if which == "largest":
         return "dense" if small and (side <= _DENSE_SIDE or 2 * k >= side) else "iterative"
     if small:
@@ -660,7 +682,6 @@ def singular_values(
     """
     weight = check_weight(spec, weight)
     which = _choice("which", which, _WHICH)
-    method = _choice("method", method, ("auto", *METHODS))
     tol = _check_tol(tol)
     seed = _check_int("seed", seed, 0)
     if maxiter is not None:
@@ -674,7 +695,7 @@ def singular_values(
         k = 1 if k is None else _check_int("k", k, 1)
         if k > count:
             raise ConvSpecError(f"k={k} must be <= min(C.shape) = {count}")
-    method = _pick_method(method, which, k, spec)
+    method = choose_method(spec, which, k, method)
     groups = _groups(spec, weight)
     parts = []
     for one, part in groups:
@@ -869,13 +890,15 @@ def _padding_copies(spec: ConvSpec) -> int:
 
 
 def compare_norms(
-    spec: ConvSpec, weight: Any, *, tol: float = DEFAULT_TOL, seed: int = 0
+    spec: ConvSpec, weight: Any, *, tol: float = DEFAULT_TOL, seed: int = 0,
+    norm: float | None = None,
 ) -> NormComparison:
     """The exact norm, the reshaped-kernel and circular shortcuts, and two upper bounds.
 
     See :class:`NormComparison` for each number and the proofs of the
     bounds. The circular numbers are exact FFT spectra of other layers (the
-    same kernel with circular padding); ``norm`` is :func:`operator_norm`.
+    same kernel with circular padding); ``norm`` is :func:`operator_norm`,
+    unless the caller already has it and passes it as ``norm=``.
 
     Examples
     --------
@@ -886,7 +909,8 @@ def compare_norms(
     True
     """
     weight = check_weight(spec, weight)
-    norm = operator_norm(spec, weight, tol=tol, seed=seed)
+    if norm is None:
+        norm = operator_norm(spec, weight, tol=tol, seed=seed)
     reads, whole = read_counts(spec)
     per_group = max(_reshaped_norm(part, 0) for _, part in _groups(spec, weight))
     twin = _circular_counterpart(spec)
