@@ -54,3 +54,45 @@ def pdflatex() -> str:
     path = shutil.which("pdflatex")
     require("pdflatex", path is not None)
     return path
+
+
+@pytest.fixture(scope="session")
+def keras():
+    """Keras 3 on the torch backend, a referee of the translations.
+
+    The backend is read once, when keras is first imported, so it is set
+    here before the import; a keras already running another backend is
+    treated as missing.
+    """
+    os.environ["KERAS_BACKEND"] = "torch"
+    try:
+        module = importlib.import_module("keras")
+        ok = module.backend.backend() == "torch"
+    except ImportError:
+        module, ok = None, False
+    require("keras (on KERAS_BACKEND=torch)", ok)
+    return module
+
+
+@pytest.fixture(scope="session")
+def jax():
+    """JAX on the CPU, a referee of the translations."""
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    try:
+        module = importlib.import_module("jax")
+    except ImportError:
+        module = None
+    require("jax", module is not None)
+    return module
+
+
+@pytest.fixture(scope="session")
+def onnx():
+    """onnx with its pure-Python ``onnx.reference.ReferenceEvaluator``."""
+    try:
+        module = importlib.import_module("onnx")
+        importlib.import_module("onnx.reference")
+    except ImportError:
+        module = None
+    require("onnx (with onnx.reference)", module is not None)
+    return module

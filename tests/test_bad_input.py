@@ -47,7 +47,7 @@ LIBRARY_CASES = {
     "negative before": (lambda: ConvSpec((4,), 2, padding=[(-1, 1)]), ConvSpecError, r"before=-1"),
     "padding triple": (lambda: ConvSpec((4,), 2, padding=[(1, 1, 1)]), ConvSpecError,
                        r"\(before, after\) pair"),
-    "padding string": (lambda: ConvSpec((4,), 3, padding="full"), ConvSpecError, r"'full' must be 'same', 'valid'"),
+    "padding string": (lambda: ConvSpec((4,), 3, padding="full"), ConvSpecTypeError, r"'full' must be 'same', 'valid'"),
     "padding same strided": (lambda: ConvSpec((4,), 3, stride=2, padding="same"), ConvSpecError,
                              r"padding='same' needs stride 1"),
     "padding mode": (lambda: ConvSpec((4,), 3, padding_mode="edge"), ConvSpecError, r"padding_mode='edge'"),

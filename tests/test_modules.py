@@ -19,6 +19,9 @@ from hypothesis import strategies as st
 import transpose_matrix as tm
 from transpose_matrix import ConvSpecError, ConvSpecTypeError, MemoryGuardError
 
+# Third-party noise that says nothing about the checks here.
+pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths:UserWarning")
+
 
 def probe(torch, module, shape, **call):
     """M read off the module: every unit input as one batch, minus the response to 0."""
@@ -151,7 +154,7 @@ def test_conv_transpose_modules(torch, layer):
     call = {} if output_size is None else {"output_size": list(output_size)}
     M, x, expected = check_module(torch, module, shape, **call)
     found = tm.from_module(module, shape, **call)
-    assert found.transposed and found.output_shape == expected.shape
+    assert found.transposed and found.output_shape == expected.shape and found.input_shape == shape
     np.testing.assert_array_equal(found.matrix().toarray(), M.toarray())
     np.testing.assert_allclose(M @ x.reshape(-1) + found.offset, expected.reshape(-1), atol=1e-12)
     # The weight is the layer's own, as it is.
@@ -415,11 +418,14 @@ def test_unsupported_modules_and_options_are_named(torch):
         (nn.ConvTranspose1d(1, 1, 3, padding="same"), (1, 3), ConvSpecError, "integer padding only"),
         (nn.Flatten(0), (2, 3), ConvSpecError, r"Flatten\(start_dim=0\) must name a dim of the sample"),
         (nn.Unflatten(1, (4, 2)), (2, 6), ConvSpecError, "does not fit dim 0"),
+        (nn.Flatten(3, 2), (3, 2, 2), ConvSpecError, "start_dim comes after end_dim"),
         (nn.Linear(3, 2), (2, 4), ConvSpecError, r"Linear\(in_features=3\) acts on the last dim"),
         (nn.PixelShuffle(2), (3, 2, 2), ConvSpecError, "channels divisible by 4"),
         (nn.PixelUnshuffle(2), (1, 3, 2), ConvSpecError, "H and W divisible by 2"),
         (nn.PixelShuffle(2), (4, 2), ConvSpecError, r"shape \(C, H, W\)"),
         (nn.ReflectionPad1d(1), (1, 2, 3), ConvSpecError, r"ReflectionPad1d takes one sample of shape \(C, 1 spatial dims\)"),
+        (nn.ReplicationPad1d((-1, 1)), (1, 3), ConvSpecError, "negative padding crops, which only the constant"),
+        (nn.Upsample(scale_factor=2), (1, 2, 2, 2, 2), ConvSpecError, "1 to 3 spatial dims"),
         (nn.ZeroPad2d(1), (3,), ConvSpecError, "pads 2 dims"),
         (nn.AvgPool1d(4, padding=3), (1, 5), ConvSpecError, "at most half of kernel_size"),
         (nn.AvgPool3d((1, 2, 1), 1, (0, 1, 0)), (1, 1, 1, 3), ConvSpecError, "avg_pool3d|3-D average pooling"),

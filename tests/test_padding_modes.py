@@ -22,6 +22,9 @@ from transpose_matrix import ConvSpec, ConvSpecError, MemoryGuardError
 from transpose_matrix.matrix import conv_matrix_nbytes, conv_matrix_nnz
 from transpose_matrix.reference import reference_conv_matrix
 
+# Third-party noise that says nothing about the checks here.
+pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths:UserWarning")
+
 MODES = ("reflect", "replicate", "circular")
 
 

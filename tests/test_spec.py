@@ -63,7 +63,7 @@ def test_output_shape_counts_kernel_placements():
         ({"input_shape": (4, 4, 4, 4), "kernel_size": 1}, ConvSpecError, "1 to 3 spatial dims"),
         ({"input_shape": (), "kernel_size": 1}, ConvSpecError, "1 to 3 spatial dims"),
         ({"input_shape": (0, 4), "kernel_size": 1}, ConvSpecError, r"input_shape\[0\]=0 must be >= 1"),
-        ({"input_shape": (4,), "kernel_size": 1, "padding": "full"}, ConvSpecError,
+        ({"input_shape": (4,), "kernel_size": 1, "padding": "full"}, ConvSpecTypeError,
          "padding='full' must be 'same', 'valid'"),
         ({"input_shape": (4,), "kernel_size": 3, "stride": 2, "padding": "same"}, ConvSpecError,
          "padding='same' needs stride 1"),

@@ -49,6 +49,10 @@ Real layers in (torch modules; torch imported only here)
     network_matrix, NetworkMatrix an nn.Sequential as M x + b: the sparse product
     coverage_map                  paths reaching each output (all-ones kernels): checkerboards
     effective_kernel              a stack's response to one unit input entry
+Other frameworks' conventions (no framework needed to translate)
+    translate_layer, Translation  Keras/JAX/ONNX transposed conv -> PyTorch call (+ crop) + spec
+    translate_keras, translate_jax, translate_onnx   the same, one framework each
+    kernel_to_torch               their kernel layouts -> (in, out // groups, *kernel_size)
 Spectra (also those of Cᵀ, the transposed layer)
     singular_values               exact: FFT (circular), dense SVD, Lanczos, shift-invert
     operator_norm                 ‖C‖₂ = ‖Cᵀ‖₂, the layer's Lipschitz constant
@@ -131,6 +135,12 @@ _EXPORTS = {
     "effective_kernel": "modules",
     "LayerSpec": "modules",
     "NetworkMatrix": "modules",
+    "translate_layer": "translate",
+    "translate_keras": "translate",
+    "translate_jax": "translate",
+    "translate_onnx": "translate",
+    "Translation": "translate",
+    "kernel_to_torch": "translate",
     "to_latex": "render",
     "sparsity_figure": "render",
     "placement_figure": "render",

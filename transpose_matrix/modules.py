@@ -536,9 +536,11 @@ def _flatten_step(module: Any, shape: tuple[int, ...], ones: bool, **_: Any) -> 
     first = _batch_dim(module, module.start_dim, len(shape), "start_dim")
     last = _batch_dim(module, module.end_dim, len(shape), "end_dim")
     if last < first:
-        output = shape
-    else:
-        output = (*shape[:first], math.prod(shape[first : last + 1]), *shape[last + 1 :])
+        raise ConvSpecError(
+            f"Flatten(start_dim={module.start_dim}, end_dim={module.end_dim}): start_dim "
+            "comes after end_dim (torch refuses it)"
+        )
+    output = (*shape[:first], math.prod(shape[first : last + 1]), *shape[last + 1 :])
     return _Step("Flatten", _identity(math.prod(shape)), None, output)
 
 

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConvSpecError
+from .errors import ConvSpecError, ConvSpecTypeError
 from .shapes import (
     as_int,
     as_pair,
@@ -51,7 +51,8 @@ def _string_padding(
     output size then equals the input size, which needs stride 1.
     """
     if value not in PADDING_STRINGS:
-        raise ConvSpecError(
+        # Any other string is refused as a type: it is never parsed.
+        raise ConvSpecTypeError(
             f"padding={value!r} must be 'same', 'valid', an int, or one int or "
             "(before, after) pair per dim"
         )
