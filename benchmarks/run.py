@@ -9,9 +9,11 @@ Rows (medians of repeated runs; ``ratio`` is ours / baseline, with the goal):
   ``tracemalloc`` in a fresh subprocess (goal: at most 2x);
 * build time against the loop reference builder on a mid-size layer (goal: at
   least 1000x faster);
-* ``conv_operator`` matvec / rmatvec against torch's CPU ``conv2d`` /
-  ``conv_transpose2d`` in float64 with the same thread count, on U-Net-sized
-  layers (goal: at least as fast);
+* the operator panel (``benchmarks/panel.py``): ``conv_operator`` matvec /
+  rmatvec against torch's CPU ``convNd`` / ``conv_transposeNd`` on twelve
+  layers of real networks, float32 and float64, same thread count; its
+  geometric mean and worst ratio per dtype here (goals: float32 ≤ 1.0 and
+  ≤ 1.5, float64 ≤ 0.6 and ≤ 1.0), its own table printed after this one;
 * symbolic build time (``benchmarks/bench_symbolic.py``) and the cold start of
   ``python -m transpose_matrix show`` (``benchmarks/bench_cli.py``).
 
@@ -61,23 +63,6 @@ MID = {
     "smoke": ("2->2, 3x3, pad 1, 8x8", dict(input_shape=(8, 8), kernel_size=3,
               padding=1, in_channels=2, out_channels=2)),
 }
-# (name, forward ConvSpec arguments or ConvTranspose arguments, is_transposed_layer).
-UNET = {
-    "full": [
-        ("64->64, 3x3, pad 1, 64x64", dict(input_shape=(64, 64), kernel_size=3, padding=1,
-         in_channels=64, out_channels=64), False),
-        ("up-conv 128->64, 2x2, stride 2, 32x32", dict(input_shape=(32, 32),
-         in_channels=128, out_channels=64, kernel_size=2, stride=2), True),
-    ],
-    "smoke": [
-        ("8->8, 3x3, pad 1, 16x16", dict(input_shape=(16, 16), kernel_size=3, padding=1,
-         in_channels=8, out_channels=8), False),
-        ("up-conv 16->8, 2x2, stride 2, 8x8", dict(input_shape=(8, 8), in_channels=16,
-         out_channels=8, kernel_size=2, stride=2), True),
-    ],
-}
-
-
 def _median_pair(
     ours: Callable[[], Any], baseline: Callable[[], Any], rounds: int, calls: int,
     pause: float = 0.0,
@@ -265,64 +250,29 @@ def bench_reference(table: Table, size: str, repeats: int) -> None:
     )
 
 
-def bench_operator(table: Table, size: str, repeats: int, threads: int) -> None:
-    import numpy as np
-
-    from transpose_matrix.operator import conv_operator
-    from transpose_matrix.spec import ConvSpec
-
+def bench_panel(table: Table, size: str, repeats: int) -> str:
+    """The operator panel (``benchmarks/panel.py``): its summary rows here, its table returned."""
     try:
-        import torch
-    except ImportError:
-        table.add("`conv_operator` vs torch", "all", "—", "torch missing", "—", "≤ 1", None)
-        return
-    torch.set_num_threads(threads)
-    functional = torch.nn.functional
-    calls = 10 if size == "full" else 2
-    for name, arguments, transposed_layer in UNET[size]:
-        if transposed_layer:
-            spec = ConvSpec.from_transposed(**arguments)
-            layer = {"stride": arguments["stride"]}
-        else:
-            spec = ConvSpec(**arguments)
-            layer = {"padding": arguments["padding"]}
-        rng = np.random.default_rng(0)
-        weight = rng.standard_normal(spec.weight_shape)
-        x = rng.standard_normal(spec.matrix_shape[1])
-        y = rng.standard_normal(spec.matrix_shape[0])
-        op = conv_operator(spec, weight)
-        w_t = torch.from_numpy(weight)
-        x_t = torch.from_numpy(x.reshape(1, spec.in_channels, *spec.input_shape))
-        y_t = torch.from_numpy(y.reshape(1, spec.out_channels, *spec.output_shape))
-        stride = {"stride": layer.get("stride", 1)}
-        padding = {"padding": layer.get("padding", 0)}
+        import torch  # noqa: F401
 
-        def conv(x_t=x_t, w_t=w_t, stride=stride, padding=padding) -> Any:
-            with torch.no_grad():
-                return functional.conv2d(x_t, w_t, **stride, **padding)
-
-        def conv_t(y_t=y_t, w_t=w_t, stride=stride, padding=padding) -> Any:
-            with torch.no_grad():
-                return functional.conv_transpose2d(y_t, w_t, **stride, **padding)
-
-        # The comparison is only meaningful if both compute the same thing.
-        error = max(
-            np.abs(op.matvec(x) - conv().numpy().reshape(-1)).max(),
-            np.abs(op.rmatvec(y) - conv_t().numpy().reshape(-1)).max(),
-        )
-        if error > 1e-9:
-            raise SystemExit(f"conv_operator differs from torch by {error:.2e} on {name}")
-        for label, ours_call, theirs_call, theirs in (
-            ("matvec", lambda op=op, x=x: op.matvec(x), conv, "conv2d"),
-            ("rmatvec", lambda op=op, y=y: op.rmatvec(y), conv_t, "conv_transpose2d"),
-        ):
-            ours, base = _median_pair(
-                ours_call, theirs_call, rounds=repeats, calls=calls, pause=0.25
-            )
-            table.add(
-                f"`conv_operator` {label} vs torch `{theirs}`", f"{name}, float64",
-                _seconds(ours), _seconds(base), _ratio(ours / base), "≤ 1", ours / base <= 1,
-            )
+        panel = _load("panel")
+    except (ImportError, OSError) as error:
+        table.add("`conv_operator` panel vs torch", "—", "—", f"unavailable: {error}", "—",
+                  "—", None)
+        return ""
+    rows = panel.measure(size, rounds=repeats, pause=0.25 if size == "full" else 0.0)
+    for dtype in ("float32", "float64"):
+        mean, worst = panel.summary(rows, dtype)
+        goal_mean, goal_worst = panel.GOALS[dtype]
+        count = sum(row["dtype"] == dtype for row in rows)
+        table.add(f"`conv_operator` panel vs torch, geometric mean of {count} ratios",
+                  f"12 layers, {dtype}", "—", "—", _ratio(mean), f"≤ {goal_mean}",
+                  mean <= goal_mean)
+        table.add(f"`conv_operator` panel vs torch, worst row ({worst['direction']})",
+                  f"{worst['network']} {worst['layer']}, {dtype}", _seconds(worst["ours"]),
+                  _seconds(worst["torch"]), _ratio(worst["ratio"]), f"≤ {goal_worst}",
+                  worst["ratio"] <= goal_worst)
+    return panel.markdown(rows, judge=size == "full")
 
 
 def _load(name: str) -> Any:
@@ -434,17 +384,25 @@ def main(argv: list[str] | None = None) -> int:
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = str(threads)
     sys.path.insert(0, str(ROOT))
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+    except ImportError:
+        pass
 
     table = Table(judge=not args.smoke)
     bench_build_vs_floor(table, size, repeats)
     bench_peak_memory(table, size)
     bench_reference(table, size, 1 if args.smoke else 3)
-    bench_operator(table, size, repeats, threads)
+    panel = bench_panel(table, size, repeats)
     bench_symbolic(table, size)
     bench_cli(table, size)
     print(f"Machine: {machine(threads)}.")
     print(f"Mode: {size}; medians of {repeats} alternating rounds; ratio = ours / baseline.\n")
     print(table.markdown())
+    if panel:
+        print(f"\nThe operator panel (`benchmarks/panel.py`):\n\n{panel}")
     return 0
 
 

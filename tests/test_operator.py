@@ -1,90 +1,111 @@
-"""conv_operator against conv_matrix, torch, the loop reference and the dot test."""
+"""conv_operator, every method and both backends, against conv_matrix, torch, the loop
+reference and the dot test; its input checks; its hypothesis properties."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
 import scipy.sparse.linalg
+from hypothesis import given
+from hypothesis import strategies as st
 from test_matrix import FORWARD_CASES, TRANSPOSED_CASES, TRANSPOSED_PARAMS, make_spec
 from torch_ref import torch_conv, torch_conv_transpose, torch_input_grad
 
 from transpose_matrix import ConvSpec, ConvSpecError, ConvSpecTypeError, conv_matrix
-from transpose_matrix import operator as operator_module
-from transpose_matrix.operator import ConvOperator, conv_operator
+from transpose_matrix.operator import (
+    METHODS,
+    ConvOperator,
+    auto_method,
+    conv_operator,
+    numpy_backend,
+)
 from transpose_matrix.reference import reference_conv
 
-# Geometries beyond the core grid that stress the polyphase layout: padding
-# wider than the kernel (outputs that read no input at all), stride larger
-# than the dilated kernel (inputs no tap reads), crops, and 3-D strides.
+# Geometries beyond the core grid: padding wider than the kernel (outputs
+# that read no input), stride larger than the dilated kernel (inputs no tap
+# reads, phases with no taps), crops, 3-D strides, depthwise layers, kernel
+# equal to stride (taps own whole phases) and real layers' shapes in small.
 EXTRA_CASES = {
     "1d-padding-wider-than-kernel": ConvSpec((3,), 2, 3, 4, 1, 1, 2, 1),
     "1d-stride-skips-inputs": ConvSpec((11,), 2, 4, 0, 1, 2, 1, 1),
+    "1d-causal-dilated": ConvSpec((12,), 2, 1, [(4, 0)], 4, 3, 5, 1),
+    "1d-crop-beyond-reach": ConvSpec((10,), 3, 2, [(0, -3)], 1, 2, 2, 1),
     "2d-crop-after": ConvSpec((7, 6), 3, 2, [(2, -1), (1, -1)], 1, 2, 2, 1),
     "2d-big-dilation": ConvSpec((9, 9), 2, 1, 3, 4, 1, 3, 1),
+    "2d-dilation-and-stride-share-factor": ConvSpec((11, 14), 3, (2, 4), 1, (2, 6), 2, 3, 1),
     "3d-stride3": ConvSpec((7, 6, 8), (2, 1, 3), 3, 1, (1, 1, 2), 3, 3, 3),
+    "2d-depthwise": ConvSpec((6, 7), 3, 1, 1, 1, 4, 4, 4),
+    "2d-depthwise-strided": ConvSpec((9, 8), 3, 2, 1, 1, 3, 3, 3),
     "2d-depthwise-multiplier": ConvSpec((6, 6), 3, 1, 1, 1, 4, 8, 4),
-    # 3x3, stride 1 in 2-D with odd sizes, crops and groups.
     "2d-3x3-odd-crop": ConvSpec((7, 9), 3, 1, [(2, -1), (0, 1)], 1, 3, 2, 1),
     "2d-3x3-groups": ConvSpec((5, 8), 3, 1, 1, 1, 4, 6, 2),
-    # Stride 1 on axis 0 with an output at least as long as the input there:
-    # the axis-0 taps are summed in one call (the summed path), with edge
-    # rows that some tap reads beyond, rows no tap reaches, crops, a strided
-    # last axis and a kernel-1 middle axis.
-    "2d-3x3-same": ConvSpec((6, 7), 3, 1, 1, 1, 3, 4, 1),
-    "2d-same-rows-strided-columns": ConvSpec((6, 9), (3, 2), (1, 2), (1, 0), 1, 2, 3, 1),
     "2d-padding-beyond-reach": ConvSpec((4, 5), (2, 3), 1, [(3, 2), (1, 1)], (2, 1), 2, 2, 1),
-    "2d-same-crop-after": ConvSpec((7, 6), 3, 1, [(3, -1), (1, 1)], 1, 2, 2, 1),
-    "3d-middle-kernel-one": ConvSpec((5, 4, 6), (3, 1, 3), (1, 2, 1), (1, 0, 1), 1, 2, 3, 1),
-    # Kernel equal to stride, no padding: taps own whole phases (the direct path).
-    "2d-unet-upconv-forward": ConvSpec((8, 6), 2, 2, 0, 1, 3, 5, 1),
+    "2d-stem-like": ConvSpec((12, 11), 7, 2, 3, 1, 2, 6, 1),
+    "2d-dcgan-like": ConvSpec.from_transposed((4, 5), 6, 3, 4, 2, 1),
+    "2d-unet-upconv": ConvSpec.from_transposed((4, 3), 6, 4, 2, 2),
     "3d-patchify-groups": ConvSpec((6, 6, 6), (2, 3, 1), (2, 3, 1), 0, 1, 2, 2, 2),
+    "3d-middle-kernel-one": ConvSpec((5, 4, 6), (3, 1, 3), (1, 2, 1), (1, 0, 1), 1, 2, 3, 1),
 }
 
 ALL_CASES = {**{name: make_spec(name) for name in FORWARD_CASES}, **EXTRA_CASES}
+EVERY_METHOD = [*METHODS, "auto"]
 
 
-def arrays(spec: ConvSpec, seed: int, batch: int = 3):
+def arrays(spec: ConvSpec, seed: int, batch: int = 3, dtype=np.float64):
     rng = np.random.default_rng(seed)
     rows, cols = spec.matrix_shape
-    return (
-        rng.standard_normal(spec.weight_shape),
-        rng.standard_normal((cols, batch)),
-        rng.standard_normal((rows, batch)),
-    )
+
+    def draw(*shape):
+        values = rng.standard_normal(shape)
+        if np.dtype(dtype).kind == "c":
+            values = values + 1j * rng.standard_normal(shape)
+        return values.astype(dtype)
+
+    return draw(*spec.weight_shape), draw(cols, batch), draw(rows, batch)
 
 
+@pytest.mark.parametrize("method", EVERY_METHOD)
 @pytest.mark.parametrize("case", ALL_CASES)
-def test_operator_equals_conv_matrix(case):
+def test_operator_equals_conv_matrix(case, method):
     spec = ALL_CASES[case]
     w, X, Y = arrays(spec, seed=0)
     C = conv_matrix(spec, w)
-    op = conv_operator(spec, w)
+    op = conv_operator(spec, w, method=method)
     assert isinstance(op, scipy.sparse.linalg.LinearOperator)
     assert op.shape == C.shape and op.dtype == C.dtype
+    assert op.method == (auto_method(spec) if method == "auto" else method)
     np.testing.assert_allclose(op.matvec(X[:, 0]), C @ X[:, 0], rtol=0, atol=1e-12)
     np.testing.assert_allclose(op.rmatvec(Y[:, 0]), C.T @ Y[:, 0], rtol=0, atol=1e-12)
     np.testing.assert_allclose(op.matmat(X), C @ X, rtol=0, atol=1e-12)
     np.testing.assert_allclose(op.rmatmat(Y), C.T @ Y, rtol=0, atol=1e-12)
     np.testing.assert_allclose(op @ X, C @ X, rtol=0, atol=1e-12)
     np.testing.assert_allclose(op.T @ Y, C.T @ Y, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(op.H.matmat(Y), C.T @ Y, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(op.T.rmatvec(X[:, 1]), C @ X[:, 1], rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("case", FORWARD_CASES)
-def test_operator_is_torch_conv_and_input_gradient(case, torch):
+def test_operator_is_torch_conv_and_input_gradient(case, method, torch):
     spec = make_spec(case)
     rng = np.random.default_rng(1)
     w = rng.standard_normal(spec.weight_shape)
     x = rng.standard_normal((spec.in_channels, *spec.input_shape))
     g = rng.standard_normal((spec.out_channels, *spec.output_shape))
-    op = conv_operator(spec, w)
+    op = conv_operator(spec, w, method)
     expected = torch_conv(torch, spec, w, x)
     np.testing.assert_allclose(op.matvec(x.reshape(-1)), expected.reshape(-1), atol=1e-12)
     gradient = torch_input_grad(torch, spec, w, x, g)
     np.testing.assert_allclose(op.rmatvec(g.reshape(-1)), gradient.reshape(-1), atol=1e-12)
 
 
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize(("case", "output_padding"), TRANSPOSED_PARAMS)
-def test_rmatvec_is_torch_conv_transpose(case, output_padding, torch):
+def test_rmatvec_is_torch_conv_transpose(case, output_padding, method, torch):
     shape, cin, cout, k, s, p, d, g = TRANSPOSED_CASES[case]
     spec = ConvSpec.from_transposed(
         shape, cin, cout, k, stride=s, padding=p, output_padding=output_padding, groups=g,
@@ -96,155 +117,242 @@ def test_rmatvec_is_torch_conv_transpose(case, output_padding, torch):
     expected = torch_conv_transpose(
         torch, w, y, stride=s, padding=p, output_padding=output_padding, groups=g, dilation=d
     )
-    result = conv_operator(spec, w).rmatvec(y.reshape(-1))
+    result = conv_operator(spec, w, method).rmatvec(y.reshape(-1))
     np.testing.assert_allclose(result, expected.reshape(-1), atol=1e-12)
 
 
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("case", EXTRA_CASES)
-def test_extra_cases_against_loop_reference(case):
+def test_extra_cases_against_loop_reference(case, method):
     spec = EXTRA_CASES[case]
     rng = np.random.default_rng(3)
     w = rng.standard_normal(spec.weight_shape)
     x = rng.standard_normal((spec.in_channels, *spec.input_shape))
     expected = reference_conv(spec, w, x)
     np.testing.assert_allclose(
-        conv_operator(spec, w).matvec(x.reshape(-1)), expected.reshape(-1), atol=1e-12
+        conv_operator(spec, w, method).matvec(x.reshape(-1)), expected.reshape(-1), atol=1e-12
     )
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("case", ALL_CASES)
-def test_dot_test(case):
+def test_dot_test(case, method, dtype):
+    # <Cx, y> = <x, Cᴴy>, with the conjugating inner product for complex.
     spec = ALL_CASES[case]
-    w, X, Y = arrays(spec, seed=4, batch=1)
-    op = conv_operator(spec, w)
-    left = np.dot(op.matvec(X[:, 0]), Y[:, 0])
-    right = np.dot(X[:, 0], op.rmatvec(Y[:, 0]))
+    w, X, Y = arrays(spec, seed=4, batch=1, dtype=dtype)
+    op = conv_operator(spec, w, method)
+    left = np.vdot(Y[:, 0], op.matvec(X[:, 0]))
+    right = np.vdot(op.rmatvec(Y[:, 0]), X[:, 0])
     assert abs(left - right) <= 1e-12 * max(1.0, abs(left), abs(right))
 
 
-def test_kernel_equal_to_stride_takes_the_direct_path():
-    # The shortcut must be taken where it applies (and the equality tests
-    # above then check it), and not where padding or a remainder breaks it.
-    for name in ("2d-unet-upconv-forward", "3d-patchify-groups"):
-        spec = EXTRA_CASES[name]
-        assert conv_operator(spec, np.ones(spec.weight_shape))._direct
-    for spec in (ConvSpec((7, 6), 2, 2, 0), ConvSpec((8, 6), 2, 2, 1)):
-        assert not conv_operator(spec, np.ones(spec.weight_shape))._direct
-
-
-def test_split_forward_is_taken_and_reuses_its_buffers():
-    # In 2-D and 3-D the forward product is split (last-axis taps gathered,
-    # the others added after the product) and keeps its work buffers; a
-    # later call, with another batch, dtype or input, must not see stale data.
-    for name in ("2d-3x3-odd-crop", "3d-stride3", "2d-big-dilation"):
-        spec = ALL_CASES[name]
-        w, X, _ = arrays(spec, seed=10, batch=2)
-        op = conv_operator(spec, w)
-        assert op._split is not None
-        C = conv_matrix(spec, w)
-        for columns in (X[:, :1], X, X[:, 1:], 1j * X, X[:, :1] + 1.0):
-            np.testing.assert_allclose(op.matmat(columns), C @ columns, rtol=0, atol=1e-12)
-    assert conv_operator(ConvSpec((9,), 3), np.ones((1, 1, 3)))._split is None
-
-
-SUMMED_CASES = [
-    "2d-3x3-same", "2d-same-rows-strided-columns", "2d-padding-beyond-reach",
-    "2d-same-crop-after", "3d-middle-kernel-one", "2d-big-dilation",
-]
-
-
-def test_summed_forward_is_taken_where_it_applies():
-    # The equality tests above check these geometries; this checks that they
-    # exercise the summed path, and that geometries it cannot handle (groups,
-    # a strided or short axis 0, taps on a middle axis) stay on the split one.
-    for name in SUMMED_CASES:
-        spec = EXTRA_CASES[name]
-        assert conv_operator(spec, np.ones(spec.weight_shape))._summed, name
-    for spec in (
-        EXTRA_CASES["2d-3x3-groups"],
-        ConvSpec((8, 8), 3, (2, 1), 1),
-        ConvSpec((8, 8), 3, 1, 0),
-        ConvSpec((5, 4, 6), 3, 1, 1),
-        ConvSpec((8, 8), (1, 3), 1, (0, 1)),
-    ):
-        assert not conv_operator(spec, np.ones(spec.weight_shape))._summed, spec
-    # Rows that the padding keeps from every tap are zero, not stale.
-    spec = EXTRA_CASES["2d-padding-beyond-reach"]
-    assert any(not inside for _, inside in conv_operator(spec, np.ones(spec.weight_shape))._edges)
-
-
-@pytest.mark.parametrize("case", SUMMED_CASES)
-def test_summed_forward_reuses_buffers_and_matches_the_loop(case):
-    spec = EXTRA_CASES[case]
-    rng = np.random.default_rng(11)
-    w = rng.standard_normal(spec.weight_shape)
-    op = conv_operator(spec, w)
-    for batch in (1, 2, 1):
-        x = rng.standard_normal((batch, spec.in_channels, *spec.input_shape))
-        expected = np.stack([reference_conv(spec, w, sample) for sample in x], axis=-1)
-        columns = np.moveaxis(x, 0, -1).reshape(-1, batch)
-        np.testing.assert_allclose(
-            op.matmat(columns), expected.reshape(-1, batch), rtol=0, atol=1e-12
-        )
-
-
-def test_complex_weights_adjoint_and_transpose():
-    spec = make_spec("2d-dilated-groups")
-    rng = np.random.default_rng(5)
-    w = rng.standard_normal(spec.weight_shape) + 1j * rng.standard_normal(spec.weight_shape)
-    x = rng.standard_normal(spec.matrix_shape[1]) + 1j * rng.standard_normal(spec.matrix_shape[1])
-    y = rng.standard_normal(spec.matrix_shape[0]) + 1j * rng.standard_normal(spec.matrix_shape[0])
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("case", ["2d-dilated-groups", "2d-depthwise-strided", "2d-stem-like"])
+def test_complex_weights_adjoint_and_transpose(case, method):
+    spec = ALL_CASES[case]
+    w, X, Y = arrays(spec, seed=5, batch=2, dtype=np.complex128)
     C = conv_matrix(spec, w)
-    op = conv_operator(spec, w)
+    op = conv_operator(spec, w, method)
     assert op.dtype == np.complex128
-    np.testing.assert_allclose(op.matvec(x), C @ x, atol=1e-12)
+    np.testing.assert_allclose(op.matmat(X), C @ X, atol=1e-12)
     # scipy's rmatvec is the adjoint (conjugate transpose); op.T is Cᵀ.
-    np.testing.assert_allclose(op.rmatvec(y), C.conj().T @ y, atol=1e-12)
-    np.testing.assert_allclose(op.H @ y, C.conj().T @ y, atol=1e-12)
-    np.testing.assert_allclose(op.T @ y, C.T @ y, atol=1e-12)
+    np.testing.assert_allclose(op.rmatvec(Y[:, 0]), C.conj().T @ Y[:, 0], atol=1e-12)
+    np.testing.assert_allclose(op.H @ Y, C.conj().T @ Y, atol=1e-12)
+    np.testing.assert_allclose(op.T @ Y, C.T @ Y, atol=1e-12)
+    np.testing.assert_allclose(op.T.rmatvec(X[:, 0]), C.conj() @ X[:, 0], atol=1e-12)
+    # Real weights with complex vectors: complex results, C itself real.
+    real = conv_operator(spec, w.real.copy(), method)
+    np.testing.assert_allclose(real.matmat(X), C.real @ X, atol=1e-12)
+    np.testing.assert_allclose(real.rmatmat(Y), C.real.T @ Y, atol=1e-12)
 
 
-def test_float32_weights_stay_float32():
-    spec = make_spec("2d-stride2-pad1")
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("case", ["2d-stride2-pad1", "2d-depthwise", "2d-dcgan-like", "3d-stride3"])
+def test_float32_stays_float32(case, method):
+    spec = ALL_CASES[case]
     w, X, Y = arrays(spec, seed=6)
-    w32, x32 = w.astype(np.float32), X[:, 0].astype(np.float32)
-    op = conv_operator(spec, w32)
+    w32, X32, Y32 = w.astype(np.float32), X.astype(np.float32), Y.astype(np.float32)
+    op = conv_operator(spec, w32, method)
     assert op.dtype == np.float32
-    result = op.matvec(x32)
-    assert result.dtype == np.float32
-    expected = conv_matrix(spec, w32.astype(np.float64)) @ x32.astype(np.float64)
-    np.testing.assert_allclose(result, expected, rtol=1e-5, atol=1e-5)
-    # A float64 vector promotes, as numpy does.
+    C = conv_matrix(spec, w32.astype(np.float64))
+    results = {
+        "matvec": (op.matvec(X32[:, 0]), C @ X32[:, 0].astype(np.float64)),
+        "matmat": (op.matmat(X32), C @ X32.astype(np.float64)),
+        "rmatvec": (op.rmatvec(Y32[:, 0]), C.T @ Y32[:, 0].astype(np.float64)),
+        "rmatmat": (op.rmatmat(Y32), C.T @ Y32.astype(np.float64)),
+        "T": (op.T @ Y32, C.T @ Y32.astype(np.float64)),
+    }
+    for name, (result, expected) in results.items():
+        assert result.dtype == np.float32, name
+        np.testing.assert_allclose(result, expected, rtol=1e-5, atol=1e-5, err_msg=name)
+    # A float64 vector promotes, as numpy does; complex64 stays single.
     assert op.matvec(X[:, 0]).dtype == np.float64
+    assert op.rmatvec(Y32[:, 0].astype(np.complex64)).dtype == np.complex64
 
 
-@pytest.mark.parametrize("case", ["3d-strided-dilated-groups", "2d-3x3-same"])
-def test_integer_weights_are_exact(case):
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("case", ["3d-strided-dilated-groups", "2d-depthwise", "2d-crop-after"])
+def test_integer_weights_are_exact(case, method):
     spec = ALL_CASES[case]
     rng = np.random.default_rng(7)
     w = rng.integers(-5, 6, spec.weight_shape)
     x = rng.integers(-5, 6, spec.matrix_shape[1])
     y = rng.integers(-5, 6, spec.matrix_shape[0])
     C = conv_matrix(spec, w)
-    op = conv_operator(spec, w)
+    op = conv_operator(spec, w, method)
     np.testing.assert_array_equal(op.matvec(x), C @ x)
     np.testing.assert_array_equal(op.rmatvec(y), C.T @ y)
+    assert op.matvec(x > 0).dtype == np.int64  # a boolean mask is numbers too
 
 
-@pytest.mark.parametrize(
-    "case", ["3d-stride3", "2d-3x3-groups", "1d-stride-skips-inputs", "2d-3x3-same"]
-)
-def test_chunked_gather_gives_the_same_result(monkeypatch, case):
-    # A tiny gather budget splits the forward product into many column
-    # chunks (one output row each), reading padding at the first and the
-    # last; the result must not depend on where the chunks fall.
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("case", ["3d-stride3", "2d-3x3-groups", "1d-stride-skips-inputs",
+                                  "2d-crop-after", "2d-dcgan-like"])
+def test_banded_gather_gives_the_same_result(monkeypatch, case, method):
+    # Big layers are gathered a band of output rows at a time; a tiny budget
+    # makes every band one row here, so that bands meet padding and crops.
     spec = ALL_CASES[case]
-    w, X, _ = arrays(spec, seed=8, batch=2)
-    expected = conv_matrix(spec, w) @ X
-    monkeypatch.setattr(operator_module, "_GATHER_ENTRIES", 7)
+    w, X, Y = arrays(spec, seed=8, batch=2)
+    C = conv_matrix(spec, w)
+    monkeypatch.setattr(numpy_backend, "GATHER_ENTRIES", 7)
+    op = conv_operator(spec, w, method)
+    np.testing.assert_allclose(op.matmat(X), C @ X, atol=1e-12)
+    np.testing.assert_allclose(op.rmatmat(Y), C.T @ Y, atol=1e-12)
+
+
+def test_auto_picks_by_the_stated_rule():
+    # Many more output than input channels (a ResNet stem) -> im2col;
+    # otherwise (3x3 'same', strided, grouped, depthwise) -> polyphase.
+    assert auto_method(ConvSpec((16, 16), 7, 2, 3, 1, 3, 64)) == "im2col"
+    assert auto_method(ConvSpec((8, 8), 3, 2, 1, 1, 4, 9, 1)) == "im2col"
+    assert auto_method(ConvSpec((8, 8), 3, 1, 1, 1, 8, 16)) == "polyphase"
+    assert auto_method(ConvSpec((8, 8), 3, 2, 1, 1, 8, 8, 4)) == "polyphase"
+    assert auto_method(ConvSpec((8, 8), 3, 1, 1, 1, 6, 6, 6)) == "polyphase"
+    spec = ConvSpec((8, 8), 3, 2, 1, 1, 2, 5)
+    assert conv_operator(spec, np.ones(spec.weight_shape)).method == "im2col"
+
+
+def test_unknown_method_backend_or_device_is_refused():
+    spec = ConvSpec((5,), 3)
+    w = np.ones((1, 1, 3))
+    with pytest.raises(ConvSpecError, match=r"method='fft' must be 'auto' or one of 'im2col'"):
+        conv_operator(spec, w, method="fft")
+    with pytest.raises(ConvSpecError, match=r"method=\['im2col'\] must be"):
+        conv_operator(spec, w, method=["im2col"])
+    with pytest.raises(ConvSpecError, match="backend='jax' must be one of numpy, torch"):
+        conv_operator(spec, w, backend="jax")
+    with pytest.raises(ConvSpecError, match="device='cuda' applies to backend='torch' only"):
+        conv_operator(spec, w, device="cuda")
+
+
+def test_operator_checks_its_weight():
+    spec = ConvSpec((5,), 3)
+    with pytest.raises(ConvSpecError, match=r"weight shape \(1, 1, 2\) must be"):
+        conv_operator(spec, np.zeros((1, 1, 2)))
+    with pytest.raises(ConvSpecTypeError, match="weight dtype"):
+        conv_operator(spec, np.zeros((1, 1, 3), dtype=np.float16))
+    with pytest.raises(ConvSpecTypeError, match="must be a ConvSpec"):
+        ConvOperator("not a spec", np.zeros((1, 1, 3)))
+
+
+def test_other_padding_modes_are_refused():
+    # Reflect/replicate/circular padding is a separate operator to compose
+    # with; computing zeros instead would be a wrong answer.
+    @dataclass(frozen=True)
+    class ReflectSpec(ConvSpec):
+        padding_mode: str = "reflect"
+
+    spec = ReflectSpec((5,), 3, padding=1)
+    with pytest.raises(ConvSpecError, match="padding_mode='reflect'"):
+        conv_operator(spec, np.ones((1, 1, 3)))
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("spec", [ConvSpec((6,), 3, 2, 1), ConvSpec((5, 6), 2, 1, 1, 1, 2, 2)])
+def test_weight_is_copied_at_construction(spec, method):
+    # Editing the caller's array afterwards changes neither direction, so the
+    # operator stays its own adjoint; its own weight is read-only.
+    w, X, Y = arrays(spec, seed=12, batch=1)
+    op = conv_operator(spec, w, method)
+    before = op.matvec(X[:, 0]), op.rmatvec(Y[:, 0])
+    w[...] = 7.0
+    np.testing.assert_array_equal(op.matvec(X[:, 0]), before[0])
+    np.testing.assert_array_equal(op.rmatvec(Y[:, 0]), before[1])
+    assert not op.weight.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        op.weight[...] = 0
+
+
+def test_torch_weight_with_requires_grad_is_accepted(torch):
+    spec = ConvSpec((6, 5), 3, 1, 1, 1, 2, 3)
+    w = torch.randn(spec.weight_shape, dtype=torch.float64, requires_grad=True)
     op = conv_operator(spec, w)
-    for _ in range(2):  # the second call reuses the first one's buffers
-        np.testing.assert_allclose(op.matmat(X), expected, atol=1e-12)
+    x = np.random.default_rng(13).standard_normal(spec.matrix_shape[1])
+    expected = conv_matrix(spec, w.detach().numpy()) @ x
+    np.testing.assert_allclose(op.matvec(x), expected, atol=1e-12)
+    assert w.requires_grad and w.grad is None
+
+
+def test_zero_columns_give_an_empty_result():
+    spec = ConvSpec((5, 4), 3, 1, 1, 1, 2, 3)
+    op = conv_operator(spec, np.ones(spec.weight_shape, dtype=np.float32))
+    rows, cols = spec.matrix_shape
+    for result, shape in (
+        (op.matmat(np.ones((cols, 0), dtype=np.float32)), (rows, 0)),
+        (op.rmatmat(np.ones((rows, 0))), (cols, 0)),
+        (op @ np.ones((cols, 0)), (rows, 0)),
+        (op.T @ np.ones((rows, 0)), (cols, 0)),
+    ):
+        assert result.shape == shape
+    assert op.matmat(np.ones((cols, 0), dtype=np.float32)).dtype == np.float32
+
+
+BAD_VECTORS = [
+    ("matvec", np.ones(4), ConvSpecError, r"x of shape \(4,\) must have shape \(5,\): length 5 = "
+     r"in_channels \* prod\(input_shape\) = 1 \* prod\(\(5,\)\)"),
+    ("rmatvec", np.ones(5), ConvSpecError, r"y of shape \(5,\) must have shape \(3,\): length 3 = "
+     r"out_channels \* prod\(output_shape\)"),
+    ("matmat", np.ones((4, 2)), ConvSpecError, r"x of shape \(4, 2\) must have shape \(5, k\)"),
+    ("matmat", np.ones(5), ConvSpecError, r"x of shape \(5,\) must have shape \(5, k\)"),
+    ("rmatmat", np.ones((3, 2, 1)), ConvSpecError, r"y of shape \(3, 2, 1\) must have shape"),
+    ("matvec", np.array(list("abcde")), ConvSpecTypeError, "x dtype <U1 must be numeric"),
+    ("rmatvec", np.array([b"a", b"b", b"c"]), ConvSpecTypeError, "y dtype |S1 must be numeric"),
+    ("matvec", np.array([1, 2, 3, 4, None], dtype=object), ConvSpecTypeError,
+     "x dtype object must be numeric"),
+    ("matvec", np.ones(5, dtype="datetime64[s]"), ConvSpecTypeError, "datetime64"),
+    ("matvec", [[1, 2], [3]], ConvSpecTypeError, "x could not be read as an array"),
+]
+
+
+@pytest.mark.parametrize(("call", "value", "error", "message"), BAD_VECTORS)
+def test_bad_vectors_are_refused_with_the_expected_length(call, value, error, message):
+    op = conv_operator(ConvSpec((5,), 3), np.ones((1, 1, 3)))
+    with pytest.raises(error, match=message):
+        getattr(op, call)(value)
+
+
+def test_bad_vectors_are_refused_through_scipy_entry_points():
+    op = conv_operator(ConvSpec((5,), 3), np.ones((1, 1, 3)))
+    with pytest.raises(ConvSpecError, match=r"must have shape \(5,\)"):
+        op @ np.ones(4)
+    with pytest.raises(ConvSpecError, match=r"y of shape \(5,\) must have shape \(3,\)"):
+        op.H @ np.ones(5)
+    with pytest.raises(ConvSpecError, match=r"y of shape \(4,\) must have shape \(3,\)"):
+        op.T.matvec(np.ones(4))
+    with pytest.raises(ConvSpecError, match=r"x of shape \(3,\) must have shape \(5,\)"):
+        op.T.rmatvec(np.ones(3))
+    with pytest.raises(ConvSpecTypeError, match="must be numeric"):
+        (op + op).matvec(np.array(list("abcde")))
+
+
+def test_dims_and_dimsd():
+    spec = ConvSpec((7, 6), 3, 2, 1, 1, 2, 4)
+    op = conv_operator(spec, np.ones(spec.weight_shape))
+    assert op.dims == (2, 7, 6) and op.dimsd == (4, 4, 3)
+    assert op.shape == (np.prod(op.dimsd), np.prod(op.dims))
+    assert op.H.dims == op.dimsd and op.H.dimsd == op.dims
+    assert op.T.shape == op.shape[::-1]
 
 
 def test_solver_sees_the_same_least_squares_problem():
@@ -258,17 +366,114 @@ def test_solver_sees_the_same_least_squares_problem():
     np.testing.assert_allclose(with_operator, with_matrix, atol=1e-9)
 
 
-def test_operator_checks_its_weight():
+# The torch backend.
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+@pytest.mark.parametrize("case", ALL_CASES)
+def test_torch_backend_equals_numpy_backend(case, dtype, torch):
+    spec = ALL_CASES[case]
+    w, X, Y = arrays(spec, seed=14, batch=2, dtype=dtype)
+    op = conv_operator(spec, w, backend="torch")
+    assert op.backend == "torch" and op.method == "auto"
+    reference = conv_operator(spec, w)
+    np.testing.assert_allclose(op.matmat(X), reference.matmat(X), atol=1e-12)
+    np.testing.assert_allclose(op.rmatmat(Y), reference.rmatmat(Y), atol=1e-12)
+    np.testing.assert_allclose(op.matvec(X[:, 0]), reference.matvec(X[:, 0]), atol=1e-12)
+    np.testing.assert_allclose(op.T @ Y, reference.T @ Y, atol=1e-12)
+
+
+def test_torch_backend_float32_and_device(torch):
+    spec = ALL_CASES["2d-dcgan-like"]
+    w, X, Y = arrays(spec, seed=15, batch=2, dtype=np.float32)
+    op = conv_operator(spec, w, backend="torch", device="cpu")
+    C = conv_matrix(spec, w.astype(np.float64))
+    for result, expected in ((op.matmat(X), C @ X.astype(np.float64)),
+                             (op.rmatvec(Y[:, 0]), C.T @ Y[:, 0].astype(np.float64))):
+        assert result.dtype == np.float32
+        np.testing.assert_allclose(result, expected, rtol=1e-5, atol=1e-5)
+    assert op.matvec(X[:, 0].astype(np.float64)).dtype == np.float64
+    assert op.matvec(X[:, 0] > 0).dtype == np.float32
+    assert op.rmatmat(np.ones((spec.matrix_shape[0], 0))).shape == (spec.matrix_shape[1], 0)
+
+
+def test_torch_backend_refusals(torch, monkeypatch):
     spec = ConvSpec((5,), 3)
-    with pytest.raises(ConvSpecError, match=r"weight shape \(1, 1, 2\) must be"):
-        conv_operator(spec, np.zeros((1, 1, 2)))
-    with pytest.raises(ConvSpecTypeError, match="weight dtype"):
-        conv_operator(spec, np.zeros((1, 1, 3), dtype=np.float16))
-    with pytest.raises(ConvSpecTypeError, match="must be a ConvSpec"):
-        ConvOperator("not a spec", np.zeros((1, 1, 3)))
+    with pytest.raises(ConvSpecError, match="method='polyphase' applies to backend='numpy'"):
+        conv_operator(spec, np.ones((1, 1, 3)), "polyphase", backend="torch")
+    with pytest.raises(ConvSpecTypeError, match="backend='torch' computes in float32"):
+        conv_operator(spec, np.ones((1, 1, 3), dtype=np.int64), backend="torch")
+    with pytest.raises(ConvSpecError, match="y of shape"):
+        conv_operator(spec, np.ones((1, 1, 3)), backend="torch").rmatvec(np.ones(5))
+    # Without torch: an ImportError whose one line says how to install it.
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(ImportError, match=r'^backend="torch" needs torch: pip install '
+                       r'"transpose_matrix\[torch\]"$'):
+        conv_operator(spec, np.ones((1, 1, 3)), backend="torch")
 
 
-def test_wrong_vector_length_is_refused():
-    op = conv_operator(ConvSpec((5,), 3), np.ones((1, 1, 3)))
-    with pytest.raises(ValueError, match="dimension mismatch"):
-        op.matvec(np.ones(4))
+def test_numpy_backend_never_imports_torch():
+    code = (
+        "import sys, numpy as np, transpose_matrix as tm\n"
+        "op = tm.conv_operator(tm.ConvSpec((6, 6), 3), np.ones((1, 1, 3, 3)))\n"
+        "op.matvec(np.ones(36)); op.rmatvec(np.ones(16))\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# Properties on random geometries, generated valid (no filtering).
+
+
+@st.composite
+def specs(draw):
+    ndim = draw(st.integers(1, 3))
+    groups = draw(st.integers(1, 3))
+    cin = groups * draw(st.integers(1, 2))
+    cout = groups * draw(st.integers(1, 2))
+    shape, kernel, stride, padding, dilation = [], [], [], [], []
+    for _ in range(ndim):
+        k, d, s = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+        n = draw(st.integers(1, 4 if ndim == 3 else 9))
+        before = draw(st.integers(0, 3))
+        span = d * (k - 1) + 1
+        # The padded length must hold the dilated kernel; 'after' below zero crops.
+        length = draw(st.integers(span, max(span, n + before + 3)))
+        shape.append(n)
+        kernel.append(k)
+        stride.append(s)
+        dilation.append(d)
+        padding.append((before, length - n - before))
+    return ConvSpec(tuple(shape), tuple(kernel), tuple(stride), tuple(padding), tuple(dilation),
+                    cin, cout, groups)
+
+
+@given(spec=specs(), method=st.sampled_from(EVERY_METHOD), seed=st.integers(0, 2**16),
+       batch=st.integers(1, 3), dtype=st.sampled_from([np.float64, np.complex128]))
+def test_property_every_method_is_c_and_its_adjoint(spec, method, seed, batch, dtype):
+    w, X, Y = arrays(spec, seed, batch, dtype)
+    C = conv_matrix(spec, w)
+    op = conv_operator(spec, w, method)
+    np.testing.assert_allclose(op.matmat(X), C @ X, atol=1e-11)
+    np.testing.assert_allclose(op.rmatmat(Y), C.conj().T @ Y, atol=1e-11)
+    left, right = np.vdot(Y, op.matmat(X)), np.vdot(op.rmatmat(Y), X)
+    assert abs(left - right) <= 1e-11 * max(1.0, abs(left))
+
+
+@given(spec=specs(), seed=st.integers(0, 2**16), batch=st.integers(1, 2),
+       dtype=st.sampled_from([np.float32, np.float64, np.complex128]))
+def test_property_torch_backend_is_numpy_backend(torch, spec, seed, batch, dtype):
+    w, X, Y = arrays(spec, seed, batch, dtype)
+    ours, theirs = conv_operator(spec, w), conv_operator(spec, w, backend="torch")
+    tolerance = 1e-4 if dtype == np.float32 else 1e-11
+    for name in ("matmat", "rmatmat"):
+        data = X if name == "matmat" else Y
+        mine, torch_result = getattr(ours, name)(data), getattr(theirs, name)(data)
+        assert mine.dtype == torch_result.dtype == dtype
+        np.testing.assert_allclose(torch_result, mine, atol=tolerance, rtol=tolerance)
+
+
+def test_torch_weight_numpy_cannot_hold_is_refused(torch):
+    spec = ConvSpec((5,), 3)
+    with pytest.raises(ConvSpecTypeError, match="weight could not be read as an array"):
+        conv_operator(spec, torch.ones((1, 1, 3), dtype=torch.bfloat16))

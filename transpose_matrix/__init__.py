@@ -24,7 +24,8 @@ Matrices
     patch_matrix                  U(x) with y = U(x) vec(w); numeric or symbolic
     reference_conv_matrix         slow loop builder from the definition (a referee)
 Scale (matrix-free and memory-safe)
-    conv_operator, ConvOperator   C as a ``scipy.sparse.linalg.LinearOperator``, C never built
+    conv_operator, ConvOperator   C as a ``scipy.sparse.linalg.LinearOperator``, C never built;
+                                  ``method='im2col'|'polyphase'``, ``backend='numpy'|'torch'``
     conv_matrix_nnz, conv_matrix_nbytes   exact entries and bytes of C (or Cᵀ) from the spec
     memory_limit, available_memory    the guard's byte limit; ``max_bytes=`` overrides it
 Derivations (every step checked by sympy or exhaustively)

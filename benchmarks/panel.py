@@ -1,0 +1,329 @@
+"""The operator panel: ``conv_operator`` against torch on twelve layers of real networks.
+
+Each layer runs in float32 and float64, ``matvec`` (against torch's
+``convNd``) and ``rmatvec`` (against ``conv_transposeNd``, no autograd), one
+sample, both libraries on the same thread count. Times are medians of
+alternating blocks (ours, torch, ours, ...); the ratio is ours / torch. Per
+dtype the panel reports the geometric mean of its 24 ratios and the worst.
+
+Usage (also run by ``benchmarks/run.py``)::
+
+    python benchmarks/panel.py              # full sizes, every core
+    python benchmarks/panel.py --threads 1  # numpy's BLAS and torch on one thread
+    python benchmarks/panel.py --smoke      # tiny layers: checks, times mean nothing
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+__all__ = ["GOALS", "LAYERS", "main", "measure", "summary"]
+
+# label, network, ConvSpec arguments (full size, smoke size); ConvTranspose
+# layers are given by their own arguments, marked "transposed". The table
+# describes each layer from its spec (``describe``).
+LAYERS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
+    ("stem", "ResNet",
+     dict(input_shape=(224, 224), kernel_size=7, stride=2, padding=3, in_channels=3,
+          out_channels=64),
+     dict(input_shape=(16, 16), kernel_size=7, stride=2, padding=3, in_channels=3,
+          out_channels=4)),
+    ("downsampling 3x3", "ResNet",
+     dict(input_shape=(56, 56), kernel_size=3, stride=2, padding=1, in_channels=64,
+          out_channels=128),
+     dict(input_shape=(8, 8), kernel_size=3, stride=2, padding=1, in_channels=4,
+          out_channels=8)),
+    ("bottleneck 1x1", "ResNet",
+     dict(input_shape=(56, 56), kernel_size=1, in_channels=256, out_channels=64),
+     dict(input_shape=(8, 8), kernel_size=1, in_channels=8, out_channels=4)),
+    ("projection 1x1", "ResNet",
+     dict(input_shape=(56, 56), kernel_size=1, stride=2, in_channels=256, out_channels=512),
+     dict(input_shape=(8, 8), kernel_size=1, stride=2, in_channels=4, out_channels=8)),
+    ("depthwise 3x3", "MobileNetV2",
+     dict(input_shape=(56, 56), kernel_size=3, padding=1, in_channels=144, out_channels=144,
+          groups=144),
+     dict(input_shape=(8, 8), kernel_size=3, padding=1, in_channels=6, out_channels=6,
+          groups=6)),
+    ("grouped 3x3", "ResNeXt",
+     dict(input_shape=(56, 56), kernel_size=3, padding=1, in_channels=128, out_channels=128,
+          groups=32),
+     dict(input_shape=(8, 8), kernel_size=3, padding=1, in_channels=8, out_channels=8,
+          groups=4)),
+    ("atrous 3x3", "DeepLab",
+     dict(input_shape=(33, 33), kernel_size=3, padding=2, dilation=2, in_channels=256,
+          out_channels=256),
+     dict(input_shape=(9, 9), kernel_size=3, padding=2, dilation=2, in_channels=4,
+          out_channels=4)),
+    ("ConvTranspose2d(4, 2, 1)", "DCGAN",
+     dict(transposed=True, input_shape=(16, 16), in_channels=128, out_channels=64,
+          kernel_size=4, stride=2, padding=1),
+     dict(transposed=True, input_shape=(4, 4), in_channels=8, out_channels=4, kernel_size=4,
+          stride=2, padding=1)),
+    ("up-conv 2x2", "U-Net",
+     dict(transposed=True, input_shape=(32, 32), in_channels=128, out_channels=64,
+          kernel_size=2, stride=2),
+     dict(transposed=True, input_shape=(4, 4), in_channels=8, out_channels=4, kernel_size=2,
+          stride=2)),
+    ("3x3", "U-Net",
+     dict(input_shape=(64, 64), kernel_size=3, padding=1, in_channels=64, out_channels=64),
+     dict(input_shape=(8, 8), kernel_size=3, padding=1, in_channels=4, out_channels=4)),
+    ("causal dilated", "WaveNet",
+     dict(input_shape=(4096,), kernel_size=2, padding=[(16, 0)], dilation=16, in_channels=64,
+          out_channels=128),
+     dict(input_shape=(64,), kernel_size=2, padding=[(4, 0)], dilation=4, in_channels=4,
+          out_channels=8)),
+    ("3x3x3", "3-D U-Net",
+     dict(input_shape=(16, 32, 32), kernel_size=3, padding=1, in_channels=32, out_channels=32),
+     dict(input_shape=(4, 5, 6), kernel_size=3, padding=1, in_channels=4, out_channels=4)),
+]
+
+#: Goals on the ratios ours / torch: (geometric mean, worst row) per dtype.
+GOALS = {"float32": (1.0, 1.5), "float64": (0.6, 1.0)}
+
+
+def _spec(arguments: dict[str, Any]) -> Any:
+    from transpose_matrix import ConvSpec
+
+    arguments = dict(arguments)
+    if arguments.pop("transposed", False):
+        return ConvSpec.from_transposed(**arguments)
+    return ConvSpec(**arguments)
+
+
+def describe(arguments: dict[str, Any]) -> str:
+    """``ConvTranspose 4x4 s2 p1, 128->64, 16x16``-style text from a layer's arguments."""
+    spec = _spec(arguments)
+    transposed = arguments.get("transposed", False)
+    shape = "x".join(map(str, arguments["input_shape"]))
+    kernel = "x".join(map(str, spec.kernel_size))
+    parts = [("ConvTranspose " if transposed else "") + kernel]
+    if max(spec.stride) > 1:
+        parts.append(f"s{max(spec.stride)}")
+    if max(spec.dilation) > 1:
+        parts.append(f"d{max(spec.dilation)}")
+    padding = arguments.get("padding", 0)
+    if padding:
+        parts.append(f"p{padding}" if isinstance(padding, int) else f"p{padding[0]}")
+    if spec.groups > 1:
+        parts.append(f"g{spec.groups}")
+    channels = (arguments["in_channels"], arguments["out_channels"])
+    return f"{' '.join(parts)}, {channels[0]}->{channels[1]}, {shape}"
+
+
+def _torch_calls(torch: Any, spec: Any, weight: Any, x: Any, y: Any) -> tuple[Callable, Callable]:
+    """torch's own ``convNd`` and ``conv_transposeNd`` of the layer, as a user would call them."""
+    functional = torch.nn.functional
+    conv = (functional.conv1d, functional.conv2d, functional.conv3d)[spec.ndim - 1]
+    conv_t = (functional.conv_transpose1d, functional.conv_transpose2d,
+              functional.conv_transpose3d)[spec.ndim - 1]
+    layer = dict(stride=spec.stride, dilation=spec.dilation, groups=spec.groups)
+    transposed = spec.transposed_arguments()
+    if spec.is_symmetric_padding:
+        padding = [before for before, _ in spec.padding]
+
+        def forward() -> Any:
+            return conv(x, weight, padding=padding, **layer)
+    else:
+        amounts = [amount for pair in reversed(spec.padding) for amount in pair]
+
+        def forward() -> Any:
+            return conv(functional.pad(x, amounts), weight, **layer)
+    if transposed is not None:
+        arguments = dict(padding=transposed["padding"],
+                         output_padding=transposed["output_padding"])
+
+        def adjoint() -> Any:
+            return conv_t(y, weight, **arguments, **layer)
+    else:
+        # A causal (one-sided) padding: the full transposed convolution, cropped.
+        extra = [n + b + e - ((o - 1) * s + d * (k - 1) + 1) for n, (b, e), o, s, d, k in zip(
+            spec.input_shape, spec.padding, spec.output_shape, spec.stride, spec.dilation,
+            spec.kernel_size)]
+        crop = (Ellipsis, *(slice(b, b + n) for (b, _), n in zip(spec.padding, spec.input_shape)))
+
+        def adjoint() -> Any:
+            return conv_t(y, weight, output_padding=extra, **layer)[crop]
+
+    def no_grad(call: Callable) -> Callable:
+        def run() -> Any:
+            with torch.no_grad():
+                return call()
+        return run
+
+    return no_grad(forward), no_grad(adjoint)
+
+
+def _alternate(ours: Callable, theirs: Callable, rounds: int, pause: float,
+               calls: int | None = None,
+               clock: Callable[[], float] = time.perf_counter) -> tuple[float, float]:
+    """Median seconds per call of each, from alternating blocks of about 50 ms each."""
+    ours(), theirs()
+    if calls is None:
+        start = time.perf_counter()
+        ours()
+        theirs()
+        calls = max(1, min(20, int(0.1 / max(time.perf_counter() - start, 1e-6))))
+    mine, baseline = [], []
+    for _ in range(rounds):
+        for call, store in ((ours, mine), (theirs, baseline)):
+            # Both libraries' idle worker threads spin for a while after a
+            # call; the pause keeps them from stealing the other's cores.
+            time.sleep(pause)
+            for _ in range(calls):
+                begin = clock()
+                call()
+                store.append(clock() - begin)
+    return statistics.median(mine), statistics.median(baseline)
+
+
+def measure(size: str = "full", rounds: int = 7, dtypes: tuple[str, ...] = ("float32", "float64"),
+            layers: list[int] | None = None, pause: float = 0.25,
+            clock: Callable[[], float] = time.perf_counter) -> list[dict[str, Any]]:
+    """Time every layer; one row per (layer, dtype, direction), results checked against torch.
+
+    ``clock`` is wall time by default; ``time.process_time`` (the CPU time
+    of the whole process) is steadier on a shared machine, but only
+    comparable when both libraries run one thread.
+    """
+    import numpy as np
+    import torch
+
+    from transpose_matrix import conv_operator
+
+    rows = []
+    for number, (label, network, full, smoke) in enumerate(LAYERS):
+        if layers is not None and number not in layers:
+            continue
+        arguments = full if size == "full" else smoke
+        spec = _spec(arguments)
+        name = f"{label}: {describe(arguments)}"
+        for dtype in dtypes:
+            rng = np.random.default_rng(number)
+            weight = rng.standard_normal(spec.weight_shape).astype(dtype)
+            x = rng.standard_normal(spec.matrix_shape[1]).astype(dtype)
+            y = rng.standard_normal(spec.matrix_shape[0]).astype(dtype)
+            op = conv_operator(spec, weight)
+            forward, adjoint = _torch_calls(
+                torch, spec, torch.from_numpy(weight),
+                torch.from_numpy(x.reshape(1, *op.dims)), torch.from_numpy(y.reshape(1, *op.dimsd)))
+            for direction, ours, theirs in (("matvec", lambda op=op, x=x: op.matvec(x), forward),
+                                            ("rmatvec", lambda op=op, y=y: op.rmatvec(y), adjoint)):
+                # The comparison means something only if both compute the same.
+                mine, reference = ours(), theirs().numpy().reshape(-1)
+                error = np.abs(mine - reference).max() / max(1.0, np.abs(reference).max())
+                if mine.dtype != np.dtype(dtype) or error > (1e-4 if dtype == "float32" else 1e-10):
+                    raise SystemExit(f"conv_operator differs from torch on {name} {dtype} "
+                                     f"{direction}: {mine.dtype}, relative error {error:.2e}")
+                seconds, baseline = _alternate(ours, theirs, rounds, pause,
+                                               1 if size == "smoke" else None, clock)
+                rows.append(dict(layer=name, network=network, dtype=dtype, direction=direction,
+                                 method=op.method, ours=seconds, torch=baseline,
+                                 ratio=seconds / baseline))
+                print(f"  panel: {network} {name} {dtype} {direction} [{op.method}]: "
+                      f"{seconds * 1e3:.2f} ms vs {baseline * 1e3:.2f} ms "
+                      f"({seconds / baseline:.2f})", file=sys.stderr, flush=True)
+    return rows
+
+
+def summary(rows: list[dict[str, Any]], dtype: str) -> tuple[float, dict[str, Any]]:
+    """Geometric mean of the ratios of ``dtype`` and the worst row."""
+    chosen = [row for row in rows if row["dtype"] == dtype]
+    mean = math.exp(statistics.fmean(math.log(row["ratio"]) for row in chosen))
+    return mean, max(chosen, key=lambda row: row["ratio"])
+
+
+def _time(seconds: float) -> str:
+    return f"{seconds * 1e3:.2f} ms" if seconds >= 1e-3 else f"{seconds * 1e6:.0f} µs"
+
+
+def markdown(rows: list[dict[str, Any]], judge: bool = True) -> str:
+    """The panel as a markdown table, one line per layer and dtype, then the summary."""
+    lines = ["| network | layer | dtype | method | matvec ours | torch conv | ratio "
+             "| rmatvec ours | torch conv_transpose | ratio |", "|" + "---|" * 10]
+    pairs: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    for row in rows:
+        pairs.setdefault((row["layer"], row["dtype"]), {})[row["direction"]] = row
+    for (layer, dtype), both in pairs.items():
+        forward, adjoint = both["matvec"], both["rmatvec"]
+        lines.append(
+            f"| {forward['network']} | {layer} | {dtype} | {forward['method']} "
+            f"| {_time(forward['ours'])} | {_time(forward['torch'])} | {forward['ratio']:.2f} "
+            f"| {_time(adjoint['ours'])} | {_time(adjoint['torch'])} | {adjoint['ratio']:.2f} |")
+    lines.append("")
+    for dtype in sorted({row["dtype"] for row in rows}):
+        mean, worst = summary(rows, dtype)
+        goal_mean, goal_worst = GOALS[dtype]
+        verdict = ""
+        if judge:
+            verdict = (f" (goal ≤ {goal_mean}: {'met' if mean <= goal_mean else 'NOT met'}; "
+                       f"worst goal ≤ {goal_worst}: "
+                       f"{'met' if worst['ratio'] <= goal_worst else 'NOT met'})")
+        lines.append(f"- {dtype}: geometric mean {mean:.2f}, worst {worst['ratio']:.2f} "
+                     f"({worst['network']} {worst['layer']}, {worst['direction']}){verdict}")
+    return "\n".join(lines)
+
+
+def _blas_threads() -> str:
+    """Threads of numpy's BLAS, asked from the library itself (OpenBLAS) when possible."""
+    import ctypes
+
+    import numpy as np
+
+    folder = Path(np.__file__).resolve().parent.parent / "numpy.libs"
+    for library in sorted(folder.glob("*openblas*")):
+        handle = ctypes.CDLL(str(library))
+        for symbol in ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads"):
+            if hasattr(handle, symbol):
+                return str(getattr(handle, symbol)())
+    return f"unknown (OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny layers (checks only)")
+    parser.add_argument("--rounds", type=int, default=7, help="alternating rounds per row")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="numpy's BLAS and torch threads (default: every core)")
+    parser.add_argument("--layers", default=None, help="comma-separated layer numbers (0-11)")
+    parser.add_argument("--dtypes", default="float32,float64")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="cpu: the process's CPU time, steadier when other jobs share the "
+                             "cores (needs --threads 1)")
+    args = parser.parse_args(argv)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    threads = args.threads or cores
+    if args.clock == "cpu" and threads != 1:
+        parser.error("--clock cpu needs --threads 1 (CPU time adds up every thread)")
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = str(threads)
+    sys.path.insert(0, str(ROOT))
+    import torch
+
+    torch.set_num_threads(threads)
+    layers = None if args.layers is None else [int(n) for n in args.layers.split(",")]
+    rounds = 1 if args.smoke else args.rounds
+    rows = measure("smoke" if args.smoke else "full", rounds,
+                   tuple(args.dtypes.split(",")), layers, pause=0.0 if args.smoke else 0.25,
+                   clock=time.process_time if args.clock == "cpu" else time.perf_counter)
+    print(f"threads: torch {torch.get_num_threads()}, numpy's BLAS {_blas_threads()}, "
+          f"requested {threads}; {args.clock} clock, medians of {rounds} alternating "
+          "rounds; ratio = ours / torch\n")
+    print(markdown(rows, judge=not args.smoke and layers is None))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

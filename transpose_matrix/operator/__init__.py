@@ -1,0 +1,284 @@
+"""The convolution as a matrix-free linear operator: C and Cᴴ without building C.
+
+:func:`conv_operator` returns a :class:`scipy.sparse.linalg.LinearOperator`
+whose ``matvec`` is the convolution (``C @ x``) and whose ``rmatvec`` is the
+transposed convolution (``Cᴴ @ y``, which is ``Cᵀ @ y`` for real weights).
+Use it where C would not fit in memory (the memory guard of
+:func:`~transpose_matrix.conv_matrix` points here) or inside iterative
+solvers and eigensolvers.
+
+One design, two named methods. The forward is an *im2col* product: pad the
+input, gather every kernel tap's window of it (one strided copy of the input
+per tap) and multiply by the weight reshaped to ``(out_channels/groups,
+in_channels/groups * taps)``, once per group. The adjoint is computed in one
+of two forms, the ``method``:
+
+* ``'im2col'`` takes the exact transpose: multiply ``y`` by the weight's
+  adjoint, giving every tap's contribution, then *col2im*: add each tap's
+  contribution into the padded input at its (strided) window.
+* ``'polyphase'`` uses ``Cᵀ = D·P·Z`` (zero insertion, padding, a stride-1
+  correlation with the flipped kernel) without multiplying the inserted
+  zeros: input positions ``i`` with ``(i + padding_before) % stride = r``
+  (one *phase* ``r`` per dim) receive only the taps with
+  ``tap*dilation % stride = r``, a stride-1 correlation of the zero-padded
+  ``y``. Each of the ``prod(stride)`` phases is therefore the forward's own
+  gather and product, applied to ``y``.
+
+``method='auto'`` picks by :func:`auto_method`. Both live in
+:mod:`.numpy_backend`; ``backend='torch'`` (:mod:`.torch_backend`) runs
+torch's own ``convNd``/``conv_transposeNd`` behind the same interface.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.sparse.linalg import LinearOperator
+
+from ..errors import ConvSpecError, ConvSpecTypeError
+from ..matrix import check_weight
+from ..spec import ConvSpec
+from .numpy_backend import NumpyKernel
+
+__all__ = ["METHODS", "ConvOperator", "auto_method", "conv_operator"]
+
+#: The ``method=`` choices of :func:`conv_operator` besides ``'auto'``.
+METHODS = ("im2col", "polyphase")
+_BACKENDS = ("numpy", "torch")
+
+
+def auto_method(spec: ConvSpec) -> str:
+    """The method ``method='auto'`` picks, by the rule the benchmark panel supports.
+
+    ``'im2col'`` when ``out_channels > 2 * in_channels``, else
+    ``'polyphase'``. The methods differ in the adjoint only: col2im writes
+    ``in_channels * taps`` rows per output position, the polyphase form
+    gathers ``out_channels * taps``; the gather feeds a better-shaped product
+    and adds nothing back, so it wins unless ``y`` is much the wider side (a
+    ResNet stem's 3 -> 64 channels: 4-7x slower there in the panel).
+    """
+    return "im2col" if spec.out_channels > 2 * spec.in_channels else "polyphase"
+
+
+def _as_weight(spec: Any, weight: Any) -> np.ndarray:
+    """The weight as a private read-only array (a torch tensor is detached and copied)."""
+    if type(weight).__module__.startswith("torch") and hasattr(weight, "detach"):
+        try:
+            weight = weight.detach().cpu().numpy()
+        except (TypeError, RuntimeError) as error:  # e.g. bfloat16, which numpy lacks
+            raise ConvSpecTypeError(f"weight could not be read as an array: {error}") from None
+    array = np.array(check_weight(spec, weight), copy=True)
+    array.flags.writeable = False
+    return array
+
+
+class ConvOperator(LinearOperator):
+    """C of a convolution as a :class:`~scipy.sparse.linalg.LinearOperator`.
+
+    Build it with :func:`conv_operator`. Shape ``spec.matrix_shape``; dtype
+    of the weight. ``dims = (in_channels, *input_shape)`` and ``dimsd =
+    (out_channels, *output_shape)`` are the shapes of one input and one
+    output sample (PyLops' names). ``matvec``/``matmat`` compute ``C @ x``
+    for one sample or a batch of samples as columns; ``rmatvec``/``rmatmat``
+    compute ``Cᴴ @ y``. ``op.H`` and ``op.T`` are Cᴴ and Cᵀ as operators.
+    """
+
+    def __init__(
+        self, spec: ConvSpec, weight: Any, method: str = "auto", *, backend: str = "numpy",
+        device: Any = None,
+    ) -> None:
+        weight = _as_weight(spec, weight)
+        if getattr(spec, "padding_mode", "zeros") != "zeros":
+            raise ConvSpecError(
+                f"padding_mode={spec.padding_mode!r}: conv_operator applies zero padding only; "
+                "compose it with the padding's own operator"
+            )
+        if backend not in _BACKENDS:
+            raise ConvSpecError(f"backend={backend!r} must be one of {', '.join(_BACKENDS)}")
+        if method != "auto" and method not in METHODS:
+            raise ConvSpecError(
+                f"method={method!r} must be 'auto' or one of {', '.join(map(repr, METHODS))}"
+            )
+        super().__init__(dtype=weight.dtype, shape=spec.matrix_shape)
+        self.spec, self.weight, self.backend = spec, weight, backend
+        self.dims = (spec.in_channels, *spec.input_shape)
+        self.dimsd = (spec.out_channels, *spec.output_shape)
+        if backend == "torch":
+            if method != "auto":
+                raise ConvSpecError(
+                    f"method={method!r} applies to backend='numpy'; backend='torch' runs "
+                    "torch's own convolutions (method='auto')"
+                )
+            from .torch_backend import TorchKernel
+
+            self.method, self.device = "auto", device
+            self._kernel: Any = TorchKernel(spec, weight, device)
+        else:
+            if device is not None:
+                raise ConvSpecError(f"device={device!r} applies to backend='torch' only")
+            self.method = auto_method(spec) if method == "auto" else method
+            self.device = None
+            self._kernel = NumpyKernel(spec, weight, self.method)
+
+    def _apply(self, X: Any, adjoint: bool, vector: bool, conjugate: bool = False) -> np.ndarray:
+        """Check ``X``, then ``C @ X`` (or ``Cᴴ @ X``), conjugated around when asked."""
+        rows, cols = self.shape
+        n, m = (rows, cols) if adjoint else (cols, rows)
+        dims = self.dimsd if adjoint else self.dims
+        name = "y" if adjoint else "x"
+        try:
+            array = np.asarray(X)
+        except (TypeError, ValueError) as error:
+            raise ConvSpecTypeError(f"{name} could not be read as an array: {error}") from None
+        if array.dtype.kind not in "biufc":
+            raise ConvSpecTypeError(
+                f"{name} dtype {array.dtype} must be numeric (bool, integer, float or complex)"
+            )
+        fits = array.shape in ((n,), (n, 1)) if vector else (
+            array.ndim == 2 and array.shape[0] == n)
+        if not fits:
+            channels, *shape = dims
+            expected = f"({n},)" if vector else f"({n}, k)"
+            raise ConvSpecError(
+                f"{name} of shape {array.shape} must have shape {expected}: length {n} = "
+                f"{'out' if adjoint else 'in'}_channels * prod({'output' if adjoint else 'input'}"
+                f"_shape) = {channels} * prod({tuple(shape)})"
+            )
+        batch = 1 if array.ndim == 1 else array.shape[1]
+        dtype = np.result_type(self.dtype, array.dtype)
+        if batch == 0:
+            result = np.zeros((m, 0), dtype=dtype)
+        else:
+            columns = array.reshape(*dims, batch).astype(dtype, copy=False)
+            conjugate = conjugate and dtype.kind == "c"
+            if conjugate:
+                columns = np.conj(columns)
+            run = self._kernel.rmatmat if adjoint else self._kernel.matmat
+            result = run(columns).reshape(m, batch)
+            if conjugate:
+                result = np.conj(result)
+        return result.reshape(m) if array.ndim == 1 else result
+
+    def matvec(self, x: Any) -> np.ndarray:
+        return self._apply(x, adjoint=False, vector=True)
+
+    def rmatvec(self, x: Any) -> np.ndarray:
+        return self._apply(x, adjoint=True, vector=True)
+
+    def matmat(self, X: Any) -> np.ndarray:
+        return self._apply(X, adjoint=False, vector=False)
+
+    def rmatmat(self, X: Any) -> np.ndarray:
+        return self._apply(X, adjoint=True, vector=False)
+
+    _matvec, _rmatvec, _matmat, _rmatmat = matvec, rmatvec, matmat, rmatmat
+
+    def _adjoint(self) -> LinearOperator:
+        return _Flipped(self, conjugate=False)
+
+    def _transpose(self) -> LinearOperator:
+        return _Flipped(self, conjugate=True)
+
+
+class _Flipped(LinearOperator):
+    """Cᴴ (or Cᵀ, which conjugates around Cᴴ) of a :class:`ConvOperator`, checked as it is."""
+
+    def __init__(self, op: ConvOperator, conjugate: bool) -> None:
+        super().__init__(dtype=op.dtype, shape=op.shape[::-1])
+        self._op, self._conjugate = op, conjugate
+        self.dims, self.dimsd = op.dimsd, op.dims
+
+    def matvec(self, x: Any) -> np.ndarray:
+        return self._op._apply(x, adjoint=True, vector=True, conjugate=self._conjugate)
+
+    def rmatvec(self, x: Any) -> np.ndarray:
+        return self._op._apply(x, adjoint=False, vector=True, conjugate=self._conjugate)
+
+    def matmat(self, X: Any) -> np.ndarray:
+        return self._op._apply(X, adjoint=True, vector=False, conjugate=self._conjugate)
+
+    def rmatmat(self, X: Any) -> np.ndarray:
+        return self._op._apply(X, adjoint=False, vector=False, conjugate=self._conjugate)
+
+    _matvec, _rmatvec, _matmat, _rmatmat = matvec, rmatvec, matmat, rmatmat
+
+
+def conv_operator(
+    spec: ConvSpec, weight: Any, method: str = "auto", *, backend: str = "numpy",
+    device: Any = None,
+) -> ConvOperator:
+    """C as a matrix-free operator: ``op @ x = conv(x)``, ``op.H @ y = conv_transpose(y)``.
+
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution's geometry (zero padding; per-side pairs and crops).
+    weight : array_like
+        Shape ``(out_channels, in_channels // groups, *kernel_size)``; a
+        dtype of :data:`~transpose_matrix.matrix.WEIGHT_DTYPES`, all finite.
+        Copied (read-only), so later edits of the caller's array change
+        nothing; a torch tensor is detached first.
+    method : {'auto', 'im2col', 'polyphase'}
+        How the numpy backend computes the adjoint (the forward is always
+        im2col; the module docstring has the maths): ``'im2col'``
+        multiplies ``y`` by the weight's adjoint and adds every tap's
+        contribution back into place (col2im, the exact transpose);
+        ``'polyphase'`` computes each of the ``prod(stride)`` input phases
+        as a stride-1 correlation of ``y`` (``Cᵀ = D·P·Z`` without the
+        inserted zeros). ``'auto'`` picks by :func:`auto_method`:
+        ``'im2col'`` when ``out_channels > 2 * in_channels``, else
+        ``'polyphase'``. Both give the same C.
+    backend : {'numpy', 'torch'}
+        ``'torch'`` runs torch's ``convNd`` / ``conv_transposeNd`` (CPU, or a
+        GPU through ``device``) behind the same numpy-in, numpy-out
+        interface; torch is imported only then.
+    device : str or torch.device, optional
+        Where the torch backend computes (default CPU).
+
+    Returns
+    -------
+    ConvOperator
+        A :class:`scipy.sparse.linalg.LinearOperator` of shape
+        ``spec.matrix_shape`` equal to :func:`~transpose_matrix.conv_matrix`
+        (to rounding), without building it. ``matvec(x)`` with ``x`` of
+        length ``in_channels * prod(input_shape)`` is the convolution of one
+        sample flattened in C order; ``rmatvec(y)`` is ``Cᴴ y``, the
+        transposed convolution (the input gradient); ``matmat``/``rmatmat``
+        take a batch of samples as columns. ``op.H`` applies Cᴴ, ``op.T``
+        Cᵀ; ``op.dims`` and ``op.dimsd`` are the input and output shapes
+        ``(channels, *spatial)``.
+
+    Raises
+    ------
+    ConvSpecError, ConvSpecTypeError
+        A bad weight (from :func:`~transpose_matrix.matrix.check_weight`), an
+        unknown ``method`` or ``backend``; later, a vector of the wrong length
+        or a non-numeric dtype (the message names the expected length).
+    ImportError
+        ``backend='torch'`` without torch installed (with the install hint).
+
+    Notes
+    -----
+    The result's dtype is ``numpy.result_type(weight, x)``: float32 in
+    gives float32 throughout and out. Memory is the padded input plus the
+    gathered block, at most
+    :data:`~transpose_matrix.operator.numpy_backend.GATHER_ENTRIES` entries
+    at a time (a band of output rows), never C. The cost is the products
+    ``(out/groups, in/groups * taps) @ (in/groups * taps, prod(output_shape))``
+    per group, the same floating-point work as C's nonzeros; results are
+    the convolution's to rounding, not bit-identical to ``C @ x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> spec = ConvSpec((4,), 2)
+    >>> op = conv_operator(spec, np.array([[[1.0, 2.0]]]))
+    >>> op @ np.array([1.0, 0.0, 0.0, 1.0])
+    array([1., 0., 2.])
+    >>> op.rmatvec(np.array([1.0, 0.0, 0.0]))
+    array([1., 2., 0., 0.])
+    >>> op.dims, op.dimsd, op.method
+    ((1, 4), (1, 3), 'polyphase')
+    """
+    return ConvOperator(spec, weight, method, backend=backend, device=device)
