@@ -19,7 +19,7 @@ from transpose_matrix.cli import main, parse_dims, parse_padding
 from transpose_matrix.errors import ConvSpecError
 from transpose_matrix.io import OutputPathError, write_text_atomic
 from transpose_matrix.reference import reference_conv_matrix
-from transpose_matrix.render.latex import compile_pdf
+from transpose_matrix.render import compile_pdf
 from transpose_matrix.spec import ConvSpec
 from transpose_matrix.verification import random_weight
 
@@ -338,3 +338,45 @@ def test_write_text_atomic_refuses_read_only_directory():
     # sysfs refuses new files even to root.
     with pytest.raises(OutputPathError, match="cannot be written"):
         write_text_atomic("/sys/transpose_matrix_test.tex", "x")
+
+
+def test_export_beamer_and_transposed(capsys):
+    status, out, _ = call(capsys, "export", "--beamer", "--transposed", "--input", "3x3",
+                          "--stride", "2", "--padding", "1", "--output-padding", "1")
+    assert status == 0 and out.startswith("\\documentclass{beamer}")
+    assert "\\title{ConvTranspose2d: 3 $\\times$ 3 input $\\to$ 6 $\\times$ 6 output}" in out
+    status, out, err = call(capsys, "export", "--beamer", "--derivations")
+    assert status == 2 and out == ""
+    assert err == ("transpose_matrix: error: --derivations: not available with --beamer "
+                   "(derivations are article sections)\n")
+
+
+def test_figure_standalone_fragment_and_scatter(capsys):
+    status, out, _ = call(capsys, "figure", "placement", "--transposed", "--input", "3x3",
+                          "--stride", "2", "--index", "1,1")
+    assert status == 0 and out.startswith("\\documentclass[border=4pt]{standalone}")
+    assert "column 4 of $C^{\\mathsf{T}}$" in out and "input $y_{1,1}$" in out
+    status, out, _ = call(capsys, "figure", "sparsity", "--fragment")
+    lines = out.splitlines()
+    assert lines[0].startswith("% transpose_matrix figure") and lines[3] == "\\noindent"
+
+
+def test_commands_are_a_registry(capsys, monkeypatch):
+    from transpose_matrix import cli
+
+    assert list(cli.COMMANDS) == ["show", "export", "verify", "figure", "solve"]
+
+    def arguments(parser):
+        parser.add_argument("--word", default="hi")
+
+    def run(args):
+        print(args.word)
+        return 0
+
+    monkeypatch.setitem(cli.COMMANDS, "echo", cli.Command("echo", "say a word", "echo",
+                                                         arguments, run))
+    assert call(capsys, "echo", "--word", "yes") == (0, "yes\n", "")
+    status, out, _ = call(capsys, "echo", "--help")
+    assert status == 0 and "example: python -m transpose_matrix echo" in out
+    cli.register(cli.COMMANDS["echo"])  # registering again replaces, never duplicates
+    assert list(cli.COMMANDS).count("echo") == 1

@@ -199,3 +199,46 @@ def test_transposed_matrix_is_transpose():
     assert T.format == "csr"
     assert T.shape == C.shape[::-1]
     np.testing.assert_array_equal(T.toarray(), C.toarray().T)
+
+
+@pytest.mark.parametrize("case", FORWARD_CASES)
+def test_entries_by_index_are_the_reference_entries(case):
+    # conv_matrix_entries is C entry by entry from its indices alone; the loop
+    # reference, built with labels 1..n as weights, says which weight is where.
+    from transpose_matrix.matrix import conv_matrix_entries
+
+    spec = make_spec(case)
+    labels = np.arange(1, int(np.prod(spec.weight_shape)) + 1).reshape(spec.weight_shape)
+    expected = reference_conv_matrix(spec, labels).toarray().astype(np.int64) - 1
+    rows, cols = spec.matrix_shape
+    assert np.array_equal(conv_matrix_entries(spec, np.arange(rows), np.arange(cols)), expected)
+    # Any sub-block, in any order, is the same lookup.
+    rng = np.random.default_rng(1)
+    pick_rows, pick_cols = rng.integers(0, rows, 7), rng.integers(0, cols, 9)
+    block = conv_matrix_entries(spec, pick_rows, pick_cols)
+    assert np.array_equal(block, expected[np.ix_(pick_rows, pick_cols)])
+
+
+def test_entries_of_a_huge_layer_cost_only_the_block():
+    from transpose_matrix.matrix import conv_matrix_entries
+
+    # 10**8 positions, stride 10**8: one output, reading input 0 with its only tap.
+    spec = ConvSpec((10**8,), 1, stride=10**8)
+    assert conv_matrix_entries(spec, [0], [0, 1, 10**8 - 1]).tolist() == [[0, -1, -1]]
+    # A wide 2-D layer: row (o=5, j=(7, 9)) reads input (c, 7 + a - 1, 9 + b - 1), tap (a, b).
+    spec = ConvSpec((224, 224), 3, padding=1, in_channels=64, out_channels=64)
+    row = 5 * 224 * 224 + 7 * 224 + 9
+    cols = [3 * 224 * 224 + (7 + a - 1) * 224 + (9 + b - 1) for a in range(3) for b in range(3)]
+    flat = conv_matrix_entries(spec, [row], cols)[0]
+    assert flat.tolist() == [(5 * 64 + 3) * 9 + t for t in range(9)]
+    assert conv_matrix_entries(spec, [row], [0, cols[0] + 3]).tolist() == [[-1, -1]]
+
+
+def test_entries_reject_indices_outside_c():
+    from transpose_matrix.errors import ConvSpecError
+    from transpose_matrix.matrix import conv_matrix_entries
+
+    with pytest.raises(ConvSpecError, match=r"rows must lie in \[0, 4\)"):
+        conv_matrix_entries(ConvSpec((4, 4), 3), [4], [0])
+    with pytest.raises(ConvSpecError, match=r"cols must lie in \[0, 16\)"):
+        conv_matrix_entries(ConvSpec((4, 4), 3), [0], [-1])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import scipy.sparse
@@ -9,16 +11,17 @@ import sympy
 
 from transpose_matrix.errors import ConvSpecError, ConvSpecTypeError
 from transpose_matrix.matrix import conv_matrix
+from transpose_matrix.render.documents import compile_pdf, document, fragment
 from transpose_matrix.render.latex import (
     LatexError,
-    compile_pdf,
-    document,
+    code_latex,
     escape_text,
     format_number,
     math_block,
     repr_latex,
     to_latex,
 )
+from transpose_matrix.render.measure import math_width
 from transpose_matrix.spec import ConvSpec
 from transpose_matrix.symbolic import symbolic_conv_matrix
 
@@ -187,3 +190,143 @@ def test_derivation_renders_through_to_latex(pdflatex, tmp_path):
     tex = to_latex(derivation)
     assert tex == derivation.latex()
     assert compile_pdf(document(math_block(derivation)), tmp_path).exists()
+
+
+# --------------------------------------------------------------------------- layout by width
+
+
+def _parse_layout(tex: str) -> list[list[list[str]]]:
+    """Blocks of rows of cells from to_latex output (one block unless split)."""
+    blocks, rows = [], None
+    for line in tex.splitlines():
+        if "\\begin{bmatrix}" in line or "\\begin{array}" in line:
+            rows = []
+        elif "\\end{bmatrix}" in line or "\\end{array}" in line:
+            blocks.append(rows)
+            rows = None
+        elif rows is not None:
+            rows.append([cell.strip() for cell in line.removesuffix("\\\\").split("&")])
+    return blocks
+
+
+def test_split_blocks_are_all_columns_in_order_and_end_on_input_rows():
+    from transpose_matrix.render.views import ConvMatrixView
+
+    spec = ConvSpec((4, 4), 3)
+    tex = to_latex(ConvMatrixView(spec), width=280.0)
+    assert tex.startswith("\\begin{aligned}[t]") and tex.count("\\left[") == 1
+    blocks = _parse_layout(tex)
+    assert [len(block[0]) for block in blocks] == [8, 8]  # two input rows of 4 per block
+    joined = [sum((block[r] for block in blocks), []) for r in range(4)]
+    assert joined == rows_of(TEXTBOOK_C)
+    for block in blocks:  # each line fits the width by the estimate
+        widths = [max(math_width(row[j]) for row in block) for j in range(len(block[0]))]
+        assert sum(widths) + 10 * (len(widths) - 1) + 12 <= 280.0
+
+
+def test_elided_by_width_keeps_first_and_last_columns():
+    spec = ConvSpec((12, 12), 3)
+    weight = np.arange(1, 10, dtype=np.int64).reshape(1, 1, 3, 3)
+    dense = conv_matrix(spec, weight).toarray()
+    tex = to_latex(conv_matrix(spec, weight), width=200.0, max_rows=4)
+    (block,) = _parse_layout(tex)
+    gap = block[0].index(r"\cdots")
+    head, tail = gap, len(block[0]) - gap - 1
+    assert head >= 2 and tail >= 2 and head - tail in (0, 1)
+    for cells, r in zip([block[0], block[1], block[3], block[4]], [0, 1, 98, 99], strict=True):
+        expected = [str(v) for v in dense[r, :head]] + [str(v) for v in dense[r, 144 - tail:]]
+        assert cells[:gap] + cells[gap + 1:] == expected
+    widths = [max(math_width(row[j]) for row in block) for j in range(len(block[0]))]
+    assert sum(widths) + 10 * (len(widths) - 1) + 12 <= 200.0
+
+
+def test_width_estimates_are_never_narrow(pdflatex, tmp_path):
+    # pdflatex measures what the printers emit; the estimate must not be below it
+    # (layouts would overflow) nor far above it (they would waste the line).
+    samples = [
+        "w_{0,0}", "w_{1,0,2,2}", "w_{12,3,2,1}", "0", r"\cdot", "-0.123", r"1.5 \times 10^{-7}",
+        r"\cdots", r"\vdots", r"\ddots", r"- \frac{5}{2}", "x_{0}", r"C^{\mathsf{T}} = ",
+        r"\mathrm{Conv2d}\colon 1 \times 4 \times 4 \to 1 \times 2 \times 2",
+        r"o_{0} = \left\lfloor \frac{5 + 1 + 1 - 1 \cdot (3 - 1) - 1}{2} \right\rfloor + 1 = 3",
+        "2.35", "-12.3", "w_{0,0} + w_{1,1}", r"\frac{\partial L}{\partial x}", "1 - 2i",
+        r"\mathrm{NaN}", r"-\infty",
+    ]
+    probes = "\n".join(
+        f"\\setbox0\\hbox{{${text}$}}\\typeout{{W{i}=\\the\\wd0}}" for i, text in enumerate(samples)
+    )
+    compile_pdf(document(probes + "\n\\mbox{}"), tmp_path)
+    log = (tmp_path / "document.log").read_text()
+    real = {int(i): float(w) for i, w in re.findall(r"W(\d+)=([\d.]+)pt", log)}
+    for i, text in enumerate(samples):
+        assert real[i] <= math_width(text) <= 1.3 * real[i] + 2, (text, real[i], math_width(text))
+
+
+# --------------------------------------------------------------------------- protocol
+
+
+def test_objects_print_through_latex_with_the_printer():
+    seen = []
+
+    class Part:
+        def _latex(self, printer):
+            seen.append((printer.max_rows, printer.width))
+            return printer.doprint(np.eye(2))
+
+    assert to_latex(Part(), max_rows=5, width=200.0).startswith("\\begin{bmatrix}")
+    assert seen == [(5, 200.0)]
+
+
+def test_latex_of_takes_registrations():
+    from transpose_matrix.render.latex import latex_of
+
+    class Celsius(float):
+        pass
+
+    @latex_of.register(Celsius)
+    def _(obj, printer):
+        return f"{float(obj):g}^{{\\circ}}\\mathrm{{C}}"
+
+    assert to_latex(Celsius(21.5)) == r"21.5^{\circ}\mathrm{C}"
+    assert to_latex(sympy.Symbol("alpha") ** 2) == r"\alpha^{2}"
+
+
+def test_non_numeric_arrays_and_limits_are_refused():
+    with pytest.raises(ConvSpecTypeError, match="numeric arrays; this one has dtype <U1"):
+        to_latex(np.array(["a"]))
+    with pytest.raises(ConvSpecTypeError, match="numpy <U1 scalar"):
+        to_latex(np.array(["a"])[0])
+    with pytest.raises(ConvSpecError, match="width=10 must be between 40"):
+        to_latex(np.eye(2), width=10)
+    with pytest.raises(ConvSpecTypeError, match="height='x' must be a number"):
+        to_latex(np.eye(2), height="x")
+    with pytest.raises(ConvSpecTypeError, match="max_cols=2.5 must be an integer"):
+        to_latex(np.eye(2), max_cols=2.5)
+    with pytest.raises(ConvSpecError, match=r"sparse array of shape \(2, 2, 2\)"):
+        to_latex(type("Fake", (scipy.sparse.coo_array,), {"shape": (2, 2, 2)}).__new__(
+            type("Fake", (scipy.sparse.coo_array,), {"shape": (2, 2, 2)})))
+
+
+def test_escape_and_code():
+    assert escape_text("Cᵀ = D·P·Z, a ≤ b — ok") == (
+        r"C$^{\mathsf{T}}$ = D$\cdot$P$\cdot$Z, a $\le$ b --- ok"
+    )
+    assert escape_text("café") == "café"
+    with pytest.raises(ConvSpecError, match=r"'☃' \(SNOWMAN\) has no LaTeX form"):
+        escape_text("☃")
+    assert escape_text("☃", strict=False) == "☃"
+    assert code_latex("F.pad(x, (1, 0), mode='constant')") == (
+        r"\texttt{F.pad(x, (1,~0), mode=\textquotesingle{}constant\textquotesingle{})}"
+    )
+
+
+def test_document_kinds_and_fragments():
+    beamer = document(r"\begin{frame}x\end{frame}", title="T", kind="beamer")
+    assert beamer.startswith(r"\documentclass{beamer}") and r"\titlepage" in beamer
+    standalone = document(r"\begin{tikzpicture}\end{tikzpicture}", kind="standalone")
+    assert standalone.startswith(r"\documentclass[border=4pt]{standalone}")
+    assert r"\usepackage{tikz}" in standalone and r"\usepackage{lmodern}" in standalone
+    with pytest.raises(ConvSpecError, match="kind='letter' must be one of"):
+        document("x", kind="letter")
+    head = fragment("body").splitlines()
+    assert head[0].startswith("% transpose_matrix body") and head[-1] == "body"
+    assert head[1] == r"%   \usepackage{amsmath,amssymb,tikz}"

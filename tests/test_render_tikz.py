@@ -9,7 +9,7 @@ import pytest
 
 from transpose_matrix.errors import ConvSpecError
 from transpose_matrix.reference import reference_conv_matrix
-from transpose_matrix.render.latex import compile_pdf, document
+from transpose_matrix.render import compile_pdf, document
 from transpose_matrix.render.tikz import placement_figure, sparsity_figure
 from transpose_matrix.spec import ConvSpec
 
@@ -59,8 +59,11 @@ def test_placement_highlights_the_taps_of_one_row():
     tex = placement_figure(spec, (1, 2))
     # Output (1, 2) reads input (2*1 - 1 + a, 2*2 - 1 + b): rows 1..3, cols 3..5;
     # column 5 is in the padding, so three taps are dashed.
-    inside = re.findall(r"\\filldraw\[fill=tap[a-z]+, fill opacity=0.8\]", tex)
-    outside = re.findall(r"\\filldraw\[draw=tap[a-z]+!70!black, dashed", tex)
+    # (The legend's squares are drawn with "rectangle +(", the grid's with a negative size.)
+    inside = re.findall(
+        r"\\filldraw\[fill=tap[a-z]+, draw=black!60\] \([-\d.,]+\) rectangle \+\([\d.]+,-", tex
+    )
+    outside = re.findall(r"\\filldraw\[draw=tap[a-z]+!60!black, dashed", tex)
     assert (len(inside), len(outside)) == (6, 3)
     row_of_c = re.findall(r"\\fill\[tap([a-z]+)\] \(([\d.]+),", tex)
     assert len(row_of_c) == 6  # the row of C has one entry per tap inside the input
@@ -91,7 +94,8 @@ def test_errors(spec, call, message):
 def test_large_sparsity_is_cropped():
     spec = ConvSpec((30, 30), 3)
     tex = sparsity_figure(spec, max_rows=20, max_cols=30)
-    assert "showing rows 0--19 of 784, columns 0--29 of 900" in tex
+    assert "$C$: 784 rows (output positions) $\\times$ 900 columns" in tex
+    assert "Shown: rows 0--19, columns 0--29." in tex
     assert r"$\cdots$" in tex and r"$\vdots$" in tex
 
 

@@ -27,6 +27,7 @@ Scale (matrix-free and memory-safe)
     conv_operator, ConvOperator   C as a ``scipy.sparse.linalg.LinearOperator``, C never built;
                                   ``method='im2col'|'polyphase'``, ``backend='numpy'|'torch'``
     conv_matrix_nnz, conv_matrix_nbytes   exact entries and bytes of C (or Cᵀ) from the spec
+    conv_matrix_entries           which weight sits at C[r, c], for any block of indices
     memory_limit, available_memory    the guard's byte limit; ``max_bytes=`` overrides it
 Derivations (every step checked by sympy or exhaustively)
     output_size_derivation        size formulas, inverse problem, output_padding, special cases
@@ -61,10 +62,12 @@ Spectra (also those of Cᵀ, the transposed layer)
     compare_norms, NormComparison   the norm beside the shortcuts and proven bounds
 Checking
     verify, VerifyReport          C and Cᵀ against torch (or the reference)
-LaTeX and figures
-    to_latex                      the one LaTeX entry point: matrices, specs, derivations
+LaTeX and figures (the presentation layer, ``transpose_matrix.render``)
+    to_latex                      the one LaTeX entry point: matrices (elided or split
+                                  by typeset ``width=``), specs, derivations
     sparsity_figure               TikZ: C's pattern, entries coloured by kernel tap
-    placement_figure              TikZ: one kernel placement and the row of C it makes
+    placement_figure              TikZ: one kernel placement and the row of C it makes;
+                                  ``transposed=True``: one pixel's scatter, a column of Cᵀ
 Errors
     ConvSpecError                 every bad-input error (a ``ValueError``)
     ConvSpecTypeError             wrong-type input (also a ``TypeError``)
@@ -113,6 +116,7 @@ _EXPORTS = {
     "ConvOperator": "operator",
     "conv_matrix_nnz": "matrix",
     "conv_matrix_nbytes": "matrix",
+    "conv_matrix_entries": "matrix",
     "memory_limit": "memory",
     "available_memory": "memory",
     "verify": "verification",

@@ -8,13 +8,25 @@ show
     ``ConvTransposeNd`` call Cᵀ equals. Without options: the textbook case,
     a 4×4 input and a 3×3 kernel.
 export
-    A standalone LaTeX document (or, with ``--fragment``, its body).
+    A LaTeX article, or with ``--beamer`` a beamer talk (128 mm × 96 mm
+    frames); with ``--fragment`` only its body (or frames), headed by the
+    packages it needs. With ``--transposed`` the document narrates the
+    transposed layer: its sizes, the sizes ``output_padding`` could choose,
+    Cᵀ, the scatter and zero-insertion views.
 verify
     C and Cᵀ against PyTorch (or the loop reference); exit status 1 when a
     check fails.
 figure
-    A TikZ figure: ``sparsity`` (C's pattern coloured by kernel tap) or
-    ``placement`` (one kernel placement and the row of C it produces).
+    A TikZ figure, a cropped ``standalone`` document (or ``--fragment``):
+    ``sparsity`` (C's pattern coloured by kernel tap) or ``placement`` (one
+    kernel placement and the row of C it produces; with ``--transposed``,
+    one input pixel of the transposed layer scattering its patch).
+
+The command table
+-----------------
+Each command is one :class:`Command` in :data:`COMMANDS`: its name, help,
+example, a function adding its options and one running it. The report text
+itself is built by :mod:`transpose_matrix.render.report`.
 solve
     The small layer configurations that take one size to another.
 
@@ -352,7 +364,7 @@ def _run_show(args: argparse.Namespace) -> int:
     if args.format == "text":
         text = report.show_text(spec, seed=seed, transposed=args.transposed, full=args.full)
     elif args.format == "latex":
-        text = report.show_latex(spec, seed=seed, full=args.full)
+        text = report.show_latex(spec, seed=seed, full=args.full, transposed=args.transposed)
     else:
         text = report.show_json(spec, seed=seed)
     _emit(text, args.out)
@@ -364,7 +376,12 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
     _weights(parser)
     _out(parser)
     parser.add_argument(
-        "--fragment", action="store_true", help="only the body, for \\input into notes"
+        "--fragment",
+        action="store_true",
+        help="only the body (or the frames), for \\input into notes or a talk",
+    )
+    parser.add_argument(
+        "--beamer", action="store_true", help="beamer frames (128 mm × 96 mm) instead of an article"
     )
     parser.add_argument("--no-figures", action="store_true", help="leave out TikZ")
     parser.add_argument(
@@ -378,18 +395,21 @@ def _run_export(args: argparse.Namespace) -> int:
     from .render import report
 
     spec = spec_from_args(args)
-    body = report.export_body(
-        spec, seed=_seed(args), figures=not args.no_figures, derivations=args.derivations
+    seed = _seed(args)
+    if args.beamer and args.derivations:
+        raise UsageError(
+            "--derivations: not available with --beamer (derivations are article sections)"
+        )
+    text = report.export(
+        spec,
+        seed=seed,
+        transposed=args.transposed,
+        figures=not args.no_figures,
+        derivations=args.derivations,
+        beamer=args.beamer,
+        fragment_only=args.fragment,
     )
-    if args.fragment:
-        _emit(body, args.out)
-        return 0
-    from .render import document
-
-    title = f"Transposed convolution as a matrix: {spec.ndim}-D, input " + "x".join(
-        str(n) for n in spec.input_shape
-    )
-    _emit(document(body, title=title), args.out)
+    _emit(text, args.out)
     return 0
 
 
@@ -421,7 +441,8 @@ def _figure_arguments(parser: argparse.ArgumentParser) -> None:
         "--index",
         default="0",
         metavar="I",
-        help="placement: a row of C (5) or an output position (1,1)",
+        help="placement: a row of C (5) or a forward output position (1,1); with "
+        "--transposed, the input pixel of the transposed layer that scatters",
     )
     parser.add_argument(
         "--fragment", action="store_true", help="only the tikzpicture, no document"
@@ -430,21 +451,22 @@ def _figure_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _run_figure(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
-    from .render import document, placement_figure, sparsity_figure
+    from .render import document, fragment, placement_figure, sparsity_figure
 
     try:
         if args.kind == "sparsity":
             picture = sparsity_figure(spec)
         else:
             index = parse_dims("--index", args.index, 0)
-            picture = placement_figure(spec, index)
+            picture = placement_figure(spec, index, transposed=args.transposed)
     except ConvSpecError as error:
         option = "--index" if "output_index" in str(error) else "--input"
         raise UsageError(f"{option}: {error}") from None
     if args.fragment:
-        _emit(picture, args.out)
+        # Unindented, so a picture as wide as the line fits in a paragraph.
+        _emit(fragment(f"\\noindent\n{picture}", what="figure"), args.out)
         return 0
-    _emit(document(picture), args.out)
+    _emit(document(picture, kind="standalone"), args.out)
     return 0
 
 
@@ -498,8 +520,8 @@ register(
 register(
     Command(
         "export",
-        "write a standalone LaTeX document",
-        "export --input 4x4 --kernel 3 --out notes.tex",
+        "write a LaTeX document: an article, or beamer frames with --beamer",
+        "export --input 4x4 --kernel 3 --out notes.tex   (--beamer: slides)",
         _export_arguments,
         _run_export,
     )

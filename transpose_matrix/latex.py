@@ -7,13 +7,13 @@ Kept only so that scripts written against ``transpose_matrix.latex`` (the
 
 from __future__ import annotations
 
-from .render.latex import (
-    LatexError,
-    compile_pdf,
-    document,
-    escape_text,
-    math_block,
-    to_latex,
-)
+from .render.documents import compile_pdf, document
+from .render.latex import LatexError, math_block, to_latex
+from .render.latex import escape_text as _escape_text
 
 __all__ = ["LatexError", "compile_pdf", "document", "escape_text", "math_block", "to_latex"]
+
+
+def escape_text(text: str) -> str:
+    """The old escape: LaTeX specials escaped, other characters passed through."""
+    return _escape_text(text, strict=False)

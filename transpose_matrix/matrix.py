@@ -37,6 +37,7 @@ __all__ = [
     "conv_matrix_nnz",
     "conv_matrix_nbytes",
     "mode_contributions",
+    "conv_matrix_entries",
     "index_dtype",
     "WEIGHT_DTYPES",
 ]
@@ -702,3 +703,67 @@ def weight_label_matrix(spec: ConvSpec) -> scipy.sparse.csr_array:
         )
     labels = np.arange(1, math.prod(spec.weight_shape) + 1, dtype=np.int64)
     return conv_matrix(spec, labels.reshape(spec.weight_shape))
+
+
+def _unravel(flat: np.ndarray, shape: tuple[int, ...]) -> list[np.ndarray]:
+    """``np.unravel_index`` by repeated divmod (no limit on the shape's product)."""
+    coords = []
+    for size in reversed(shape):
+        flat, coord = np.divmod(flat, size)
+        coords.append(coord)
+    return coords[::-1]
+
+
+def conv_matrix_entries(spec: ConvSpec, rows: Any, cols: Any) -> np.ndarray:
+    """Which weight sits at ``C[r, c]`` for every ``r`` in ``rows``, ``c`` in ``cols``.
+
+    ``out[a, b] = f`` means ``C[rows[a], cols[b]] = weight.reshape(-1)[f]``;
+    ``-1`` means a structural zero. Each entry is a closed-form function of
+    its indices: row ``r`` is output channel ``o`` and position ``j``,
+    column ``c`` is input channel ``c`` and position ``i``, and along each
+    dim the tap is ``t = (i - j*stride + padding_before) / dilation`` when
+    that is an integer in ``[0, kernel_size)``; the entry exists when every
+    dim has a tap and ``c`` is in ``o``'s group. The cost is that of the
+    ``len(rows) × len(cols)`` block asked for, whatever the size of C, so
+    views of huge layers print only what they show.
+
+    Parameters
+    ----------
+    spec : ConvSpec
+    rows, cols : array_like of int
+        Row and column indices of C (each inside ``spec.matrix_shape``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64`` of shape ``(len(rows), len(cols))``. Cᵀ's entries are
+        ``conv_matrix_entries(spec, cols, rows).T``.
+
+    Examples
+    --------
+    >>> conv_matrix_entries(ConvSpec((3,), 2), [0, 1], [0, 1, 2])
+    array([[ 0,  1, -1],
+           [-1,  0,  1]])
+    """
+    rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+    cols = np.asarray(cols, dtype=np.int64).reshape(-1)
+    n_rows, n_cols = _shapes(spec)[1]
+    for name, index, size in (("rows", rows, n_rows), ("cols", cols, n_cols)):
+        if index.size and (index.min() < 0 or index.max() >= size):
+            raise ConvSpecError(f"{name} must lie in [0, {size}) for C of shape {(n_rows, n_cols)}")
+    out_channel, *out_position = _unravel(rows, (spec.out_channels, *_shapes(spec)[0]))
+    in_channel, *in_position = _unravel(cols, (spec.in_channels, *spec.input_shape))
+    per_group_out = spec.out_channels // spec.groups
+    per_group_in = spec.in_channels // spec.groups
+    valid = (out_channel // per_group_out)[:, None] == (in_channel // per_group_in)[None, :]
+    tap = np.zeros((len(rows), len(cols)), dtype=np.int64)
+    for axis in range(spec.ndim):
+        k, s, d = spec.kernel_size[axis], spec.stride[axis], spec.dilation[axis]
+        offset = in_position[axis][None, :] - out_position[axis][:, None] * s
+        offset += spec.padding[axis][0]
+        along, remainder = np.divmod(offset, d)
+        valid &= (remainder == 0) & (along >= 0) & (along < k)
+        tap = tap * k + along
+    taps = math.prod(spec.kernel_size)
+    weight_row = out_channel[:, None] * per_group_in + (in_channel % per_group_in)[None, :]
+    return np.where(valid, weight_row * taps + tap, -1)

@@ -81,6 +81,11 @@ class SizeSolution:
             out["output_padding"] = self.output_padding
         return out
 
+    def _repr_latex_(self) -> str:
+        from .render.notebook import solution_latex
+
+        return f"${solution_latex(self)}$"
+
     def __str__(self) -> str:
         layer = "ConvTranspose" if self.transposed else "Conv"
         args = ", ".join(f"{key}={value}" for key, value in self.arguments().items())

@@ -245,6 +245,11 @@ class ConvSpec:
 
         return repr_latex(self)
 
+    def _repr_html_(self) -> str:
+        from .render.notebook import spec_html
+
+        return spec_html(self)
+
     @classmethod
     def from_transposed(
         cls,

@@ -56,6 +56,17 @@ class VerifyReport:
     def __str__(self) -> str:
         return "\n".join(self.lines())
 
+    # Notebook displays, made by the presentation layer.
+    def _repr_html_(self) -> str:
+        from .render.notebook import verify_html
+
+        return verify_html(self)
+
+    def _repr_latex_(self) -> str:
+        from .render.notebook import verify_latex
+
+        return f"$\\displaystyle {verify_latex(self)}$"
+
 
 def _relative(a: np.ndarray, b: np.ndarray) -> float:
     scale = max(1.0, float(np.abs(b).max(initial=0.0)))

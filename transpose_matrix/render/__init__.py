@@ -6,8 +6,15 @@ kind of output:
 
 ``render/latex.py``
     LaTeX of numbers, matrices (elided and split by typeset width) and specs;
-    the one escape table; ``document``, fragment and beamer wrappers;
-    ``compile_pdf``. A change to the LaTeX of a matrix goes here.
+    the one escape table; typewriter code. A change to the LaTeX of a matrix
+    goes here.
+``render/measure.py``
+    How wide typeset maths will be, estimated without TeX.
+``render/documents.py``
+    Article, beamer and standalone documents, fragments, frames;
+    ``compile_pdf``; the page sizes layouts are made for.
+``render/views.py``
+    Lazy views of C and Cᵀ whose cells are computed from their indices.
 ``render/text.py``
     Matrices for the terminal (Unicode labels, light zeros, blocks).
 ``render/tikz.py``
@@ -27,22 +34,23 @@ LatexPrinter      the options one rendering hands to ``_latex(printer)``
 math_block        ``to_latex`` as a display block for a document body
 repr_latex        what ``_repr_latex_`` returns
 escape_text       plain text to LaTeX text mode (the one escape table)
-document          a standalone article around a body
+code_latex        code in typewriter type, straight quotes, breaks between arguments
+document          an article, beamer or standalone document around a body
+fragment, frame   a body headed by the packages it needs; one beamer frame
+ARTICLE, BEAMER   the room (``Page``) a 10 pt article line and a beamer frame offer
 compile_pdf       run pdflatex, ``LatexError`` with the log's end on failure
+ConvMatrixView    C or Cᵀ of a spec, cells computed on demand
 to_text           a matrix laid out for the terminal
 sparsity_figure, placement_figure   TikZ figures of C
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from .documents import ARTICLE, BEAMER, Page, compile_pdf, document, fragment, frame
 from .latex import (
     LatexError,
     LatexPrinter,
-    compile_pdf,
-    document,
+    code_latex,
     escape_text,
     format_number,
     latex_of,
@@ -52,14 +60,23 @@ from .latex import (
     to_latex,
 )
 from .text import render as to_text
+from .tikz import placement_figure, sparsity_figure
+from .views import ConvMatrixView
 
 __all__ = [
+    "ARTICLE",
+    "BEAMER",
+    "ConvMatrixView",
     "LatexError",
     "LatexPrinter",
+    "Page",
+    "code_latex",
     "compile_pdf",
     "document",
     "escape_text",
     "format_number",
+    "fragment",
+    "frame",
     "latex_of",
     "math_block",
     "placement_figure",
@@ -69,15 +86,3 @@ __all__ = [
     "to_latex",
     "to_text",
 ]
-
-# Figures need numpy and the sparse builders: loaded on first use only.
-_LAZY = {"sparsity_figure": "tikz", "placement_figure": "tikz"}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'transpose_matrix.render' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value

@@ -1,25 +1,30 @@
-r"""LaTeX for matrices, specs and derivations, through one entry point.
+r"""LaTeX of numbers, matrices, specs and text, through one entry point.
 
-:func:`to_latex` turns a matrix (sympy, ``scipy.sparse``, numpy), a
-:class:`~transpose_matrix.spec.ConvSpec` or any object with a ``.latex()``
-method into LaTeX; :func:`document` wraps a body into a standalone article
-that compiles with pdflatex as it is; :func:`compile_pdf` runs pdflatex.
+A change to the LaTeX of a matrix goes here. :func:`to_latex` prints a matrix
+(sympy, ``scipy.sparse``, numpy, or a lazy view such as
+:class:`~transpose_matrix.render.views.ConvMatrixView`), a number, a
+:class:`~transpose_matrix.spec.ConvSpec`, or any object with a
+``_latex(printer)`` method. Documents around these pieces are built in
+:mod:`transpose_matrix.render.documents`.
 
 Conventions of the output:
 
 * :func:`to_latex` returns **math-mode** content without delimiters for
-  matrices, numbers and specs (like ``sympy.latex``); objects with a
-  ``.latex()`` method return whatever that method returns. :func:`math_block`
-  makes a display block for a document body out of either.
+  matrices, numbers and specs (like ``sympy.latex``); an object's own
+  ``_latex`` may return a body fragment instead. :func:`math_block` makes a
+  display block for a document body out of either.
 * Matrices with at most 10 columns are ``bmatrix`` environments. Wider ones
   are ``\left[\begin{array}{@{}cc…c@{}}…\end{array}\right]``, which looks
   the same but is not subject to amsmath's ``MaxMatrixCols`` limit of 10, so
   every fragment works when ``\input`` into any notes that load amsmath.
-  :func:`document` additionally raises ``MaxMatrixCols`` in its preamble to
-  fit any ``matrix`` environment in the body (sympy's own printer emits them).
-* Large matrices are elided: beyond ``max_rows`` rows (``max_cols``
-  columns) the first and last few are kept and the gap is marked with
-  ``\vdots`` (``\cdots``), with ``\ddots`` where both gaps cross.
+* Large matrices are elided: beyond ``max_rows`` rows the first and last few
+  are kept and the gap is marked with ``\vdots``. Columns are elided the same
+  way (``\cdots``, with ``\ddots`` where both gaps cross) beyond
+  ``max_cols`` or, given a ``width`` in points, by **typeset width**: each
+  column is as wide as its widest entry (estimated by
+  :mod:`~transpose_matrix.render.measure`). A matrix too wide for one line
+  but narrow enough for a few is split into column blocks, one per line,
+  the bracket opened on the first and closed on the last.
 
 Heavy modules (sympy, scipy) are imported only when an object of theirs is
 being printed, so importing this module costs next to nothing.
@@ -29,27 +34,25 @@ from __future__ import annotations
 
 import functools
 import math
-import os
-import re
-import subprocess
 import sys
-from collections.abc import Iterable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from ..errors import ConvSpecError, ConvSpecTypeError
+from .measure import ARRAY_GAP, BRACKETS, math_width
 
 __all__ = [
     "DEFAULT_MAX_COLS",
     "DEFAULT_MAX_ROWS",
     "LatexError",
     "LatexPrinter",
-    "compile_pdf",
-    "document",
+    "code_latex",
+    "dims_latex",
     "escape_text",
     "format_number",
     "latex_of",
     "math_block",
+    "matrix_latex",
     "repr_latex",
     "spec_latex",
     "to_latex",
@@ -61,6 +64,16 @@ DEFAULT_MAX_COLS = 16
 
 # amsmath's matrix environments refuse more columns than this by default.
 _AMSMATH_MAX_COLS = 10
+# Matrices with at most this many columns are measured whole, to split them
+# into blocks when they are too wide for a line; wider ones are elided.
+_SPLIT_COLUMNS = 64
+# Height of one matrix row (\baselineskip at 10 pt) and the gap between blocks.
+_ROW_HEIGHT = 12.0
+_BLOCK_GAP = 14.0
+# Indent of a continued block of a split matrix (\qquad).
+_CONTINUED = 20.0
+# Most column blocks a split matrix stacks when no height is given.
+_MAX_BLOCKS = 3
 
 
 class LatexError(ConvSpecError):
@@ -117,16 +130,199 @@ def format_number(value: Any) -> str:
     return text
 
 
-# --------------------------------------------------------------------------- matrices
+# --------------------------------------------------------------------------- text
 
 
-def _keep(size: int, limit: int) -> tuple[list[int], int | None]:
-    """Indices shown along one axis and where the ellipsis goes (None: no elision)."""
-    if size <= limit:
-        return list(range(size)), None
-    head = (limit + 1) // 2
-    tail = limit - head
-    return [*range(head), *range(size - tail, size)], head
+# The one escape table for text mode: LaTeX's specials, then the Unicode the
+# project's prose uses, as commands that need nothing beyond amsmath/amssymb.
+# (SymPy's latex_escape covers the first ten; the braces after the word
+# commands keep a following space.)
+_TEXT_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+    "≤": r"$\le$",
+    "≥": r"$\ge$",
+    "≠": r"$\ne$",
+    "≈": r"$\approx$",
+    "≡": r"$\equiv$",
+    "−": r"$-$",
+    "–": "--",
+    "—": "---",
+    "·": r"$\cdot$",
+    "×": r"$\times$",
+    "∂": r"$\partial$",
+    "ᵀ": r"$^{\mathsf{T}}$",
+    "⁺": r"$^{+}$",
+    "⁻": r"$^{-}$",
+    "¹": r"$^{1}$",
+    "²": r"$^{2}$",
+    "³": r"$^{3}$",
+    "ᵈ": r"$^{d}$",
+    "⌊": r"$\lfloor$",
+    "⌋": r"$\rfloor$",
+    "⌈": r"$\lceil$",
+    "⌉": r"$\rceil$",
+    "∈": r"$\in$",
+    "∀": r"$\forall$",
+    "Σ": r"$\Sigma$",
+    "Π": r"$\Pi$",
+    "α": r"$\alpha$",
+    "λ": r"$\lambda$",
+    "ℓ": r"$\ell$",
+    "⊗": r"$\otimes$",
+    "→": r"$\to$",
+    "⇔": r"$\Leftrightarrow$",
+    "⟨": r"$\langle$",
+    "⟩": r"$\rangle$",
+    "‖": r"$\|$",
+    "…": r"\dots{}",
+    "⋮": r"$\vdots$",
+    "✓": r"$\checkmark$",
+    "‘": "`",
+    "’": "'",
+    "“": "``",
+    "”": "''",
+}
+
+
+def escape_text(text: str, *, strict: bool = True) -> str:
+    r"""``text`` for LaTeX text mode: the one escape table of the project.
+
+    LaTeX's special characters are escaped; the Unicode symbols the project's
+    prose uses become math commands, so the result is ASCII apart from
+    accented Latin letters (which the T1 font encoding prints). An apostrophe
+    stays a prose apostrophe; :func:`code_latex` makes quotes straight.
+
+    Parameters
+    ----------
+    text : str
+    strict : bool
+        Refuse other non-ASCII characters (default); ``False`` passes them
+        through for a caller that maps them itself.
+
+    Raises
+    ------
+    ConvSpecError
+        With ``strict``, for any other non-ASCII character: pdflatex would
+        stop on it, so it is refused here, by name.
+
+    Examples
+    --------
+    >>> print(escape_text("50% of x_1 & y ≤ Cᵀ"))
+    50\% of x\_1 \& y $\le$ C$^{\mathsf{T}}$
+    """
+    out = []
+    for char in text:
+        replacement = _TEXT_ESCAPES.get(char)
+        if replacement is not None:
+            out.append(replacement)
+        elif char.isascii() or (char.isalpha() and ord(char) < 0x180) or not strict:
+            out.append(char)
+        else:
+            import unicodedata
+
+            raise ConvSpecError(
+                f"escape_text: character {char!r} ({unicodedata.name(char, 'unnamed')}) has "
+                "no LaTeX form here; add it to the escape table"
+            )
+    return "".join(out)
+
+
+def code_latex(code: str) -> str:
+    r"""``code`` in typewriter type with straight quotes, breakable after top-level commas.
+
+    Spaces inside brackets are tied (``~``), so a long call such as a torch
+    constructor wraps between its arguments and never inside ``(3, 3)``.
+
+    Examples
+    --------
+    >>> print(code_latex("f(a=(1, 2), b='x')"))
+    \texttt{f(a=(1,~2), b=\textquotesingle{}x\textquotesingle{})}
+    """
+    pieces = []
+    depth = 0
+    for char in code:
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        if char == " " and depth > 1:
+            pieces.append("~")
+        elif char in "'`":
+            pieces.append(r"\textquotesingle{}" if char == "'" else r"\textasciigrave{}")
+        else:
+            pieces.append(escape_text(char))
+    return "\\texttt{" + "".join(pieces) + "}"
+
+
+# --------------------------------------------------------------------------- printer
+
+
+class LatexPrinter:
+    r"""The options of one LaTeX rendering; objects receive it in ``_latex(printer)``.
+
+    The protocol follows SymPy's printers: :func:`to_latex` first asks the
+    object itself (``obj._latex(printer)``), then the types registered with
+    :func:`latex_of` (numbers, numpy, scipy.sparse, sympy). An object that
+    prints its parts calls ``printer.doprint(part)`` so the parts inherit the
+    options.
+
+    Parameters
+    ----------
+    max_rows, max_cols : int, optional
+        Elide matrices beyond this many rows / columns (at least 2).
+    zero : str
+        What a zero matrix entry prints as.
+    width : float, optional
+        Width in pt (at 10 pt type) that a matrix may take; columns are then
+        elided or split into blocks by typeset width. ``None``: by count only.
+    height : float, optional
+        Height in pt a matrix may take; limits how many column blocks a
+        split matrix stacks. ``None``: up to 3 blocks.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_rows: int | None = None,
+        max_cols: int | None = None,
+        zero: str = "0",
+        width: float | None = None,
+        height: float | None = None,
+    ) -> None:
+        self.max_rows = _check_limit("max_rows", max_rows, DEFAULT_MAX_ROWS)
+        # With a width, the width decides how many columns fit.
+        default_cols = DEFAULT_MAX_COLS if width is None else _SPLIT_COLUMNS
+        self.max_cols = _check_limit("max_cols", max_cols, default_cols)
+        self.zero = zero
+        self.width = _check_size("width", width)
+        self.height = _check_size("height", height)
+
+    def doprint(self, obj: Any) -> str:
+        """LaTeX of ``obj`` with these options."""
+        method = getattr(obj, "_latex", None)
+        if callable(method) and not isinstance(obj, type):
+            return method(self)
+        return latex_of(obj, self)
+
+    def narrower(self, amount: float) -> LatexPrinter:
+        """A copy whose width is ``amount`` pt smaller (room for ``C = `` and the like)."""
+        copy = LatexPrinter.__new__(LatexPrinter)
+        copy.__dict__.update(self.__dict__)
+        if self.width is not None:
+            copy.width = max(40.0, self.width - amount)
+        return copy
 
 
 def _check_limit(name: str, value: int | None, default: int) -> int:
@@ -139,146 +335,14 @@ def _check_limit(name: str, value: int | None, default: int) -> int:
     return value
 
 
-def _scalar_or_none(entry: Any) -> str | None:
-    if "sympy" in sys.modules:
-        import sympy
-
-        if isinstance(entry, sympy.Basic):
-            return None if entry == 0 else sympy.latex(entry)
-    if entry == 0:
+def _check_size(name: str, value: float | None) -> float | None:
+    if value is None:
         return None
-    return format_number(entry)
-
-
-def _sparse_reader(matrix: Any, rows: list[int], cols: list[int]) -> Any:
-    # Only the kept rows and columns are densified, so huge C stays cheap.
-    import numpy as np
-
-    block = matrix.tocsr()[np.asarray(rows)][:, np.asarray(cols)].toarray()
-    where = {(r, c): (a, b) for a, r in enumerate(rows) for b, c in enumerate(cols)}
-
-    def cell(i: int, j: int) -> str | None:
-        a, b = where[(i, j)]
-        return _scalar_or_none(block[a, b])
-
-    return cell
-
-
-def _matrix_latex(shape: tuple[int, int], reader: Any, printer: LatexPrinter) -> str:
-    n_rows, n_cols = shape
-    zero = printer.zero
-    rows, row_gap = _keep(n_rows, printer.max_rows)
-    cols, col_gap = _keep(n_cols, printer.max_cols)
-    cell = reader if callable(reader) else _sparse_reader(reader, rows, cols)
-    lines = []
-    for position, i in enumerate(rows):
-        if position == row_gap:
-            gap = [r"\vdots"] * len(cols)
-            if col_gap is not None:
-                gap.insert(col_gap, r"\ddots")
-            lines.append(" & ".join(gap))
-        entries = []
-        for j in cols:
-            text = cell(i, j)
-            entries.append(zero if text is None else text)
-        if col_gap is not None:
-            entries.insert(col_gap, r"\cdots")
-        lines.append(" & ".join(entries))
-    width = len(cols) + (col_gap is not None)
-    body = " \\\\\n".join(lines)
-    if n_rows == 0 or n_cols == 0:
-        return r"\begin{bmatrix}\end{bmatrix}"
-    if width <= _AMSMATH_MAX_COLS:
-        return f"\\begin{{bmatrix}}\n{body}\n\\end{{bmatrix}}"
-    return f"\\left[\\begin{{array}}{{@{{}}*{{{width}}}{{c}}@{{}}}}\n{body}\n\\end{{array}}\\right]"
-
-
-# --------------------------------------------------------------------------- specs
-
-
-def _dims(values: Sequence[Any]) -> str:
-    return r" \times ".join(str(v) for v in values)
-
-
-def _padding_latex(padding: Sequence[tuple[int, int]]) -> str:
-    if all(before == after for before, after in padding):
-        sizes = [before for before, _ in padding]
-        return str(sizes[0]) if len(set(sizes)) == 1 else _dims(sizes)
-    return _dims(f"({before}, {after})" for before, after in padding)
-
-
-def _uniform(values: Sequence[int]) -> str:
-    return str(values[0]) if len(set(values)) == 1 else _dims(values)
-
-
-def spec_latex(spec: Any) -> str:
-    r"""Math-mode one-line description of a :class:`ConvSpec`.
-
-    Shapes are ``channels × spatial``; ``k``, ``s``, ``p``, ``d``, ``g`` are
-    kernel size, stride, padding (``(before, after)`` pairs when asymmetric),
-    dilation and groups (shown when not 1).
-
-    Examples
-    --------
-    >>> from transpose_matrix.spec import ConvSpec
-    >>> for part in spec_latex(ConvSpec((4, 4), 3)).split(r",\quad "):
-    ...     print(part)
-    \mathrm{Conv2d}\colon 1 \times 4 \times 4 \to 1 \times 2 \times 2
-    k = 3 \times 3,\ s = 1,\ p = 0,\ d = 1
-    """
-    parts = [
-        f"k = {_dims(spec.kernel_size)}",
-        f"s = {_uniform(spec.stride)}",
-        f"p = {_padding_latex(spec.padding)}",
-        f"d = {_uniform(spec.dilation)}",
-    ]
-    if spec.groups != 1:
-        parts.append(f"g = {spec.groups}")
-    source = _dims((spec.in_channels, *spec.input_shape))
-    target = _dims((spec.out_channels, *spec.output_shape))
-    return (
-        f"\\mathrm{{Conv{spec.ndim}d}}\\colon {source} \\to {target},\\quad "
-        + ",\\ ".join(parts)
-    )
-
-
-# --------------------------------------------------------------------------- entry point
-
-
-class LatexPrinter:
-    r"""The options of one LaTeX rendering; objects receive it in ``_latex(printer)``.
-
-    The protocol follows SymPy's printers: :func:`to_latex` first asks the
-    object itself (``obj._latex(printer)``), then the types registered with
-    :func:`latex_of` (numbers, numpy, scipy.sparse, sympy). An object that
-    prints its parts calls ``printer.doprint(part)`` so the parts inherit the
-    options (elision limits, zero mark, width).
-
-    Parameters
-    ----------
-    max_rows, max_cols : int, optional
-        Elide matrices beyond this many rows / columns (at least 2).
-    zero : str
-        What a zero matrix entry prints as.
-    """
-
-    def __init__(
-        self,
-        *,
-        max_rows: int | None = None,
-        max_cols: int | None = None,
-        zero: str = "0",
-    ) -> None:
-        self.max_rows = _check_limit("max_rows", max_rows, DEFAULT_MAX_ROWS)
-        self.max_cols = _check_limit("max_cols", max_cols, DEFAULT_MAX_COLS)
-        self.zero = zero
-
-    def doprint(self, obj: Any) -> str:
-        """LaTeX of ``obj`` with these options."""
-        method = getattr(obj, "_latex", None)
-        if callable(method) and not isinstance(obj, type):
-            return method(self)
-        return latex_of(obj, self)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConvSpecTypeError(f"{name}={value!r} must be a number of points")
+    if not 40 <= value < 1e5:
+        raise ConvSpecError(f"{name}={value} must be between 40 and 100000 pt")
+    return float(value)
 
 
 @functools.singledispatch
@@ -291,6 +355,7 @@ def latex_of(obj: Any, printer: LatexPrinter) -> str:
     """
     if _register_loaded_libraries():
         return latex_of(obj, printer)
+    # Objects that predate the _latex protocol print through .latex().
     method = getattr(obj, "latex", None)
     if callable(method) and not isinstance(obj, type):
         return method()
@@ -307,77 +372,33 @@ def _number(obj: Any, printer: LatexPrinter) -> str:
     return format_number(obj)
 
 
-def _numpy_latex(obj: Any, printer: LatexPrinter) -> str:
-    import numpy as np
-
-    if isinstance(obj, np.generic):
-        if obj.dtype.kind not in "biufc":
-            raise ConvSpecTypeError(f"to_latex cannot print a numpy {obj.dtype} scalar")
-        return format_number(obj)
-    array = obj
-    if array.dtype.kind not in "biufcO":
-        raise ConvSpecTypeError(
-            f"to_latex prints numeric arrays; this one has dtype {array.dtype}"
-        )
-    if array.ndim == 1:
-        array = array[:, None]  # a vector prints as a column, like x in C x
-    if array.ndim != 2:
-        raise ConvSpecError(
-            f"array of shape {obj.shape} must be 1-D or 2-D to print as a matrix"
-        )
-
-    def cell(i: int, j: int) -> str | None:
-        return _scalar_or_none(array[i, j])
-
-    return _matrix_latex(tuple(array.shape), cell, printer)
+def _numpy_types(numpy: Any) -> list[tuple[type, Any]]:
+    return [(numpy.ndarray, _numpy_latex), (numpy.generic, _numpy_latex)]
 
 
-def _sparse_latex(obj: Any, printer: LatexPrinter) -> str:
-    if len(obj.shape) != 2:
-        raise ConvSpecError(f"sparse array of shape {obj.shape} must be 2-D")
-    return _matrix_latex(tuple(obj.shape), obj, printer)
+def _sparse_types(sparse: Any) -> list[tuple[type, Any]]:
+    return [(sparse.sparray, _sparse_latex), (sparse.spmatrix, _sparse_latex)]
 
 
-def _sympy_latex(obj: Any, printer: LatexPrinter) -> str:
-    import sympy
-
-    if not getattr(obj, "is_Matrix", False):
-        return sympy.latex(obj)
-
-    def cell(i: int, j: int) -> str | None:
-        entry = obj[i, j]
-        return None if entry == 0 else sympy.latex(entry)
-
-    return _matrix_latex(tuple(obj.shape), cell, printer)
+def _sympy_types(sympy: Any) -> list[tuple[type, Any]]:
+    return [(sympy.Basic, _sympy_latex), (sympy.MatrixBase, _sympy_latex)]
 
 
+# Optional libraries whose types print once the library is loaded.
+_OPTIONAL = {"numpy": _numpy_types, "scipy.sparse": _sparse_types, "sympy": _sympy_types}
 _REGISTERED: set[str] = set()
 
 
 def _register_loaded_libraries() -> bool:
     """Register numpy, scipy.sparse and sympy types once loaded; True if any was new."""
     new = False
-    if "numpy" in sys.modules and "numpy" not in _REGISTERED:
-        import numpy as np
-
-        latex_of.register(np.ndarray, _numpy_latex)
-        latex_of.register(np.generic, _numpy_latex)
-        _REGISTERED.add("numpy")
-        new = True
-    if "scipy.sparse" in sys.modules and "scipy.sparse" not in _REGISTERED:
-        import scipy.sparse
-
-        latex_of.register(scipy.sparse.sparray, _sparse_latex)
-        latex_of.register(scipy.sparse.spmatrix, _sparse_latex)
-        _REGISTERED.add("scipy.sparse")
-        new = True
-    if "sympy" in sys.modules and "sympy" not in _REGISTERED:
-        import sympy
-
-        latex_of.register(sympy.Basic, _sympy_latex)
-        latex_of.register(sympy.MatrixBase, _sympy_latex)
-        _REGISTERED.add("sympy")
-        new = True
+    for name, types in _OPTIONAL.items():
+        module = sys.modules.get(name)
+        if module is not None and name not in _REGISTERED:
+            for kind, printer in types(module):
+                latex_of.register(kind, printer)
+            _REGISTERED.add(name)
+            new = True
     return new
 
 
@@ -387,6 +408,8 @@ def to_latex(
     max_rows: int | None = None,
     max_cols: int | None = None,
     zero: str = "0",
+    width: float | None = None,
+    height: float | None = None,
 ) -> str:
     r"""LaTeX of a matrix, number, spec or derivation: the one entry point.
 
@@ -404,21 +427,23 @@ def to_latex(
     zero : str
         What a zero entry prints as: ``"0"``, or ``r"\cdot"`` for a lighter
         picture of the sparsity.
+    width, height : float, optional
+        Room for a matrix in pt at 10 pt type (``\linewidth`` of a 10 pt
+        ``article`` is 345 pt). With ``width`` the columns kept, or the
+        column blocks of a split matrix, are chosen by typeset width.
 
     Returns
     -------
     str
         Math-mode LaTeX without delimiters for matrices, numbers and specs;
-        objects' own ``_latex`` may return body fragments. Matrices up to 10
-        columns wide are ``bmatrix``; wider ones use ``array`` so that
-        amsmath's column limit never bites.
+        objects' own ``_latex`` may return body fragments.
 
     Raises
     ------
     ConvSpecTypeError
         ``obj`` is of a type this function cannot print.
     ConvSpecError
-        An array is not 1-D or 2-D, or a limit is below 2.
+        An array is not 1-D or 2-D, or a limit is out of range.
 
     Examples
     --------
@@ -435,14 +460,24 @@ def to_latex(
     5
     \end{bmatrix}
     """
-    printer = LatexPrinter(max_rows=max_rows, max_cols=max_cols, zero=zero)
+    printer = LatexPrinter(
+        max_rows=max_rows, max_cols=max_cols, zero=zero, width=width, height=height
+    )
     return printer.doprint(obj)
 
 
-_DISPLAY_START = re.compile(
-    r"\s*(\\begin\{|\\\[|\$|\\(sub)*section|\\noindent|\\par\b|\\paragraph)"
+_DISPLAY_PREFIXES = (
+    "\\begin{", "\\[", "$", "\\section", "\\subsection", "\\subsubsection", "\\noindent",
+    "\\par", "\\paragraph",
 )
-_MATRIX_START = re.compile(r"\s*\\begin\{[pbBvV]?matrix\*?\}")
+_MATRIX_PREFIXES = tuple(
+    f"\\begin{{{kind}matrix" for kind in ("", "p", "b", "B", "v", "V")
+)
+
+
+def _is_display(text: str) -> bool:
+    start = text.lstrip()
+    return start.startswith(_DISPLAY_PREFIXES) and not start.startswith(_MATRIX_PREFIXES)
 
 
 def math_block(obj: Any, **options: Any) -> str:
@@ -464,7 +499,7 @@ def math_block(obj: Any, **options: Any) -> str:
     \]
     """
     text = obj if isinstance(obj, str) else to_latex(obj, **options)
-    if _DISPLAY_START.match(text) and not _MATRIX_START.match(text):
+    if _is_display(text):
         return text
     return f"\\[\n{text}\n\\]"
 
@@ -472,127 +507,303 @@ def math_block(obj: Any, **options: Any) -> str:
 def repr_latex(obj: Any, **options: Any) -> str:
     r"""What a ``_repr_latex_`` method returns for Jupyter: ``$\displaystyle …$``."""
     text = to_latex(obj, **options)
-    if _DISPLAY_START.match(text) and not _MATRIX_START.match(text):
+    if _is_display(text):
         return text
     return f"$\\displaystyle {text}$"
 
 
-# --------------------------------------------------------------------------- documents
+# --------------------------------------------------------------------------- matrices
 
 
-def _package_line(package: str) -> str:
-    # "[opts]name" carries options, like the \usepackage syntax itself.
-    match = re.fullmatch(r"(\[[^\]]*\])?([A-Za-z0-9_-]+)", package.strip())
-    if match is None:
-        raise ConvSpecError(
-            f"package={package!r} must be a package name, optionally with "
-            "'[options]' in front, e.g. '[table]xcolor'"
+class _Cells:
+    """A matrix as the printers see it: a shape and the LaTeX of any block of cells."""
+
+    column_blocks: Sequence[int] = ()
+
+    def __init__(self, shape: tuple[int, ...], block: Any) -> None:
+        self.shape = tuple(shape)
+        self.latex_block = block
+
+
+def _dense_cells(array: Any) -> _Cells:
+    def block(rows: Sequence[int], cols: Sequence[int]) -> list[list[str | None]]:
+        return [[_scalar_or_none(array[i, j]) for j in cols] for i in rows]
+
+    return _Cells(array.shape, block)
+
+
+def _sparse_cells(matrix: Any) -> _Cells:
+    import numpy as np
+
+    matrix = matrix.tocsr()
+
+    def block(rows: Sequence[int], cols: Sequence[int]) -> list[list[str | None]]:
+        # Only the block asked for is densified, so a huge C stays cheap.
+        dense = matrix[np.asarray(rows)][:, np.asarray(cols)].toarray()
+        return [[_scalar_or_none(value) for value in row] for row in dense]
+
+    return _Cells(matrix.shape, block)
+
+
+def _scalar_or_none(entry: Any) -> str | None:
+    if "sympy" in sys.modules:
+        import sympy
+
+        if isinstance(entry, sympy.Basic):
+            return None if entry == 0 else sympy.latex(entry)
+    if entry == 0:
+        return None
+    return format_number(entry)
+
+
+def _numpy_latex(obj: Any, printer: LatexPrinter) -> str:
+    import numpy as np
+
+    if isinstance(obj, np.generic):
+        if obj.dtype.kind not in "biufc":
+            raise ConvSpecTypeError(f"to_latex cannot print a numpy {obj.dtype} scalar")
+        return format_number(obj)
+    if obj.dtype.kind not in "biufcO":
+        raise ConvSpecTypeError(
+            f"to_latex prints numeric arrays; this one has dtype {obj.dtype}"
         )
-    options, name = match.groups()
-    return f"\\usepackage{options or ''}{{{name}}}"
+    array = obj[:, None] if obj.ndim == 1 else obj  # a vector prints as a column
+    if array.ndim != 2:
+        raise ConvSpecError(
+            f"array of shape {obj.shape} must be 1-D or 2-D to print as a matrix"
+        )
+    return matrix_latex(_dense_cells(array), printer)
 
 
-def _max_columns(body: str) -> int:
-    rows = re.split(r"\\\\", body)
-    return max((row.count("&") + 1 for row in rows), default=1)
+def _sparse_latex(obj: Any, printer: LatexPrinter) -> str:
+    if len(obj.shape) != 2:
+        raise ConvSpecError(f"sparse array of shape {obj.shape} must be 2-D")
+    return matrix_latex(_sparse_cells(obj), printer)
 
 
-def document(body: str, *, title: str | None = None, packages: Iterable[str] = ()) -> str:
-    r"""A standalone LaTeX article around ``body`` that compiles with pdflatex as is.
+def _sympy_latex(obj: Any, printer: LatexPrinter) -> str:
+    import sympy
 
-    Loads ``amsmath`` and ``amssymb`` always, ``geometry`` with narrow
-    margins (matrices are wide), ``tikz`` and ``xcolor`` when the body
-    contains a ``tikzpicture``, and ``packages`` (names, optionally with
-    ``[options]`` in front). ``MaxMatrixCols`` is raised to the widest row of
-    the body so that any ``matrix`` environment in it compiles.
+    if not getattr(obj, "is_Matrix", False):
+        return sympy.latex(obj)
+    return matrix_latex(_dense_cells(obj), printer)
+
+
+def _keep(size: int, limit: int) -> tuple[list[int], int | None]:
+    """Indices shown along one axis and where the ellipsis goes (None: no elision)."""
+    if size <= limit:
+        return list(range(size)), None
+    head = (limit + 1) // 2
+    tail = limit - head
+    return [*range(head), *range(size - tail, size)], head
+
+
+def _column_widths(cells: list[list[str]]) -> list[float]:
+    return [max(math_width(row[j]) for row in cells) for j in range(len(cells[0]))]
+
+
+def _line_width(widths: Sequence[float]) -> float:
+    return sum(widths) + ARRAY_GAP * max(0, len(widths) - 1) + BRACKETS
+
+
+def _pack(
+    widths: Sequence[float], first: float, later: float, boundaries: Sequence[int]
+) -> list[tuple[int, int]]:
+    """Column ranges that fit ``first`` (the first line) and ``later`` (the others) pt.
+
+    A block ends on one of ``boundaries`` (e.g. the end of an input row)
+    when one falls inside it, so blocks split the matrix where its
+    structure does.
+    """
+    blocks, start, n = [], 0, len(widths)
+    while start < n:
+        room = first if not blocks else later
+        stop = start + 1
+        while stop < n and _line_width(widths[start : stop + 1]) <= room:
+            stop += 1
+        ends = [b for b in boundaries if start < b <= stop]
+        if stop < n and ends:
+            stop = max(ends)
+        blocks.append((start, stop))
+        start = stop
+    return blocks
+
+
+def _boundaries(sizes: Sequence[int], count: int) -> list[int]:
+    """Every column index where one of the blocks of ``sizes`` (fine to coarse) ends."""
+    found = set()
+    for size in sizes:
+        if size and size < count:
+            found.update(range(size, count, size))
+    return sorted(found)
+
+
+def _cells(source: Any, rows: list[int], cols: list[int], zero: str) -> list[list[str]]:
+    block = source.latex_block(rows, cols)
+    return [[zero if text is None else text for text in row] for row in block]
+
+
+def _elided(
+    source: Any, rows: list[int], printer: LatexPrinter
+) -> tuple[list[list[str]], int | None]:
+    r"""Cells of the first and last columns that fit beside a ``\cdots`` column."""
+    n_cols = source.shape[1]
+    limit = min(n_cols, printer.max_cols)
+    if printer.width is not None:
+        limit = min(limit, _SPLIT_COLUMNS)
+    head = list(range((limit + 1) // 2))
+    tail = list(range(n_cols - (limit - len(head)), n_cols))
+    cells = _cells(source, rows, head + tail, printer.zero)
+    if printer.width is None:
+        kept_head, kept_tail = len(head), len(tail)
+    else:
+        widths = _column_widths(cells)
+        room = printer.width - BRACKETS - math_width(r"\cdots")
+        kept_head = kept_tail = 1
+        used = widths[0] + widths[-1] + 2 * ARRAY_GAP
+        while kept_head + kept_tail < limit:
+            take_head = kept_head <= kept_tail and kept_head < len(head) or kept_tail >= len(tail)
+            width = widths[kept_head] if take_head else widths[-1 - kept_tail]
+            if used + width + ARRAY_GAP > room:
+                break
+            used += width + ARRAY_GAP
+            kept_head, kept_tail = kept_head + take_head, kept_tail + (not take_head)
+    chosen = [*range(kept_head), *range(len(cells[0]) - kept_tail, len(cells[0]))]
+    gap = kept_head if kept_head + kept_tail < n_cols else None
+    return [[row[j] for j in chosen] for row in cells], gap
+
+
+def _with_gaps(
+    cells: list[list[str]], row_gap: int | None, col_gap: int | None
+) -> list[list[str]]:
+    lines = []
+    width = len(cells[0])
+    for position, row in enumerate(cells):
+        if position == row_gap:
+            dots = [r"\vdots"] * width
+            if col_gap is not None:
+                dots.insert(col_gap, r"\ddots")
+            lines.append(dots)
+        entries = list(row)
+        if col_gap is not None:
+            entries.insert(col_gap, r"\cdots")
+        lines.append(entries)
+    return lines
+
+
+def _environment(lines: list[list[str]], left: str = "[", right: str = "]") -> str:
+    body = " \\\\\n".join(" & ".join(line) for line in lines)
+    width = len(lines[0])
+    if (left, right) == ("[", "]") and width <= _AMSMATH_MAX_COLS:
+        return f"\\begin{{bmatrix}}\n{body}\n\\end{{bmatrix}}"
+    return (
+        f"\\left{left}\\begin{{array}}{{@{{}}*{{{width}}}{{c}}@{{}}}}\n{body}\n"
+        f"\\end{{array}}\\right{right}"
+    )
+
+
+def matrix_latex(source: Any, printer: LatexPrinter) -> str:
+    r"""LaTeX of a matrix given as a cell source: the one matrix layout.
+
+    ``source`` has a ``shape`` ``(rows, cols)`` and ``latex_block(rows,
+    cols)`` returning the LaTeX of those cells (``None`` for a zero); it may
+    name ``column_blocks`` (sizes of column groups, fine to coarse) where a
+    split prefers to fall. Only the cells shown are ever asked for.
+
+    With a ``printer.width``, a matrix whose columns fit is printed whole; one
+    that fits on at most 3 lines (fewer when ``printer.height`` says so) is
+    split into column blocks, one per line; any other is elided to the first
+    and last columns that fit.
+    """
+    n_rows, n_cols = source.shape
+    if n_rows == 0 or n_cols == 0:
+        return r"\begin{bmatrix}\end{bmatrix}"
+    rows, row_gap = _keep(n_rows, printer.max_rows)
+    if printer.width is not None and n_cols <= min(_SPLIT_COLUMNS, printer.max_cols):
+        cells = _cells(source, rows, list(range(n_cols)), printer.zero)
+        widths = _column_widths(cells)
+        if _line_width(widths) <= printer.width:
+            return _environment(_with_gaps(cells, row_gap, None))
+        boundaries = _boundaries(getattr(source, "column_blocks", ()), n_cols)
+        blocks = _pack(widths, printer.width, printer.width - _CONTINUED, boundaries)
+        shown_rows = len(rows) + (row_gap is not None)
+        allowed = _MAX_BLOCKS
+        if printer.height is not None:
+            allowed = int(printer.height // (shown_rows * _ROW_HEIGHT + _BLOCK_GAP))
+        if len(blocks) <= allowed:
+            return _split(cells, blocks, row_gap)
+    if printer.width is None and n_cols <= printer.max_cols:
+        cells = _cells(source, rows, list(range(n_cols)), printer.zero)
+        return _environment(_with_gaps(cells, row_gap, None))
+    cells, col_gap = _elided(source, rows, printer)
+    return _environment(_with_gaps(cells, row_gap, col_gap))
+
+
+def _split(
+    cells: list[list[str]], blocks: list[tuple[int, int]], row_gap: int | None
+) -> str:
+    lines = []
+    for number, (start, stop) in enumerate(blocks):
+        part = _with_gaps([row[start:stop] for row in cells], row_gap, None)
+        left = "[" if number == 0 else "."
+        right = "]" if number == len(blocks) - 1 else "."
+        indent = "" if number == 0 else r"\qquad"
+        lines.append(f"&{indent}{_environment(part, left, right)}")
+    return "\\begin{aligned}[t]\n" + " \\\\[1ex]\n".join(lines) + "\n\\end{aligned}"
+
+
+# --------------------------------------------------------------------------- specs
+
+
+def dims_latex(values: Sequence[Any]) -> str:
+    r"""``5 \times 5``: a shape in maths.
+
+    >>> dims_latex((1, 4, 4))
+    '1 \\times 4 \\times 4'
+    """
+    return r" \times ".join(str(v) for v in values)
+
+
+def _padding_latex(padding: Sequence[tuple[int, int]]) -> str:
+    if all(before == after for before, after in padding):
+        sizes = [before for before, _ in padding]
+        return str(sizes[0]) if len(set(sizes)) == 1 else dims_latex(sizes)
+    return dims_latex(f"({before}, {after})" for before, after in padding)
+
+
+def _uniform(values: Sequence[int]) -> str:
+    return str(values[0]) if len(set(values)) == 1 else dims_latex(values)
+
+
+def spec_latex(spec: Any, printer: Any = None) -> str:
+    r"""Math-mode description of a :class:`ConvSpec`, on two lines if one is too wide.
+
+    Shapes are ``channels × spatial``; ``k``, ``s``, ``p``, ``d``, ``g`` are
+    kernel size, stride, padding (``(before, after)`` pairs when asymmetric),
+    dilation and groups (shown when not 1).
 
     Examples
     --------
-    >>> tex = document(r"\[ x^2 \]", title="Notes")
-    >>> tex.splitlines()[0]
-    '\\documentclass{article}'
-    >>> r"\title{Notes}" in tex and tex.rstrip().endswith(r"\end{document}")
-    True
+    >>> from transpose_matrix.spec import ConvSpec
+    >>> for part in spec_latex(ConvSpec((4, 4), 3)).split(r",\quad "):
+    ...     print(part)
+    \mathrm{Conv2d}\colon 1 \times 4 \times 4 \to 1 \times 2 \times 2
+    k = 3 \times 3,\ s = 1,\ p = 0,\ d = 1
     """
-    names = ["amsmath", "amssymb", "[margin=2cm]geometry"]
-    if "tikzpicture" in body:
-        names += ["xcolor", "tikz"]
-    for package in packages:
-        if package not in names:
-            names.append(package)
-    lines = [r"\documentclass{article}", r"\usepackage[T1]{fontenc}"]
-    lines += [_package_line(name) for name in names]
-    columns = max(_AMSMATH_MAX_COLS, _max_columns(body))
-    lines.append(f"\\setcounter{{MaxMatrixCols}}{{{columns}}}")
-    if title is not None:
-        lines += [f"\\title{{{escape_text(title)}}}", r"\date{}"]
-    lines.append(r"\begin{document}")
-    if title is not None:
-        lines.append(r"\maketitle")
-    lines += [body.rstrip("\n"), r"\end{document}", ""]
-    return "\n".join(lines)
-
-
-_TEXT_SPECIALS = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-}
-
-
-def escape_text(text: str) -> str:
-    r"""Escape LaTeX's special characters in plain text.
-
-    >>> escape_text("50% of x_1 & y")
-    '50\\% of x\\_1 \\& y'
-    """
-    return "".join(_TEXT_SPECIALS.get(char, char) for char in text)
-
-
-def compile_pdf(tex: str, workdir: str | os.PathLike[str], *, name: str = "document") -> Path:
-    """Compile ``tex`` with pdflatex in ``workdir``; return the PDF's path.
-
-    Runs ``pdflatex -interaction=nonstopmode -halt-on-error -no-shell-escape``
-    once (nothing here needs cross-references).
-
-    Raises
-    ------
-    LatexError
-        pdflatex is missing, times out, or fails; the message ends with the
-        last lines of its log, where the error is.
-    """
-    directory = Path(workdir)
-    directory.mkdir(parents=True, exist_ok=True)
-    source = directory / f"{name}.tex"
-    source.write_text(tex, encoding="utf-8")
-    command = [
-        "pdflatex",
-        "-interaction=nonstopmode",
-        "-halt-on-error",
-        "-no-shell-escape",
-        source.name,
+    parts = [
+        f"k = {dims_latex(spec.kernel_size)}",
+        f"s = {_uniform(spec.stride)}",
+        f"p = {_padding_latex(spec.padding)}",
+        f"d = {_uniform(spec.dilation)}",
     ]
-    try:
-        result = subprocess.run(
-            command, cwd=directory, capture_output=True, text=True, timeout=120, check=False
-        )
-    except FileNotFoundError:
-        raise LatexError("pdflatex was not found on PATH; install texlive") from None
-    except subprocess.TimeoutExpired:
-        raise LatexError(f"pdflatex took longer than 120 s on {source}") from None
-    pdf = directory / f"{name}.pdf"
-    if result.returncode != 0 or not pdf.exists():
-        log = directory / f"{name}.log"
-        text = log.read_text(errors="replace") if log.exists() else result.stdout
-        tail = "\n".join(text.splitlines()[-25:])
-        raise LatexError(
-            f"pdflatex failed on {source} (exit status {result.returncode}):\n{tail}"
-        )
-    return pdf
+    if spec.groups != 1:
+        parts.append(f"g = {spec.groups}")
+    source = dims_latex((spec.in_channels, *spec.input_shape))
+    target = dims_latex((spec.out_channels, *spec.output_shape))
+    head = f"\\mathrm{{Conv{spec.ndim}d}}\\colon {source} \\to {target}"
+    tail = ",\\ ".join(parts)
+    line = f"{head},\\quad {tail}"
+    width = getattr(printer, "width", None)
+    if isinstance(width, float) and math_width(line) > width:
+        return f"\\begin{{gathered}}\n{head}, \\\\\n{tail}\n\\end{{gathered}}"
+    return line

@@ -1,27 +1,52 @@
-"""What ``show`` and ``export`` narrate: the reports around C and Cᵀ.
+r"""What ``show`` and ``export`` narrate: the reports around C and Cᵀ.
 
 Each report is a function of the geometry and a few options, so the command
 line only parses arguments and picks one: :func:`show_text`,
-:func:`show_latex`, :func:`show_json` (``show --format``) and
-:func:`export_body` (``export``). The pieces they share, the torch calls a
-matrix equals (:func:`conv_call`, :func:`transposed_call`) and the size
-arithmetic (:func:`size_lines`), live here too.
+:func:`show_latex`, :func:`show_json` (``show --format``) and :func:`export`
+(``export``, as an article, a fragment or beamer frames). A forward layer is
+narrated around C; a transposed one (``transposed=True``) around its own
+input and output, with Cᵀ as its matrix, the sizes its ``output_padding``
+could have chosen, the scatter view (a column of Cᵀ) and the zero-insertion
+view. The pieces they share live here too: the torch calls a matrix equals
+(:func:`conv_call`, :func:`transposed_call`), the size arithmetic, the
+headings (:func:`heading`).
+
+Matrices are shown through :class:`~transpose_matrix.render.views.ConvMatrixView`,
+which computes only the cells printed, so any layer reports in about the
+same time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from ..errors import ConvSpecError
+from ..shapes import transposed_conv_output_size
+from .documents import ARTICLE, BEAMER, Page, document, fragment, frame
+from .latex import code_latex, dims_latex, escape_text, to_latex
+
 __all__ = [
+    "ZeroInsertion",
     "conv_call",
+    "export",
     "export_body",
+    "heading",
+    "output_padding_choices",
     "show_json",
     "show_latex",
     "show_text",
     "size_lines",
+    "title",
     "transposed_call",
+    "zero_insertion",
 ]
+
+_T = r"^{\mathsf{T}}"
+
+
+# --------------------------------------------------------------------------- shared pieces
 
 
 def _shape(channels: int, spatial: Sequence[int]) -> str:
@@ -61,6 +86,86 @@ def transposed_call(spec: Any) -> str | None:
     )
 
 
+def _per_dim(values: Sequence[Any], latex: bool) -> str:
+    """``3`` when every dim agrees, else ``3 × 2`` (in maths for LaTeX)."""
+    if len(set(values)) == 1:
+        return str(values[0])
+    return f"${dims_latex(values)}$" if latex else " × ".join(str(v) for v in values)
+
+
+def heading(spec: Any, transposed: bool = False, *, latex: bool = False) -> str:
+    """``5 × 5 input, 3 × 3 kernel, stride 2, padding 1``: the geometry in words.
+
+    Parameters that keep their default (stride 1, no padding, ...) are left
+    out. With ``transposed`` it describes the transposed layer (its input is
+    the forward output; ``output_padding`` is named when not 0). With
+    ``latex`` the numbers are set as maths.
+
+    Examples
+    --------
+    >>> from transpose_matrix.spec import ConvSpec
+    >>> heading(ConvSpec((5, 5), 3, stride=2, padding=1))
+    '5 × 5 input, 3 × 3 kernel, stride 2, padding 1'
+    >>> print(heading(ConvSpec((7,), 3, in_channels=2, out_channels=4, groups=2), latex=True))
+    input $7$, kernel $3$, channels $2 \\to 4$, groups 2
+    """
+
+    def dims(values: Sequence[int]) -> str:
+        text = dims_latex(values) if latex else " × ".join(str(v) for v in values)
+        return f"${text}$" if latex else text
+
+    layer = spec.transposed_arguments() if transposed else None
+    shape = spec.output_shape if transposed else spec.input_shape
+    if spec.ndim == 1:
+        parts = [f"input {dims(shape)}", f"kernel {dims(spec.kernel_size)}"]
+    else:
+        parts = [f"{dims(shape)} input", f"{dims(spec.kernel_size)} kernel"]
+    if any(s != 1 for s in spec.stride):
+        parts.append(f"stride {_per_dim(spec.stride, latex)}")
+    if layer is not None:
+        pads = layer["padding"]
+    elif spec.is_symmetric_padding:
+        pads = [before for before, _ in spec.padding]
+    else:
+        pads = [f"{before}:{after}" for before, after in spec.padding]
+    if any(p != 0 for p in pads):
+        parts.append(f"padding {_per_dim(pads, latex)}")
+    if any(d != 1 for d in spec.dilation):
+        parts.append(f"dilation {_per_dim(spec.dilation, latex)}")
+    if layer is not None and any(layer["output_padding"]):
+        parts.append(f"output_padding {_per_dim(layer['output_padding'], latex)}")
+    if spec.in_channels != 1 or spec.out_channels != 1:
+        source, target = spec.in_channels, spec.out_channels
+        if transposed:
+            source, target = target, source
+        arrow = r" \to " if latex else " → "
+        text = f"{source}{arrow}{target}"
+        parts.append(f"channels ${text}$" if latex else f"channels {text}")
+    if spec.groups != 1:
+        parts.append(f"groups {spec.groups}")
+    text = ", ".join(parts)
+    return text.replace("output_padding", r"\texttt{output\_padding}") if latex else text
+
+
+def title(spec: Any, transposed: bool = False) -> str:
+    """Plain-text title: ``ConvTranspose2d: 3 × 3 input → 6 × 6 output`` or the forward one.
+
+    Examples
+    --------
+    >>> from transpose_matrix.spec import ConvSpec
+    >>> title(ConvSpec.from_transposed((3, 3), 1, 1, 3, stride=2, padding=1, output_padding=1),
+    ...       transposed=True)
+    'ConvTranspose2d: 3 × 3 input → 6 × 6 output'
+    >>> title(ConvSpec((5, 5), 3, stride=2, padding=1))
+    'Conv2d: 5 × 5 input, 3 × 3 kernel, stride 2, padding 1'
+    """
+    if transposed:
+        source = " × ".join(str(n) for n in spec.output_shape)
+        target = " × ".join(str(n) for n in spec.input_shape)
+        return f"ConvTranspose{spec.ndim}d: {source} input → {target} output"
+    return f"Conv{spec.ndim}d: {heading(spec)}"
+
+
 def size_lines(spec: Any, transposed: bool = False) -> list[str]:
     """The output-size arithmetic of every dim with the numbers filled in."""
     lines = []
@@ -89,119 +194,132 @@ def size_lines(spec: Any, transposed: bool = False) -> list[str]:
     return lines
 
 
-def _label_matrix(spec: Any) -> Any:
-    """C as CSR whose entries are ``1 + flat weight index`` (numpy/scipy only)."""
-    from ..matrix import weight_label_matrix
+def output_padding_choices(spec: Any) -> list[list[tuple[int, int]]]:
+    """Per dim, every legal ``output_padding`` of the transposed layer and its output size.
 
-    return weight_label_matrix(spec)
+    Each size convolves back to the same forward output (the transposed
+    layer's input); ``output_padding`` in ``[0, max(stride, dilation))``
+    picks one. Sizes that would not be positive are left out.
+
+    Examples
+    --------
+    >>> from transpose_matrix.spec import ConvSpec
+    >>> output_padding_choices(ConvSpec.from_transposed((3,), 1, 1, 3, stride=2, padding=1))
+    [[(0, 5), (1, 6)]]
+    """
+    layer = spec.transposed_arguments()
+    if layer is None:
+        return []
+    choices = []
+    for i in range(spec.ndim):
+        k, s, d = spec.kernel_size[i], spec.stride[i], spec.dilation[i]
+        dim = []
+        for extra in range(max(s, d)):
+            try:
+                size = transposed_conv_output_size(
+                    spec.output_shape[i], k, s, layer["padding"][i], extra, d
+                )
+            except ConvSpecError:
+                continue
+            dim.append((extra, size))
+        choices.append(dim)
+    return choices
 
 
-def _weight(spec: Any, seed: int) -> Any:
+@dataclass(frozen=True)
+class ZeroInsertion:
+    """One dim of the zero-insertion view of a transposed layer.
+
+    ``n`` inputs, spread to ``stretched = (n - 1)s + 1`` by ``s - 1`` zeros
+    between neighbours, padded by ``before = d(k - 1) - p`` and ``after =
+    before + output_padding`` (negative amounts crop) to ``padded``, then
+    cross-correlated at stride 1 with the flipped, dilated kernel of span
+    ``span = d(k - 1) + 1``: ``padded - span + 1 = out`` outputs.
+    """
+
+    n: int
+    stride: int
+    stretched: int
+    before: int
+    after: int
+    padded: int
+    span: int
+    out: int
+
+
+def zero_insertion(spec: Any) -> list[ZeroInsertion] | None:
+    """The zero-insertion view of Cᵀ per dim, or None when no transposed layer has this C."""
+    layer = spec.transposed_arguments()
+    if layer is None:
+        return None
+    steps = []
+    for i in range(spec.ndim):
+        n, s = spec.output_shape[i], spec.stride[i]
+        span = spec.dilation[i] * (spec.kernel_size[i] - 1) + 1
+        before = span - 1 - layer["padding"][i]
+        after = before + layer["output_padding"][i]
+        stretched = (n - 1) * s + 1
+        padded = stretched + before + after
+        steps.append(
+            ZeroInsertion(n, s, stretched, before, after, padded, span, padded - span + 1)
+        )
+    return steps
+
+
+def _weights_note(seed: int | None) -> str:
+    return "symbolic weights" if seed is None else f"random numeric weights, seed {seed}"
+
+
+def _weight(spec: Any, seed: int | None) -> Any:
+    if seed is None:
+        return None
     from ..verification import random_weight
 
     return random_weight(spec, seed)
 
 
-# --------------------------------------------------------------------------- show
+def _view(spec: Any, seed: int | None) -> Any:
+    from .views import ConvMatrixView
+
+    return ConvMatrixView(spec, _weight(spec, seed))
 
 
-class _SparseCells:
-    """Entry texts of a sparse label matrix, looked up only where shown.
-
-    ``render`` indexes the rows and columns it keeps, so even a C with
-    millions of rows costs only the printed window.
-    """
-
-    def __init__(self, matrix: Any, names: list[str]) -> None:
-        self._matrix = matrix.tocsr()
-        self._matrix.sort_indices()
-        self._names = names
-
-    def __len__(self) -> int:
-        return self._matrix.shape[0]
-
-    def __getitem__(self, i: int) -> _SparseRow:
-        start, stop = self._matrix.indptr[i], self._matrix.indptr[i + 1]
-        return _SparseRow(
-            self._matrix.indices[start:stop],
-            self._matrix.data[start:stop],
-            self._names,
-            self._matrix.shape[1],
-        )
+# --------------------------------------------------------------------------- show (text)
 
 
-class _SparseRow:
-    def __init__(self, columns: Any, labels: Any, names: list[str], length: int) -> None:
-        self._columns, self._labels, self._names, self._length = columns, labels, names, length
+def _text_matrix(view: Any, full: bool) -> str:
+    from .text import render, terminal_width
 
-    def __len__(self) -> int:
-        return self._length
-
-    def __getitem__(self, j: int) -> str:
-        import numpy as np
-
-        k = int(np.searchsorted(self._columns, j))
-        if k < len(self._columns) and self._columns[k] == j:
-            return self._names[int(self._labels[k]) - 1]
-        return ""
-
-
-def _text_matrices(spec: Any, seed: int | None) -> tuple[Any, list[str]]:
-    from .text import kernel_labels
-
-    pattern = _label_matrix(spec)
-    if seed is not None:
-        values = _weight(spec, seed).reshape(-1)
-        names = [f"{v:.2f}" for v in values]
-    else:
-        names = kernel_labels(spec.weight_shape)
-    return pattern, names
-
-
-def _render(spec: Any, pattern: Any, names: list[str], transposed: bool, full: bool) -> str:
-    from .text import blocks_of, position_labels, render, terminal_width
-
-    x = position_labels("x", spec.in_channels, spec.input_shape)
-    y = position_labels("y", spec.out_channels, spec.output_shape)
-    x_blocks = blocks_of(spec.in_channels, spec.input_shape)
-    y_blocks = blocks_of(spec.out_channels, spec.output_shape)
-    width = None if full else terminal_width()
-    max_rows = None if full else 40
-    if transposed:
-        pattern = pattern.T
-        x, y, x_blocks, y_blocks = y, x, y_blocks, x_blocks
     return render(
-        _SparseCells(pattern, names),
-        row_labels=y,
-        col_labels=x,
-        row_blocks=y_blocks,
-        col_blocks=x_blocks,
-        width=width,
-        max_rows=max_rows,
-        cell_width=max(len(name) for name in names),
+        view,
+        row_labels=view.row_labels,
+        col_labels=view.col_labels,
+        row_blocks=view.row_blocks,
+        col_blocks=view.column_blocks,
+        width=None if full else terminal_width(),
+        max_rows=None if full else 40,
     )
+
+
+def _nnz(spec: Any) -> int:
+    from ..matrix import conv_matrix_nnz
+
+    return conv_matrix_nnz(spec)
 
 
 def show_text(
     spec: Any, *, seed: int | None = None, transposed: bool = False, full: bool = False
 ) -> str:
-    """The text report of ``show``: symbolic weights, or random ones from ``seed``."""
-    rows, cols = spec.matrix_shape
-    weights = "symbolic weights"
-    if seed is not None:
-        weights = f"random numeric weights, seed {seed}"
-    out = []
-    layer = transposed_call(spec)
+    """The text report of ``show``: symbolic weights, or random ones from ``seed``.
+
+    Only the printed cells of C and Cᵀ are computed; ``full`` prints every
+    one (and then costs the whole matrix).
+    """
     if transposed:
-        out.append(f"Transposed convolution: {layer}")
-        out.append(
-            f"  maps {_shape(spec.out_channels, spec.output_shape)} -> "
-            f"{_shape(spec.in_channels, spec.input_shape)}; its matrix is Cᵀ of the forward "
-            "convolution"
-        )
-        out.append(f"Forward convolution: {conv_call(spec)}")
-    else:
-        out.append(f"Convolution: {conv_call(spec)}")
+        return _show_transposed_text(spec, seed=seed, full=full)
+    rows, cols = spec.matrix_shape
+    view = _view(spec, seed)
+    out = [f"Convolution: {conv_call(spec)}"]
     out.append(
         f"  input  x: {_shape(spec.in_channels, spec.input_shape)}  (channels × spatial), "
         f"{cols} values"
@@ -212,23 +330,19 @@ def show_text(
     )
     out.append(f"  output y: {_shape(spec.out_channels, spec.output_shape)}, {rows} values")
     out.append("")
-    out += size_lines(spec, transposed)
-    if transposed:
-        out.append("  (the forward convolution maps these sizes back:)")
-        out += ["  " + line for line in size_lines(spec)[1:]]
+    out += size_lines(spec)
     out.append("")
-    pattern, names = _text_matrices(spec, seed)
-    nnz = pattern.nnz
     out.append(
-        f"C: {rows} × {cols}, {nnz} stored entries, {weights}. y = C x "
+        f"C: {rows} × {cols}, {_nnz(spec)} stored entries, {_weights_note(seed)}. y = C x "
         "(row = output position, column = input position)"
     )
-    out.append(_render(spec, pattern, names, transposed=False, full=full))
+    out.append(_text_matrix(view, full))
     out.append("")
     out.append(f"Cᵀ: {cols} × {rows}. Column j of Cᵀ is row j of C.")
-    out.append(_render(spec, pattern, names, transposed=True, full=full))
+    out.append(_text_matrix(view.T, full))
     out.append("")
     out.append("What Cᵀ computes:")
+    layer = transposed_call(spec)
     if layer is None:
         out.append(
             "  Cᵀ y is no single ConvTransposeNd layer (this padding has no "
@@ -247,45 +361,92 @@ def show_text(
     return "\n".join(out)
 
 
-def _symbolic_or_numeric(spec: Any, seed: int | None) -> Any:
-    if seed is not None:
-        from ..matrix import conv_matrix
-
-        return conv_matrix(spec, _weight(spec, seed))
-    from ..symbolic import symbolic_conv_matrix
-
-    return symbolic_conv_matrix(spec)
-
-
-def show_latex(spec: Any, *, seed: int | None = None, full: bool = False) -> str:
-    """``show --format latex``: C and Cᵀ as display blocks."""
-    from .latex import to_latex
-
-    matrix = _symbolic_or_numeric(spec, seed)
-    limits = {"max_rows": 10**9, "max_cols": 10**9} if full else {}
-    return (
-        f"\\[\nC = {to_latex(matrix, **limits)}\n\\]\n"
-        f"\\[\nC^{{\\mathsf{{T}}}} = {to_latex(matrix.T, **limits)}\n\\]"
+def _show_transposed_text(spec: Any, *, seed: int | None, full: bool) -> str:
+    rows, cols = spec.matrix_shape
+    view = _view(spec, seed)
+    layer = spec.transposed_arguments()
+    out = [f"Transposed convolution: {transposed_call(spec)}"]
+    out.append(
+        f"  input  y: {_shape(spec.out_channels, spec.output_shape)}  (channels × spatial), "
+        f"{rows} values"
     )
+    out.append(
+        f"  weight w: {' × '.join(str(n) for n in spec.weight_shape)}  "
+        "(in_channels × out_channels/groups × kernel)"
+    )
+    out.append(
+        f"  output  : {_shape(spec.in_channels, spec.input_shape)}, {cols} values "
+        "(shaped like the forward convolution's input x)"
+    )
+    out.append("")
+    out += size_lines(spec, transposed=True)
+    out.append(
+        "output_padding a (0 ≤ a < max(s, d)) picks the output size; the forward convolution "
+        f"maps every size with a < s back to {' × '.join(str(n) for n in spec.output_shape)}:"
+    )
+    for i, dim in enumerate(output_padding_choices(spec)):
+        chosen = layer["output_padding"][i]
+        options = ", ".join(
+            f"{extra} → {size}" + (" (this layer)" if extra == chosen else "")
+            for extra, size in dim
+        )
+        out.append(f"  dim {i}: output_padding {options}")
+    out.append("")
+    out.append(
+        f"Cᵀ: {cols} × {rows}, {_nnz(spec)} stored entries, {_weights_note(seed)}. "
+        "output = Cᵀ y (row = output position, column = input position)"
+    )
+    out.append(_text_matrix(view.T, full))
+    out.append(
+        "Column j of Cᵀ is what input pixel y_j adds to the output: its value times the "
+        "kernel, stamped at stride s."
+    )
+    out.append("")
+    out.append(f"C: {rows} × {cols}, the forward convolution this layer transposes:")
+    out.append(f"  {conv_call(spec)}")
+    out.append(_text_matrix(view, full))
+    out.append("")
+    out.append(
+        "Cᵀ g = ∂L/∂x for g = ∂L/∂y: the same matrix is the input gradient of that "
+        "convolution"
+    )
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- show (latex, json)
+
+
+def show_latex(
+    spec: Any, *, seed: int | None = None, full: bool = False, transposed: bool = False
+) -> str:
+    """``show --format latex``: C and Cᵀ as display blocks (Cᵀ first for a transposed layer)."""
+    view = _view(spec, seed)
+    limits = {"max_rows": 10**9, "max_cols": 10**9} if full else {}
+    blocks = [
+        f"\\[\nC = {to_latex(view, **limits)}\n\\]",
+        f"\\[\nC{_T} = {to_latex(view.T, **limits)}\n\\]",
+    ]
+    return "\n".join(blocks[::-1] if transposed else blocks)
 
 
 def show_json(spec: Any, *, seed: int | None = None) -> str:
-    """``show --format json``: spec fields, shapes, nnz and C as triplets."""
+    """``show --format json``: spec fields, shapes, nnz and every entry of C as triplets."""
     import json
 
-    pattern = _label_matrix(spec).tocoo()
-    if seed is not None:
-        values = _weight(spec, seed).reshape(-1)
+    from ..matrix import weight_label_matrix
+    from .views import weight_label
+
+    pattern = weight_label_matrix(spec).tocoo()
+    weight = _weight(spec, seed)
+    if weight is not None:
+        values = weight.reshape(-1)
         entry = [float(values[v - 1]) for v in pattern.data]
     else:
-        import itertools
-
-        single = spec.in_channels == 1 and spec.out_channels == 1
-        names = []
-        for index in itertools.product(*(range(n) for n in spec.weight_shape)):
-            label = index[2:] if single else index
-            names.append("w_{" + ",".join(str(i) for i in label) + "}")
-        entry = [names[v - 1] for v in pattern.data]
+        names = {}
+        for flat in set(pattern.data.tolist()):
+            label = weight_label(spec, flat - 1)
+            names[flat] = "w_{" + ",".join(str(i) for i in label) + "}"
+        entry = [names[v] for v in pattern.data.tolist()]
     layer = spec.transposed_arguments()
     data = {
         "spec": {
@@ -302,7 +463,7 @@ def show_json(spec: Any, *, seed: int | None = None) -> str:
         "weight_shape": list(spec.weight_shape),
         "matrix_shape": list(spec.matrix_shape),
         "nnz": int(pattern.nnz),
-        "weights": "numeric" if seed is not None else "symbolic",
+        "weights": "symbolic" if seed is None else "numeric",
         "seed": seed,
         "transposed_layer": None
         if layer is None
@@ -317,85 +478,170 @@ def show_json(spec: Any, *, seed: int | None = None) -> str:
 # --------------------------------------------------------------------------- export
 
 
+def _code_block(code: str, size: str = r"\small") -> str:
+    # Ragged right with a hanging indent: a long call wraps between arguments.
+    return (
+        f"\\begin{{flushleft}}{size}\n\\hangindent=2em\\hangafter=1\n{code_latex(code)}\n"
+        "\\end{flushleft}"
+    )
+
+
+def _together(*pieces: str) -> str:
+    """Pieces kept on one page: a sentence and the display or figure it introduces."""
+    body = "\n".join(pieces)
+    return f"\\noindent\\begin{{minipage}}{{\\linewidth}}\n{body}\n\\end{{minipage}}"
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _space(letter: str, channels: int, spatial: Sequence[int]) -> str:
+    return f"{letter} \\in \\mathbb{{R}}^{{{dims_latex((channels, *spatial))}}}"
+
+
+def _matrix_display(name: str, view: Any, page: Page, size: str = "") -> str:
+    prefix = f"{name} = "
+    from .measure import math_width
+
+    body = to_latex(
+        view,
+        width=page.width - math_width(prefix) - 4,
+        height=page.height,
+        max_rows=page.max_rows,
+    )
+    display = f"\\[\n{prefix}{body}\n\\]"
+    # Not in a group of its own: a brace group opening a beamer frame's body turns
+    # its display the colour of the frame title.
+    return f"{size}\n{display}" if size else display
+
+
+def _align(rows: list[str]) -> str:
+    """Lines aligned on their ``&`` (the ``=`` or the first column)."""
+    return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+
+
+def _forward_size_align(spec: Any) -> str:
+    rows = []
+    for i in range(spec.ndim):
+        n, (before, after) = spec.input_shape[i], spec.padding[i]
+        k, s, d = spec.kernel_size[i], spec.stride[i], spec.dilation[i]
+        rows.append(
+            f"o_{{{i}}} &= \\left\\lfloor \\frac{{{n} + {before} + {after} - {d} \\cdot ({k} - 1)"
+            f" - 1}}{{{s}}} \\right\\rfloor + 1 = {spec.output_shape[i]}"
+        )
+    return _align(rows)
+
+
+def _transposed_size_align(spec: Any) -> str:
+    layer = spec.transposed_arguments()
+    rows = []
+    for i in range(spec.ndim):
+        n, s, p = spec.output_shape[i], spec.stride[i], layer["padding"][i]
+        k, d, a = spec.kernel_size[i], spec.dilation[i], layer["output_padding"][i]
+        rows.append(
+            f"o_{{{i}}} &= ({n} - 1) \\cdot {s} - 2 \\cdot {p} + {d} \\cdot ({k} - 1) + {a} + 1"
+            f" = {spec.input_shape[i]}"
+        )
+    return _align(rows)
+
+
+def _choices_latex(spec: Any) -> str:
+    layer = spec.transposed_arguments()
+    rows = []
+    for i, dim in enumerate(output_padding_choices(spec)):
+        sizes = ",\\ ".join(
+            f"a = {extra} \\mapsto {size}"
+            + ("\\ (\\text{this layer})" if extra == layer["output_padding"][i] else "")
+            for extra, size in dim
+        )
+        rows.append(f"\\text{{dim {i}:}}\\quad & {sizes}")
+    return _align(rows)
+
+
+def _zero_insertion_latex(spec: Any) -> str:
+    rows = []
+    for i, step in enumerate(zero_insertion(spec)):
+        rows.append(
+            f"\\text{{dim {i}:}}\\quad {step.n} &\\xrightarrow{{\\text{{zeros}}}} {step.stretched}"
+            f" \\xrightarrow{{\\text{{pad }} {step.before},\\,{step.after}}} {step.padded}"
+            f" \\xrightarrow{{\\text{{conv}}}} {step.padded} - {step.span} + 1 = {step.out}"
+        )
+    return _align(rows)
+
+
+def _gradient() -> str:
+    return (
+        "For any loss $L$, the chain rule through $y = Cx$ gives the input gradient of "
+        "the convolution:\n"
+        "\\[\n\\frac{\\partial L}{\\partial x} = C^{\\mathsf{T}} "
+        "\\frac{\\partial L}{\\partial y}\n\\]"
+    )
+
+
+def _figures(spec: Any, transposed: bool, page: Page) -> list[tuple[str, str, str]]:
+    """(title, caption, picture) of the sparsity figure and the placement or scatter one."""
+    from .tikz import placement_figure, sparsity_figure
+
+    # Beamer's \footnotesize is 9 pt, not 8 pt: its labels need a tenth more room.
+    width = min(page.width, 345.0) if page.kind == "article" else 275.0
+    height = None if page.kind == "article" else 170.0
+    center = tuple(n // 2 for n in spec.output_shape)
+    pictures = [
+        (
+            "The sparsity pattern of $C$",
+            "The sparsity pattern of $C$, each entry coloured by its kernel tap:",
+            sparsity_figure(spec, width=width, height=height),
+        )
+    ]
+    if transposed:
+        caption = (
+            "The scatter: input pixel $y_{" + ",".join(map(str, center)) + "}$ of the transposed "
+            "layer stamps its kernel-weighted patch into the output; that patch is a column "
+            "of $C^{\\mathsf{T}}$:"
+        )
+    else:
+        caption = (
+            "One placement of the kernel (output position $("
+            + ",".join(map(str, center)) + ")$) and the row of $C$ it produces:"
+        )
+    name = (
+        "The scatter: a column of $C^{\\mathsf{T}}$" if transposed
+        else "One placement: a row of $C$"
+    )
+    picture = placement_figure(spec, center, transposed=transposed, width=width, height=height)
+    pictures.append((name, caption, picture))
+    return pictures
+
+
 def export_body(
     spec: Any,
     *,
     seed: int | None = None,
     figures: bool = True,
     derivations: bool = False,
+    transposed: bool = False,
+    page: Page = ARTICLE,
 ) -> str:
-    """The LaTeX body of ``export``: geometry, sizes, C, Cᵀ, gradient, figures."""
-    from .latex import escape_text, math_block, spec_latex, to_latex
+    """The LaTeX body of ``export`` for an article (or a fragment of one).
 
-    matrix = _symbolic_or_numeric(spec, seed)
-    out = [r"\section*{Geometry}", math_block(spec_latex(spec))]
-    out.append(
-        f"Input $x \\in \\mathbb{{R}}^{{{spec.in_channels} \\times "
-        + " \\times ".join(str(n) for n in spec.input_shape)
-        + "}$, weight $w \\in \\mathbb{R}^{"
-        + " \\times ".join(str(n) for n in spec.weight_shape)
-        + f"}}$ (PyTorch layout), output $y \\in \\mathbb{{R}}^{{{spec.out_channels} \\times "
-        + " \\times ".join(str(n) for n in spec.output_shape)
-        + "}$. Cross-correlation (no kernel flip); $x$ and $y$ are flattened in C order "
-        "over (channel, position)."
-    )
-    out.append(r"\section*{Output size}")
-    rows = []
-    for i in range(spec.ndim):
-        n, (before, after) = spec.input_shape[i], spec.padding[i]
-        k, s, d = spec.kernel_size[i], spec.stride[i], spec.dilation[i]
-        rows.append(
-            f"o_{{{i}}} &= \\left\\lfloor \\frac{{{n} + {before} + {after} - {d}({k} - 1) - 1}}"
-            f"{{{s}}} \\right\\rfloor + 1 = {spec.output_shape[i]}"
-        )
-    out.append(
-        "Along each dimension, $o = \\lfloor (n + p_{\\mathrm{before}} + p_{\\mathrm{after}}"
-        " - d(k - 1) - 1)/s \\rfloor + 1$:"
-    )
-    out.append("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}")
-    rows_, cols_ = spec.matrix_shape
+    Forward: geometry, output sizes, C, Cᵀ, what Cᵀ computes, figures.
+    Transposed: the layer, its output size and the sizes ``output_padding``
+    could choose, Cᵀ, the scatter view, the zero-insertion view, the forward
+    C, the gradient. ``derivations`` appends the checked derivations.
+    """
+    view = _view(spec, seed)
     kind = "random numeric weights" if seed is not None else "the kernel entries"
-    out.append(r"\section*{The matrix $C$}")
-    out.append(
-        f"The convolution is $y = C x$ with $C$ of size ${rows_} \\times {cols_}$, "
-        f"holding {kind}:"
-    )
-    out.append(math_block("C = " + to_latex(matrix)))
-    out.append(r"\section*{The transpose $C^{\mathsf{T}}$}")
-    out.append(math_block("C^{\\mathsf{T}} = " + to_latex(matrix.T)))
-    layer = transposed_call(spec)
-    out.append(r"\section*{What $C^{\mathsf{T}}$ computes}")
-    if layer is not None:
-        out.append(
-            f"$C^{{\\mathsf{{T}}}} y$ is the transposed convolution "
-            f"\\texttt{{{escape_text(layer)}}} applied to $y$, with the same weight $w$."
-        )
-    else:
-        out.append(
-            "No single transposed-convolution layer has this padding, but "
-            "$C^{\\mathsf{T}}$ is still the gradient below."
-        )
-    out.append(
-        "For any loss $L$, the chain rule through $y = Cx$ gives the input gradient of "
-        "the convolution:"
-    )
-    out.append(
-        math_block(
-            r"\frac{\partial L}{\partial x} = C^{\mathsf{T}} \frac{\partial L}{\partial y}"
-        )
+    rows, cols = spec.matrix_shape
+    out = (
+        _transposed_sections(spec, view, kind, page)
+        if transposed
+        else _forward_sections(spec, view, kind, page)
     )
     if figures and spec.ndim <= 2:
-        from .tikz import placement_figure, sparsity_figure
-
         out.append(r"\section*{Figures}")
-        out.append(
-            "The sparsity pattern of $C$, each entry coloured by its kernel tap:\n\n"
-            "\\medskip\\noindent\n" + sparsity_figure(spec)
-        )
-        out.append(
-            "\\bigskip\\noindent One placement of the kernel (output position 0) and the "
-            "row of $C$ it produces:\n\n\\medskip\\noindent\n" + placement_figure(spec, 0)
-        )
+        for _, caption, picture in _figures(spec, transposed, page):
+            out.append(_together(f"{caption}\\par\\medskip", f"\\noindent\n{picture}"))
     if derivations:
         from ..derivation import output_size_derivation
         from ..gradient import gradient_derivation
@@ -405,3 +651,188 @@ def export_body(
     return "\n\n".join(out) + "\n"
 
 
+def _forward_sections(spec: Any, view: Any, kind: str, page: Page) -> list[str]:
+    rows, cols = spec.matrix_shape
+    out = [r"\section*{Geometry}"]
+    out.append(
+        _sentence(heading(spec, latex=True)) + ":\n" + _code_block(conv_call(spec))
+        + "\n\\noindent "
+        f"maps ${_space('x', spec.in_channels, spec.input_shape)}$ to "
+        f"${_space('y', spec.out_channels, spec.output_shape)}$ with weight "
+        f"$w \\in \\mathbb{{R}}^{{{dims_latex(spec.weight_shape)}}}$ (PyTorch's layout: "
+        "out channels, in channels per group, kernel). It is a cross-correlation (no kernel "
+        "flip); $x$ and $y$ are flattened in C order over (channel, position)."
+    )
+    out.append(r"\section*{Output size}")
+    out.append(
+        "Along each dimension, $o = \\lfloor (n + p_{\\mathrm{before}} + p_{\\mathrm{after}}"
+        " - d(k - 1) - 1)/s \\rfloor + 1$:"
+    )
+    out.append(_forward_size_align(spec))
+    out.append(r"\section*{The matrix $C$}")
+    intro = (
+        f"The convolution is $y = C x$ with $C$ of size ${rows} \\times {cols}$, holding {kind}"
+        " (row: output position; column: input position):"
+    )
+    out.append(_together(intro, _matrix_display("C", view, page)))
+    out.append(r"\section*{The transpose $C^{\mathsf{T}}$}")
+    intro = f"Column $j$ of $C{_T}$ (size ${cols} \\times {rows}$) is row $j$ of $C$:"
+    out.append(_together(intro, _matrix_display(f"C{_T}", view.T, page)))
+    out.append(r"\section*{What $C^{\mathsf{T}}$ computes}")
+    layer = transposed_call(spec)
+    if layer is not None:
+        out.append(
+            "$C^{\\mathsf{T}} y$ is the transposed convolution\n" + _code_block(layer)
+            + "\n\\noindent applied to $y$, with the same weight $w$."
+        )
+    else:
+        out.append(
+            "No single transposed-convolution layer has this padding, but "
+            "$C^{\\mathsf{T}}$ is still the gradient below."
+        )
+    out.append(_gradient())
+    return out
+
+
+def _transposed_sections(spec: Any, view: Any, kind: str, page: Page) -> list[str]:
+    rows, cols = spec.matrix_shape
+    out = [r"\section*{The layer}"]
+    out.append(
+        _sentence(heading(spec, transposed=True, latex=True)) + ":\n"
+        + _code_block(transposed_call(spec)) + "\n\\noindent "
+        f"maps its input ${_space('y', spec.out_channels, spec.output_shape)}$ to an output in "
+        f"$\\mathbb{{R}}^{{{dims_latex((spec.in_channels, *spec.input_shape))}}}$ with weight "
+        f"$w \\in \\mathbb{{R}}^{{{dims_latex(spec.weight_shape)}}}$ (PyTorch's "
+        "\\texttt{ConvTranspose} layout: in channels, out channels per group, kernel). "
+        "Its matrix is $C^{\\mathsf{T}}$, the transpose of the matrix $C$ of the forward "
+        "convolution\n" + _code_block(conv_call(spec)) + "\n\\noindent "
+        "which maps the output's shape back to the input's. Here \\texttt{padding} is that "
+        "forward convolution's padding: it is cropped from the output."
+    )
+    out.append(r"\section*{Output size}")
+    out.append(
+        "Along each dimension the output has $o = (n - 1)s - 2p + d(k - 1) + a + 1$ positions, "
+        "where $a$ is \\texttt{output\\_padding}:"
+    )
+    out.append(_transposed_size_align(spec))
+    out.append(
+        "The forward convolution rounds down when it divides by the stride, so it maps the "
+        f"$s$ sizes with $a < s$ all back to ${dims_latex(spec.output_shape)}$: the input size "
+        "alone does not fix the output size, and $a \\in [0, \\max(s, d))$ picks it. The "
+        "sizes this layer could have produced:"
+    )
+    out.append(_choices_latex(spec))
+    out.append(r"\section*{The matrix $C^{\mathsf{T}}$}")
+    intro = (
+        f"The layer computes $C{_T} y$ with $C{_T}$ of size ${cols} \\times {rows}$, holding "
+        f"{kind} (row: output position; column: input position of this layer):"
+    )
+    out.append(_together(intro, _matrix_display(f"C{_T}", view.T, page)))
+    out.append(r"\section*{The scatter view}")
+    out.append(
+        "Column $j$ of $C^{\\mathsf{T}}$ is what input pixel $y_j$ contributes: $y_j w_t$ is "
+        "added at output position $j s - p + t d$ for every kernel tap $t$ that lands inside "
+        "the output. Each input pixel stamps a kernel-weighted patch, and neighbouring "
+        "patches overlap where the kernel is wider than the stride"
+        + (" (see the figure below)." if spec.ndim <= 2 else ".")
+    )
+    out.append(r"\section*{The zero-insertion view}")
+    out.append(
+        "The same output is a stride-1 convolution of a stretched input: insert $s - 1$ zeros "
+        "between neighbouring entries of $y$, pad $d(k - 1) - p$ zeros before and "
+        "$d(k - 1) - p + a$ after (a negative amount crops), and cross-correlate with the "
+        "kernel flipped in every spatial dimension and its two channel axes swapped:"
+    )
+    out.append(_zero_insertion_latex(spec))
+    out.append(r"\section*{The forward convolution $C$}")
+    intro = (
+        f"For reference, $C$ (size ${rows} \\times {cols}$; column $j$ of $C{_T}$ is row $j$ "
+        "of $C$):"
+    )
+    out.append(_together(intro, _matrix_display("C", view, page)))
+    out.append(r"\section*{Gradient}")
+    out.append(
+        "The same $C^{\\mathsf{T}}$ is the input gradient of the forward convolution. "
+        + _gradient()
+    )
+    return out
+
+
+def _beamer_frames(
+    spec: Any, *, seed: int | None, figures: bool, transposed: bool
+) -> str:
+    view = _view(spec, seed)
+    rows, cols = spec.matrix_shape
+    page = BEAMER
+    frames = []
+    heading_line = heading(spec, transposed=transposed, latex=True)
+    if transposed:
+        call = transposed_call(spec)
+        sizes = _transposed_size_align(spec)
+        shapes = (
+            f"${_space('y', spec.out_channels, spec.output_shape)} \\;\\mapsto\\; "
+            f"C^{{\\mathsf{{T}}}} y \\in \\mathbb{{R}}^"
+            f"{{{dims_latex((spec.in_channels, *spec.input_shape))}}}$"
+        )
+    else:
+        call = conv_call(spec)
+        sizes = _forward_size_align(spec)
+        shapes = (
+            f"${_space('x', spec.in_channels, spec.input_shape)} \\;\\mapsto\\; y = Cx \\in "
+            f"\\mathbb{{R}}^{{{dims_latex((spec.out_channels, *spec.output_shape))}}}$"
+        )
+    geometry = (
+        f"{heading_line}\n{_code_block(call, size=chr(92) + 'footnotesize')}\n{shapes}\n"
+        f"{{\\small\n{sizes}\n}}"
+    )
+    frames.append(frame(escape_text(title(spec, transposed)), geometry))
+    matrices = [
+        ("C", view, f"$C$: ${rows} \\times {cols}$, $y = Cx$"),
+        (f"C{_T}", view.T, f"$C^{{\\mathsf{{T}}}}$: ${cols} \\times {rows}$"),
+    ]
+    if transposed:
+        matrices.reverse()
+    for name, matrix, caption in matrices:
+        frames.append(
+            frame(caption, _matrix_display(name, matrix, page, size=r"\small"))
+        )
+    if figures and spec.ndim <= 2:
+        for name, caption, picture in _figures(spec, transposed, page):
+            frames.append(
+                frame(name, f"\\small {caption}\\par\n\\centering\n{picture}")
+            )
+    return "\n\n".join(frames) + "\n"
+
+
+def export(
+    spec: Any,
+    *,
+    seed: int | None = None,
+    transposed: bool = False,
+    figures: bool = True,
+    derivations: bool = False,
+    beamer: bool = False,
+    fragment_only: bool = False,
+) -> str:
+    """The text ``export`` writes: an article, a beamer talk, or either's body as a fragment.
+
+    Raises
+    ------
+    ConvSpecError
+        ``derivations`` with ``beamer`` (derivations are article sections).
+    """
+    if beamer:
+        if derivations:
+            raise ConvSpecError(
+                "derivations are article sections; leave out --derivations with --beamer"
+            )
+        frames = _beamer_frames(spec, seed=seed, figures=figures, transposed=transposed)
+        if fragment_only:
+            return fragment(frames, what="beamer frames")
+        return document(frames, title=title(spec, transposed), kind="beamer")
+    body = export_body(
+        spec, seed=seed, figures=figures, derivations=derivations, transposed=transposed
+    )
+    if fragment_only:
+        return fragment(body)
+    return document(body, title=title(spec, transposed))

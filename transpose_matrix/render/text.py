@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
+from typing import Any
 
 __all__ = [
     "ZERO",
@@ -109,8 +110,18 @@ _VERTICAL = {1: "│", 2: "┃"}
 _HORIZONTAL = {1: "─", 2: "━"}
 
 
+def _separators(count: int, blocks: Sequence[int]) -> int:
+    """How many of the positions ``1 … count-1`` start a block (a separator before them)."""
+    sizes = sorted(size for size in blocks if size)
+    if not sizes:
+        return 0
+    if all(larger % sizes[0] == 0 for larger in sizes):
+        return (count - 1) // sizes[0]  # nested blocks: every one starts at a finest one
+    return sum(1 for j in range(1, count) if _level(j, blocks))
+
+
 def render(
-    cells: Sequence[Sequence[str]],
+    cells: Any,
     *,
     row_labels: Sequence[str] | None = None,
     col_labels: Sequence[str] | None = None,
@@ -124,10 +135,14 @@ def render(
 
     Parameters
     ----------
-    cells : sequence of sequences of str
-        Entry texts, row by row; an empty string prints as ``·``.
+    cells : sequence of sequences of str, or a view
+        Entry texts, row by row; an empty string prints as ``·``. A view
+        (such as :class:`~transpose_matrix.render.views.ConvMatrixView`) has
+        a ``shape`` and ``text_block(rows, cols)``, and is asked only for the
+        cells shown, so a matrix of any size costs what is printed.
     row_labels, col_labels : sequence of str, optional
-        Printed left of each row and above each column.
+        Printed left of each row and above each column; only the shown ones
+        are read (a lazy sequence with a ``width`` attribute is never scanned).
     row_blocks, col_blocks : sequence of int
         Block sizes from fine to coarse: a thin separator before every
         position that is a multiple of the first, a heavy one for the others.
@@ -137,9 +152,8 @@ def render(
     max_rows : int, optional
         More rows than this are elided in the middle with a ``⋮`` row.
     cell_width : int, optional
-        Width of the widest entry, when the caller knows it. Then ``cells``
-        is only indexed where shown (it may be a lazy view of a huge sparse
-        matrix with ``len(cells[i])`` the column count) and never scanned.
+        Width of the widest entry, when the caller knows it (required with a
+        view; lists are measured).
 
     Returns
     -------
@@ -158,35 +172,47 @@ def render(
     >>> print(render([[str(i) for i in range(9)]], width=13))
     0 1 2 … 6 7 8
     """
-    n_rows = len(cells)
-    if cell_width is None:
-        n_cols = max((len(row) for row in cells), default=0)
-        cell_width = max((len(text) for row in cells for text in row), default=0)
+    if hasattr(cells, "text_block"):
+        n_rows, n_cols = cells.shape
+        block = cells.text_block
+        if cell_width is None:
+            cell_width = cells.text_cell_width
     else:
-        n_cols = len(cells[0]) if n_rows else 0
-    column_width = max(
-        [cell_width, len(ZERO)] + [len(label) for label in (col_labels or ())]
-    )
-    label_width = max((len(label) for label in (row_labels or ())), default=0)
-    prefix = label_width + 2 if row_labels is not None else 0
+        n_rows = len(cells)
+        n_cols = max((len(row) for row in cells), default=0)
+        if cell_width is None:
+            cell_width = max((len(text) for row in cells for text in row), default=0)
+
+        def block(rows: Sequence[int], cols: Sequence[int]) -> list[list[str]]:
+            return [[cells[i][j] if j < len(cells[i]) else "" for j in cols] for i in rows]
+
+    def label_width(labels: Sequence[str] | None) -> int:
+        if labels is None:
+            return 0
+        known = getattr(labels, "width", None)
+        return known if known is not None else max((len(text) for text in labels), default=0)
+
+    column_width = max(cell_width, len(ZERO), label_width(col_labels))
+    row_label_width = label_width(row_labels)
+    prefix = row_label_width + 2 if row_labels is not None else 0
 
     # Separators of the whole row, counted once; an upper bound for a cut row.
-    all_separators = (
-        sum(1 for j in range(1, n_cols) if _level(j, col_blocks)) if width is not None else 0
-    )
+    all_separators = _separators(n_cols, col_blocks) if width is not None else 0
 
     def line_width(count: int, elided: bool) -> int:
         # cells + single spaces + separators ("x │ " adds two per separator)
         separators = min(all_separators, count)
         return prefix + count * (column_width + 1) - 1 + 2 * separators + 2 * elided
 
-    columns, col_gap = list(range(n_cols)), None
+    columns: Sequence[int] = range(n_cols)  # a range: a wide matrix never lists its columns
+    col_gap = None
     if width is not None and line_width(n_cols, False) > width:
         limit = min(n_cols, max(2, width // (column_width + 1)))
         while limit > 2 and line_width(limit, True) > width:
             limit -= 1
         columns, col_gap = _keep(n_cols, limit)
     rows, row_gap = _keep(n_rows, max_rows)
+    texts = block(rows, columns)
 
     def centred(mark: str) -> str:
         # Right of centre on even widths, under the last digits of right-aligned entries.
@@ -211,7 +237,7 @@ def render(
     if col_labels is not None:
         header = assemble([col_labels[j].rjust(column_width) for j in columns], " ", _VERTICAL)
         lines.append(" " * prefix + header)
-    for position, i in enumerate(rows):
+    for position, (i, row) in enumerate(zip(rows, texts, strict=True)):
         if position == row_gap:
             dots = [centred("⋮")] * len(columns)
             lines.append(" " * prefix + assemble(dots, " ", _VERTICAL))
@@ -222,10 +248,8 @@ def render(
                 crossing = {1: "┼", 2: "╋"} if level == 1 else {1: "┿", 2: "╋"}
                 rule = assemble([bar] * len(columns), _HORIZONTAL[level], crossing)
                 lines.append(" " * prefix + rule)
-        label = row_labels[i].ljust(label_width) + "  " if row_labels is not None else ""
-        row = cells[i]
-        texts = [cell_text(row[j] if j < len(row) else "") for j in columns]
-        lines.append(label + assemble(texts, " ", _VERTICAL))
+        label = row_labels[i].ljust(row_label_width) + "  " if row_labels is not None else ""
+        lines.append(label + assemble([cell_text(text) for text in row], " ", _VERTICAL))
     return "\n".join(line.rstrip() for line in lines)
 
 
