@@ -514,3 +514,158 @@ def test_no_circular_counterpart_when_its_padding_would_wrap_twice():
 )
 def test_choose_method(arguments, which, k, method):
     assert spectrum.choose_method(tm.ConvSpec(kernel_size=3, **arguments), which, k) == method
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def spectrum_call(capsys, *args: str) -> tuple[int, str, str]:
+    from transpose_matrix.cli import main
+
+    status = main(["spectrum", *args])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def histogram_counts(text: str) -> list[int]:
+    start = text.index("Histogram of")
+    return [int(line.split()[-1]) for line in text[start:].splitlines()[1:] if line.strip()]
+
+
+GEOMETRY = ["--input", "8x8", "--kernel", "3", "--padding", "1", "--in-channels", "3",
+            "--out-channels", "2", "--seed", "4"]
+
+
+def test_command_numbers_and_histogram_match_numpy(capsys):
+    status, out, err = spectrum_call(capsys, *GEOMETRY, "--bins", "7", "--k", "2")
+    assert (status, err) == (0, "")
+    spec = tm.ConvSpec((8, 8), 3, padding=1, in_channels=3, out_channels=2)
+    want = numpy_values(spec, np.random.default_rng(4).standard_normal(spec.weight_shape))
+    counts, _ = np.histogram(want, bins=7, range=(0, want[0]))
+    assert histogram_counts(out) == counts.tolist()
+    assert sum(histogram_counts(out)) == len(want) == 128
+    assert f"‖C‖₂ = σ_max       {want[0]:.6g}" in out
+    assert f"σ_min              {want[-1]:.6g}" in out
+    assert f"condition number   {want[0] / want[-1]:.6g}" in out
+    assert f"2 largest:  {want[0]:.6g}  {want[1]:.6g}" in out
+    assert "Methods: all: dense SVD, exact" in out
+    c = compare_norms(spec, np.random.default_rng(4).standard_normal(spec.weight_shape))
+    assert f"{c.reshaped:.6g}  lower bound" in out
+    assert f"{c.upper:.6g}  upper bound" in out
+
+
+def test_command_circular_takes_the_fft(capsys):
+    status, out, _ = spectrum_call(capsys, *GEOMETRY, "--padding-mode", "circular")
+    assert status == 0
+    assert "padding_mode='circular'" in out and "Methods: all: FFT, exact" in out
+    spec = tm.ConvSpec((8, 8), 3, padding=1, in_channels=3, out_channels=2,
+                       padding_mode="circular")
+    want = numpy_values(spec, np.random.default_rng(4).standard_normal(spec.weight_shape))
+    assert sum(histogram_counts(out)) == len(want)
+    assert f"‖C‖₂ = σ_max       {want[0]:.6g}" in out
+    assert "circular padding, same size (FFT shortcut)" in out and "equal" in out
+
+
+def test_command_transposed_layer(capsys):
+    status, out, _ = spectrum_call(capsys, "--transposed", "--input", "5x5", "--kernel", "4",
+                                   "--stride", "2", "--padding", "1", "--in-channels", "4",
+                                   "--out-channels", "2")
+    assert status == 0
+    assert "Spectrum of Cᵀ of torch.nn.ConvTranspose2d(4, 2, kernel_size=(4, 4)" in out
+    spec = tm.ConvSpec.from_transposed((5, 5), 4, 2, 4, stride=2, padding=1)
+    transposed = tm.transposed_conv_matrix(spec, np.random.default_rng(0).standard_normal(
+        spec.weight_shape))
+    want = np.linalg.svd(transposed.toarray(), compute_uv=False)
+    assert f"‖C‖₂ = σ_max       {want[0]:.6g}" in out
+
+
+def test_command_reads_weights_from_a_file(capsys, tmp_path):
+    spec = tm.ConvSpec(12, 3, stride=2, padding=1, in_channels=2, out_channels=3)
+    w = np.random.default_rng(9).standard_normal(spec.weight_shape)
+    np.save(tmp_path / "w.npy", w)
+    status, out, _ = spectrum_call(capsys, "--input", "12", "--kernel", "3", "--stride", "2",
+                                   "--padding", "1", "--in-channels", "2", "--out-channels",
+                                   "3", "--weights", str(tmp_path / "w.npy"))
+    assert status == 0
+    assert f"‖C‖₂ = σ_max       {numpy_values(spec, w)[0]:.6g}" in out
+
+
+def test_command_without_the_whole_spectrum(capsys, monkeypatch):
+    monkeypatch.setattr(spectrum, "DENSE_LIMIT", 1000)
+    monkeypatch.setattr(spectrum, "_DENSE_SIDE", 10)
+    status, out, _ = spectrum_call(capsys, *GEOMETRY, "--k", "2")
+    assert status == 0
+    assert "Histogram" not in out and "Note: all values: not computed" in out
+    assert "Methods: largest: Lanczos, tolerance-bound; smallest: shift-invert" in out
+    spec = tm.ConvSpec((8, 8), 3, padding=1, in_channels=3, out_channels=2)
+    want = numpy_values(spec, np.random.default_rng(4).standard_normal(spec.weight_shape))
+    assert f"σ_min              {want[-1]:.6g}" in out
+    monkeypatch.setattr(spectrum, "SHIFT_INVERT_LIMIT", 10)
+    status, out, _ = spectrum_call(capsys, *GEOMETRY)
+    assert status == 0
+    assert "σ_min              not computed" in out
+    assert "Note: smallest values: not computed" in out and "condition number" not in out
+
+
+def test_command_latex_table_compiles(capsys, tmp_path, pdflatex):
+    from transpose_matrix.render.documents import compile_pdf, document
+
+    bodies = []
+    for extra in ([], ["--groups", "1", "--padding-mode", "circular"]):
+        out = tmp_path / f"table{len(extra)}.tex"
+        status, _, _ = spectrum_call(capsys, *GEOMETRY, *extra, "--format", "latex",
+                                     "--out", str(out))
+        assert status == 0
+        bodies.append(out.read_text())
+    assert bodies[0].startswith("% transpose_matrix spectrum table")
+    assert r"reshaped kernel $\|W\|_2$ (spectral\_norm)" in bodies[0]
+    pdf = compile_pdf(document("\n\n".join(bodies)), tmp_path, name="spectrum")
+    log = (tmp_path / "spectrum.log").read_text(errors="replace")
+    assert pdf.exists() and "Overfull \\hbox" not in log
+
+
+@pytest.mark.parametrize(
+    "args, option",
+    [
+        (["--transposed", "--padding-mode", "circular"], "--padding-mode: 'circular' is not "
+         "allowed with --transposed"),
+        (["--input", "3", "--padding", "4", "--padding-mode", "reflect"], "--padding-mode: "),
+        (["--k", "0"], "--k: '0' is not allowed"),
+        (["--bins", "x"], "--bins: 'x' is not allowed"),
+        (["--seed", "-2"], "--seed: '-2' is not allowed"),
+        (["--weights", "/nonexistent/w.npy"], "--weights: '/nonexistent/w.npy' is not a "
+         "readable .npy file"),
+        (["--padding-mode", "mirror"], "--padding-mode: invalid choice: 'mirror'"),
+    ],
+)
+def test_command_errors_are_one_line(capsys, args, option):
+    status, out, err = spectrum_call(capsys, *args)
+    assert status == 2 and out == ""
+    assert err.startswith(f"transpose_matrix: error: {option}") and err.count("\n") == 1
+
+
+def test_command_weights_of_the_wrong_shape(capsys, tmp_path):
+    np.save(tmp_path / "w.npy", np.ones((2, 2)))
+    status, _, err = spectrum_call(capsys, "--weights", str(tmp_path / "w.npy"))
+    assert status == 2 and err.startswith("transpose_matrix: error: --weights: weight shape")
+
+
+def test_command_in_a_subprocess():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}
+    help_text = subprocess.run(
+        [sys.executable, "-m", "transpose_matrix", "spectrum", "--help"], cwd=root, env=env,
+        capture_output=True, text=True, encoding="utf-8", timeout=120, check=True,
+    ).stdout
+    assert "example: python -m transpose_matrix spectrum --input 32x32" in help_text
+    assert "--padding-mode" in help_text and "--weights FILE.npy" in help_text
+    result = subprocess.run(
+        [sys.executable, "-m", "transpose_matrix", "spectrum", "--input", "6", "--kernel", "2",
+         "--stride", "2"], cwd=root, env=env, capture_output=True, text=True,
+        encoding="utf-8", timeout=120, check=False,
+    )
+    assert result.returncode == 0 and "condition number" in result.stdout
