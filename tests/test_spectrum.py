@@ -669,3 +669,15 @@ def test_command_in_a_subprocess():
         encoding="utf-8", timeout=120, check=False,
     )
     assert result.returncode == 0 and "condition number" in result.stdout
+
+
+@pytest.mark.parametrize("mode", ["zeros", "reflect"])
+def test_torch_backend_gives_the_same_values(torch, mode):
+    spec = tm.ConvSpec((9, 9), 3, stride=2, padding=1, padding_mode=mode, in_channels=2,
+                       out_channels=3)
+    w = weight_for(spec)
+    want = numpy_values(spec, w)
+    close(singular_values(spec, w, k=2, method="iterative", backend="torch"), want[:2],
+          rtol=1e-9)
+    close(singular_values(spec, w, which="all", method="dense", backend="torch"), want)
+    assert operator_norm(spec, w, backend="torch") == pytest.approx(want[0], rel=1e-12)

@@ -262,7 +262,7 @@ def read_counts(spec: ConvSpec) -> tuple[int, bool]:
 class _PaddedOperator(LinearOperator):
     """C = D·P for a non-zero ``padding_mode``: P copies the input into the padding."""
 
-    def __init__(self, spec: ConvSpec, weight: np.ndarray) -> None:
+    def __init__(self, spec: ConvSpec, weight: np.ndarray, **backend: Any) -> None:
         from .operator import conv_operator
         from .upsample import pad_matrix
 
@@ -277,7 +277,7 @@ class _PaddedOperator(LinearOperator):
             out_channels=spec.out_channels,
             groups=spec.groups,
         )
-        self._conv = conv_operator(inner, weight)
+        self._conv = conv_operator(inner, weight, **backend)
         self._pad = pad_matrix(spec.input_shape, spec.padding, spec.padding_mode)
         self._unpad = self._pad.T.tocsr()
         self._channels = spec.in_channels
@@ -302,13 +302,13 @@ class _PaddedOperator(LinearOperator):
         return self._rmatmat(np.reshape(y, (-1, 1))).reshape(-1)
 
 
-def _layer_operator(spec: ConvSpec, weight: np.ndarray) -> LinearOperator:
-    """C of one group, matrix-free, for any padding mode."""
+def _layer_operator(spec: ConvSpec, weight: np.ndarray, **backend: Any) -> LinearOperator:
+    """C of one group, matrix-free, for any padding mode (``backend``, ``device`` passed on)."""
     if spec.padding_mode == "zeros":
         from .operator import conv_operator
 
-        return conv_operator(spec, weight)
-    return _PaddedOperator(spec, weight)
+        return conv_operator(spec, weight, **backend)
+    return _PaddedOperator(spec, weight, **backend)
 
 
 class _Gram(LinearOperator):
@@ -611,6 +611,8 @@ def singular_values(
     method: str = "auto",
     seed: int = 0,
     maxiter: int | None = None,
+    backend: str = "numpy",
+    device: Any = None,
 ) -> np.ndarray:
     """Singular values of C (and of Cᵀ), in decreasing order, like :func:`numpy.linalg.svd`.
 
@@ -640,6 +642,11 @@ def singular_values(
         Seed of the iterative method's random start vector.
     maxiter : int, optional
         ARPACK's iteration limit (default ``10 ×`` the Gram side).
+    backend, device
+        Where the matrix-free methods (``'iterative'``, ``'dense'``) apply C:
+        :func:`~transpose_matrix.conv_operator`'s ``backend='numpy'`` or
+        ``'torch'`` (CPU, or a GPU ``device``), so a large layer's spectrum
+        runs where its model runs. torch is imported only for ``'torch'``.
 
     Returns
     -------
@@ -696,6 +703,7 @@ def singular_values(
         if k > count:
             raise ConvSpecError(f"k={k} must be <= min(C.shape) = {count}")
     method = choose_method(spec, which, k, method)
+    where = {"backend": backend, "device": device}
     groups = _groups(spec, weight)
     parts = []
     for one, part in groups:
@@ -705,14 +713,15 @@ def singular_values(
             values = _fft_values(one, part, circulant_repeats(one))
         elif method == "dense" or wanted >= side - 1:
             # ARPACK needs k < side - 1: a group this small is solved densely.
-            values = _dense_values(_layer_operator(one, part))
+            values = _dense_values(_layer_operator(one, part, **where))
         else:
             # Scaled by an upper bound of ||C||, the Gram matrix's eigenvalues
             # lie in [0, 1], where ARPACK's tolerance is meant.
             upper = math.sqrt(read_counts(one)[0]) * _reshaped_norm(part, 0) or 1.0
             if method == "iterative":
                 values = _iterative_values(
-                    _layer_operator(one, part), wanted, which, tol, upper, seed, maxiter
+                    _layer_operator(one, part, **where), wanted, which, tol, upper, seed,
+                    maxiter,
                 )
             else:
                 values = _shift_invert_values(one, part, wanted, tol, upper, seed, maxiter)
@@ -733,7 +742,7 @@ def singular_values(
 
 def operator_norm(
     spec: ConvSpec, weight: Any, *, tol: float = DEFAULT_TOL, method: str = "auto",
-    seed: int = 0,
+    seed: int = 0, backend: str = "numpy", device: Any = None,
 ) -> float:
     """``‖C‖₂ = ‖Cᵀ‖₂``, the largest singular value: the layer's Lipschitz constant.
 
@@ -747,7 +756,11 @@ def operator_norm(
     >>> float(operator_norm(spec, np.array([[[3.0, 4.0]]])))
     5.0
     """
-    return float(singular_values(spec, weight, 1, "largest", tol=tol, method=method, seed=seed)[0])
+    values = singular_values(
+        spec, weight, 1, "largest", tol=tol, method=method, seed=seed, backend=backend,
+        device=device,
+    )
+    return float(values[0])
 
 
 def _reshaped_norm(weight: np.ndarray, dim: int) -> float:
