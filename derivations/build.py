@@ -5,8 +5,10 @@ Run: ``python derivations/build.py [--outdir DIR] [--pdflatex PATH] [--jobs N]``
 Each script in :data:`SCRIPTS` runs with ``--latex DIR/fragments/NAME.tex``
 (its text output goes to ``NAME.txt`` beside it); every script checks its own
 claims and exits non-zero when one fails, which stops the build. Then
-``notes.tex`` is compiled twice by pdflatex (the second pass fills in the
-table of contents) into ``DIR/notes.pdf``. ``DIR`` defaults to this folder.
+``notes.tex`` is compiled by pdflatex into ``DIR/notes.pdf``, pass after pass
+until the labels settle (the ``.aux`` and ``.toc`` files stop changing and the
+log asks for no rerun), so a fresh clone's table of contents is right.
+``DIR`` defaults to this folder.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-__all__ = ["SCRIPTS", "build", "main"]
+__all__ = ["MAX_PASSES", "SCRIPTS", "build", "compile_notes", "main"]
 
 HERE = Path(__file__).resolve().parent
 
 #: The derivations, in the order the notes present them.
 SCRIPTS = (
+    "output_sizes",
+    "gradients",
     "zero_insertion",
     "kernel_equals_stride",
     "one_by_one",
@@ -34,6 +38,13 @@ SCRIPTS = (
     "transposed_not_inverse",
     "same_padding",
 )
+
+
+#: pdflatex passes before the build gives up on labels that keep moving.
+MAX_PASSES = 5
+
+# What pdflatex and its packages write when cross-references are stale.
+_RERUN = re.compile(r"Rerun to get|Label\(s\) may have changed|rerunfilecheck Warning")
 
 
 class BuildError(RuntimeError):
@@ -65,6 +76,29 @@ def _pdflatex(pdflatex: str, outdir: Path) -> str:
     return text
 
 
+def _labels(outdir: Path) -> tuple[bytes, ...]:
+    return tuple(
+        (outdir / f"notes.{ext}").read_bytes() if (outdir / f"notes.{ext}").exists() else b""
+        for ext in ("aux", "toc", "out")
+    )
+
+
+def compile_notes(outdir: Path, pdflatex: str = "pdflatex") -> tuple[str, int]:
+    """Run pdflatex on ``outdir/notes.tex`` until the labels settle; the last log and passes.
+
+    Raises
+    ------
+    BuildError
+        pdflatex failed, or the labels still moved after :data:`MAX_PASSES` passes.
+    """
+    for passes in range(1, MAX_PASSES + 1):
+        before = _labels(outdir)
+        log = _pdflatex(pdflatex, outdir)
+        if _labels(outdir) == before and not _RERUN.search(log):
+            return log, passes
+    raise BuildError(f"the notes' labels still changed after {MAX_PASSES} pdflatex passes")
+
+
 def build(outdir: Path, pdflatex: str = "pdflatex", jobs: int = 2) -> Path:
     """Run every script, then compile the notes; return the PDF's path."""
     fragments = outdir / "fragments"
@@ -75,16 +109,16 @@ def build(outdir: Path, pdflatex: str = "pdflatex", jobs: int = 2) -> Path:
         counts = dict(zip(SCRIPTS, pool.map(lambda n: _run_script(n, fragments), SCRIPTS)))
     for name, count in counts.items():
         print(f"  {name:<24} {count:>3} claims checked")
-    _pdflatex(pdflatex, outdir)
-    log = _pdflatex(pdflatex, outdir)
+    log, passes = compile_notes(outdir, pdflatex)
     overfull = re.findall(r"^Overfull \\hbox \(([\d.]+)pt too wide\)", log, re.MULTILINE)
-    wide = [float(points) for points in overfull if float(points) > 10]
-    if wide:
-        print(f"  warning: {len(wide)} lines run more than 10pt into the margin")
+    if overfull:
+        widest = max(map(float, overfull))
+        print(f"  warning: {len(overfull)} lines run into the margin (up to {widest}pt)")
     pages = re.search(r"Output written on \S+ \((\d+) pages?", log)
     pdf = outdir / "notes.pdf"
     print(
-        f"{sum(counts.values())} claims checked; {pdf} ({pages.group(1) if pages else '?'} pages)"
+        f"{sum(counts.values())} claims checked; {pdf} ({pages.group(1) if pages else '?'} "
+        f"pages, {passes} pdflatex passes)"
     )
     return pdf
 

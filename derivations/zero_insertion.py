@@ -11,13 +11,17 @@ Run: ``python derivations/zero_insertion.py [--latex FILE]``.
 from __future__ import annotations
 
 import math
+import sys
 
 import _common
 import numpy as np
 import scipy.sparse
 import sympy
+from _common import difference, max_error
 
 import transpose_matrix as tm
+from transpose_matrix import Derivation
+from transpose_matrix.derivation import sympy_check
 
 
 def flip_swap(weight: np.ndarray, groups: int) -> np.ndarray:
@@ -53,28 +57,27 @@ def recipe(shape, cin, cout, kernel, stride, padding, extra, groups, dilation):
     return Ct, D, P, Z, spec, weight
 
 
-def main(argv: list[str] | None = None) -> int:
+def build() -> Derivation:
+    """The derivation: Cᵀ = D·P·Z symbolically, then on a grid of layers against torch."""
     import torch
     import torch.nn.functional as F
 
-    doc = _common.Derivation(
-        "zero_insertion", "Zero insertion: a transposed convolution is Cᵀ = D·P·Z", argv
-    )
+    doc = Derivation(r"Zero insertion: a transposed convolution is $C^{\mathsf T} = D\,P\,Z$")
     doc.say(
-        "A convolution with stride s reads input position j·s − p + t·d for output j and "
-        "kernel tap t. Its transpose Cᵀ sends input y[j] of the transposed layer to output "
-        "m = j·s − p + t·d with weight w[t]. Spreading the y[j] s apart (s − 1 zeros in "
-        "between), padding, and sliding the flipped kernel over the result with stride 1 "
-        "gives the same sums. As matrices: Cᵀ = D·P·Z, where Z inserts the zeros, P pads "
-        "d(k − 1) − p on each side plus output_padding after, and D is an ordinary stride-1 "
-        "convolution whose kernel is the original one flipped in space with its two channel "
-        "axes swapped."
+        r"A convolution with stride $s$ reads input position $js - p + td$ for output $j$ and "
+        r"kernel tap $t$. Its transpose $C^{\mathsf T}$ sends input $y_j$ of the transposed "
+        r"layer to output $m = js - p + td$ with weight $w_t$. Spreading the $y_j$ apart by "
+        r"$s$ ($s - 1$ zeros in between), padding, and sliding the flipped kernel over the "
+        r"result with stride 1 gives the same sums. As matrices, $C^{\mathsf T} = D\,P\,Z$, "
+        r"where $Z$ inserts the zeros, $P$ pads $d(k - 1) - p$ on each side plus "
+        r"`output_padding` after, and $D$ is an ordinary stride-1 convolution whose kernel is "
+        r"the original one flipped in space with its two channel axes swapped."
     )
 
-    doc.heading("One dimension, with symbols")
+    doc.step("One dimension, with symbols")
     doc.say(
-        "Take ConvTranspose1d(1, 1, kernel_size=3, stride=2, padding=1, output_padding=1) "
-        "on an input of length 3. Its output has length (3 − 1)·2 − 2 + 3 + 1 = 6."
+        "Take `ConvTranspose1d(1, 1, kernel_size=3, stride=2, padding=1, output_padding=1)` "
+        r"on an input of length 3. Its output has length $(3 - 1) \cdot 2 - 2 + 3 + 1 = 6$."
     )
     spec = tm.ConvSpec.from_transposed(3, 1, 1, 3, stride=2, padding=1, output_padding=1)
     Ct = tm.symbolic_conv_matrix(spec).T
@@ -83,27 +86,29 @@ def main(argv: list[str] | None = None) -> int:
     P = tm.pad_matrix(5, [(1, 2)])
     # D slides the flipped kernel (w2, w1, w0): swap the symbols of the plain one.
     D = tm.symbolic_conv_matrix(tm.ConvSpec(8, 3)).xreplace({w0: w2, w2: w0})
-    doc.matrices([("Z", "Z", Z), ("P", "P", P)], zero="0")
-    doc.matrix("D (stride 1, flipped kernel)", "D", D)
+    doc.matrices([("Z", Z), ("P", P)], zero="0")
+    doc.matrix("D", D, note="$D$ slides the flipped kernel with stride 1.")
     product = D * sympy.Matrix(P.toarray().astype(int)) * sympy.Matrix(Z.toarray().astype(int))
-    doc.matrices([("D P Z", r"D\,P\,Z", product), ("C^T", r"C^{\mathsf T}", Ct)])
+    doc.matrices([(r"D\,P\,Z", product), (r"C^{\mathsf T}", Ct)])
     doc.check(
-        (sympy.Matrix(product) - sympy.Matrix(Ct)).is_zero_matrix,
-        "D·P·Z equals Cᵀ entry by entry, as polynomials in w0, w1, w2.",
-        tex=r"$D\,P\,Z = C^{\mathsf T}$ entry by entry, as polynomials in "
-        r"$w_{0}, w_{1}, w_{2}$.",
+        sympy_check(
+            product,
+            sympy.Matrix(Ct),
+            says=r"$D\,P\,Z = C^{\mathsf T}$ entry by entry, as polynomials in the kernel symbols,",
+        )
     )
     doc.check(
         Z.shape == (5, 3) and P.shape == (8, 5) and D.shape == (6, 8),
-        "The sizes chain as 3 → 5 (zeros inserted) → 8 (padded 1 before, 1 + 1 after) → 6.",
+        r"The sizes chain as $3 \to 5$ (zeros inserted) $\to 8$ (padded 1 before, "
+        r"$1 + 1$ after) $\to 6$.",
     )
 
-    doc.heading("Every kind of layer, against torch")
+    doc.step("Every kind of layer, against torch")
     doc.say(
-        "The same recipe, with the padding computed from the textbook rule and D built by "
-        "the ordinary conv_matrix, reproduces conv_transpose for strides, dilations, groups, "
-        "asymmetric output_padding and 1-, 2- and 3-D inputs. When p > d(k − 1) the "
-        "'padding' is negative and P crops instead."
+        "The same recipe, with the padding computed from the textbook rule and $D$ built by "
+        "the ordinary `conv_matrix`, reproduces `conv_transpose` for strides, dilations, "
+        "groups, asymmetric `output_padding` and 1-, 2- and 3-D inputs. When $p > d(k - 1)$ "
+        "the padding is negative and $P$ crops instead."
     )
     cases = [
         # (input shape, in, out, kernel, stride, padding, output_padding, groups, dilation)
@@ -132,69 +137,83 @@ def main(argv: list[str] | None = None) -> int:
             groups=groups,
             dilation=dilation,
         )
-        worst_matrix = max(worst_matrix, _common.max_error(product_n, Ct_n))
+        worst_matrix = max(worst_matrix, max_error(product_n, Ct_n))
         worst_torch = max(
-            worst_torch,
-            _common.max_error(product_n @ y.reshape(-1), expected.numpy().reshape(-1)),
+            worst_torch, max_error(product_n @ y.reshape(-1), expected.numpy().reshape(-1))
         )
         rows.append(
             (
-                "×".join(map(str, shape)),
-                f"{cin}→{cout}",
-                "×".join(map(str, spec_n.kernel_size)),
-                "×".join(map(str, spec_n.stride)),
-                str(padding),
-                str(extra),
+                dims(shape),
+                rf"${cin} \to {cout}$",
+                dims(spec_n.kernel_size),
+                dims(spec_n.stride),
+                per_dim(padding, len(shape)),
+                per_dim(extra, len(shape)),
                 groups,
-                "×".join(map(str, spec_n.dilation)),
-                "×".join(map(str, spec_n.input_shape)),
-                f"{D_n.nnz}/{Ct_n.nnz}",
+                dims(spec_n.dilation),
+                dims(spec_n.input_shape),
+                f"{D_n.nnz} / {Ct_n.nnz}",
             )
         )
     doc.table(
         (
             "input",
             "channels",
-            "k",
-            "s",
-            "p",
-            "op",
+            "$k$",
+            "$s$",
+            "$p$",
+            "$a$",
             "groups",
-            "d",
+            "$d$",
             "output",
-            "nnz D / nnz Cᵀ",
+            r"entries of $D$ / $C^{\mathsf T}$",
         ),
         rows,
-        "Layers checked (op = output_padding): Cᵀ = D·P·Z and torch's conv_transpose agree.",
+        r"Layers checked ($a$ is `output_padding`): $C^{\mathsf T} = D\,P\,Z$, and torch's "
+        "`conv_transpose` agrees.",
     )
     doc.check(
         worst_matrix < 1e-12,
-        "For every layer in the table, D·P·Z equals Cᵀ.",
-        f"largest entry difference {worst_matrix:.1e}",
+        r"For every layer in the table, $D\,P\,Z$ equals $C^{\mathsf T}$.",
+        difference(worst_matrix, "largest entry difference"),
     )
     doc.check(
         worst_torch < 1e-10,
-        "For every layer in the table, D·P·Z·y equals torch's conv_transpose of y.",
-        f"largest difference {worst_torch:.1e}",
+        r"For every layer in the table, $D\,P\,Z\,\mathbf{y}$ equals torch's "
+        r"`conv_transpose` of $\mathbf{y}$.",
+        difference(worst_torch),
     )
 
-    doc.heading("Why libraries do not insert the zeros")
+    doc.step("Why libraries do not insert the zeros")
     Ct_n, D_n, *_ = recipe((8, 8), 4, 4, 3, 2, 1, 1, 1, 1)
     ratio = D_n.nnz / Ct_n.nnz
     doc.say(
-        f"D multiplies every kernel tap with every padded position, most of which hold "
-        f"inserted zeros. For ConvTranspose2d(4, 4, 3, stride=2, padding=1, output_padding=1) "
-        f"on 8×8, D stores {D_n.nnz} weights against {Ct_n.nnz} in Cᵀ, {ratio:.2f} times as "
-        f"many multiplications. Gradient-style implementations (scatter each input times the "
-        f"kernel) compute Cᵀ directly and skip them."
+        "$D$ multiplies every kernel tap with every padded position, most of which hold "
+        "inserted zeros. For `ConvTranspose2d(4, 4, 3, stride=2, padding=1, output_padding=1)` "
+        rf"on $8 \times 8$, $D$ stores {D_n.nnz} weights against {Ct_n.nnz} in "
+        rf"$C^{{\mathsf T}}$, {ratio:.2f} times as many multiplications. Gradient-style "
+        "implementations (scatter each input times the kernel) compute $C^{\\mathsf T}$ "
+        "directly and skip them."
     )
     doc.check(
         math.isclose(ratio, 4, rel_tol=0.25),
-        "With stride 2 in two dims, D does about s² = 4 times the work of Cᵀ.",
+        r"With stride 2 in two dimensions, $D$ does about $s^2 = 4$ times the work of "
+        r"$C^{\mathsf T}$.",
         f"ratio {ratio:.2f}",
     )
-    return doc.close()
+    return doc
+
+
+def dims(values) -> str:
+    """``(4, 3)`` as maths ``$4 \\times 3$``; one value as itself."""
+    values = tuple(values)
+    return str(values[0]) if len(values) == 1 else "$" + r" \times ".join(map(str, values)) + "$"
+
+
+def per_dim(value, ndim: int) -> str:
+    """An int or per-dimension tuple of the layer's arguments as a table cell."""
+    return dims(np.broadcast_to(value, ndim).tolist() if not isinstance(value, int) else [value])
 
 
 if __name__ == "__main__":
-    _common.run(main)
+    sys.exit(_common.main(build, __file__))

@@ -15,6 +15,7 @@ from transpose_matrix.symbolic import (
     symbolic_input,
     symbolic_output,
     weight_substitution,
+    weight_symbols,
 )
 
 SPECS = [
@@ -128,38 +129,108 @@ def test_gradient_derivation_checks_all_pass(spec):
     failures = [f"{title}: {check.text()}" for title, check in derivation.failures()]
     assert derivation.all_checks_passed, "\n".join(failures)
     assert len(derivation.steps) == 6 and all(step.checks for step in derivation.steps)
-    methods = " ".join(check.method for check in derivation.checks)
-    assert "jacobian of Cx vs C" in methods
-    assert "L an undefined function of y" in methods
-    assert "loop reference builder" in methods
+    claims = " ".join(check.claim for check in derivation.checks)
+    assert "Jacobian of $C\\mathbf{x}$ equals $C$" in claims
+    assert "For $L$ an undefined function of $\\mathbf{y}$" in claims
+    assert "loop reference builder" in claims
+    assert {check.method for check in derivation.checks} == {"verified symbolically"}
+
+
+def _as_sympy_sum(displayed, spec, w, g, x=None):
+    """The displayed sum with this spec's numbers and symbols, for sympy to evaluate."""
+    from transpose_matrix.gradient import _Indicator
+
+    values = {
+        sympy.Symbol(name, **assumptions): value
+        for name, assumptions, value in [
+            ("s", {"integer": True, "positive": True}, spec.stride[0]),
+            ("d", {"integer": True, "positive": True}, spec.dilation[0]),
+            ("p", {"integer": True, "nonnegative": True}, spec.padding[0][0]),
+            ("O", {"integer": True, "positive": True}, spec.out_channels),
+            ("J", {"integer": True, "positive": True}, spec.output_shape[0]),
+            ("K", {"integer": True, "positive": True}, spec.kernel_size[0]),
+        ]
+    }
+    wb, gb, xb = (sympy.IndexedBase(name) for name in "wgx")
+
+    def entry(expr):
+        # Indexed entries become the spec's symbols; x is zero outside the input.
+        base, *index = expr.args
+        index = [int(i) for i in index]
+        if base == wb:
+            return w[(index[0], index[1], index[2])]
+        if base == gb:
+            return g[index[0] * spec.output_shape[0] + index[1]]
+        inside = 0 <= index[1] < spec.input_shape[0]
+        return x[index[0] * spec.input_shape[0] + index[1]] if inside else 0
+
+    expr = displayed.xreplace(values).replace(
+        _Indicator, lambda condition: sympy.Piecewise((1, condition), (0, True))
+    )
+    return lambda **free: expr.xreplace(
+        {sympy.Symbol(k, integer=True, nonnegative=True): v for k, v in free.items()}
+    ).doit().replace(lambda e: isinstance(e, sympy.Indexed), entry)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [ConvSpec(5, 3, stride=2, padding=1), ConvSpec(7, 2, dilation=3, padding=1, out_channels=2)],
+    ids=["strided", "dilated-two-outputs"],
+)
+def test_displayed_sums_evaluated_by_sympy_are_the_gradients(spec):
+    # sympy's own summation of the displayed formulas, independent of the loops
+    # behind the derivation's checks, against Cᵀg and U(x)ᵀg.
+    from transpose_matrix.gradient import _INPUT_GRADIENT, _WEIGHT_GRADIENT
+
+    w = weight_symbols(spec)
+    g = list(symbolic_output(spec, "g"))
+    x = list(symbolic_input(spec))
+    input_sum = _as_sympy_sum(_INPUT_GRADIENT, spec, w, g)
+    weight_sum = _as_sympy_sum(_WEIGHT_GRADIENT, spec, w, g, x)
+    grad_x = symbolic_conv_matrix(spec).T * sympy.Matrix(g)
+    grad_w = patch_matrix(spec).T * sympy.Matrix(g)
+    for i in range(spec.input_shape[0]):
+        assert sympy.expand(input_sum(c=0, i=i) - grad_x[i]) == 0
+    for index, (oc, c, t) in enumerate(np.ndindex(*spec.weight_shape)):
+        assert sympy.expand(weight_sum(o=oc, c=c, t=t) - grad_w[index]) == 0
 
 
 def test_gradient_derivation_shows_the_transposed_sum_entrywise():
     derivation = gradient_derivation(ConvSpec(3, 2))
     step = derivation.steps[3]
-    assert step.title == "Entry by entry, Cᵀg is the transposed convolution"
+    assert step.title == "Entry by entry, $C^{\\mathsf T}\\mathbf{g}$ is the transposed convolution"
     # By hand: x_1 is read by output 0 through tap 1 and by output 1 through tap 0.
-    assert [e.text for e in step.equations[1:]] == [
-        "∂L/∂x_{0} = g_{0}*w_{0}",
-        "∂L/∂x_{1} = g_{0}*w_{1} + g_{1}*w_{0}",
-        "∂L/∂x_{2} = g_{1}*w_{1}",
+    assert [e.text() for e in step.equations[1:]] == [
+        "∂L/∂x₀ = g₀⋅w₀",
+        "∂L/∂x₁ = g₀⋅w₁ + g₁⋅w₀",
+        "∂L/∂x₂ = g₁⋅w₁",
     ]
+    assert step.equations[0].latex() == (
+        r"\frac{\partial L}{\partial {x}_{c,i}} = \sum_{o=0}^{O - 1} \sum_{j=0}^{J - 1} "
+        r"\sum_{t=0}^{K - 1} \left[j s - p + t d = i\right] {w}_{o,c,t} {g}_{o,j}"
+    )
     weight_step = derivation.steps[5]
-    assert [e.text for e in weight_step.equations[1:]] == [
-        "∂L/∂w_{0} = g_{0}*x_{0} + g_{1}*x_{1}",
-        "∂L/∂w_{1} = g_{0}*x_{1} + g_{1}*x_{2}",
+    assert [e.text() for e in weight_step.equations[2:]] == [
+        "∂L/∂w₀ = g₀⋅x₀ + g₁⋅x₁",
+        "∂L/∂w₁ = g₀⋅x₁ + g₁⋅x₂",
     ]
+    assert weight_step.equations[1].latex() == (
+        r"\frac{\partial L}{\partial {w}_{o,c,t}} = \sum_{j=0}^{J - 1} {g}_{o,j} "
+        r"{x}_{c,j s - p + t d}"
+    )
 
 
-def test_gradient_derivation_latex_compiles(pdflatex, tmp_path):
+def test_gradient_derivation_latex_compiles_and_fits(pdflatex, tmp_path):
     body = gradient_derivation(ConvSpec((4, 4), 3)).latex()
-    assert body.isascii()
     document = (
-        "\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"
+        "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{lmodern}\n"
+        "\\usepackage{amsmath}\n\\usepackage{amssymb}\n\\begin{document}\n"
         f"{body}\n\\end{{document}}\n"
     )
-    # A bare amsmath article on purpose: the fragment must need nothing more.
+    # A bare article on purpose: the fragment must need nothing more, and fit.
     assert compile_pdf(document, tmp_path, name="gradient").is_file()
+    log = (tmp_path / "gradient.log").read_text()
+    assert "Overfull \\hbox" not in log
 
 
 def test_gradient_derivation_refuses_large_specs():

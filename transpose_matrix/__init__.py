@@ -32,7 +32,8 @@ Scale (matrix-free and memory-safe)
 Derivations (every step checked by sympy or exhaustively)
     output_size_derivation        size formulas, inverse problem, output_padding, special cases
     gradient_derivation           dL/dx = Cᵀ dL/dy and dL/dw = U(x)ᵀ dL/dy, symbolically
-    Derivation, Step, Check, Equation, Grid   records; ``.text()``, ``.latex()``
+    Derivation, Step, Check, Equation, Grid   records; ``.text()``, ``.latex()``, notebooks
+    sympy_check, exhaustive_check, computed_check   checks that state claim and method
 Size solver
     solve_sizes, SizeSolution     parameter sets taking size n to m; uneven-overlap flag
     format_solutions              those as a text table
@@ -108,6 +109,9 @@ _EXPORTS = {
     "Check": "derivation",
     "Equation": "derivation",
     "Grid": "derivation",
+    "sympy_check": "derivation",
+    "exhaustive_check": "derivation",
+    "computed_check": "derivation",
     "solve_sizes": "solver",
     "SizeSolution": "solver",
     "format_solutions": "solver",

@@ -1,10 +1,30 @@
-"""Step-by-step derivations whose every statement is computed and checked.
+r"""Derivations whose every displayed statement is a checked sympy object.
 
-A :class:`Derivation` is an ordered list of :class:`Step` objects. Each step
-holds a title, prose, equations (LaTeX with a plain-text rendering) and the
-:class:`Check` records that say how the step was verified and whether it
-passed. Building a derivation runs its checks; a failed check is recorded,
-never raised, so a reader sees exactly which statement did not hold.
+One model serves the library (:func:`output_size_derivation`,
+:func:`~transpose_matrix.gradient.gradient_derivation`) and the scripts in
+``derivations/``. A :class:`Derivation` is a titled list of :class:`Step`
+objects; a step holds, in reading order, blocks of five kinds:
+
+* :class:`Prose`: a paragraph in a small markup: ``$…$`` is inline maths
+  written in LaTeX, ```…``` is code, everything else is plain text;
+* :class:`Display`: aligned equations, each an :class:`Equation` of sympy
+  objects, printed by sympy (``sympy.latex`` for LaTeX, sympy's Unicode
+  pretty printer for text), so what is shown is the expression that is checked;
+* :class:`Matrices`: named matrices (sympy, scipy.sparse or numpy), printed
+  by the render layer;
+* :class:`Table`: a small table whose cells use the prose markup;
+* :class:`Check`: a claim in words and maths, how it was verified, and
+  whether it held.
+
+Building a derivation runs its checks; a failed check is recorded, never
+raised, so a reader sees exactly which statement did not hold. Rendering
+lives in :mod:`transpose_matrix.render.derivation`; the model imports it
+only when asked for text, LaTeX or HTML.
+
+Expressions built inside ``with sympy.evaluate(False):`` keep the order they
+were written in (``n + 2p - d(k - 1) - 1``, not sympy's canonical
+``-d(k - 1) + n + 2p - 1``) and are printed that way; checks evaluate them
+(``doit``) before comparing.
 
 :func:`output_size_derivation` derives the output-size formulas of a
 convolution and of a transposed convolution: counting kernel placements, the
@@ -19,8 +39,7 @@ of small values (:class:`Grid`).
 from __future__ import annotations
 
 import itertools
-import textwrap
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,13 +50,21 @@ from .shapes import conv_output_size, effective_kernel_size, transposed_conv_out
 from .spec import ConvSpec
 
 __all__ = [
+    "RELATIONS",
     "Check",
     "Derivation",
+    "Display",
     "Equation",
     "Grid",
+    "Matrices",
+    "Prose",
     "Step",
+    "Table",
+    "computed_check",
+    "describe_spec",
     "exhaustive_check",
     "output_size_derivation",
+    "strict_sympify",
     "sympy_check",
 ]
 
@@ -45,76 +72,347 @@ __all__ = [
 # --------------------------------------------------------------------------- records
 
 
-@dataclass(frozen=True)
-class Equation:
-    """One displayed equation: ``latex`` (math mode, no ``&``) and ``text`` (Unicode).
+def strict_sympify(value: Any, what: str) -> Any:
+    """``value`` as a sympy object; numbers and sympy objects only.
 
-    ``text`` may span several lines (a pretty-printed matrix, say).
+    A string would be parsed (and evaluated) by ``sympify``, so it is refused.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``"<what> must be a number or a sympy expression, not str"``.
+    """
+    try:
+        return sympy.sympify(value, strict=True)
+    except sympy.SympifyError:
+        raise ConvSpecTypeError(
+            f"{what} must be a number or a sympy expression, not {type(value).__name__}"
+        ) from None
+
+#: Relations an :class:`Equation` may use: name -> (LaTeX, Unicode).
+RELATIONS = {
+    "=": ("=", "="),
+    "<": ("<", "<"),
+    "<=": (r"\le", "≤"),
+    ">=": (r"\ge", "≥"),
+    "in": (r"\in", "∈"),
+    "iff": (r"\iff", "⇔"),
+}
+
+# sympy relationals that an Equation splits into sides and a relation.
+_SPLIT = {"Equality": "=", "StrictLessThan": "<", "LessThan": "<=", "GreaterThan": ">="}
+
+
+@dataclass(frozen=True)
+class Prose:
+    r"""A paragraph: plain text with ``$…$`` inline LaTeX maths and ```…``` code.
+
+    Examples
+    --------
+    >>> Prose(r"A kernel of size $k$ reads `x[j*s - p + t*d]`.").text
+    'A kernel of size $k$ reads `x[j*s - p + t*d]`.'
     """
 
-    latex: str
     text: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.text, str):
+            raise ConvSpecTypeError(f"prose={self.text!r} must be a string")
+        if self.text.count("$") % 2:
+            raise ConvSpecError(f"prose {self.text!r} has an unmatched '$'")
+        if self.text.count("`") % 2:
+            raise ConvSpecError(f"prose {self.text!r} has an unmatched '`'")
+
+
+class Equation:
+    r"""One line of a display: ``sides[0] rel sides[1] rel …``, each side a sympy object.
+
+    Parameters
+    ----------
+    *sides
+        sympy expressions (or matrices, sets, booleans); Python numbers are
+        sympified. A single sympy relational (``Eq``, ``Le``, ``Lt``, ``Ge``)
+        is split into its two sides.
+    relation : str
+        A key of :data:`RELATIONS`, the same between every pair of sides.
+    note : str
+        Prose markup set after the equation, e.g. ``"for $0 \le a < s$"``.
+    order : {"auto", "written", "sympy"}
+        How sums and products are ordered when printed: ``"written"`` as
+        built (with ``sympy.evaluate(False)``), ``"sympy"`` in sympy's
+        canonical order, ``"auto"`` as written when some sum or product
+        differs from its evaluated form, else sympy's.
+
+    Examples
+    --------
+    >>> n, k = sympy.symbols("n k", integer=True, positive=True)
+    >>> Equation(sympy.Symbol("o"), n - k + 1).sides
+    (o, -k + n + 1)
+    >>> Equation(sympy.Eq(sympy.Symbol("o"), n)).relation
+    '='
+    """
+
+    __slots__ = ("note", "order", "relation", "sides")
+
+    def __init__(
+        self, *sides: Any, relation: str = "=", note: str = "", order: str = "auto"
+    ) -> None:
+        if len(sides) == 1 and type(sides[0]).__name__ in _SPLIT:
+            relation = _SPLIT[type(sides[0]).__name__]
+            sides = sides[0].args
+        if relation not in RELATIONS:
+            raise ConvSpecError(
+                f"relation={relation!r} must be one of {', '.join(map(repr, RELATIONS))}"
+            )
+        if not sides:
+            raise ConvSpecError("an equation needs at least one side")
+        if order not in ("auto", "written", "sympy"):
+            raise ConvSpecError(f"order={order!r} must be 'auto', 'written' or 'sympy'")
+        self.order = order
+        self.sides = tuple(strict_sympify(side, f"equation side {side!r}") for side in sides)
+        self.relation = relation
+        self.note = Prose(note).text
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Equation):
+            return NotImplemented
+        same = (self.relation, self.note, len(self.sides)) == (
+            other.relation,
+            other.note,
+            len(other.sides),
+        )
+        return same and all(a == b for a, b in zip(self.sides, other.sides))
+
+    __hash__ = None  # type: ignore[assignment]  # sympy matrices are unhashable
+
+    def __repr__(self) -> str:
+        relation = f" {self.relation} "
+        return f"Equation({relation.join(sympy.sstr(side) for side in self.sides)})"
+
+    def text(self) -> str:
+        """The equation as sympy's Unicode pretty printer shows it."""
+        from .render.derivation import equation_text
+
+        return equation_text(self)
+
+    def latex(self) -> str:
+        """The equation as math-mode LaTeX (``lhs = rhs``, no ``&``), printed by sympy."""
+        from .render.derivation import equation_latex
+
+        return equation_latex(self)
+
+
+@dataclass(frozen=True)
+class Display:
+    """Equations displayed together, aligned on their first relation."""
+
+    equations: tuple[Equation, ...]
+
+
+@dataclass(frozen=True)
+class Matrices:
+    r"""Named matrices shown side by side.
+
+    Attributes
+    ----------
+    items : tuple of (name, matrix)
+        ``name`` is inline LaTeX maths (``r"C^{\mathsf T}"``) or a sympy
+        object; ``matrix`` a sympy, ``scipy.sparse`` or numpy matrix.
+    zero : str
+        ``"dot"`` shows zeros as a centred dot, ``"0"`` as zeros.
+    max_rows, max_cols : int or None
+        Elision limits handed to the render layer (None: its defaults).
+    note : str
+        Prose markup set under the matrices.
+    """
+
+    items: tuple[tuple[Any, Any], ...]
+    zero: str = "dot"
+    max_rows: int | None = None
+    max_cols: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A small table; header and cells are prose markup (or numbers)."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    caption: str = ""
 
 
 @dataclass(frozen=True)
 class Check:
-    """How a statement was verified and whether it held.
+    r"""A claim, how it was verified, and whether it held.
 
     Attributes
     ----------
+    claim : str
+        Prose markup stating what holds, in words and maths: ``"`conv_output_size`
+        returns this expression for all integers $k, n, s \ge 1$"``.
     method : str
-        ``"sympy: simplify(lhs - rhs) == 0"``, ``"exhaustive over n<=12, k<=5,
-        ..."``, and so on: enough for a reader to redo the check.
+        How: ``"verified symbolically"``, ``"verified exhaustively over $n \le
+        12$ (12 cases)"``; empty for a value computed by the script (the claim
+        then says what was computed, e.g. against torch).
     passed : bool
-        Whether the statement held.
+        Whether the claim held.
     detail : str
-        What was compared (number of cases, the residual, a counterexample).
+        Prose markup: a largest difference, a residual, a counterexample.
     """
 
+    claim: str
     method: str
     passed: bool
     detail: str = ""
 
     def text(self) -> str:
-        """``[ok] method (detail)`` or ``[FAILED] ...``."""
-        verdict = "ok" if self.passed else "FAILED"
-        detail = f" ({self.detail})" if self.detail else ""
-        return f"[{verdict}] {self.method}{detail}"
+        """``✓ claim; method (detail).`` or ``✗ FAILED: …`` in Unicode."""
+        from .render.derivation import check_text
+
+        return check_text(self)
 
 
-@dataclass(frozen=True)
+Block = Prose | Display | Matrices | Table | Check
+
+
 class Step:
-    """One step of a derivation: a claim, its equations and their checks."""
+    """One step of a derivation: a title and its blocks in reading order.
 
-    title: str
-    prose: str
-    equations: tuple[Equation, ...] = ()
-    checks: tuple[Check, ...] = ()
+    A step with an empty title is an untitled introduction.
+    """
+
+    def __init__(self, title: str = "", blocks: Iterable[Block] = ()) -> None:
+        self.title = Prose(title).text
+        self.blocks: list[Block] = []
+        for block in blocks:
+            self._append(block)
+
+    def _append(self, block: Block) -> Any:
+        if not isinstance(block, (Prose, Display, Matrices, Table, Check)):
+            raise ConvSpecTypeError(
+                f"block {block!r} must be a Prose, Display, Matrices, Table or Check"
+            )
+        self.blocks.append(block)
+        return block
+
+    # ---------------------------------------------------------------- building
+
+    def say(self, text: str) -> Prose:
+        """Append a paragraph of prose markup."""
+        return self._append(Prose(text))
+
+    def show(self, *equations: Equation | Any) -> Display:
+        """Append a display of equations (an Equation, a sympy relational, or a side tuple)."""
+        rows = []
+        for equation in equations:
+            if isinstance(equation, tuple):
+                equation = Equation(*equation)
+            elif not isinstance(equation, Equation):
+                equation = Equation(equation)
+            rows.append(equation)
+        return self._append(Display(tuple(rows)))
+
+    def matrices(
+        self,
+        items: Sequence[tuple[Any, Any]],
+        *,
+        zero: str = "dot",
+        max_rows: int | None = None,
+        max_cols: int | None = None,
+        note: str = "",
+    ) -> Matrices:
+        """Append named matrices shown side by side (``zero``: ``"dot"`` or ``"0"``)."""
+        if zero not in ("dot", "0"):
+            raise ConvSpecError(f"zero={zero!r} must be 'dot' or '0'")
+        block = Matrices(tuple(items), zero, max_rows, max_cols, Prose(note).text)
+        return self._append(block)
+
+    def matrix(self, name: Any, matrix: Any, **options: Any) -> Matrices:
+        """Append one named matrix (options as for :meth:`matrices`)."""
+        return self.matrices([(name, matrix)], **options)
+
+    def table(
+        self, header: Sequence[Any], rows: Sequence[Sequence[Any]], caption: str = ""
+    ) -> Table:
+        """Append a table; every cell is prose markup (numbers are written as they print)."""
+        head = tuple(Prose(str(cell)).text for cell in header)
+        body = tuple(tuple(Prose(str(cell)).text for cell in row) for row in rows)
+        for row in body:
+            if len(row) != len(head):
+                raise ConvSpecError(
+                    f"table row {row!r} has {len(row)} cells; the header has {len(head)}"
+                )
+        return self._append(Table(head, body, Prose(caption).text))
+
+    def check(self, check: Check | Any, claim: str = "", detail: str = "") -> Check:
+        """Append a :class:`Check`, or record ``computed_check(check, claim, detail)``."""
+        if not isinstance(check, Check):
+            check = computed_check(check, claim, detail)
+        return self._append(check)
+
+    # ---------------------------------------------------------------- reading
+
+    @property
+    def prose(self) -> tuple[str, ...]:
+        """The paragraphs, in order."""
+        return tuple(block.text for block in self.blocks if isinstance(block, Prose))
+
+    @property
+    def equations(self) -> tuple[Equation, ...]:
+        """Every displayed equation, in order."""
+        return tuple(
+            equation
+            for block in self.blocks
+            if isinstance(block, Display)
+            for equation in block.equations
+        )
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        """The checks, in order."""
+        return tuple(block for block in self.blocks if isinstance(block, Check))
 
     @property
     def passed(self) -> bool:
         """Whether every check of this step passed (vacuously true without checks)."""
         return all(check.passed for check in self.checks)
 
+    def __repr__(self) -> str:
+        return f"<Step {self.title!r}: {len(self.blocks)} blocks>"
+
 
 class Derivation:
-    """An ordered list of checked steps that prints as text or LaTeX.
+    r"""A titled, ordered list of checked steps that prints as text, LaTeX and HTML.
 
     Parameters
     ----------
     title : str
-        Heading of the whole derivation.
+        Heading of the whole derivation (prose markup).
     steps : iterable of Step, optional
+    label : str, optional
+        A LaTeX label (``sec:<label>``) for the heading, for cross-references.
+    source : str, optional
+        What computed it, e.g. ``"derivations/checkerboard.py"``, shown under
+        the heading.
+
+    Notes
+    -----
+    The building methods :meth:`say`, :meth:`show`, :meth:`matrix`,
+    :meth:`matrices`, :meth:`table` and :meth:`check` append to the current
+    (last) step, starting an untitled one if there is none yet; :meth:`step`
+    starts a new one.
 
     Examples
     --------
+    >>> x = sympy.Symbol("x")
     >>> d = Derivation("Demo")
-    >>> step = d.add(
-    ...     "Doubling",
-    ...     "Two of anything is twice it.",
-    ...     [Equation("x + x = 2 x", "x + x = 2·x")],
-    ...     [sympy_check(sympy.Symbol("x") * 2, sympy.Symbol("x") + sympy.Symbol("x"))],
-    ... )
+    >>> step = d.step("Doubling")
+    >>> _ = d.say("Two of anything is twice it: $x + x = 2x$.")
+    >>> with sympy.evaluate(False):
+    ...     twice = x + x
+    >>> _ = d.show(Equation(twice, 2 * x))
+    >>> _ = d.check(sympy_check(twice, 2 * x))
     >>> d.all_checks_passed
     True
     >>> print(d.text())
@@ -122,31 +420,75 @@ class Derivation:
     ====
     <BLANKLINE>
     1. Doubling
-       Two of anything is twice it.
-           x + x = 2·x
-       check [ok] sympy: simplify(lhs - rhs) == 0 (lhs = 2*x, rhs = 2*x)
+       Two of anything is twice it: x + x = 2x.
+    <BLANKLINE>
+           x + x = 2⋅x
+    <BLANKLINE>
+       ✓ The equation holds for all x; verified symbolically.
     """
 
-    def __init__(self, title: str, steps: Iterable[Step] = ()) -> None:
-        self.title = title
-        self._steps: list[Step] = list(steps)
+    def __init__(
+        self,
+        title: str,
+        steps: Iterable[Step] = (),
+        *,
+        label: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        self.title = Prose(title).text
+        self._steps: list[Step] = []
+        for step in steps:
+            if not isinstance(step, Step):
+                raise ConvSpecTypeError(f"step {step!r} must be a Step")
+            self._steps.append(step)
+        self.label = label
+        self.source = source
+
+    # ---------------------------------------------------------------- building
+
+    def step(self, title: str) -> Step:
+        """Start a new step and return it."""
+        step = Step(title)
+        self._steps.append(step)
+        return step
+
+    def _current(self) -> Step:
+        if not self._steps:
+            self._steps.append(Step())
+        return self._steps[-1]
+
+    def say(self, text: str) -> Prose:
+        """Append a paragraph to the current step."""
+        return self._current().say(text)
+
+    def show(self, *equations: Equation | Any) -> Display:
+        """Append a display of equations to the current step."""
+        return self._current().show(*equations)
+
+    def matrices(self, items: Sequence[tuple[Any, Any]], **options: Any) -> Matrices:
+        """Append named matrices to the current step."""
+        return self._current().matrices(items, **options)
+
+    def matrix(self, name: Any, matrix: Any, **options: Any) -> Matrices:
+        """Append one named matrix to the current step."""
+        return self._current().matrix(name, matrix, **options)
+
+    def table(
+        self, header: Sequence[Any], rows: Sequence[Sequence[Any]], caption: str = ""
+    ) -> Table:
+        """Append a table to the current step."""
+        return self._current().table(header, rows, caption)
+
+    def check(self, check: Check | Any, claim: str = "", detail: str = "") -> Check:
+        """Append a check to the current step (see :meth:`Step.check`)."""
+        return self._current().check(check, claim, detail)
+
+    # ---------------------------------------------------------------- reading
 
     @property
     def steps(self) -> tuple[Step, ...]:
         """The steps, in order."""
         return tuple(self._steps)
-
-    def add(
-        self,
-        title: str,
-        prose: str,
-        equations: Iterable[Equation] = (),
-        checks: Iterable[Check] = (),
-    ) -> Step:
-        """Append a step and return it."""
-        step = Step(title, prose, tuple(equations), tuple(checks))
-        self._steps.append(step)
-        return step
 
     @property
     def checks(self) -> tuple[Check, ...]:
@@ -161,10 +503,7 @@ class Derivation:
     def failures(self) -> list[tuple[str, Check]]:
         """``(step title, check)`` of every check that failed."""
         return [
-            (step.title, check)
-            for step in self._steps
-            for check in step.checks
-            if not check.passed
+            (step.title, check) for step in self._steps for check in step.checks if not check.passed
         ]
 
     def __len__(self) -> int:
@@ -180,188 +519,159 @@ class Derivation:
     # ---------------------------------------------------------------- rendering
 
     def text(self, width: int = 88) -> str:
-        """Plain text for terminals (Unicode), one numbered block per step."""
-        lines = [self.title, "=" * len(self.title)]
-        for number, step in enumerate(self._steps, 1):
-            lines.append("")
-            lines.append(f"{number}. {step.title}")
-            for paragraph in step.prose.split("\n\n"):
-                lines.append(
-                    textwrap.fill(
-                        " ".join(paragraph.split()),
-                        width=width,
-                        initial_indent="   ",
-                        subsequent_indent="   ",
-                    )
-                )
-            for equation in step.equations:
-                lines.extend(f"       {line}" for line in equation.text.splitlines())
-            lines.extend(f"   check {check.text()}" for check in step.checks)
-        return "\n".join(lines)
+        """Plain Unicode text for terminals, one numbered block per step."""
+        from .render.derivation import derivation_text
+
+        return derivation_text(self, width=width)
 
     def __str__(self) -> str:
         return self.text()
 
-    def latex(self) -> str:
-        """A LaTeX body fragment (amsmath only): ``\\section*``, ``\\subsection*``, ``gather*``.
+    def latex(self, *, numbered: bool = False, width: float | None = None) -> str:
+        r"""A LaTeX body fragment: a ``\section`` with one ``\subsection`` per step.
 
-        Pure ASCII; it compiles inside ``\\documentclass{article}`` with
-        ``\\usepackage{amsmath}``.
+        ``numbered=False`` gives starred headings with the step number in the
+        title (for ``export``); ``numbered=True`` numbered ones that enter a
+        table of contents (for the notes). ``width``: the line width in pt (at
+        10 pt type) to lay matrices and long equations out for; a 10 pt
+        article's by default.
         """
-        out = [f"\\section*{{{latex_text(self.title)}}}"]
-        for number, step in enumerate(self._steps, 1):
-            out.append(f"\\subsection*{{{number}. {latex_text(step.title)}}}")
-            for paragraph in step.prose.split("\n\n"):
-                out.append(latex_text(" ".join(paragraph.split())))
-                out.append("")
-            if step.equations:
-                body = " \\\\\n".join(equation.latex for equation in step.equations)
-                out.append(f"\\begin{{gather*}}\n{body}\n\\end{{gather*}}")
-            for check in step.checks:
-                verdict = "passed" if check.passed else "FAILED"
-                detail = f" ({latex_text(check.detail)})" if check.detail else ""
-                out.append(
-                    f"\\noindent\\textit{{Check {verdict}:}} "
-                    f"{latex_text(check.method)}{detail}\\par"
-                )
-            out.append("")
-        return "\n".join(out)
+        from .render.derivation import derivation_latex
+
+        return derivation_latex(self, numbered=numbered, width=width)
+
+    def _latex(self, printer: Any = None) -> str:
+        return self.latex(width=getattr(printer, "width", None))
 
     def _repr_latex_(self) -> str:
-        # Jupyter's MathJax renders display math, not \section; show the
-        # equations of each step under its title.
-        rows = []
-        for number, step in enumerate(self._steps, 1):
-            rows.append(f"\\textbf{{{number}. {_mathjax_text(step.title)}}}")
-            rows.extend(equation.latex for equation in step.equations)
-        return "$$\\begin{gathered}\n" + " \\\\\n".join(rows) + "\n\\end{gathered}$$"
+        from .render.derivation import derivation_repr_latex
 
+        return derivation_repr_latex(self)
 
-# Text-mode replacements: LaTeX specials first, then the Unicode the prose uses.
-_LATEX_TEXT = {
-    "\\": "\\textbackslash{}",
-    "&": "\\&",
-    "%": "\\%",
-    "$": "\\$",
-    "#": "\\#",
-    "_": "\\_",
-    "{": "\\{",
-    "}": "\\}",
-    "~": "\\textasciitilde{}",
-    "^": "\\textasciicircum{}",
-    "<": "\\textless{}",
-    ">": "\\textgreater{}",
-    "|": "\\textbar{}",
-    "≤": "$\\le$",
-    "≥": "$\\ge$",
-    "≠": "$\\ne$",
-    "−": "-",
-    "–": "--",
-    "—": "---",
-    "·": "$\\cdot$",
-    "×": "$\\times$",
-    "∂": "$\\partial$",
-    "ᵀ": "$^{\\mathsf{T}}$",
-    "⌊": "$\\lfloor$",
-    "⌋": "$\\rfloor$",
-    "∈": "$\\in$",
-    "Σ": "$\\Sigma$",
-    "→": "$\\to$",
-    "⇔": "$\\Leftrightarrow$",
-    "…": "\\dots{}",
-    "‘": "`",
-    "’": "'",
-    "“": "``",
-    "”": "''",
-    "ℓ": "$\\ell$",
-    "∀": "$\\forall$",
-}
+    def _repr_html_(self) -> str:
+        from .render.derivation import derivation_html
 
-
-def latex_text(text: str) -> str:
-    """Escape ``text`` for LaTeX text mode; known Unicode becomes ASCII commands.
-
-    Raises
-    ------
-    ConvSpecError
-        For a non-ASCII character without a replacement (pdflatex would
-        stop on it, so refuse it here with a clear message).
-
-    Examples
-    --------
-    >>> latex_text("a_b ≤ 50% of Cᵀ")
-    'a\\\\_b $\\\\le$ 50\\\\% of C$^{\\\\mathsf{T}}$'
-    """
-    out = []
-    for char in text:
-        replacement = _LATEX_TEXT.get(char)
-        if replacement is None:
-            if not char.isascii():
-                raise ConvSpecError(
-                    f"character {char!r} (U+{ord(char):04X}) has no LaTeX text replacement"
-                )
-            replacement = char
-        out.append(replacement)
-    return "".join(out)
-
-
-def _mathjax_text(text: str) -> str:
-    # MathJax's \textbf{} shows Unicode as it is but does not expand macros,
-    # so TeX specials (and < >, which an HTML page may misread) become spaces.
-    return "".join(" " if c in "\\{}$&#^_%~<>" else c for c in text)
+        return derivation_html(self)
 
 
 # --------------------------------------------------------------------------- checks
 
 
-def sympy_check(lhs: Any, rhs: Any, *, note: str = "") -> Check:
-    """Check ``lhs == rhs`` symbolically: ``expand``, then ``simplify``, of the difference.
+def _ordinal(symbol: sympy.Symbol) -> str:
+    """The domain a symbol ranges over, from its assumptions."""
+    if symbol.is_integer:
+        if symbol.is_positive:
+            return "integers >= 1"
+        if symbol.is_nonnegative:
+            return "integers >= 0"
+        return "integers"
+    if symbol.is_real:
+        return "real"
+    return ""
 
+
+def _symbol_list(symbols: Sequence[sympy.Symbol], bound: str = "") -> str:
+    """``$d$, $k$, $n \\ge 1$``: one maths piece per symbol, so a line may break between."""
+    names = [f"${sympy.latex(symbol)}$" for symbol in symbols]
+    names[-1] = names[-1][:-1] + bound + "$"
+    return ", ".join(names)
+
+
+def _domain(expressions: Iterable[Any]) -> str:
+    r"""``"for all integers $k, n \ge 1$ and $p \ge 0$"`` from the free symbols' assumptions."""
+    free: set[sympy.Symbol] = set()
+    for expression in expressions:
+        free |= {s for s in getattr(expression, "free_symbols", ()) if s.is_Symbol}
+    if not free:
+        return ""
+    groups: dict[str, list[sympy.Symbol]] = {}
+    for symbol in sorted(free, key=sympy.default_sort_key):
+        groups.setdefault(_ordinal(symbol), []).append(symbol)
+    if len(free) > 6:
+        # Dozens of entry symbols: name their families, not every one.
+        families = sorted({symbol.name.split("_", 1)[0] for symbol in free})
+        kinds = " and ".join(sorted({kind or "complex" for kind in groups}))
+        names = ", ".join(f"${name}$" for name in families)
+        return f"for all {kinds} values of its {len(free)} symbols ({names} entries)"
+    parts = []
+    integers = []
+    for kind in ("integers >= 1", "integers >= 0", "integers"):
+        if kind in groups:
+            bound = {"integers >= 1": r" \ge 1", "integers >= 0": r" \ge 0"}.get(kind, "")
+            integers.append(_symbol_list(groups[kind], bound))
+    if integers:
+        parts.append("integers " + " and ".join(integers))
+    if "real" in groups:
+        parts.append("real " + _symbol_list(groups["real"]))
+    if "" in groups:
+        parts.append(_symbol_list(groups[""]))
+    return "for all " + " and ".join(parts)
+
+
+def _evaluated(value: Any) -> Any:
+    # Expressions written with sympy.evaluate(False) are compared by value.
+    # Matrices come from computations, already evaluated; their doit() would
+    # also work out every pending derivative, which is slow and not wanted.
+    if isinstance(value, sympy.MatrixBase) or not isinstance(value, sympy.Basic):
+        return value
+    return value.doit()
+
+
+def sympy_check(lhs: Any, rhs: Any, *, says: str = "The equation holds") -> Check:
+    r"""Check ``lhs == rhs`` symbolically: ``expand``, then ``simplify``, of the difference.
+
+    The claim is ``says`` followed by the domain of the free symbols, read
+    from their sympy assumptions (``for all integers $k, n \ge 1$``).
     Matrices are compared entry by entry. Any exception is recorded as a
     failure.
 
     Examples
     --------
     >>> n = sympy.Symbol("n", integer=True, positive=True)
-    >>> sympy_check(conv_output_size(n, 3), n - 2).passed
-    True
-    >>> sympy_check(n, n + 1).passed
-    False
+    >>> check = sympy_check(conv_output_size(n, 3), n - 2)
+    >>> check.passed, check.claim, check.method
+    (True, 'The equation holds for all integers $n \\ge 1$', 'verified symbolically')
+    >>> sympy_check(n, n + 1).detail
+    'the difference is $-1$'
     """
-    method = "sympy: simplify(lhs - rhs) == 0" + (f", {note}" if note else "")
+    claim = " ".join(part for part in (says, _domain((lhs, rhs))) if part)
+    method = "verified symbolically"
     try:
-        difference = sympy.expand(lhs - rhs)
+        difference = sympy.expand(_evaluated(lhs) - _evaluated(rhs))
         if isinstance(difference, sympy.MatrixBase):
             residual = [e for e in difference if e != 0]
             residual = [e for e in (sympy.simplify(e) for e in residual) if e != 0]
             passed = not residual
             detail = (
-                f"{difference.rows}x{difference.cols} matrices, every entry zero"
+                ""
                 if passed
-                else f"{len(residual)} nonzero entries, e.g. {residual[0]}"
+                else f"{len(residual)} entries differ, e.g. by ${sympy.latex(residual[0])}$"
             )
         else:
             if difference != 0:
                 difference = sympy.simplify(difference)
             passed = difference == 0
-            detail = f"lhs = {lhs}, rhs = {rhs}" if passed else f"residual {difference}"
+            detail = "" if passed else f"the difference is ${sympy.latex(difference)}$"
     except Exception as error:  # a crash is a failed check, with its reason
-        return Check(method, False, f"{type(error).__name__}: {error}")
-    return Check(method, bool(passed), _shorten(detail))
+        return Check(claim, method, False, _code(f"{type(error).__name__}: {error}"))
+    return Check(claim, method, bool(passed), _shorten(detail))
 
 
 def exhaustive_check(
-    over: str, cases: Iterable[Any], predicate: Callable[[Any], bool]
+    cases: Iterable[Any], predicate: Callable[[Any], bool], *, says: str, over: str
 ) -> Check:
-    """Check ``predicate(case)`` for every case; record the count or a counterexample.
+    r"""Check ``predicate(case)`` for every case; record the count or a counterexample.
 
-    ``over`` describes the cases, e.g. ``"n<=12, k<=5, s<=4, p<=3, d<=3"``.
-    An exception raised by the predicate is a failure for that case.
+    ``says`` states the claim; ``over`` (prose markup) describes the cases,
+    e.g. ``Grid().describe()``. An exception raised by the predicate is a
+    failure for that case.
 
     Examples
     --------
-    >>> exhaustive_check("n<=5", range(1, 6), lambda n: n * n >= n).detail
-    '5 cases, all hold'
+    >>> check = exhaustive_check(range(1, 6), lambda n: n * n >= n, says="$n^2 \\ge n$",
+    ...                          over="$n \\le 5$")
+    >>> check.method
+    'verified exhaustively over $n \\le 5$ (5 cases)'
     """
     count = 0
     for case in cases:
@@ -370,15 +680,32 @@ def exhaustive_check(
             holds = predicate(case)
         except Exception as error:  # a crash is a counterexample, with its reason
             return Check(
-                f"exhaustive over {over}",
+                says,
+                f"checked over {over}",
                 False,
-                f"counterexample {case!r}: {type(error).__name__}: {error}",
+                _code(f"counterexample {case!r}: {type(error).__name__}: {error}"),
             )
         if not holds:
-            return Check(f"exhaustive over {over}", False, f"counterexample {case!r}")
+            return Check(says, f"checked over {over}", False, _code(f"counterexample {case!r}"))
     if count == 0:
-        return Check(f"exhaustive over {over}", False, "no cases to check")
-    return Check(f"exhaustive over {over}", True, f"{count} cases, all hold")
+        return Check(says, f"checked over {over}", False, "there were no cases to check")
+    return Check(says, f"verified exhaustively over {over} ({count:,} cases)", True)
+
+
+def computed_check(ok: Any, claim: str, detail: str = "") -> Check:
+    """A claim whose truth value was computed by the caller (against torch, say).
+
+    Examples
+    --------
+    >>> computed_check(abs(0.1 + 0.2 - 0.3) < 1e-12, "Floats add up.").passed
+    True
+    """
+    return Check(Prose(claim).text, "", bool(ok), Prose(detail).text)
+
+
+def _code(text: str) -> str:
+    # Free text from an exception or a repr, set as code: no markup inside.
+    return "`" + _shorten(text).replace("`", "'") + "`"
 
 
 def _shorten(text: str, limit: int = 300) -> str:
@@ -390,7 +717,7 @@ def _shorten(text: str, limit: int = 300) -> str:
 
 @dataclass(frozen=True)
 class Grid:
-    """Largest values of the small-value grid that exhaustive checks run over.
+    r"""Largest values of the small-value grid that exhaustive checks run over.
 
     Sizes run from 1 to ``n``, kernel sizes 1 to ``k``, strides 1 to ``s``,
     paddings 0 to ``p``, dilations 1 to ``d``.
@@ -398,7 +725,7 @@ class Grid:
     Examples
     --------
     >>> Grid().describe()
-    'n<=12, k<=5, s<=4, p<=3, d<=3'
+    '$n \\le 12$, $k \\le 5$, $s \\le 4$, $p \\le 3$, $d \\le 3$'
     """
 
     n: int = 12
@@ -413,8 +740,9 @@ class Grid:
         _positive("p", self.p, 0)
 
     def describe(self, size: str = "n") -> str:
-        """``"n<=12, k<=5, s<=4, p<=3, d<=3"``; ``size`` names the size variable."""
-        return f"{size}<={self.n}, k<={self.k}, s<={self.s}, p<={self.p}, d<={self.d}"
+        """The bounds as prose markup; ``size`` names the size variable."""
+        bounds = [(size, self.n), ("k", self.k), ("s", self.s), ("p", self.p), ("d", self.d)]
+        return ", ".join(f"${name} \\le {value}$" for name, value in bounds)
 
     def layers(self) -> Iterable[tuple[int, int, int, int]]:
         """Every ``(k, s, p, d)`` of the grid."""
@@ -433,11 +761,76 @@ def _positive(name: str, value: Any, minimum: int) -> None:
         raise ConvSpecError(f"grid {name}={value} must be >= {minimum}")
 
 
+# --------------------------------------------------------------------------- headings
+
+
+def _times(values: Sequence[Any]) -> str:
+    return r" \times ".join(str(v) for v in values)
+
+
+def describe_spec(spec: ConvSpec) -> str:
+    r"""A heading for a layer in prose markup: ``$5 \times 5$ input, $3 \times 3$ kernel, …``.
+
+    Stride, padding, dilation, channels and groups are named only when they
+    are not the defaults; asymmetric padding says what goes before and after.
+
+    Examples
+    --------
+    >>> describe_spec(ConvSpec((5, 5), 3, stride=2, padding=1))
+    '$5 \\times 5$ input, $3 \\times 3$ kernel, stride 2, padding 1'
+    >>> describe_spec(ConvSpec(9, 3, padding=[(2, 1)], in_channels=2, out_channels=4, groups=2))
+    'input of length 9, kernel of size 3, padding 2 before and 1 after, 2 to 4 channels in 2 groups'
+    """
+    if not isinstance(spec, ConvSpec):
+        raise ConvSpecTypeError(f"spec={spec!r} must be a ConvSpec")
+
+    def per_dim(values: Sequence[int]) -> str:
+        return str(values[0]) if len(set(values)) == 1 else f"${_times(values)}$"
+
+    if spec.ndim == 1:
+        parts = [f"input of length {spec.input_shape[0]}", f"kernel of size {spec.kernel_size[0]}"]
+    else:
+        parts = [f"${_times(spec.input_shape)}$ input", f"${_times(spec.kernel_size)}$ kernel"]
+    if any(s != 1 for s in spec.stride):
+        parts.append(f"stride {per_dim(spec.stride)}")
+    if any(pair != (0, 0) for pair in spec.padding):
+        if spec.is_symmetric_padding:
+            parts.append(f"padding {per_dim([before for before, _ in spec.padding])}")
+        else:
+            before = per_dim([b for b, _ in spec.padding])
+            after = per_dim([a for _, a in spec.padding])
+            parts.append(f"padding {before} before and {after} after")
+    if any(d != 1 for d in spec.dilation):
+        parts.append(f"dilation {per_dim(spec.dilation)}")
+    if spec.in_channels != 1 or spec.out_channels != 1:
+        channels = f"{spec.in_channels} to {spec.out_channels} channels"
+        if spec.groups != 1:
+            channels += f" in {spec.groups} groups"
+        parts.append(channels)
+    return ", ".join(parts)
+
+
 # --------------------------------------------------------------------------- the derivation
 
 _n, _k, _s, _d, _o = sympy.symbols("n k s d o", integer=True, positive=True)
 _p, _a, _r = sympy.symbols("p a r", integer=True, nonnegative=True)
 _pb, _pa = sympy.symbols("p_b p_a", integer=True, nonnegative=True)
+_m = sympy.Symbol("m", integer=True, positive=True)
+# Names for displayed quantities; their values are the expressions they equal.
+_k_eff = sympy.Symbol(r"k_{\mathrm{eff}}")
+_m_min = sympy.Symbol(r"m_{\min}")
+_p_after = sympy.Symbol(r"p_{\mathrm{after}}")
+
+
+def _written(build: Callable[[], Any]) -> Any:
+    # The displayed form keeps the order the formula is written in.
+    with sympy.evaluate(False):
+        return build()
+
+
+def _numeric(expression: Any, *symbols: sympy.Symbol) -> Callable[..., Any]:
+    # The displayed expression itself, evaluated on integers by the exhaustive checks.
+    return sympy.lambdify(symbols, _evaluated(expression), modules="math")
 
 
 def _count_placements(n: int, k: int, s: int, before: int, after: int, d: int) -> int:
@@ -450,10 +843,6 @@ def _count_placements(n: int, k: int, s: int, before: int, after: int, d: int) -
     return count
 
 
-def _fits(n: int, k: int, p: int, d: int) -> bool:
-    return n + 2 * p >= d * (k - 1) + 1
-
-
 def _conv_or_none(n: int, k: int, s: int, p: Any, d: int) -> int | None:
     try:
         return conv_output_size(n, k, s, p, d)
@@ -461,41 +850,53 @@ def _conv_or_none(n: int, k: int, s: int, p: Any, d: int) -> int | None:
         return None
 
 
+# The general formulas, as displayed and as checked.
+_SPAN = _written(lambda: _d * (_k - 1) + 1)
+_CONV = _written(lambda: sympy.floor((_n + 2 * _p - _d * (_k - 1) - 1) / _s) + 1)
+_CONV_PAIR = _written(lambda: sympy.floor((_n + _pb + _pa - _d * (_k - 1) - 1) / _s) + 1)
+_M_MIN = _written(lambda: (_o - 1) * _s - 2 * _p + _d * (_k - 1) + 1)
+_TRANSPOSED = _written(lambda: (_o - 1) * _s - 2 * _p + _d * (_k - 1) + _a + 1)
+
+
 def _step_span(derivation: Derivation, grid: Grid) -> None:
+    span = _numeric(_SPAN, _k, _d)
+
     def holds(case: tuple[int, int]) -> bool:
         k, d = case
         taps = [t * d for t in range(k)]
-        return max(taps) - min(taps) + 1 == effective_kernel_size(k, d)
+        return max(taps) - min(taps) + 1 == span(k, d)
 
-    derivation.add(
-        "Span of a dilated kernel",
-        "A kernel of size k with dilation d reads taps 0, d, 2d, …, (k − 1)d of its window, "
-        "so it spans d(k − 1) + 1 consecutive input positions.",
-        [Equation(r"k_{\mathrm{eff}} = d\,(k - 1) + 1", "k_eff = d·(k − 1) + 1")],
-        [
-            sympy_check(effective_kernel_size(_k, _d), _d * (_k - 1) + 1),
-            exhaustive_check(
-                f"k<={grid.k}, d<={grid.d} (span of the tap positions)",
-                itertools.product(range(1, grid.k + 1), range(1, grid.d + 1)),
-                holds,
-            ),
-        ],
+    derivation.step("Span of a dilated kernel")
+    derivation.say(
+        r"A kernel of size $k$ with dilation $d$ reads taps $0, d, 2d, \dots, (k - 1)d$ of "
+        r"its window, so it spans $d(k - 1) + 1$ consecutive input positions, its "
+        r"effective size $k_{\mathrm{eff}}$."
+    )
+    derivation.show(Equation(_k_eff, _SPAN))
+    derivation.check(
+        sympy_check(
+            effective_kernel_size(_k, _d), _SPAN, says="`effective_kernel_size(k, d)` is this"
+        )
+    )
+    derivation.check(
+        exhaustive_check(
+            itertools.product(range(1, grid.k + 1), range(1, grid.d + 1)),
+            holds,
+            says=r"The taps $0, d, \dots, (k - 1)d$ span exactly $k_{\mathrm{eff}}$ positions",
+            over=f"$k \\le {grid.k}$, $d \\le {grid.d}$",
+        )
     )
 
 
 def _step_conv(derivation: Derivation, grid: Grid) -> None:
+    formula = _numeric(_CONV_PAIR, _n, _k, _s, _pb, _pa, _d)
+
     def counted(case: tuple[int, ...]) -> bool:
         n, k, s, before, after, d = case
-        span = effective_kernel_size(k, d)
-        if n + before + after < span:
-            try:
-                conv_output_size(n, k, s, (before, after), d)
-            except ConvSpecError:
-                return True  # no placement fits, and the formula refuses
-            return False
-        return conv_output_size(n, k, s, (before, after), d) == _count_placements(
-            n, k, s, before, after, d
-        )
+        if n + before + after < effective_kernel_size(k, d):
+            # No placement fits: the library must refuse the size.
+            return _conv_or_none(n, k, s, (before, after), d) is None
+        return formula(n, k, s, before, after, d) == _count_placements(n, k, s, before, after, d)
 
     cases = (
         (n, k, s, before, after, d)
@@ -503,74 +904,71 @@ def _step_conv(derivation: Derivation, grid: Grid) -> None:
         for after in range(grid.p + 1)
         for n in range(1, grid.n + 1)
     )
-    formula = sympy.floor((_n + 2 * _p - _d * (_k - 1) - 1) / _s) + 1
-    derivation.add(
-        "Output size of a convolution: count the kernel placements",
-        "Pad the input of size n with p zeros on each side, n + 2p positions in all. "
-        "A placement whose first tap sits at padded position q covers q … q + k_eff − 1, "
-        "so it fits when q ≤ n + 2p − k_eff. The placements start at q = 0, s, 2s, …, and "
-        "the multiples of s in [0, n + 2p − k_eff] number ⌊(n + 2p − k_eff)/s⌋ + 1. "
-        "With different amounts p_b before and p_a after, 2p becomes p_b + p_a. "
-        "No placement fits when n + 2p < k_eff, and the formula is then refused.",
-        [
-            Equation(
-                r"o = \left\lfloor \frac{n + 2p - d\,(k - 1) - 1}{s} \right\rfloor + 1",
-                "o = ⌊(n + 2p − d·(k − 1) − 1) / s⌋ + 1",
-            ),
-            Equation(
-                r"o = \left\lfloor \frac{n + p_b + p_a - d\,(k - 1) - 1}{s} \right\rfloor + 1",
-                "o = ⌊(n + p_b + p_a − d·(k − 1) − 1) / s⌋ + 1",
-            ),
-        ],
-        [
-            sympy_check(
-                conv_output_size(_n, _k, _s, _p, _d), formula, note="conv_output_size"
-            ),
-            sympy_check(
-                conv_output_size(_n, _k, _s, (_pb, _pa), _d),
-                sympy.floor((_n + _pb + _pa - _d * (_k - 1) - 1) / _s) + 1,
-                note="padding (p_b, p_a)",
-            ),
-            exhaustive_check(
-                f"{grid.describe()}, p_a<={grid.p} (placements counted one by one)",
-                cases,
-                counted,
-            ),
-        ],
+    derivation.step("Output size of a convolution: count the kernel placements")
+    derivation.say(
+        r"Pad the input of size $n$ with $p$ zeros on each side, $n + 2p$ positions in all. "
+        r"A placement whose first tap sits at padded position $q$ covers $q, \dots, q + "
+        r"k_{\mathrm{eff}} - 1$, so it fits when $q \le n + 2p - k_{\mathrm{eff}}$. The "
+        r"placements start at $q = 0, s, 2s, \dots$, and the multiples of $s$ in $[0, n + 2p "
+        r"- k_{\mathrm{eff}}]$ number $\lfloor (n + 2p - k_{\mathrm{eff}})/s \rfloor + 1$. "
+        r"With $p_b$ zeros before and $p_a$ after, $2p$ becomes $p_b + p_a$. No placement "
+        r"fits when $n + 2p < k_{\mathrm{eff}}$, and the size is then refused."
+    )
+    derivation.show(Equation(_o, _CONV), Equation(_o, _CONV_PAIR))
+    derivation.check(
+        sympy_check(
+            conv_output_size(_n, _k, _s, _p, _d),
+            _CONV,
+            says="`conv_output_size(n, k, s, p, d)` is the first expression",
+        )
+    )
+    derivation.check(
+        sympy_check(
+            conv_output_size(_n, _k, _s, (_pb, _pa), _d),
+            _CONV_PAIR,
+            says="`conv_output_size(n, k, s, (p_b, p_a), d)` is the second",
+        )
+    )
+    derivation.check(
+        exhaustive_check(
+            cases,
+            counted,
+            says="The second expression equals the number of placements counted one by one, "
+            "and `conv_output_size` refuses the sizes where none fits",
+            over=f"{grid.describe()}, $p_a \\le {grid.p}$",
+        )
     )
 
 
-def _step_transposed(derivation: Derivation, grid: Grid) -> None:
-    m_min = (_o - 1) * _s - 2 * _p + _d * (_k - 1) + 1
-    derivation.add(
-        "Output size of a transposed convolution",
-        "A transposed convolution takes an input of size o (the output size of its forward "
-        "convolution) back to a size m that the forward convolution maps to o. The last "
-        "placement starts at (o − 1)s and ends k_eff − 1 later, so the padded forward input "
-        "has at least (o − 1)s + k_eff positions; removing the 2p padding gives the smallest "
-        "such m. output_padding a adds a positions at the end.",
-        [
-            Equation(
-                r"m = (o - 1)\,s - 2p + d\,(k - 1) + a + 1",
-                "m = (o − 1)·s − 2p + d·(k − 1) + a + 1",
-            ),
-        ],
-        [
-            sympy_check(
-                transposed_conv_output_size(_o, _k, _s, _p, _a, _d),
-                m_min + _a,
-                note="transposed_conv_output_size",
-            ),
-        ],
+def _step_transposed(derivation: Derivation) -> None:
+    derivation.step("Output size of a transposed convolution")
+    derivation.say(
+        r"A transposed convolution takes an input of size $o$ (the output size of its forward "
+        r"convolution) back to a size $m$ that the forward convolution maps to $o$. The last "
+        r"placement starts at $(o - 1)s$ and ends $k_{\mathrm{eff}} - 1$ later, so the padded "
+        r"forward input has at least $(o - 1)s + k_{\mathrm{eff}}$ positions; removing the "
+        r"$2p$ padding gives the smallest such $m$. The output padding $a$ "
+        r"(`output_padding`) adds $a$ positions at the end."
+    )
+    derivation.show(Equation(_m, _TRANSPOSED))
+    derivation.check(
+        sympy_check(
+            transposed_conv_output_size(_o, _k, _s, _p, _a, _d),
+            _TRANSPOSED,
+            says="`transposed_conv_output_size(o, k, s, p, a, d)` is this",
+        )
     )
 
 
 def _step_inverse(derivation: Derivation, grid: Grid) -> None:
-    m_min = (_o - 1) * _s - 2 * _p + _d * (_k - 1) + 1
+    shifted = _written(lambda: sympy.floor((_m_min + _r + 2 * _p - _d * (_k - 1) - 1) / _s) + 1)
+    shifted_value = _written(lambda: _o + sympy.floor(_r / _s))
+    interval = sympy.Interval(_m_min, _m_min + _s - 1)
+    low = _numeric(_M_MIN, _o, _k, _s, _p, _d)
     # Large enough that every output size of the grid has its whole interval inside.
     top = grid.n + 2 * grid.s + grid.d * grid.k + 2 * grid.p
 
-    def interval(case: tuple[int, int, int, int]) -> bool:
+    def matches(case: tuple[int, int, int, int]) -> bool:
         k, s, p, d = case
         sizes: dict[int, list[int]] = {}
         for m in range(1, top + 1):
@@ -578,93 +976,91 @@ def _step_inverse(derivation: Derivation, grid: Grid) -> None:
             if out is not None:
                 sizes.setdefault(out, []).append(m)
         for out, found in sizes.items():
-            start = (out - 1) * s - 2 * p + d * (k - 1) + 1
+            start = low(out, k, s, p, d)
             if start + s - 1 > top:
                 continue  # the interval runs past the sizes scanned
             if found != [m for m in range(start, start + s) if m >= 1]:
                 return False
         return True
 
-    derivation.add(
-        "The inverse problem: every input size with the same output size",
-        "Write an input size as m = m_min + r with m_min the smallest size from the previous "
-        "step. The convolution maps it to o + ⌊r/s⌋, which equals o exactly when 0 ≤ r < s. "
-        "So the sizes that convolve to o form an interval of s consecutive sizes (those that "
-        "are at least 1): the floor in the convolution formula forgets r, and the transposed "
-        "convolution cannot know which one was meant.",
-        [
-            Equation(
-                r"\left\lfloor \frac{m + 2p - d\,(k - 1) - 1}{s} \right\rfloor + 1 = o"
-                r"\iff m_{\min} \le m \le m_{\min} + s - 1",
-                "⌊(m + 2p − d·(k − 1) − 1)/s⌋ + 1 = o  ⇔  m_min ≤ m ≤ m_min + s − 1",
-            ),
-            Equation(
-                r"m_{\min} = (o - 1)\,s - 2p + d\,(k - 1) + 1",
-                "m_min = (o − 1)·s − 2p + d·(k − 1) + 1",
-            ),
-        ],
-        [
-            sympy_check(
-                conv_output_size(m_min + _r, _k, _s, _p, _d),
-                _o + sympy.floor(_r / _s),
-                note="m = m_min + r",
-            ),
-            exhaustive_check(
-                f"r<{4 * grid.s}, s<={grid.s} (floor(r/s) == 0 iff 0 <= r < s)",
-                itertools.product(range(4 * grid.s), range(1, grid.s + 1)),
-                lambda case: (case[0] // case[1] == 0) == (case[0] < case[1]),
-            ),
-            exhaustive_check(
-                f"k<={grid.k}, s<={grid.s}, p<={grid.p}, d<={grid.d}, m<={top} "
-                "(all sizes m convolving to each o, compared with the interval)",
-                grid.layers(),
-                interval,
-            ),
-        ],
+    derivation.step("The inverse problem: every input size with the same output size")
+    derivation.say(
+        r"Write an input size as $m = m_{\min} + r$ with $m_{\min}$ the size of the previous "
+        r"step without output padding. The convolution maps it to $o + \lfloor r/s \rfloor$, "
+        r"which equals $o$ exactly when $0 \le r < s$. So the sizes that convolve to $o$ are "
+        r"the $s$ consecutive integers from $m_{\min}$ (those that are at least 1): the floor "
+        r"in the convolution formula forgets $r$, and the transposed convolution cannot know "
+        r"which one was meant. In formulas, with the last line holding exactly for the sizes "
+        r"$m$ whose output size is $o$:"
+    )
+    derivation.show(
+        Equation(_m_min, _M_MIN),
+        Equation(shifted, shifted_value),
+        Equation(_m, interval, relation="in"),
+    )
+    derivation.check(
+        sympy_check(
+            conv_output_size(_M_MIN + _r, _k, _s, _p, _d),
+            shifted_value,
+            says=r"`conv_output_size` of $m_{\min} + r$ is $o + \lfloor r/s \rfloor$",
+        )
+    )
+    derivation.check(
+        exhaustive_check(
+            grid.layers(),
+            matches,
+            says=r"For each layer, the sizes $m$ that convolve to each $o$ are exactly the "
+            r"integers of the interval (at least 1)",
+            over=f"$k \\le {grid.k}$, $s \\le {grid.s}$, $p \\le {grid.p}$, $d \\le {grid.d}$, "
+            f"$m \\le {top}$",
+        )
     )
 
 
 def _step_select(derivation: Derivation, grid: Grid) -> None:
-    def round_trip(case: tuple[int, ...]) -> bool:
-        n, k, s, p, d = case
-        if not _fits(n, k, p, d):
-            return True
-        out = conv_output_size(n, k, s, p, d)
-        a = (n + 2 * p - d * (k - 1) - 1) % s
-        chosen = transposed_conv_output_size(out, k, s, p, a, d)
-        others = [
-            transposed_conv_output_size(out, k, s, p, b, d)
-            for b in range(s)
-            if b != a and (out - 1) * s - 2 * p + d * (k - 1) + b + 1 >= 1
-        ]
-        return chosen == n and n not in others
+    chosen = _written(lambda: sympy.Mod(_m + 2 * _p - _d * (_k - 1) - 1, _s))
+    remainder = _numeric(chosen, _m, _k, _s, _p, _d)
+    size = _numeric(_TRANSPOSED, _o, _k, _s, _p, _a, _d)
 
-    cases = (
-        (n, k, s, p, d) for k, s, p, d in grid.layers() for n in range(1, grid.n + 1)
+    def round_trip(case: tuple[int, ...]) -> bool:
+        m, k, s, p, d = case
+        if m + 2 * p < effective_kernel_size(k, d):
+            return True  # no convolution of this size to undo
+        out = conv_output_size(m, k, s, p, d)
+        a = remainder(m, k, s, p, d)
+        others = [size(out, k, s, p, b, d) for b in range(s) if b != a]
+        return size(out, k, s, p, a, d) == m and m not in others
+
+    cases = ((m, k, s, p, d) for k, s, p, d in grid.layers() for m in range(1, grid.n + 1))
+    derivation.step("`output_padding` selects one size of the interval")
+    derivation.say(
+        r"Adding $a = 0, 1, \dots, s - 1$ to $m_{\min}$ walks through the interval, so each "
+        r"input size $m$ is recovered by exactly one output padding $a$: the remainder that "
+        r"the floor dropped."
     )
-    derivation.add(
-        "output_padding selects one size of the interval",
-        "Adding a = 0, 1, …, s − 1 to m_min walks through the interval, so each input size is "
-        "recovered by exactly one output_padding: the remainder that the floor dropped.",
-        [
-            Equation(r"m = m_{\min} + a, \quad 0 \le a < s", "m = m_min + a,  0 ≤ a < s"),
-            Equation(
-                r"a = \bigl(m + 2p - d\,(k - 1) - 1\bigr) \bmod s",
-                "a = (m + 2p − d·(k − 1) − 1) mod s",
-            ),
-        ],
-        [
-            exhaustive_check(
-                f"{grid.describe()} (m = transposed size of conv size of m with this a, "
-                "and no other a in [0, s) gives m)",
-                cases,
-                round_trip,
-            ),
-        ],
+    derivation.show(
+        Equation(_m, _written(lambda: _m_min + _a), note="for $0 \\le a < s$", order="written"),
+        Equation(_a, chosen),
+    )
+    derivation.check(
+        exhaustive_check(
+            cases,
+            round_trip,
+            says=r"The transposed size with this $a$ is $m$ again, and no other $a$ in $[0, s)$ "
+            r"gives $m$",
+            over=grid.describe("m"),
+        )
     )
 
 
 def _step_range(derivation: Derivation, grid: Grid) -> None:
+    legal = Equation(_a, sympy.Interval.Ropen(0, sympy.Max(_s, _d)), relation="in")
+    grown = _written(lambda: _o + sympy.floor(_a / _s))
+    restored = _written(lambda: _p - _s * sympy.floor(_a / _s))
+    grown_value = _numeric(grown, _o, _s, _a)
+    restored_value = _numeric(restored, _p, _s, _a)
+    size = _numeric(_TRANSPOSED, _o, _k, _s, _p, _a, _d)
+
     def refused(case: tuple[int, ...]) -> bool:
         o, k, s, p, d, a = case
         try:
@@ -676,14 +1072,12 @@ def _step_range(derivation: Derivation, grid: Grid) -> None:
 
     def exact(case: tuple[int, ...]) -> bool:
         o, k, s, p, d, a = case
-        m = (o - 1) * s - 2 * p + d * (k - 1) + a + 1
+        m = size(o, k, s, p, a, d)
         if m < 1:
             return True
-        symmetric = conv_output_size(m, k, s, p, d)
-        if symmetric != o + a // s:
+        if conv_output_size(m, k, s, p, d) != grown_value(o, s, a):
             return False
-        cropped = conv_output_size(m, k, s, (p, p - s * (a // s)), d)
-        return cropped == o
+        return conv_output_size(m, k, s, (p, restored_value(p, s, a)), d) == o
 
     cases = [
         (o, k, s, p, d, a)
@@ -691,239 +1085,225 @@ def _step_range(derivation: Derivation, grid: Grid) -> None:
         for o in range(1, grid.n + 1)
         for a in range(max(s, d) + 2)
     ]
-    derivation.add(
-        "Why output_padding lies in [0, max(stride, dilation))",
-        "For 0 ≤ a < s the size m = m_min + a lies in the interval, and the forward "
-        "convolution of m has exactly o outputs: the transposed layer is the exact transpose "
-        "of that convolution. For a ≥ s the size leaves the interval and the forward "
-        "convolution with p on both sides has o + ⌊a/s⌋ outputs; the transposed layer then "
-        "equals the transpose of the forward convolution cropped to its first o outputs, "
-        "i.e. with s⌊a/s⌋ less padding after. Only below s does each a give a different size "
-        "of the interval; PyTorch's rule also admits s ≤ a < d when the dilation exceeds the "
-        "stride, and refuses every a ≥ max(s, d), as transposed_conv_output_size does.",
-        [
-            Equation(
-                r"0 \le a < \max(s, d)",
-                "0 ≤ a < max(s, d)",
-            ),
-            Equation(
-                r"o\bigl(m_{\min} + a\bigr) = o + \left\lfloor \frac{a}{s} \right\rfloor,"
-                r"\qquad p_{\mathrm{after}} = p - s \left\lfloor \frac{a}{s} \right\rfloor"
-                r"\ \text{restores}\ o",
-                "conv size of (m_min + a) = o + ⌊a/s⌋;  p_after = p − s·⌊a/s⌋ restores o",
-            ),
-        ],
-        [
-            exhaustive_check(
-                f"{grid.describe('o')}, a<max(s,d)+2 "
-                "(transposed_conv_output_size refuses exactly a >= max(s, d))",
-                cases,
-                refused,
-            ),
-            exhaustive_check(
-                f"{grid.describe('o')}, a<max(s,d)+2 "
-                "(conv of m_min + a has o + a//s outputs; cropping gives o)",
-                cases,
-                exact,
-            ),
-        ],
+    over = f"{grid.describe('o')}, $a < \\max(s, d) + 2$"
+    derivation.step(r"Why `output_padding` lies in $[0, \max(s, d))$")
+    derivation.say(
+        r"For $0 \le a < s$ the size $m = m_{\min} + a$ lies in the interval, and the forward "
+        r"convolution of $m$ has exactly $o$ outputs: the transposed layer is the exact "
+        r"transpose of that convolution. For $a \ge s$ the size leaves the interval and the "
+        r"forward convolution with $p$ on both sides has $o + \lfloor a/s \rfloor$ outputs; "
+        r"the transposed layer then equals the transpose of the forward convolution cropped "
+        r"to its first $o$ outputs, that is with $s \lfloor a/s \rfloor$ less padding after. "
+        r"Only below $s$ does each $a$ give a different size of the interval; PyTorch's rule "
+        r"also admits $s \le a < d$ when the dilation exceeds the stride, and refuses every "
+        r"$a \ge \max(s, d)$, as `transposed_conv_output_size` does. Below, "
+        r"$o(m_{\min} + a)$ is the output size of the forward convolution of $m_{\min} + a$, "
+        r"and $p_{\mathrm{after}}$ the padding after that restores $o$ outputs."
+    )
+    derivation.show(
+        legal,
+        Equation(_written(lambda: sympy.Function("o")(_m_min + _a)), grown),
+        Equation(_p_after, restored),
+    )
+    derivation.check(
+        exhaustive_check(
+            cases,
+            refused,
+            says=r"`transposed_conv_output_size` refuses exactly the $a \ge \max(s, d)$",
+            over=over,
+        )
+    )
+    derivation.check(
+        exhaustive_check(
+            cases,
+            exact,
+            says=r"The forward convolution of $m_{\min} + a$ has $o + \lfloor a/s \rfloor$ "
+            r"outputs, and with $p_{\mathrm{after}}$ it has $o$",
+            over=over,
+        )
     )
 
 
-# (title, substitutions, conv equation (latex, text, sympy rhs),
-#  transposed equation (latex, text, sympy rhs), padding of the equivalent direct conv)
 _r_half = sympy.Symbol("r", integer=True, nonnegative=True)
-_SPECIAL_CASES: list[tuple[str, dict[Any, Any], tuple[str, str, Any], tuple[str, str, Any], str]]
-_SPECIAL_CASES = [
+
+# (title, substitutions, the literature's convolution size, its transposed size,
+#  padding of the equivalent direct convolution); formulas written as displayed.
+_SPECIAL_CASES: list[tuple[str, dict[Any, Any], Any, Any, str]] = [
     (
-        "no zero padding, unit stride (s = 1, p = 0)",
+        "no zero padding, unit stride ($s = 1$, $p = 0$)",
         {_s: 1, _p: 0, _d: 1, _a: 0},
-        ("o = n - k + 1", "o = n − k + 1", _n - _k + 1),
-        ("m = o + k - 1", "m = o + k − 1", _o + _k - 1),
-        "full padding k − 1",
+        _written(lambda: _n - _k + 1),
+        _written(lambda: _o + _k - 1),
+        "full padding $k - 1$",
     ),
     (
-        "zero padding, unit stride (s = 1)",
+        "zero padding, unit stride ($s = 1$)",
         {_s: 1, _d: 1, _a: 0},
-        ("o = n + 2p - k + 1", "o = n + 2p − k + 1", _n + 2 * _p - _k + 1),
-        ("m = o + k - 2p - 1", "m = o + k − 2p − 1", _o + _k - 2 * _p - 1),
-        "padding k − p − 1",
+        _written(lambda: _n + 2 * _p - _k + 1),
+        _written(lambda: _o + _k - 2 * _p - 1),
+        "padding $k - p - 1$",
     ),
     (
-        "half ('same') padding (s = 1, k = 2r + 1, p = r)",
+        "half padding ($s = 1$, $k = 2r + 1$, $p = r$)",
         {_s: 1, _d: 1, _a: 0, _k: 2 * _r_half + 1, _p: _r_half},
-        ("o = n", "o = n", _n),
-        ("m = o", "m = o", _o),
-        "the same half padding r",
+        _n,
+        _o,
+        "the same half padding $r$",
     ),
     (
-        "full padding (s = 1, p = k − 1)",
+        "full padding ($s = 1$, $p = k - 1$)",
         {_s: 1, _d: 1, _a: 0, _p: _k - 1},
-        ("o = n + k - 1", "o = n + k − 1", _n + _k - 1),
-        ("m = o - k + 1", "m = o − k + 1", _o - _k + 1),
+        _written(lambda: _n + _k - 1),
+        _written(lambda: _o - _k + 1),
         "no padding",
     ),
     (
-        "no zero padding, strided (p = 0)",
+        "no zero padding, strided ($p = 0$)",
         {_p: 0, _d: 1, _a: 0},
-        (
-            r"o = \left\lfloor \frac{n - k}{s} \right\rfloor + 1",
-            "o = ⌊(n − k)/s⌋ + 1",
-            sympy.floor((_n - _k) / _s) + 1,
-        ),
-        ("m = s\\,(o - 1) + k", "m = s·(o − 1) + k", _s * (_o - 1) + _k),
-        "s − 1 zeros between inputs, padding k − 1",
+        _written(lambda: sympy.floor((_n - _k) / _s) + 1),
+        _written(lambda: _s * (_o - 1) + _k),
+        "$s - 1$ zeros between inputs and padding $k - 1$",
     ),
     (
         "zero padding, strided",
         {_d: 1},
-        (
-            r"o = \left\lfloor \frac{n + 2p - k}{s} \right\rfloor + 1",
-            "o = ⌊(n + 2p − k)/s⌋ + 1",
-            sympy.floor((_n + 2 * _p - _k) / _s) + 1,
-        ),
-        (
-            r"m = s\,(o - 1) + k - 2p + a,\quad a = (n + 2p - k) \bmod s",
-            "m = s·(o − 1) + k − 2p + a,  a = (n + 2p − k) mod s",
-            _s * (_o - 1) + _k - 2 * _p + _a,
-        ),
-        "s − 1 zeros between inputs, padding k − p − 1, a more zeros at the end",
+        _written(lambda: sympy.floor((_n + 2 * _p - _k) / _s) + 1),
+        _written(lambda: _s * (_o - 1) + _k - 2 * _p + _a),
+        "$s - 1$ zeros between inputs, padding $k - p - 1$ and $a$ more zeros at the end",
     ),
     (
         "dilated",
         {},
-        (
-            r"o = \left\lfloor \frac{n + 2p - k - (k - 1)(d - 1)}{s} \right\rfloor + 1",
-            "o = ⌊(n + 2p − k − (k − 1)(d − 1))/s⌋ + 1",
-            sympy.floor((_n + 2 * _p - _k - (_k - 1) * (_d - 1)) / _s) + 1,
-        ),
-        (
-            r"m = s\,(o - 1) + d\,(k - 1) + 1 - 2p + a",
-            "m = s·(o − 1) + d·(k − 1) + 1 − 2p + a",
-            _s * (_o - 1) + _d * (_k - 1) + 1 - 2 * _p + _a,
-        ),
-        "s − 1 zeros between inputs, padding d(k − 1) − p, a more zeros at the end",
+        _written(lambda: sympy.floor((_n + 2 * _p - _k - (_k - 1) * (_d - 1)) / _s) + 1),
+        _written(lambda: _s * (_o - 1) + _d * (_k - 1) + 1 - 2 * _p + _a),
+        "$s - 1$ zeros between inputs, padding $d(k - 1) - p$ and $a$ more zeros at the end",
     ),
 ]
 
 
 def _step_special_cases(derivation: Derivation) -> None:
-    for title, subs, (conv_tex, conv_text, conv_rhs), (t_tex, t_text, t_rhs), direct in (
-        _SPECIAL_CASES
-    ):
+    for title, subs, conv_rhs, transposed_rhs, direct in _SPECIAL_CASES:
         k, s, p, d, a = (subs.get(symbol, symbol) for symbol in (_k, _s, _p, _d, _a))
-        general = conv_output_size(_n, k, s, p, d)
-        derivation.add(
-            f"Special case: {title}",
-            "The general formula with these values; from Dumoulin and Visin's table.",
-            [Equation(conv_tex, conv_text)],
-            [sympy_check(general, conv_rhs, note="conv_output_size with these values")],
-        )
-        transposed = transposed_conv_output_size(_o, k, s, p, a, d)
         # The transposed convolution as a direct one: insert s - 1 zeros between the
         # o inputs, pad with d(k - 1) - p (plus a at the end), slide at unit stride.
         stretched = s * (_o - 1) + 1
         pad = d * (k - 1) - p
         equivalent = conv_output_size(stretched, k, 1, (pad, pad + a), d)
-        derivation.add(
-            f"Special case, transposed: {title}",
-            f"The transposed layer of the same geometry maps o back to m. It equals a direct "
-            f"convolution with unit stride on its input with {direct}; that convolution's "
-            f"size is checked too.",
-            [Equation(t_tex, t_text)],
-            [
-                sympy_check(
-                    transposed, t_rhs, note="transposed_conv_output_size with these values"
-                ),
-                sympy_check(equivalent, t_rhs, note="size of the equivalent direct convolution"),
-            ],
+        values = ", ".join(
+            f"${sympy.latex(symbol)} = {sympy.latex(value)}$" for symbol, value in subs.items()
         )
+        derivation.step(f"Special case: {title}")
+        derivation.say(
+            "The general formulas with "
+            + (values if values else "nothing fixed")
+            + ", as tabulated by Dumoulin and Visin. The transposed layer maps $o$ back to "
+            f"$m$; it equals a direct convolution with unit stride on its input with {direct}."
+        )
+        derivation.show(Equation(_o, conv_rhs), Equation(_m, transposed_rhs))
+        derivation.check(
+            sympy_check(
+                conv_output_size(_n, k, s, p, d),
+                conv_rhs,
+                says="`conv_output_size` with these values gives the first line",
+            )
+        )
+        derivation.check(
+            sympy_check(
+                transposed_conv_output_size(_o, k, s, p, a, d),
+                transposed_rhs,
+                says="`transposed_conv_output_size` with these values gives the second",
+            )
+        )
+        derivation.check(
+            sympy_check(
+                equivalent,
+                transposed_rhs,
+                says="The equivalent direct convolution has that output size too",
+            )
+        )
+
+
+def _dims_phrase(dims: Sequence[int], ndim: int) -> str:
+    if ndim == 1:
+        return ""
+    if len(dims) == ndim:
+        return "In every dimension" if ndim > 2 else "In both dimensions"
+    names = " and ".join(str(i) for i in dims)
+    return f"In dimension{'s' if len(dims) > 1 else ''} {names}"
 
 
 def _step_spec(derivation: Derivation, spec: ConvSpec) -> None:
-    equations = []
-    checks = []
     arguments = spec.transposed_arguments()
-    for i in range(spec.ndim):
-        n, k, s, d = spec.input_shape[i], spec.kernel_size[i], spec.stride[i], spec.dilation[i]
-        before, after = spec.padding[i]
-        o = spec.output_shape[i]
-        numerator = n + before + after - d * (k - 1) - 1
-        # A cropping (negative) after-padding prints as a subtraction.
-        sign, amount = ("-", -after) if after < 0 else ("+", after)
-        equations.append(
-            Equation(
-                rf"o_{{{i}}} = \left\lfloor \frac{{{n} + {before} {sign} {amount} - {d}\cdot"
-                rf"({k} - 1) - 1}}{{{s}}} \right\rfloor + 1 = \left\lfloor \frac{{{numerator}}}"
-                rf"{{{s}}} \right\rfloor + 1 = {o}",
-                f"o_{i} = ⌊({n} + {before} {sign.replace('-', '−')} {amount} − {d}·({k} − 1) − 1)"
-                f"/{s}⌋ + 1 = ⌊{numerator}/{s}⌋ + 1 = {o}",
-            )
-        )
-        low = (o - 1) * s - before - after + d * (k - 1) + 1
-        sizes = [m for m in range(low, low + s) if m >= 1]
-        equations.append(
-            Equation(
-                rf"\text{{dim {i}: input sizes with }} o_{{{i}}} = {o}\text{{: }} "
-                rf"{sizes[0]} \le m \le {sizes[-1]}",
-                f"dim {i}: input sizes with o_{i} = {o}: {sizes[0]} ≤ m ≤ {sizes[-1]}",
-            )
-        )
-        counted = _count_placements(n, k, s, before, after, d)
-        checks.append(
-            Check(
-                f"dim {i}: kernel placements counted one by one",
-                counted == o,
-                f"counted {counted}, formula {o}",
-            )
-        )
-        checks.append(
-            exhaustive_check(
-                f"dim {i}: every m in 1..{low + 2 * s}, conv size == {o} iff m in "
-                f"[{sizes[0]}, {sizes[-1]}]",
-                range(1, low + 2 * s + 1),
-                lambda m, args=(k, s, (before, after), d), o=o, sizes=sizes: (
-                    _conv_or_none(m, *args) == o
-                )
-                == (m in sizes),
-            )
-        )
-        if arguments is not None:
-            a = arguments["output_padding"][i]
-            p = arguments["padding"][i]
-            equations.append(
-                Equation(
-                    rf"m_{{{i}}} = ({o} - 1)\cdot {s} - 2\cdot {p} + {d}\cdot({k} - 1) + {a}"
-                    rf" + 1 = {n}",
-                    f"m_{i} = ({o} − 1)·{s} − 2·{p} + {d}·({k} − 1) + {a} + 1 = {n}",
-                )
-            )
-            size = transposed_conv_output_size(o, k, s, p, a, d)
-            checks.append(
-                Check(
-                    f"dim {i}: transposed_conv_output_size with output_padding={a}",
-                    size == n,
-                    f"computed {size}, input size {n}",
-                )
-            )
+    derivation.step(f"The numbers of one convolution: {describe_spec(spec)}")
     if arguments is None:
-        tail = (
-            "Its padding has no (padding, output_padding) equivalent, so no ConvTranspose "
-            "layer has exactly this transpose."
+        derivation.say(
+            "Its padding has no (`padding`, `output_padding`) equivalent, so no "
+            "`ConvTranspose` layer has exactly this transpose."
         )
     else:
-        tail = (
-            "The last equation per dim is the transposed layer (padding "
-            f"{arguments['padding']}, output_padding {arguments['output_padding']}) "
-            "taking the output size back to the input size."
+        derivation.say(
+            "The first line is the convolution's output size $o$; the set holds every "
+            "input size $m$ with that output; the last line is the transposed layer (with "
+            "its `padding` and `output_padding`) taking $o$ back to the input size."
         )
-    derivation.add(
-        "The numbers of this spec",
-        f"input_shape {spec.input_shape}, kernel_size {spec.kernel_size}, stride "
-        f"{spec.stride}, padding {spec.padding}, dilation {spec.dilation}. " + tail,
-        equations,
-        checks,
-    )
+    # Dimensions with the same numbers are derived once.
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for i in range(spec.ndim):
+        key = (
+            spec.input_shape[i],
+            spec.kernel_size[i],
+            spec.stride[i],
+            spec.padding[i],
+            spec.dilation[i],
+            None if arguments is None else arguments["padding"][i],
+            None if arguments is None else arguments["output_padding"][i],
+        )
+        groups.setdefault(key, []).append(i)
+    for (n, k, s, (before, after), d, p, a), dims in groups.items():
+        o = conv_output_size(n, k, s, (before, after), d)
+        with sympy.evaluate(False):
+            filled = _CONV_PAIR.xreplace({_n: n, _k: k, _s: s, _pb: before, _pa: after, _d: d})
+            halfway = sympy.floor(sympy.Integer(n + before + after - d * (k - 1) - 1) / s) + 1
+        low = (o - 1) * s - before - after + d * (k - 1) + 1
+        sizes = [m for m in range(low, low + s) if m >= 1]
+        rows = [
+            Equation(_o, filled, halfway, o),
+            Equation(_m, sympy.FiniteSet(*sizes), relation="in"),
+        ]
+        counted = _count_placements(n, k, s, before, after, d)
+        checks = [
+            sympy_check(
+                sympy.Integer(o),
+                filled,
+                says="`conv_output_size` gives the same $o$ as the filled-in formula",
+            ),
+            computed_check(counted == o, f"Counting the placements one by one gives {counted}."),
+            exhaustive_check(
+                range(1, low + 2 * s + 1),
+                lambda m, args=(k, s, (before, after), d), o=o, sizes=sizes: (
+                    (_conv_or_none(m, *args) == o) == (m in sizes)
+                ),
+                says=f"An input size convolves to {o} exactly when it is in the set",
+                over=f"$1 \\le m \\le {low + 2 * s}$",
+            ),
+        ]
+        if arguments is not None:
+            with sympy.evaluate(False):
+                back = _TRANSPOSED.xreplace({_o: o, _s: s, _p: p, _d: d, _k: k, _a: a})
+            rows.append(Equation(_m, back, n))
+            size = transposed_conv_output_size(o, k, s, p, a, d)
+            checks.append(
+                computed_check(
+                    size == n == back.doit(),
+                    f"`transposed_conv_output_size` with `padding={p}` and "
+                    f"`output_padding={a}` gives {size}, the input size.",
+                )
+            )
+        if spec.ndim > 1:
+            derivation.say(f"{_dims_phrase(dims, spec.ndim)}:")
+        derivation.show(*rows)
+        for check in checks:
+            derivation.check(check)
 
 
 def output_size_derivation(spec: ConvSpec | None = None, *, grid: Grid | None = None) -> Derivation:
@@ -959,17 +1339,21 @@ def output_size_derivation(spec: ConvSpec | None = None, *, grid: Grid | None = 
     Notes
     -----
     Symbols ``n, k, s, d, o`` are positive integers and ``p, a`` non-negative
-    integers; sympy checks use these assumptions. Identities with a floor that
-    sympy cannot decide (the interval argument) are checked exhaustively over
-    the grid, and the check record says so.
+    integers; sympy checks use these assumptions. Every displayed formula is
+    the sympy expression that its checks compare with the library (exhaustive
+    checks evaluate it with ``lambdify``). Identities with a floor that sympy
+    cannot decide (the interval argument) are checked exhaustively over the
+    grid, and the check record says so.
 
     Examples
     --------
     >>> d = output_size_derivation(grid=Grid(n=5, k=3, s=2, p=1, d=2))
     >>> d.all_checks_passed
     True
-    >>> d.steps[1].equations[0].text
-    'o = ⌊(n + 2p − d·(k − 1) − 1) / s⌋ + 1'
+    >>> print(d.steps[1].equations[0].text())
+        ⎢n + 2⋅p - d⋅(k - 1) - 1⎥
+    o = ⎢───────────────────────⎥ + 1
+        ⎣           s           ⎦
     """
     if spec is not None and not isinstance(spec, ConvSpec):
         raise ConvSpecTypeError(f"spec={spec!r} must be a ConvSpec or None")
@@ -980,7 +1364,7 @@ def output_size_derivation(spec: ConvSpec | None = None, *, grid: Grid | None = 
     derivation = Derivation("Output sizes of convolution and transposed convolution")
     _step_span(derivation, grid)
     _step_conv(derivation, grid)
-    _step_transposed(derivation, grid)
+    _step_transposed(derivation)
     _step_inverse(derivation, grid)
     _step_select(derivation, grid)
     _step_range(derivation, grid)

@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse
 import sympy
 
-from .derivation import Check, Derivation, Equation, sympy_check
+from .derivation import Derivation, Equation, describe_spec, strict_sympify, sympy_check
 from .errors import ConvSpecError, ConvSpecTypeError
 from .reference import reference_conv_matrix
 from .spec import ConvSpec
@@ -74,18 +74,7 @@ def _symbolic_values(spec: ConvSpec, x: Any) -> list[Any]:
         raise ConvSpecError(
             f"x shape {x.shape} must be (in_channels, *input_shape) = {_input_shape(spec)}"
         )
-    values = []
-    for value in x.reshape(-1):
-        # strict: numbers and sympy objects only. A string would be parsed
-        # (and evaluated) by sympify, so it is refused instead.
-        try:
-            values.append(sympy.sympify(value, strict=True))
-        except sympy.SympifyError:
-            raise ConvSpecTypeError(
-                f"x entry {value!r} must be a number or a sympy expression, not "
-                f"{type(value).__name__}"
-            ) from None
-    return values
+    return [strict_sympify(value, f"x entry {value!r}") for value in x.reshape(-1)]
 
 
 def _numeric_input(spec: ConvSpec, x: np.ndarray) -> np.ndarray:
@@ -177,54 +166,26 @@ def patch_matrix(spec: ConvSpec, x: Any = None) -> Any:
 
 # --------------------------------------------------------------------------- derivation
 
-
-def _show(matrix: sympy.MatrixBase, limit: int = 16) -> bool:
-    return matrix.rows <= limit and matrix.cols <= limit
+_SHOWN_ENTRIES = 6
 
 
-def _matrix_equation(name_latex: str, name_text: str, matrix: sympy.MatrixBase) -> Equation:
-    # Wide matrices overflow an article's text width at full size; amsmath's
-    # smallmatrix (which MathJax knows too) fits 16 columns and has no column limit.
-    environment = "smallmatrix" if matrix.cols > 8 else "array"
-    latex = sympy.latex(matrix, mat_str=environment, mat_delim="(")
-    pretty = sympy.pretty(matrix, use_unicode=True, wrap_line=False)
-    pad = " " * (len(name_text) + 3)
-    lines = pretty.splitlines()
-    middle = len(lines) // 2
-    text = "\n".join(
-        (f"{name_text} = " if i == middle else pad) + line for i, line in enumerate(lines)
-    )
-    return Equation(f"{name_latex} = {latex}", text)
+def _entry_rows(
+    names: list[Any], values: list[Any], derivative: bool = False
+) -> tuple[list[Equation], str]:
+    """``name = value`` for a few entries (the first ones and the middle), and a note.
 
-
-def _entry_equations(
-    names: list[Any], values: list[Any], gradient: bool = False, limit: int = 6
-) -> list[Equation]:
-    """``name = value`` for a few entries: all when few, else the first ones and the middle.
-
-    With ``gradient`` the name ``v`` is shown as ``∂L/∂v``.
+    With ``derivative`` the name ``v`` is shown as ``∂L/∂v``.
     """
     count = len(names)
-    picks = list(range(min(count, limit - 1)))
-    if count > limit - 1:
-        picks.append(count // 2 if count // 2 >= limit - 1 else limit - 1)
-    equations = []
+    picks = list(range(min(count, _SHOWN_ENTRIES - 1)))
+    if count > _SHOWN_ENTRIES - 1:
+        picks.append(max(count // 2, _SHOWN_ENTRIES - 1))
+    rows = []
     for i in picks:
-        name_latex, name_text = sympy.latex(names[i]), str(names[i])
-        if gradient:
-            name_latex = rf"\frac{{\partial L}}{{\partial {name_latex}}}"
-            name_text = f"∂L/∂{name_text}"
-        equations.append(
-            Equation(f"{name_latex} = {sympy.latex(values[i])}", f"{name_text} = {values[i]}")
-        )
-    if count > len(picks):
-        equations.append(
-            Equation(
-                rf"\text{{(showing {len(picks)} of {count} entries)}}",
-                f"(showing {len(picks)} of {count} entries)",
-            )
-        )
-    return equations
+        name = sympy.Derivative(_L, names[i], evaluate=False) if derivative else names[i]
+        rows.append(Equation(name, values[i]))
+    note = f"Entries shown: {len(picks)} of {count}." if count > len(picks) else ""
+    return rows, note
 
 
 def _reference_symbolic(spec: ConvSpec) -> sympy.ImmutableSparseMatrix:
@@ -240,9 +201,55 @@ def _reference_symbolic(spec: ConvSpec) -> sympy.ImmutableSparseMatrix:
     return sympy.ImmutableSparseMatrix(*spec.matrix_shape, entries)
 
 
+def _flat(index: tuple[int, ...], shape: tuple[int, ...]) -> int:
+    return int(np.ravel_multi_index(index, shape))
+
+
+# Index symbols of the displayed sums; s, p, d are stride, padding before and
+# dilation (per dimension, like the multi-indices j, t, i, in several dimensions).
+_c, _i, _o, _j, _t = sympy.symbols("c i o j t", integer=True, nonnegative=True)
+_s, _d = sympy.symbols("s d", integer=True, positive=True)
+_p = sympy.Symbol("p", integer=True, nonnegative=True)
+_O, _J, _K = sympy.symbols("O J K", integer=True, positive=True)
+_L = sympy.Symbol("L")
+_w, _x, _g = sympy.IndexedBase("w"), sympy.IndexedBase("x"), sympy.IndexedBase("g")
+
+
+class _Indicator(sympy.Function):
+    """Iverson's bracket ``[P]``: 1 where the condition P holds, else 0 (printed only)."""
+
+    @classmethod
+    def eval(cls, condition: Any) -> None:
+        return None
+
+    def _latex(self, printer: Any) -> str:
+        return rf"\left[{printer._print(self.args[0])}\right]"
+
+    def _pretty(self, printer: Any) -> Any:
+        from sympy.printing.pretty.stringpict import prettyForm
+
+        return prettyForm(*printer._print(self.args[0]).parens("[", "]"))
+
+
+with sympy.evaluate(False):
+    # The input position that output j reads through tap t.
+    _POSITION = _j * _s - _p + _t * _d
+    _READS = _Indicator(sympy.Eq(_POSITION, _i))
+    _INPUT_TERM = _READS * _w[_o, _c, _t] * _g[_o, _j]
+    _WEIGHT_TERM = _g[_o, _j] * _x[_c, _POSITION]
+    _LAST_O, _LAST_J, _LAST_T = _O - 1, _J - 1, _K - 1
+# Sums are built outside evaluate(False), which would wrap their term in 1*(...).
+_INPUT_GRADIENT = sympy.Sum(
+    sympy.Sum(sympy.Sum(_INPUT_TERM, (_t, 0, _LAST_T)), (_j, 0, _LAST_J)), (_o, 0, _LAST_O)
+)
+_WEIGHT_GRADIENT = sympy.Sum(_WEIGHT_TERM, (_j, 0, _LAST_J))
+_position = sympy.lambdify((_j, _s, _p, _t, _d), _POSITION.doit(), modules="math")
+
+
 def _positions(spec: ConvSpec, j: tuple[int, ...], t: tuple[int, ...]) -> tuple[int, ...]:
+    """The displayed position ``js - p + td``, evaluated in every dimension."""
     return tuple(
-        j[a] * spec.stride[a] - spec.padding[a][0] + t[a] * spec.dilation[a]
+        _position(j[a], spec.stride[a], spec.padding[a][0], t[a], spec.dilation[a])
         for a in range(spec.ndim)
     )
 
@@ -251,12 +258,8 @@ def _inside(spec: ConvSpec, i: tuple[int, ...]) -> bool:
     return all(0 <= i[a] < spec.input_shape[a] for a in range(spec.ndim))
 
 
-def _flat(index: tuple[int, ...], shape: tuple[int, ...]) -> int:
-    return int(np.ravel_multi_index(index, shape))
-
-
 def _transposed_sums(spec: ConvSpec, w: np.ndarray, g: list[Any]) -> list[Any]:
-    """(∂L/∂x)_{c,i}: Σ over o in c's group and (j, t) with j*s - p + t*d = i of w·g."""
+    """The displayed sum for every input entry: w·g over (o, j, t) whose position is i."""
     per_in = spec.in_channels // spec.groups
     per_out = spec.out_channels // spec.groups
     out_shape = (spec.out_channels, *spec.output_shape)
@@ -276,7 +279,7 @@ def _transposed_sums(spec: ConvSpec, w: np.ndarray, g: list[Any]) -> list[Any]:
 
 
 def _weight_sums(spec: ConvSpec, x: list[Any], g: list[Any]) -> list[Any]:
-    """(∂L/∂w)_{o,c,t}: Σ over j of g_{o,j} · x_{c', j*s - p + t*d} inside the input."""
+    """The displayed sum for every weight: g·x over j, x zero outside the input."""
     per_in = spec.in_channels // spec.groups
     per_out = spec.out_channels // spec.groups
     in_shape = _input_shape(spec)
@@ -301,7 +304,9 @@ def gradient_derivation(spec: ConvSpec) -> Derivation:
     an arbitrary loss L(y) gives ∂L/∂x = Cᵀ g; entry by entry, Cᵀ g is the
     transposed-convolution sum (each input pixel collects w·g over the
     output positions that read it); y = U(x) vec(w); and ∂L/∂w = U(x)ᵀ g,
-    entry by entry the correlation of x with g.
+    entry by entry the correlation of x with g. The displayed sums are sympy
+    expressions; the checks evaluate their position ``js - p + td`` for every
+    entry and compare the result with Cᵀg and U(x)ᵀg.
 
     Parameters
     ----------
@@ -326,10 +331,10 @@ def gradient_derivation(spec: ConvSpec) -> Derivation:
     >>> d.all_checks_passed
     True
     >>> for equation in d.steps[3].equations[1:]:
-    ...     print(equation.text)
-    ∂L/∂x_{0} = g_{0}*w_{0}
-    ∂L/∂x_{1} = g_{0}*w_{1} + g_{1}*w_{0}
-    ∂L/∂x_{2} = g_{1}*w_{1}
+    ...     print(equation.text())
+    ∂L/∂x₀ = g₀⋅w₀
+    ∂L/∂x₁ = g₀⋅w₁ + g₁⋅w₀
+    ∂L/∂x₂ = g₁⋅w₁
     """
     spec = _check_spec(spec)
     rows, cols = spec.matrix_shape
@@ -346,155 +351,209 @@ def gradient_derivation(spec: ConvSpec) -> Derivation:
     w = weight_symbols(spec)
     w_vector = sympy.Matrix(w.reshape(-1).tolist())
     y = C * x
-    derivation = Derivation(f"Gradients of the convolution {_describe(spec)}")
+    # The matrices as symbols, for the displayed identities between them.
+    C_, x_, y_, g_ = (
+        sympy.MatrixSymbol(name, *shape)
+        for name, shape in (
+            ("C", (rows, cols)),
+            (r"\mathbf{x}", (cols, 1)),
+            (r"\mathbf{y}", (rows, 1)),
+            (r"\mathbf{g}", (rows, 1)),
+        )
+    )
+    U_ = sympy.MatrixSymbol(r"U(\mathbf{x})", rows, w_vector.rows)
+    w_ = sympy.MatrixSymbol(r"\operatorname{vec}(w)", w_vector.rows, 1)
+    derivation = Derivation(f"Gradients of the convolution: {describe_spec(spec)}")
 
-    equations = [Equation(r"\mathbf{y} = C\,\mathbf{x}", "y = C x")]
-    if _show(C):
-        equations.append(_matrix_equation("C", "C", C))
-    equations += _entry_equations(list(y_symbols), list(y))
-    derivation.add(
-        "The convolution is a matrix: y = Cx",
+    derivation.step(r"The convolution is a matrix: $\mathbf{y} = C\mathbf{x}$")
+    derivation.say(
         "Each output is a weighted sum of the inputs its kernel placement covers, so the "
-        "convolution is a matrix C whose nonzero entries are kernel symbols (PyTorch's "
+        "convolution is a matrix $C$ whose nonzero entries are kernel symbols (PyTorch's "
         "cross-correlation: no flip). Rows flatten (output channel, position), columns "
-        "(input channel, position), both in C order.",
-        equations,
-        [
-            sympy_check(
-                C, _reference_symbolic(spec), note="C vs the loop reference builder's C"
-            )
-        ],
+        "(input channel, position), both in C order."
+    )
+    derivation.show(Equation(y_, C_ * x_))
+    derivation.matrix("C", C)
+    entries, note = _entry_rows(list(y_symbols), list(y))
+    if note:
+        derivation.say(f"The outputs, entry by entry. {note}")
+    derivation.show(*entries)
+    derivation.check(
+        sympy_check(
+            C,
+            _reference_symbolic(spec),
+            says="$C$ equals the matrix that the loop reference builder makes, entry by entry,",
+        )
     )
 
-    J = y.jacobian(x)
-    derivation.add(
-        "The Jacobian of y with respect to x is C",
-        "y is linear in x, so differentiating y = Cx entry by entry returns the "
-        "coefficients: ∂y_r/∂x_c = C_rc.",
-        [Equation(r"\frac{\partial \mathbf{y}}{\partial \mathbf{x}} = C", "∂y/∂x = C")],
-        [sympy_check(J, C, note="sympy's jacobian of Cx vs C")],
+    derivation.step(r"The Jacobian of $\mathbf{y}$ with respect to $\mathbf{x}$ is $C$")
+    derivation.say(
+        r"$\mathbf{y}$ is linear in $\mathbf{x}$, so differentiating $\mathbf{y} = C\mathbf{x}$ "
+        r"entry by entry returns the coefficients: $\partial y_r / \partial x_c = C_{rc}$."
+    )
+    derivation.show(Equation(sympy.Derivative(y_, x_, evaluate=False), C_))
+    derivation.check(
+        sympy_check(
+            y.jacobian(x),
+            C,
+            says=r"sympy's Jacobian of $C\mathbf{x}$ equals $C$",
+        )
     )
 
-    derivation.add(*_chain_rule_step(C, x, y, y_symbols, g))
+    _chain_rule_step(derivation, C, x, y, y_symbols, g, (C_, x_, y_, g_))
 
     sums = _transposed_sums(spec, w, list(g))
-    grad_x = C.T * g
-    derivation.add(
-        "Entry by entry, Cᵀg is the transposed convolution",
-        "Column (c, i) of C holds the weights that multiply input x_{c,i}: one for every "
-        "output (o, j) and tap t with j·s − p + t·d = i. So ∂L/∂x_{c,i} collects w·g over "
-        "exactly the output positions that read x_{c,i}: the input pixel scatters back to "
-        "where it was gathered from, which is the transposed convolution of g.",
-        [
-            Equation(
-                r"\frac{\partial L}{\partial x_{c,i}} = \sum_{o}\ \sum_{(j,t):\ js - p + td = i}"
-                r" w_{o,c,t}\, g_{o,j}",
-                "∂L/∂x_{c,i} = Σ_o Σ_{(j,t): j·s − p + t·d = i} w_{o,c,t} · g_{o,j}",
-            ),
-            *_entry_equations(list(x), sums, gradient=True),
-        ],
-        [sympy_check(grad_x, sympy.Matrix(sums), note="Cᵀg vs the sum written by loops")],
+    derivation.step(r"Entry by entry, $C^{\mathsf T}\mathbf{g}$ is the transposed convolution")
+    derivation.say(
+        r"Column $(c, i)$ of $C$ holds the weights that multiply input $x_{c,i}$: one for "
+        r"every output channel $o$, output position $j$ and tap $t$ with $js - p + td = i$ "
+        r"($s$ the stride, $p$ the padding before, $d$ the dilation; in several dimensions "
+        r"$j$, $t$ and $i$ are multi-indices and the condition holds in each). So "
+        r"$\partial L / \partial x_{c,i}$ collects $w \cdot g$ over exactly the outputs that "
+        r"read $x_{c,i}$: the input pixel scatters back to where it was gathered from, which "
+        r"is the transposed convolution of $\mathbf{g}$."
+        + (
+            " With groups, $o$ runs over the output channels of $c$'s group and $w$'s "
+            "channel index counts within the group."
+            if spec.groups > 1
+            else ""
+        )
+    )
+    entries, note = _entry_rows(list(x), sums, derivative=True)
+    derivation.show(
+        Equation(sympy.Derivative(_L, _x[_c, _i], evaluate=False), _INPUT_GRADIENT), *entries
+    )
+    if note:
+        derivation.say(note)
+    derivation.check(
+        sympy_check(
+            C.T * g,
+            sympy.Matrix(sums),
+            says=r"$C^{\mathsf T}\mathbf{g}$ equals the displayed sum evaluated for every input "
+            "entry,",
+        )
     )
 
     U = patch_matrix(spec)
-    equations = [Equation(r"\mathbf{y} = U(\mathbf{x})\,\operatorname{vec}(w)", "y = U(x) vec(w)")]
-    if _show(U):
-        equations.append(_matrix_equation(r"U(\mathbf{x})", "U(x)", U))
-    derivation.add(
-        "The same convolution is linear in the weight: y = U(x) vec(w)",
+    derivation.step(
+        r"Linear in the weight too: $\mathbf{y} = U(\mathbf{x}) \operatorname{vec}(w)$"
+    )
+    derivation.say(
         "Swapping the roles of weight and input, each output is a sum of weights times "
-        "input values. U(x) is the patch (im2col) matrix: row (o, j) holds, in the column "
-        "of weight w_{o,c,t}, the input value that tap t of placement j reads.",
-        equations,
-        [sympy_check(y, U * w_vector, note="C x vs U(x) vec(w)")],
+        r"input values. $U(\mathbf{x})$ is the patch (im2col) matrix: row $(o, j)$ holds, in "
+        r"the column of weight $w_{o,c,t}$, the input value that tap $t$ of placement $j$ reads."
+    )
+    derivation.show(Equation(y_, U_ * w_))
+    derivation.matrix(r"U(\mathbf{x})", U)
+    derivation.check(
+        sympy_check(
+            y,
+            U * w_vector,
+            says=r"$C\mathbf{x}$ equals $U(\mathbf{x}) \operatorname{vec}(w)$",
+        )
     )
 
     loss = (g.T * y)[0]
     grad_w = U.T * g
-    derivation.add(
-        "The weight gradient: ∂L/∂w = U(x)ᵀ g",
-        "By the same chain rule with y = U(x) vec(w), the Jacobian ∂y/∂vec(w) is U(x), so "
-        "∂L/∂w = U(x)ᵀ g. Entry by entry, weight w_{o,c,t} collects g_{o,j} times the input "
-        "it multiplied at each placement j: the correlation of x with g.",
-        [
-            Equation(
-                r"\frac{\partial L}{\partial \operatorname{vec}(w)} = U(\mathbf{x})^{\mathsf{T}}"
-                r" \mathbf{g}, \qquad \frac{\partial L}{\partial w_{o,c,t}} = \sum_{j}"
-                r" g_{o,j}\, x_{c,\, js - p + td}",
-                "∂L/∂vec(w) = U(x)ᵀ g,   ∂L/∂w_{o,c,t} = Σ_j g_{o,j} · x_{c, j·s − p + t·d}",
-            ),
-            *_entry_equations(list(w_vector), list(grad_w), gradient=True),
-        ],
-        [
-            sympy_check(y.jacobian(w_vector), U, note="sympy's jacobian of y in w vs U(x)"),
-            sympy_check(
-                sympy.Matrix([loss.diff(v) for v in w_vector]),
-                grad_w,
-                note="gradient of L = gᵀy in w vs U(x)ᵀg",
-            ),
-            sympy_check(
-                grad_w,
-                sympy.Matrix(_weight_sums(spec, list(x), list(g))),
-                note="U(x)ᵀg vs the correlation written by loops",
-            ),
-        ],
+    derivation.step(
+        r"The weight gradient: "
+        r"$\partial L / \partial w = U(\mathbf{x})^{\mathsf T} \mathbf{g}$"
+    )
+    derivation.say(
+        r"By the same chain rule with $\mathbf{y} = U(\mathbf{x}) \operatorname{vec}(w)$, the "
+        r"Jacobian of $\mathbf{y}$ in $\operatorname{vec}(w)$ is $U(\mathbf{x})$, so the weight "
+        r"gradient is $U(\mathbf{x})^{\mathsf T} \mathbf{g}$. Entry by entry, weight "
+        r"$w_{o,c,t}$ collects $g_{o,j}$ times the input it multiplied at each placement $j$ "
+        r"(zero where the position falls into the padding): the correlation of $\mathbf{x}$ "
+        r"with $\mathbf{g}$."
+    )
+    entries, note = _entry_rows(list(w_vector), list(grad_w), derivative=True)
+    derivation.show(
+        Equation(sympy.Derivative(_L, w_, evaluate=False), sympy.Transpose(U_) * g_),
+        Equation(sympy.Derivative(_L, _w[_o, _c, _t], evaluate=False), _WEIGHT_GRADIENT),
+        *entries,
+    )
+    if note:
+        derivation.say(note)
+    derivation.check(
+        sympy_check(
+            y.jacobian(w_vector),
+            U,
+            says=r"sympy's Jacobian of $\mathbf{y}$ in $\operatorname{vec}(w)$ equals "
+            r"$U(\mathbf{x})$",
+        )
+    )
+    derivation.check(
+        sympy_check(
+            sympy.Matrix([loss.diff(v) for v in w_vector]),
+            grad_w,
+            says=r"The gradient of $L = \mathbf{g}^{\mathsf T}\mathbf{y}$ in the weights "
+            r"equals $U(\mathbf{x})^{\mathsf T}\mathbf{g}$",
+        )
+    )
+    derivation.check(
+        sympy_check(
+            grad_w,
+            sympy.Matrix(_weight_sums(spec, list(x), list(g))),
+            says=r"$U(\mathbf{x})^{\mathsf T}\mathbf{g}$ equals the displayed sum evaluated "
+            "for every weight,",
+        )
     )
     return derivation
 
 
 def _chain_rule_step(
+    derivation: Derivation,
     C: sympy.MatrixBase,
     x: sympy.Matrix,
     y: sympy.Matrix,
     y_symbols: sympy.Matrix,
     g: sympy.Matrix,
-) -> tuple[str, str, list[Equation], list[Check]]:
+    names: tuple[Any, ...],
+) -> None:
     # An undefined function L of all outputs stands for any loss: sympy's
     # chain rule produces its partial derivatives at y = Cx, and they must
     # combine as Cᵀ times the output gradient.
+    C_, x_, y_, g_ = names
     L = sympy.Function("L")
     at_y = dict(zip(y_symbols, y))
     outer = sympy.Matrix([L(*y_symbols).diff(v) for v in y_symbols]).subs(at_y)
     direct = sympy.Matrix([L(*y).diff(v) for v in x])
     linear = (g.T * y)[0]
-    return (
-        "The chain rule: ∂L/∂x = Cᵀ ∂L/∂y",
-        "For any loss L(y), ∂L/∂x_c = Σ_r (∂L/∂y_r)(∂y_r/∂x_c), i.e. the transposed "
-        "Jacobian times the output gradient g = ∂L/∂y. Since the Jacobian is C, the input "
-        "gradient is Cᵀg: backpropagation through a convolution applies its transpose.",
-        [
-            Equation(
-                r"\frac{\partial L}{\partial \mathbf{x}} = \Bigl(\frac{\partial \mathbf{y}}"
-                r"{\partial \mathbf{x}}\Bigr)^{\mathsf{T}} \frac{\partial L}{\partial \mathbf{y}}"
-                r" = C^{\mathsf{T}} \mathbf{g}",
-                "∂L/∂x = (∂y/∂x)ᵀ ∂L/∂y = Cᵀ g",
-            )
-        ],
-        [
-            sympy_check(
-                direct,
-                C.T * outer,
-                note="L an undefined function of y: sympy's d/dx of L(Cx) vs Cᵀ (∂L/∂y at Cx)",
-            ),
-            sympy_check(
-                sympy.Matrix([linear.diff(v) for v in x]),
-                C.T * g,
-                note="L = gᵀy with symbols g: its gradient in x vs Cᵀg",
-            ),
-        ],
+    derivation.step(
+        r"The chain rule: $\partial L / \partial \mathbf{x} = C^{\mathsf T} \mathbf{g}$"
     )
-
-
-def _describe(spec: ConvSpec) -> str:
-    parts = [f"input {spec.input_shape}", f"kernel {spec.kernel_size}"]
-    if any(s != 1 for s in spec.stride):
-        parts.append(f"stride {spec.stride}")
-    if any(p != (0, 0) for p in spec.padding):
-        parts.append(f"padding {spec.padding}")
-    if any(d != 1 for d in spec.dilation):
-        parts.append(f"dilation {spec.dilation}")
-    if spec.in_channels != 1 or spec.out_channels != 1:
-        parts.append(f"channels {spec.in_channels}->{spec.out_channels}")
-    if spec.groups != 1:
-        parts.append(f"groups {spec.groups}")
-    return ", ".join(parts)
+    derivation.say(
+        r"For any loss $L(\mathbf{y})$, $\partial L / \partial x_c = \sum_r (\partial L / "
+        r"\partial y_r)(\partial y_r / \partial x_c)$, that is the transposed Jacobian times "
+        r"the output gradient $\mathbf{g} = \partial L / \partial \mathbf{y}$. Since the "
+        r"Jacobian is $C$, the input gradient is $C^{\mathsf T}\mathbf{g}$: backpropagation "
+        "through a convolution applies its transpose."
+    )
+    with sympy.evaluate(False):
+        jacobian = sympy.Transpose(sympy.Derivative(y_, x_, evaluate=False))
+        middle = sympy.MatMul(jacobian, sympy.Derivative(_L, y_, evaluate=False))
+    derivation.show(
+        Equation(
+            sympy.Derivative(_L, x_, evaluate=False),
+            middle,
+            sympy.Transpose(C_) * g_,
+        )
+    )
+    derivation.check(
+        sympy_check(
+            direct,
+            C.T * outer,
+            says=r"For $L$ an undefined function of $\mathbf{y}$, sympy's derivative of "
+            r"$L(C\mathbf{x})$ in $\mathbf{x}$ equals $C^{\mathsf T}$ times "
+            r"$\partial L / \partial \mathbf{y}$ at $C\mathbf{x}$",
+        )
+    )
+    derivation.check(
+        sympy_check(
+            sympy.Matrix([linear.diff(v) for v in x]),
+            C.T * g,
+            says=r"For $L = \mathbf{g}^{\mathsf T}\mathbf{y}$ with symbols $\mathbf{g}$, the "
+            r"gradient in $\mathbf{x}$ equals $C^{\mathsf T}\mathbf{g}$",
+        )
+    )
