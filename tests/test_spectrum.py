@@ -681,3 +681,33 @@ def test_torch_backend_gives_the_same_values(torch, mode):
           rtol=1e-9)
     close(singular_values(spec, w, which="all", method="dense", backend="torch"), want)
     assert operator_norm(spec, w, backend="torch") == pytest.approx(want[0], rel=1e-12)
+
+
+# --------------------------------------------------------------------------- the derivation
+
+
+def test_spectra_derivation_checks_its_claims_and_fits_the_notes(torch, pdflatex, tmp_path):
+    """derivations/spectra.py: every claim holds, and its fragment sets in the notes' page."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    fragment = tmp_path / "spectra.tex"
+    result = subprocess.run(
+        [sys.executable, str(root / "derivations" / "spectra.py"), "--latex", str(fragment)],
+        cwd=root, capture_output=True, text=True, encoding="utf-8", timeout=600, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "12 claims checked." in result.stdout and "✗" not in result.stdout
+    notes = (root / "derivations" / "notes.tex").read_text(encoding="utf-8")
+    preamble = notes[: notes.index(r"\begin{document}")]
+    (tmp_path / "alone.tex").write_text(
+        preamble + "\\begin{document}\n\\input{spectra}\n\\end{document}\n", encoding="utf-8"
+    )
+    subprocess.run(
+        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "alone.tex"], cwd=tmp_path,
+        capture_output=True, timeout=300, check=True,
+    )
+    log = (tmp_path / "alone.log").read_text(encoding="utf-8", errors="replace")
+    assert "Overfull \\hbox" not in log
