@@ -27,7 +27,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
-__all__ = ["GOALS", "LAYERS", "main", "measure", "summary"]
+__all__ = ["GOALS", "LAYERS", "blas_threads", "main", "markdown", "measure", "summary"]
 
 # label, network, ConvSpec arguments (full size, smoke size); ConvTranspose
 # layers are given by their own arguments, marked "transposed". The table
@@ -273,7 +273,7 @@ def markdown(rows: list[dict[str, Any]], judge: bool = True) -> str:
     return "\n".join(lines)
 
 
-def _blas_threads() -> str:
+def blas_threads() -> str:
     """Threads of numpy's BLAS, asked from the library itself (OpenBLAS) when possible."""
     import ctypes
 
@@ -318,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = measure("smoke" if args.smoke else "full", rounds,
                    tuple(args.dtypes.split(",")), layers, pause=0.0 if args.smoke else 0.25,
                    clock=time.process_time if args.clock == "cpu" else time.perf_counter)
-    print(f"threads: torch {torch.get_num_threads()}, numpy's BLAS {_blas_threads()}, "
+    print(f"threads: torch {torch.get_num_threads()}, numpy's BLAS {blas_threads()}, "
           f"requested {threads}; {args.clock} clock, medians of {rounds} alternating "
           "rounds; ratio = ours / torch\n")
     print(markdown(rows, judge=not args.smoke and layers is None))

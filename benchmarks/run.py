@@ -315,21 +315,6 @@ def bench_cli(table: Table, size: str) -> None:
               _seconds(median), "—", "—", "< 1 s", median < 1)
 
 
-def _numpy_blas_threads() -> str:
-    """Threads of numpy's OpenBLAS, asked from the library itself when it is one."""
-    import ctypes
-
-    import numpy as np
-
-    folder = Path(np.__file__).resolve().parent.parent / "numpy.libs"
-    for library in sorted(folder.glob("*openblas*")):
-        handle = ctypes.CDLL(str(library))
-        for symbol in ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads"):
-            if hasattr(handle, symbol):
-                return str(getattr(handle, symbol)())
-    return "unknown"
-
-
 def machine(threads: int) -> str:
     import numpy as np
     import scipy
@@ -357,7 +342,7 @@ def machine(threads: int) -> str:
     return (
         f"{model}, {os.cpu_count()} logical CPUs{memory}; {platform.system()} "
         f"{platform.release()}; Python {platform.python_version()}, numpy {np.__version__} "
-        f"(OpenBLAS threads: {_numpy_blas_threads()}), scipy {scipy.__version__}, "
+        f"(OpenBLAS threads: {_load('panel').blas_threads()}), scipy {scipy.__version__}, "
         f"{torch_text}; requested threads: {threads}"
     )
 

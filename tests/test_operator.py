@@ -86,6 +86,7 @@ def test_operator_equals_conv_matrix(case, method):
     np.testing.assert_allclose(op.T @ Y, C.T @ Y, rtol=0, atol=1e-12)
     np.testing.assert_allclose(op.H.matmat(Y), C.T @ Y, rtol=0, atol=1e-12)
     np.testing.assert_allclose(op.T.rmatvec(X[:, 1]), C @ X[:, 1], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(op.H.rmatmat(X), C @ X, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -462,15 +463,31 @@ def test_property_every_method_is_c_and_its_adjoint(spec, method, seed, batch, d
 
 @given(spec=specs(), seed=st.integers(0, 2**16), batch=st.integers(1, 2),
        dtype=st.sampled_from([np.float32, np.float64, np.complex128]))
-def test_property_torch_backend_is_numpy_backend(torch, spec, seed, batch, dtype):
+def test_property_every_method_is_the_torch_backend(torch, spec, seed, batch, dtype):
+    # torch's own convNd / conv_transposeNd (through the torch backend) as the
+    # referee of every numpy method, in every dtype.
     w, X, Y = arrays(spec, seed, batch, dtype)
-    ours, theirs = conv_operator(spec, w), conv_operator(spec, w, backend="torch")
+    theirs = conv_operator(spec, w, backend="torch")
     tolerance = 1e-4 if dtype == np.float32 else 1e-11
-    for name in ("matmat", "rmatmat"):
-        data = X if name == "matmat" else Y
-        mine, torch_result = getattr(ours, name)(data), getattr(theirs, name)(data)
-        assert mine.dtype == torch_result.dtype == dtype
-        np.testing.assert_allclose(torch_result, mine, atol=tolerance, rtol=tolerance)
+    expected = {"matmat": theirs.matmat(X), "rmatmat": theirs.rmatmat(Y)}
+    for method in METHODS:
+        ours = conv_operator(spec, w, method)
+        for name, data in (("matmat", X), ("rmatmat", Y)):
+            mine = getattr(ours, name)(data)
+            assert mine.dtype == expected[name].dtype == dtype
+            np.testing.assert_allclose(mine, expected[name], atol=tolerance, rtol=tolerance)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_huge_strides_build_only_the_phases_taps_reach(method):
+    # A stride of 10**6 per dim has 10**18 phases; only the few some tap
+    # reaches are planned, so building and applying stay instant.
+    spec = ConvSpec((3, 4, 5), 2, 10**6, 1, 1, 2, 3)
+    w, X, Y = arrays(spec, seed=16, batch=2)
+    C = conv_matrix(spec, w)
+    op = conv_operator(spec, w, method)
+    np.testing.assert_allclose(op.matmat(X), C @ X, atol=1e-12)
+    np.testing.assert_allclose(op.rmatmat(Y), C.T @ Y, atol=1e-12)
 
 
 def test_torch_weight_numpy_cannot_hold_is_refused(torch):

@@ -7,6 +7,7 @@ flattening stays C order and a window view covers every sample at once.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import NamedTuple
 
@@ -15,7 +16,10 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..spec import ConvSpec
 
-__all__ = ["CACHED_ENTRIES", "GATHER_ENTRIES", "NumpyKernel"]
+__all__ = [
+    "CACHED_ENTRIES", "GATHER_ENTRIES", "NumpyKernel", "PhaseAxis", "Plan", "correlate", "pad",
+    "windows",
+]
 
 #: Most entries of a gathered block in memory at once (32 MiB in float64):
 #: larger layers are gathered a band of output rows at a time.
@@ -96,9 +100,19 @@ def correlate(src: np.ndarray, plan: Plan) -> np.ndarray:
     return out.reshape(groups * m, *plan.count, batch)
 
 
+class PhaseAxis(NamedTuple):
+    """One dim of one adjoint phase: its inputs and the stride-1 correlation giving them."""
+
+    inputs: slice  # of the input dim
+    count: int  # inputs in the phase
+    taps: list[int]  # kernel taps reaching them, in reverse
+    step: int  # between those taps' positions in the padded y
+    start: int  # the first input's first position there
+
+
 def _phase_axis(
-    n: int, before: int, kept: int, k: int, d: int, s: int, r: int, lead: int
-) -> tuple[slice, int, list[int], int, int] | None:
+    before: int, kept: int, k: int, d: int, s: int, r: int, lead: int
+) -> PhaseAxis | None:
     """One dim of the adjoint's phase ``r``: inputs ``i`` with ``(i + before) % s == r``.
 
     Input ``i = first + u*s`` (``u < count``) is padded position ``(q + u)*s
@@ -106,8 +120,7 @@ def _phase_axis(
     with ``t*d % s == r``, from output ``q + u - t*d // s``, i.e. position
     ``q + u - t*d // s + lead`` of ``y`` padded by ``lead``. Taken in
     reverse these positions rise by a constant ``step``: a stride-1
-    correlation. Returns ``(inputs, count, taps reversed, step, start)``,
-    or None when the phase holds no input or no tap reaches it.
+    correlation. None when the phase holds no input or no tap reaches it.
     """
     first = (r - before) % s
     count = len(range(first, kept, s))
@@ -115,9 +128,13 @@ def _phase_axis(
     if not taps or not count:
         return None
     shifts = [t * d // s for t in taps]
-    step = shifts[1] - shifts[0] if len(taps) > 1 else 1
-    start = (first + before) // s + lead - shifts[-1]
-    return slice(first, first + (count - 1) * s + 1, s), count, taps[::-1], step, start
+    return PhaseAxis(
+        inputs=slice(first, first + (count - 1) * s + 1, s),
+        count=count,
+        taps=taps[::-1],
+        step=shifts[1] - shifts[0] if len(taps) > 1 else 1,
+        start=(first + before) // s + lead - shifts[-1],
+    )
 
 
 class NumpyKernel:
@@ -129,8 +146,8 @@ class NumpyKernel:
         cg, mg, ndim = spec.in_channels // groups, spec.out_channels // groups, spec.ndim
         grouped = weight.reshape(groups, mg, cg, *spec.kernel_size)
         matrix = grouped.reshape(groups, mg, -1)
-        self.forward = Plan((0,) * ndim, spec.kernel_size, spec.dilation, spec.stride, out,
-                            matrix)
+        self.forward = Plan(start=(0,) * ndim, taps=spec.kernel_size, step=spec.dilation,
+                            stride=spec.stride, count=out, matrix=matrix)
         # col2im multiplies by the adjoint, (groups, cg * taps, mg).
         self.spread = np.ascontiguousarray(np.conj(matrix).swapaxes(1, 2))
         self.lengths = [n + b + e for n, (b, e) in zip(spec.input_shape, spec.padding)]
@@ -140,26 +157,31 @@ class NumpyKernel:
                      zip(spec.kernel_size, spec.dilation, spec.stride)]
         self.trail = [0] * ndim
         self.phases: list[tuple[Plan, tuple[slice, ...]]] = []
-        for phase in np.ndindex(*spec.stride):
+        # Only residues some tap reaches can hold a nonzero phase: at most
+        # prod(kernel_size) phases, however large the stride.
+        reached = [sorted({t * d % s for t in range(k)}) for k, d, s in
+                   zip(spec.kernel_size, spec.dilation, spec.stride)]
+        for phase in itertools.product(*reached):
             axes = []
             for a, r in enumerate(phase):
                 n, (before, _) = spec.input_shape[a], spec.padding[a]
-                kept = min(n, self.lengths[a] - before)
-                axis = _phase_axis(n, before, kept, spec.kernel_size[a], spec.dilation[a],
-                                   spec.stride[a], r, self.lead[a])
+                axis = _phase_axis(before, min(n, self.lengths[a] - before),
+                                   spec.kernel_size[a], spec.dilation[a], spec.stride[a], r,
+                                   self.lead[a])
                 if axis is None:
                     break  # these inputs receive nothing: zero
                 axes.append(axis)
-                _, count, taps, step, start = axis
-                self.trail[a] = max(self.trail[a], start + (len(taps) - 1) * step + count
-                                    - self.lead[a] - out[a])
+                last = axis.start + (len(axis.taps) - 1) * axis.step + axis.count - 1
+                self.trail[a] = max(self.trail[a], last + 1 - self.lead[a] - out[a])
             else:
-                taps = grouped[(slice(None),) * 3 + np.ix_(*(taps for _, _, taps, _, _ in axes))]
-                plan = Plan(tuple(a[4] for a in axes), tuple(len(a[2]) for a in axes),
-                            tuple(a[3] for a in axes), (1,) * ndim, tuple(a[1] for a in axes),
-                            np.ascontiguousarray(np.conj(taps).swapaxes(1, 2).reshape(
-                                groups, cg, -1)))
-                self.phases.append((plan, tuple(a[0] for a in axes)))
+                sub = grouped[(slice(None),) * 3 + np.ix_(*(axis.taps for axis in axes))]
+                matrix = np.conj(sub).swapaxes(1, 2).reshape(groups, cg, -1)
+                plan = Plan(start=tuple(axis.start for axis in axes),
+                            taps=tuple(len(axis.taps) for axis in axes),
+                            step=tuple(axis.step for axis in axes), stride=(1,) * ndim,
+                            count=tuple(axis.count for axis in axes),
+                            matrix=np.ascontiguousarray(matrix))
+                self.phases.append((plan, tuple(axis.inputs for axis in axes)))
         # Stride 1 and nothing cropped: the one phase is the whole input.
         self.whole = len(self.phases) == 1 and self.phases[0][0].count == spec.input_shape
         self.cast: dict[np.dtype, tuple[Plan, np.ndarray, list[Plan]]] = {}
