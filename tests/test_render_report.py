@@ -45,7 +45,7 @@ def test_output_padding_choices_are_torchs_sizes(name, torch):
         n = spec.output_shape[axis]
         k, s, d = spec.kernel_size[axis], spec.stride[axis], spec.dilation[axis]
         p = layer["padding"][axis]
-        assert [extra for extra, _ in dim] == list(range(max(s, d)))[: len(dim)]
+        assert [extra for extra, _ in dim] == list(range(max(s, d)))[-len(dim):]
         assert (layer["output_padding"][axis], spec.input_shape[axis]) in dim
         for extra, size in dim:
             up = torch.nn.ConvTranspose1d(1, 1, k, stride=s, padding=p, output_padding=extra,
@@ -83,6 +83,18 @@ def test_zero_insertion_view_computes_c_transpose(name):
     result = reference_conv(direct, swapped.reshape(direct.weight_shape), padded)
     expected = transposed_conv_matrix(spec, weight) @ y.reshape(-1)
     np.testing.assert_allclose(result.reshape(-1), expected, atol=1e-12)
+
+
+def test_output_padding_choices_of_a_huge_dilation_are_elided():
+    spec = ConvSpec.from_transposed((4, 4), 1, 1, 3, dilation=10**9, output_padding=5)
+    (first, *_), _ = report.output_padding_choices(spec)
+    dim = report.output_padding_choices(spec)[0]
+    assert dim[:4] == [(0, 2 * 10**9 + 4), (1, 2 * 10**9 + 5), (2, 2 * 10**9 + 6),
+                       (3, 2 * 10**9 + 7)]
+    assert dim[4] is None and dim[5:] == [(10**9 - 2, 3 * 10**9 + 2), (10**9 - 1, 3 * 10**9 + 3)]
+    assert first == dim[0]
+    text = report.show_text(spec, transposed=True)
+    assert "output_padding 0 → 2000000004, 1 → 2000000005, 2 → 2000000006, 3 → 2000000007, …" in text
 
 
 def test_no_transposed_layer_no_views():

@@ -194,18 +194,23 @@ def size_lines(spec: Any, transposed: bool = False) -> list[str]:
     return lines
 
 
-def output_padding_choices(spec: Any) -> list[list[tuple[int, int]]]:
-    """Per dim, every legal ``output_padding`` of the transposed layer and its output size.
+def output_padding_choices(spec: Any, most: int = 6) -> list[list[tuple[int, int] | None]]:
+    """Per dim, the legal ``output_padding`` values of the transposed layer and their sizes.
 
-    Each size convolves back to the same forward output (the transposed
-    layer's input); ``output_padding`` in ``[0, max(stride, dilation))``
-    picks one. Sizes that would not be positive are left out.
+    ``output_padding`` runs over ``[0, max(stride, dilation))`` and adds one
+    position per step; values whose size would not be positive are left
+    out. Of more than ``most`` values, the first ``most - 2`` and the last
+    two are listed with ``None`` between them (a dilation of 10⁹ allows 10⁹
+    values). The sizes with ``output_padding < stride`` all convolve back to
+    the layer's input size.
 
     Examples
     --------
     >>> from transpose_matrix.spec import ConvSpec
     >>> output_padding_choices(ConvSpec.from_transposed((3,), 1, 1, 3, stride=2, padding=1))
     [[(0, 5), (1, 6)]]
+    >>> output_padding_choices(ConvSpec.from_transposed((2,), 1, 1, 2, dilation=100), most=4)
+    [[(0, 102), (1, 103), None, (98, 200), (99, 201)]]
     """
     layer = spec.transposed_arguments()
     if layer is None:
@@ -213,16 +218,19 @@ def output_padding_choices(spec: Any) -> list[list[tuple[int, int]]]:
     choices = []
     for i in range(spec.ndim):
         k, s, d = spec.kernel_size[i], spec.stride[i], spec.dilation[i]
-        dim = []
-        for extra in range(max(s, d)):
-            try:
-                size = transposed_conv_output_size(
-                    spec.output_shape[i], k, s, layer["padding"][i], extra, d
-                )
-            except ConvSpecError:
-                continue
-            dim.append((extra, size))
-        choices.append(dim)
+        count = max(s, d)
+        # The size grows by one per step: the largest value fixes them all.
+        largest = transposed_conv_output_size(
+            spec.output_shape[i], k, s, layer["padding"][i], count - 1, d
+        )
+        first = max(0, count - largest)
+        if count - first <= most:
+            extras: list[int | None] = list(range(first, count))
+        else:
+            extras = [*range(first, first + most - 2), None, count - 2, count - 1]
+        choices.append(
+            [None if a is None else (a, largest - (count - 1 - a)) for a in extras]
+        )
     return choices
 
 
@@ -387,8 +395,9 @@ def _show_transposed_text(spec: Any, *, seed: int | None, full: bool) -> str:
     for i, dim in enumerate(output_padding_choices(spec)):
         chosen = layer["output_padding"][i]
         options = ", ".join(
-            f"{extra} → {size}" + (" (this layer)" if extra == chosen else "")
-            for extra, size in dim
+            "…" if item is None
+            else f"{item[0]} → {item[1]}" + (" (this layer)" if item[0] == chosen else "")
+            for item in dim
         )
         out.append(f"  dim {i}: output_padding {options}")
     out.append("")
@@ -551,9 +560,10 @@ def _choices_latex(spec: Any) -> str:
     rows = []
     for i, dim in enumerate(output_padding_choices(spec)):
         sizes = ",\\ ".join(
-            f"a = {extra} \\mapsto {size}"
-            + ("\\ (\\text{this layer})" if extra == layer["output_padding"][i] else "")
-            for extra, size in dim
+            "\\dots" if item is None
+            else f"a = {item[0]} \\mapsto {item[1]}"
+            + ("\\ (\\text{this layer})" if item[0] == layer["output_padding"][i] else "")
+            for item in dim
         )
         rows.append(f"\\text{{dim {i}:}}\\quad & {sizes}")
     return _align(rows)
