@@ -711,3 +711,59 @@ def test_spectra_derivation_checks_its_claims_and_fits_the_notes(torch, pdflatex
     )
     log = (tmp_path / "alone.log").read_text(encoding="utf-8", errors="replace")
     assert "Overfull \\hbox" not in log
+
+
+def test_the_maths_never_loads_the_presentation_layer():
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    code = (
+        "import json, sys, numpy as np, transpose_matrix as tm\n"
+        "spec = tm.ConvSpec((6, 6), 3, padding=1, padding_mode='circular')\n"
+        "tm.compare_norms(spec, np.ones(spec.weight_shape))\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    loaded = json.loads(subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}, timeout=120,
+    ).stdout)
+    assert "transpose_matrix.spectrum" in loaded
+    assert not [name for name in loaded if name.startswith("transpose_matrix.render")]
+
+
+def test_report_of_a_rank_deficient_grouped_layer(capsys, pdflatex, tmp_path):
+    from transpose_matrix.render.documents import compile_pdf, document
+    from transpose_matrix.render.spectrum import spectrum_latex, spectrum_report, spectrum_text
+
+    # Wrapping twice repeats C's rows: half of the 2n values are exactly zero.
+    spec = tm.ConvSpec(4, 3, padding=3, padding_mode="circular", in_channels=2,
+                       out_channels=1)
+    w = weight_for(spec)
+    report = spectrum_report(spec, w, k=3)
+    assert report.minimum == 0.0 and report.condition == math.inf
+    close(report.values, numpy_values(spec, w))
+    assert "condition number   inf" in spectrum_text(report)
+    latex = spectrum_latex(report)
+    assert r"$\kappa(C) = \sigma_{\max}/\sigma_{\min}$ & $\infty$" in latex
+    status, out, _ = spectrum_call(capsys, "--input", "6x6", "--in-channels", "4",
+                                   "--out-channels", "4", "--groups", "2", "--padding", "1")
+    assert status == 0
+    assert "it stacks the groups' kernels, which C keeps apart" in out
+    assert "max over groups of ‖W_g‖₂" in out and "each W_g is a submatrix of C" in out
+    tiny = tm.ConvSpec(3, 3, padding=1, in_channels=1, out_channels=1)
+    tiny_latex = spectrum_latex(spectrum_report(tiny, np.array([[[1e-7, 0.0, 0.0]]])))
+    assert r"\times 10^{-7}" in tiny_latex
+    pdf = compile_pdf(document(latex + "\n\n" + tiny_latex), tmp_path, name="ranks")
+    assert pdf.exists()
+
+
+def test_a_tiny_group_falls_back_to_the_dense_svd_within_its_limit(monkeypatch):
+    spec = tm.ConvSpec(4, 1)
+    w = np.array([[[2.0]]])
+    close(singular_values(spec, w, k=3, method="iterative"), np.array([2.0, 2.0, 2.0]))
+    monkeypatch.setattr(spectrum, "DENSE_LIMIT", 10)
+    with pytest.raises(tm.ConvSpecError, match="4 x 4 = 16 entries, above DENSE_LIMIT = 10"):
+        singular_values(spec, w, k=3, method="iterative")
