@@ -33,7 +33,10 @@ Three ways to the spectrum, chosen by ``method=`` (``'auto'`` picks):
     :func:`~transpose_matrix.conv_operator` (zero padding) or ``D·P`` (other
     padding modes: ``P`` the padding's 0/1 matrix, ``D`` the unpadded
     convolution). Each returned value is ``‖C v‖`` (or ``‖Cᵀ u‖``) for its
-    Ritz vector; see :func:`singular_values` for the accuracy. It also
+    Ritz vector; see :func:`singular_values` for the accuracy. Lanczos from
+    one start vector sees one vector of each eigenspace, so for ``k > 1`` it
+    runs again on the complement of what it found until no new value enters
+    the top ``k``: repeated values come back as often as they occur. It also
     takes ``which='smallest'``, but the small end of a convolution's
     spectrum is crowded and Lanczos needs tens of thousands of products
     there even for a 128-column C: only on request.
@@ -664,18 +667,26 @@ def singular_values(
 
     Notes
     -----
-    Accuracy of ``'iterative'``: ARPACK stops when each Ritz pair ``(θ, v)``
-    of the scaled Gram matrix ``G`` (``‖G‖ <= 1``, scaled by the bound
-    ``sqrt(μ) max_g ‖W_g‖`` of :func:`read_counts`) has a residual ``‖G v -
-    θ v‖ <= tol · max(|θ|, ε^{2/3})``. For a symmetric ``G`` an eigenvalue
-    lies within the residual of ``θ``, so each returned ``σ = ‖C v‖``
-    squared is within relative ``tol`` of an eigenvalue of ``CᵀC``: ``σ``
-    is within about ``tol/2`` relative. Lanczos from a random start finds
-    the extreme eigenvalues; a guarantee that none was missed would need
-    a gap, which no method has in general. ``which='smallest'`` converges
-    more slowly (the small end of the spectrum is crowded); values below
-    ``ε^{2/3} ≈ 4e-11`` of the bound (zeros) are found to that absolute
-    accuracy only.
+    Accuracy. Both Lanczos methods work on a Hermitian matrix ``A`` scaled
+    so that ``‖A‖ <= 1`` (the Gram matrix ``G`` divided by the square of
+    the bound ``sqrt(μ) max_g ‖W_g‖`` of :func:`read_counts`), and ARPACK
+    stops when each Ritz pair ``(θ, v)`` has a residual ``‖A v - θ v‖ <=
+    tol · |θ|``; an eigenvalue of ``A`` then lies within that residual of
+    ``θ``. Each returned value is ``‖C v‖`` for the Ritz vector ``v``.
+
+    * ``'iterative'``, largest: ``A = G``, so ``σ²`` is within relative
+      ``tol`` of an eigenvalue of ``CᵀC`` and ``σ`` within about ``tol/2``.
+    * ``'shift-invert'``: ``A = (G + δI)⁻¹``, so ``1/(σ² + δ)`` is within
+      relative ``tol``: ``σ²`` within about relative ``tol`` too, for
+      ``σ²`` above ``δ = 1e-14`` of the bound squared (smaller values,
+      zeros included, are resolved to that absolute level).
+    * ``'iterative'``, smallest: ``A = I - G``, so ``σ²`` is within ``tol``
+      of the bound squared, an absolute accuracy; and it converges slowly.
+
+    Lanczos from a random start finds the extreme eigenvalues; proving that
+    none was missed would need a gap, which no method has in general.
+    Repeated values are found by running again on the complement of the
+    vectors found (see the module docstring).
 
     Examples
     --------
