@@ -56,6 +56,11 @@ Other frameworks' conventions (no framework needed to translate)
     translate_layer, Translation  Keras/JAX/ONNX transposed conv -> PyTorch call (+ crop) + spec
     translate_keras, translate_jax, translate_onnx   the same, one framework each
     kernel_to_torch               their kernel layouts -> (in, out // groups, *kernel_size)
+Spectra (also those of Cᵀ, the transposed layer)
+    singular_values               exact: FFT (circular), dense SVD, Lanczos, shift-invert
+    operator_norm                 ‖C‖₂ = ‖Cᵀ‖₂, the layer's Lipschitz constant
+    reshaped_kernel_norm          ‖W reshaped to out × in·k…‖₂, the spectral-norm shortcut
+    compare_norms, NormComparison   the norm beside the shortcuts and proven bounds
 Checking
     verify, VerifyReport          C and Cᵀ against torch (or the reference)
 LaTeX and figures (the presentation layer, ``transpose_matrix.render``)
@@ -134,6 +139,11 @@ _EXPORTS = {
     "memory_limit": "memory",
     "available_memory": "memory",
     "verify": "verification",
+    "singular_values": "spectrum",
+    "operator_norm": "spectrum",
+    "reshaped_kernel_norm": "spectrum",
+    "compare_norms": "spectrum",
+    "NormComparison": "spectrum",
     "VerifyReport": "verification",
     "zero_insertion_matrix": "upsample",
     "pad_matrix": "upsample",

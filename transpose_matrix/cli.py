@@ -671,6 +671,17 @@ def _run_html(args: argparse.Namespace) -> int:
     return 0
 
 
+def _spectrum(name: str) -> Callable[[Any], Any]:
+    """``spectrum_cli``'s ``name``, imported when the parser is built or the command runs."""
+
+    def call(value: Any) -> Any:
+        from . import spectrum_cli
+
+        return getattr(spectrum_cli, name)(value)
+
+    return call
+
+
 register(
     Command(
         "animate",
@@ -687,6 +698,16 @@ register(
         "html --input 6x6 --kernel 3 --stride 2 --out conv.html",
         _html_arguments,
         _run_html,
+    )
+)
+register(
+    Command(
+        "spectrum",
+        "singular values, norm and condition number of C (the same for Cᵀ)",
+        "spectrum --input 32x32 --kernel 3 --padding 1 --padding-mode circular "
+        "--in-channels 16 --out-channels 16",
+        _spectrum("add_arguments"),
+        _spectrum("run"),
     )
 )
 
