@@ -37,6 +37,7 @@ SCRIPTS = (
     "checkerboard",
     "transposed_not_inverse",
     "same_padding",
+    "spectra",
 )
 
 
