@@ -364,7 +364,8 @@ def test_figure_standalone_fragment_and_scatter(capsys):
 def test_commands_are_a_registry(capsys, monkeypatch):
     from transpose_matrix import cli
 
-    assert list(cli.COMMANDS) == ["show", "export", "verify", "figure", "solve", "animate", "html"]
+    assert list(cli.COMMANDS) == ["show", "export", "verify", "figure", "solve", "animate", "html",
+                                  "translate"]
 
     def arguments(parser):
         parser.add_argument("--word", default="hi")
