@@ -1105,12 +1105,11 @@ def _edge_table(spec: ConvSpec, axis: int) -> tuple[int, np.ndarray]:
     first_past = min(out, max(0, -(-(n - span + 1 + before) // s)))
     # Positions before first_inside reach the padding before the input, those
     # from first_past on the padding after it (the two ranges may overlap).
-    edge = np.arange(out)
-    if first_past >= first_inside:
-        edge = np.concatenate((edge[:first_inside], edge[first_past:]))
-    check_memory(
-        3 * 8 * len(edge) * k, what=f"padding_mode={spec.padding_mode!r} border tables"
-    )
+    if first_past < first_inside:
+        first_inside, first_past = out, out  # every position reaches the padding
+    count = first_inside + out - first_past
+    check_memory(3 * 8 * count * k, what=f"padding_mode={spec.padding_mode!r} border tables")
+    edge = np.concatenate((np.arange(first_inside), np.arange(first_past, out)))
     coord = edge[:, None] * s - before + np.arange(k)[None, :] * d
     table = padding_source(coord, n, spec.padding_mode)
     return out - len(edge), table

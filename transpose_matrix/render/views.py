@@ -192,9 +192,9 @@ class ConvMatrixView:
             largest = most * float(np.abs(self.weight).max(initial=0.0))
             return max(len(f"{value:.2f}") for value in (-largest, self.weight.min()))
         last = len(self._name(math.prod(self.spec.weight_shape) - 1, False))
-        if most > MAX_TERMS:
-            return 2 * last + 3  # first+…+last
-        return most * last + most - 1
+        spelled = min(most, MAX_TERMS)
+        # A sum spelled out (name+name+…), or an abbreviated one (first+…+last).
+        return max(spelled * last + spelled - 1, 2 * last + 3 if most > MAX_TERMS else 0)
 
     # Structure ---------------------------------------------------------------
 
