@@ -983,7 +983,7 @@ def _translation_option(framework: str, error: ConvSpecError) -> str:
 def _translation_json(translation: Any) -> str:
     import json
 
-    spec = translation.spec
+    from .render.report import spec_data
 
     def listed(value: Any) -> Any:
         if isinstance(value, tuple):
@@ -1003,16 +1003,7 @@ def _translation_json(translation: Any) -> str:
         "output_permutation": listed(translation.output_permutation),
         "kernel": translation.kernel,
         "torch_code": translation.torch_code(),
-        "spec": {
-            "input_shape": list(spec.input_shape),
-            "kernel_size": list(spec.kernel_size),
-            "stride": list(spec.stride),
-            "padding": [list(pair) for pair in spec.padding],
-            "dilation": list(spec.dilation),
-            "in_channels": spec.in_channels,
-            "out_channels": spec.out_channels,
-            "groups": spec.groups,
-        },
+        "spec": spec_data(translation.spec),
         "notes": list(translation.notes),
     }
     return json.dumps(data, indent=1)

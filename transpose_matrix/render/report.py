@@ -33,11 +33,13 @@ __all__ = [
     "export",
     "export_body",
     "heading",
+    "mode_transpose_text",
     "output_padding_choices",
     "show_json",
     "show_latex",
     "show_text",
     "size_lines",
+    "spec_data",
     "title",
     "transposed_call",
     "zero_insertion",
@@ -325,23 +327,33 @@ def _zeros_only(spec: Any) -> None:
         )
 
 
+def _recipe_terms(spec: Any) -> tuple[Any, list[tuple[int, ...]]]:
+    """The recipe of Cᵀ and, per dim, the numbers of its ``output_padding`` formula.
+
+    ``(padded, out, s, d, k, o)`` with ``o = padded - ((out - 1)s + d(k - 1) + 1)``.
+    """
+    from ..verification import transpose_recipe
+
+    recipe = transpose_recipe(spec)
+    terms = [
+        (recipe.padded_shape[i], spec.output_shape[i], spec.stride[i], spec.dilation[i],
+         spec.kernel_size[i], recipe.output_padding[i])
+        for i in range(spec.ndim)
+    ]
+    return recipe, terms
+
+
 def mode_transpose_text(spec: Any) -> list[str]:
     """What Cᵀ is for a non-zero ``padding_mode``, as text lines (the torch recipe last).
 
     Cᵀ = Pᵀ·Dᵀ: the zero-padded ``conv_transposeNd`` onto the padded grid,
     then the fold Pᵀ (:func:`~transpose_matrix.verification.transpose_recipe`).
     """
-    from ..verification import transpose_recipe
-
-    recipe = transpose_recipe(spec)
-    sizes = []
-    for i in range(spec.ndim):
-        out, s = spec.output_shape[i], spec.stride[i]
-        k, d = spec.kernel_size[i], spec.dilation[i]
-        sizes.append(
-            f"    dim {i}: o = {recipe.padded_shape[i]} - (({out} - 1)·{s} + {d}·({k} - 1) + 1)"
-            f" = {recipe.output_padding[i]}"
-        )
+    recipe, terms = _recipe_terms(spec)
+    sizes = [
+        f"    dim {i}: o = {padded} - (({out} - 1)·{s} + {d}·({k} - 1) + 1) = {o}"
+        for i, (padded, out, s, d, k, o) in enumerate(terms)
+    ]
     shape = " × ".join(str(n) for n in (1, spec.out_channels, *spec.output_shape))
     return [
         "  Cᵀ is the input gradient but no ConvTransposeNd (torch's transposed layers pad "
@@ -562,6 +574,21 @@ def _json_entries(spec: Any, weight: Any) -> tuple[Any, Any, list[Any]]:
     return rows[starts], cols[starts], entries
 
 
+def spec_data(spec: Any) -> dict[str, Any]:
+    """A spec's fields as JSON-ready lists and ints (padding as ``[before, after]`` pairs)."""
+    return {
+        "input_shape": list(spec.input_shape),
+        "kernel_size": list(spec.kernel_size),
+        "stride": list(spec.stride),
+        "padding": [list(pair) for pair in spec.padding],
+        "dilation": list(spec.dilation),
+        "in_channels": spec.in_channels,
+        "out_channels": spec.out_channels,
+        "groups": spec.groups,
+        "padding_mode": spec.padding_mode,
+    }
+
+
 def show_json(spec: Any, *, seed: int | None = None) -> str:
     """``show --format json``: spec fields, shapes, nnz and every entry of C as triplets.
 
@@ -579,17 +606,7 @@ def show_json(spec: Any, *, seed: int | None = None) -> str:
 
         recipe = transpose_recipe(spec).code()
     data = {
-        "spec": {
-            "input_shape": list(spec.input_shape),
-            "kernel_size": list(spec.kernel_size),
-            "stride": list(spec.stride),
-            "padding": [list(pair) for pair in spec.padding],
-            "dilation": list(spec.dilation),
-            "in_channels": spec.in_channels,
-            "out_channels": spec.out_channels,
-            "groups": spec.groups,
-            "padding_mode": spec.padding_mode,
-        },
+        "spec": spec_data(spec),
         "output_shape": list(spec.output_shape),
         "weight_shape": list(spec.weight_shape),
         "matrix_shape": list(spec.matrix_shape),
@@ -835,17 +852,11 @@ def _forward_sections(spec: Any, view: Any, kind: str, page: Page) -> list[str]:
 
 def _mode_transpose_latex(spec: Any) -> str:
     """What Cᵀ is for a non-zero ``padding_mode``: Pᵀ·Dᵀ and the torch recipe, in LaTeX."""
-    from ..verification import transpose_recipe
-
-    recipe = transpose_recipe(spec)
-    rows = []
-    for i in range(spec.ndim):
-        out, s = spec.output_shape[i], spec.stride[i]
-        k, d = spec.kernel_size[i], spec.dilation[i]
-        rows.append(
-            f"o_{{{i}}} &= {recipe.padded_shape[i]} - (({out} - 1) \\cdot {s} + {d} \\cdot "
-            f"({k} - 1) + 1) = {recipe.output_padding[i]}"
-        )
+    recipe, terms = _recipe_terms(spec)
+    rows = [
+        f"o_{{{i}}} &= {padded} - (({out} - 1) \\cdot {s} + {d} \\cdot ({k} - 1) + 1) = {o}"
+        for i, (padded, out, s, d, k, o) in enumerate(terms)
+    ]
     shape = dims_latex((1, spec.out_channels, *spec.output_shape))
     return (
         f"With \\texttt{{padding\\_mode}} {escape_text(spec.padding_mode)} the padding copies "
