@@ -361,6 +361,9 @@ def test_export_compiles_without_overfull_lines(capsys, pdflatex, tmp_path, args
 
 def test_export_refuses_a_transposed_mode_layer():
     spec = ConvSpec((4,), 3, padding=1, padding_mode="reflect")
+    with pytest.raises(ConvSpecError, match="the gradient derivation's sums") as error:
+        report.export(spec, derivations=True)
+    assert error.value.field == "padding_mode"
     for make in (lambda: report.export(spec, transposed=True),
                  lambda: report.show_text(spec, transposed=True),
                  lambda: report.show_latex(spec, transposed=True),
@@ -468,6 +471,8 @@ REFUSED = {
     "reflect too wide": (["verify", "--input", "3", "--padding", "3", "--padding-mode", "reflect"],
                          "padding_mode='reflect' needs padding < input size"),
     "word": (["show", "--padding", "full"], "--padding: 'full' is not allowed; give same or valid"),
+    "derivations": (["export", "--padding", "1", "--padding-mode", "reflect", "--derivations"],
+                    "--derivations: not available with --padding-mode reflect"),
 }
 
 

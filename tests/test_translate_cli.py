@@ -210,6 +210,13 @@ BAD = {
                            "20"], "--output-shape: output_shape=(20,) does not fit pads"),
     "onnx channels": (["onnx", "--input", "1x3x4", "--weight", "2x3x3"],
                       "--weight: weight_shape=(2, 3, 3) must start with the input's 3 channels"),
+    "onnx zero stride": (["onnx", "--input", "1x2x4x4", "--weight", "2x3x3x3", "--strides", "0x1"],
+                         "--strides: '0x1' is not allowed; every entry must be >= 1"),
+    # Keras' 'same' with output_padding 0 and an even kernel on one entry: no output at all.
+    "keras empty output": (["keras", "--input", "1", "--filters", "1", "--kernel-size", "2",
+                            "--padding", "same", "--output-padding", "0"],
+                           "--input/--kernel-size/--strides/--padding: dim 0: the layer's output "
+                           "size 0 must be positive"),
     "no framework": ([], "the following arguments are required: FRAMEWORK"),
     "unknown framework": (["tensorflow"], "invalid choice: 'tensorflow'"),
     "code with json": (KERAS + ["--code", "--format", "json"],

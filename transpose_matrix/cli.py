@@ -472,6 +472,11 @@ def _run_export(args: argparse.Namespace) -> int:
         raise UsageError(
             "--derivations: not available with --beamer (derivations are article sections)"
         )
+    if args.derivations and spec.padding_mode != "zeros":
+        raise UsageError(
+            f"--derivations: not available with --padding-mode {spec.padding_mode} (the "
+            "gradient derivation's sums are those of zero padding)"
+        )
     text = report.export(
         spec,
         seed=seed,

@@ -797,6 +797,12 @@ def export_body(
         for _, caption, picture in _figures(spec, transposed, page):
             out.append(_together(f"{caption}\\par\\medskip", f"\\noindent\n{picture}"))
     if derivations:
+        if spec.padding_mode != "zeros":
+            raise ConvSpecError(
+                f"padding_mode={spec.padding_mode!r}: the gradient derivation's sums are those "
+                "of zero padding; export without derivations",
+                field="padding_mode",
+            )
         from ..derivation import output_size_derivation
         from ..gradient import gradient_derivation
 
