@@ -145,6 +145,12 @@ def test_terms_refuse_indices_outside_c():
         conv_matrix_terms(spec, [4], [0])
     with pytest.raises(ConvSpecError, match="cols must lie"):
         conv_matrix_terms(spec, [0], [-1])
+    # One weight per entry is a zero-padding notion: the single-weight view refuses.
+    from transpose_matrix.matrix import conv_matrix_entries
+
+    with pytest.raises(ConvSpecError, match="use conv_matrix_terms") as error:
+        conv_matrix_entries(spec, [0], [0])
+    assert error.value.field == "padding_mode"
 
 
 # ------------------------------------------------------------------ views
