@@ -37,6 +37,8 @@ SCRIPTS = (
     "checkerboard",
     "transposed_not_inverse",
     "same_padding",
+    "subpixel",
+    "reflect_padding",
     "spectra",
 )
 

@@ -144,7 +144,7 @@ def build() -> Derivation:
 
     doc.step("Four real layers: the exact norm beside the shortcuts")
     layers = [
-        ("3x3 'same'", "`Conv2d(8, 8, 3, padding=1)`",
+        ("3x3 `'same'`", "`Conv2d(8, 8, 3, padding=1)`",
          tm.ConvSpec((12, 12), 3, padding=1, in_channels=8, out_channels=8)),
         ("4x4 up, stride 2", "`ConvTranspose2d(8, 4, 4, stride=2, padding=1)` on $6 \\times 6$",
          tm.ConvSpec.from_transposed((6, 6), 8, 4, 4, stride=2, padding=1)),

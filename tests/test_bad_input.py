@@ -503,7 +503,7 @@ CLI_CASES = {
     "stride zero": (["show", "--stride", "0"], r"--stride: '0' is not allowed; every entry must be >= 1"),
     "stride float": (["show", "--stride", "2.5"], r"--stride: '2.5' is not allowed"),
     "dilation too big": (["show", "--input", "4x4", "--dilation", "3"], r"--dilation: .*dilated kernel size 7"),
-    "padding same": (["show", "--padding", "same"], r"--padding: 'same' is not allowed"),
+    "padding Same": (["show", "--padding", "Same"], r"--padding: 'Same' is not allowed; give same or valid"),
     "padding negative before": (["show", "--padding=-1:0"], r"--padding: '-1:0'"),
     "groups": (["show", "--groups", "2", "--in-channels", "3"], r"--groups: groups=2 must divide in_channels=3"),
     "channels zero": (["show", "--in-channels", "0"], r"--in-channels: '0' is not allowed"),

@@ -28,6 +28,7 @@ Scale (matrix-free and memory-safe)
                                   ``method='im2col'|'polyphase'``, ``backend='numpy'|'torch'``
     conv_matrix_nnz, conv_matrix_nbytes   exact entries and bytes of C (or Cᵀ) from the spec
     conv_matrix_entries           which weight sits at C[r, c], for any block of indices
+    conv_matrix_terms             the weights summed at C[r, c] (padding modes), any block
     memory_limit, available_memory    the guard's byte limit; ``max_bytes=`` overrides it
 Derivations (every step checked by sympy or exhaustively)
     output_size_derivation        size formulas, inverse problem, output_padding, special cases
@@ -63,6 +64,7 @@ Spectra (also those of Cᵀ, the transposed layer)
     compare_norms, NormComparison   the norm beside the shortcuts and proven bounds
 Checking
     verify, VerifyReport          C and Cᵀ against torch (or the reference)
+    transpose_recipe              Cᵀ = Pᵀ·Dᵀ of a padding mode as torch code (and run)
 LaTeX and figures (the presentation layer, ``transpose_matrix.render``)
     to_latex                      the one LaTeX entry point: matrices (elided or split
                                   by typeset ``width=``), specs, derivations
@@ -136,6 +138,7 @@ _EXPORTS = {
     "conv_matrix_nnz": "matrix",
     "conv_matrix_nbytes": "matrix",
     "conv_matrix_entries": "matrix",
+    "conv_matrix_terms": "matrix",
     "memory_limit": "memory",
     "available_memory": "memory",
     "verify": "verification",
@@ -145,6 +148,7 @@ _EXPORTS = {
     "compare_norms": "spectrum",
     "NormComparison": "spectrum",
     "VerifyReport": "verification",
+    "transpose_recipe": "verification",
     "zero_insertion_matrix": "upsample",
     "pad_matrix": "upsample",
     "nearest_upsample_matrix": "upsample",

@@ -39,6 +39,8 @@ __all__ = [
     "axis_nnz",
     "mode_contributions",
     "conv_matrix_entries",
+    "conv_matrix_terms",
+    "conv_matrix_max_terms",
     "index_dtype",
     "WEIGHT_DTYPES",
 ]
@@ -517,7 +519,8 @@ def conv_matrix_nnz(spec: ConvSpec) -> int:
     taps of one row that read the same entry share one stored entry: per dim
     the count is the number of distinct entries each output position reads,
     and these multiply, since the padding folds every dim independently.
-    That count reads a table of ``output size * kernel size`` entries per dim.
+    Only positions whose taps reach the padding need counting (the others
+    read ``kernel_size`` distinct entries), so the cost is that of the border.
 
     Examples
     --------
@@ -528,12 +531,12 @@ def conv_matrix_nnz(spec: ConvSpec) -> int:
     """
     spec = as_spec(spec)
     if spec.padding_mode != "zeros":
-        tables = sum(n * k for n, k in zip(_shapes(spec)[0], spec.kernel_size))
-        check_memory(3 * 8 * tables, what=f"padding_mode={spec.padding_mode!r} tables")
         per_dim = 1
-        for table in _mode_tables(spec):
+        for axis in range(spec.ndim):
+            interior, table = _edge_table(spec, axis)
             ordered = np.sort(table, axis=1)
-            per_dim *= int(table.shape[0] + (np.diff(ordered, axis=1) != 0).sum())
+            distinct = table.shape[0] + int((np.diff(ordered, axis=1) != 0).sum())
+            per_dim *= interior * spec.kernel_size[axis] + distinct
         return per_dim * spec.out_channels * (spec.in_channels // spec.groups)
     per_dim = 1
     for axis in range(spec.ndim):
@@ -871,20 +874,12 @@ def conv_matrix_entries(spec: ConvSpec, rows: Any, cols: Any) -> np.ndarray:
     if spec.padding_mode != "zeros":
         raise ConvSpecError(
             f"padding_mode={spec.padding_mode!r}: an entry of C can be a sum of several "
-            "weights, so it names no single weight; use symbolic_conv_matrix or conv_matrix",
+            "weights, so it names no single weight; use conv_matrix_terms",
             field="padding_mode",
         )
-    rows = np.asarray(rows, dtype=np.int64).reshape(-1)
-    cols = np.asarray(cols, dtype=np.int64).reshape(-1)
-    n_rows, n_cols = _shapes(spec)[1]
-    for name, index, size in (("rows", rows, n_rows), ("cols", cols, n_cols)):
-        if index.size and (index.min() < 0 or index.max() >= size):
-            raise ConvSpecError(f"{name} must lie in [0, {size}) for C of shape {(n_rows, n_cols)}")
-    out_channel, *out_position = _unravel(rows, (spec.out_channels, *_shapes(spec)[0]))
-    in_channel, *in_position = _unravel(cols, (spec.in_channels, *spec.input_shape))
-    per_group_out = spec.out_channels // spec.groups
-    per_group_in = spec.in_channels // spec.groups
-    valid = (out_channel // per_group_out)[:, None] == (in_channel // per_group_in)[None, :]
+    window = _Window(spec, rows, cols)
+    rows, cols, valid = window.rows, window.cols, window.same_group
+    out_position, in_position = window.out_position, window.in_position
     tap = np.zeros((len(rows), len(cols)), dtype=np.int64)
     for axis in range(spec.ndim):
         k, s, d = spec.kernel_size[axis], spec.stride[axis], spec.dilation[axis]
@@ -893,6 +888,228 @@ def conv_matrix_entries(spec: ConvSpec, rows: Any, cols: Any) -> np.ndarray:
         along, remainder = np.divmod(offset, d)
         valid &= (remainder == 0) & (along >= 0) & (along < k)
         tap = tap * k + along
+    return np.where(valid, window.weight_row * math.prod(spec.kernel_size) + tap, -1)
+
+
+class _Window:
+    """The row and column indices of a block of C, checked and split into channel and position.
+
+    ``weight_row[a, b]`` is the flat ``(o, c_local)`` index of the weight row
+    that ``C[rows[a], cols[b]]`` draws from, and ``same_group`` says where
+    ``c`` is in ``o``'s group (elsewhere the entry is a structural zero).
+    """
+
+    def __init__(self, spec: ConvSpec, rows: Any, cols: Any) -> None:
+        self.rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        self.cols = np.asarray(cols, dtype=np.int64).reshape(-1)
+        n_rows, n_cols = _shapes(spec)[1]
+        for name, index, size in (("rows", self.rows, n_rows), ("cols", self.cols, n_cols)):
+            if index.size and (index.min() < 0 or index.max() >= size):
+                raise ConvSpecError(
+                    f"{name} must lie in [0, {size}) for C of shape {(n_rows, n_cols)}"
+                )
+        out_channel, *self.out_position = _unravel(
+            self.rows, (spec.out_channels, *_shapes(spec)[0])
+        )
+        in_channel, *self.in_position = _unravel(self.cols, (spec.in_channels, *spec.input_shape))
+        per_group_out = spec.out_channels // spec.groups
+        per_group_in = spec.in_channels // spec.groups
+        self.same_group = (
+            (out_channel // per_group_out)[:, None] == (in_channel // per_group_in)[None, :]
+        )
+        self.weight_row = (
+            out_channel[:, None] * per_group_in + (in_channel % per_group_in)[None, :]
+        )
+
+
+def _axis_terms(
+    spec: ConvSpec, axis: int, j: np.ndarray, i: np.ndarray
+) -> tuple[np.ndarray, bool]:
+    """The taps of output positions ``j`` that read input positions ``i`` along one dim.
+
+    A tap ``t`` of output ``j`` reads the padded coordinate ``q = j*s - b +
+    t*d``, which holds input entry ``padding_source(q)``. So the taps reading
+    ``i`` are those whose ``q`` is one of ``i``'s preimages under the mode:
+    ``i`` itself and its mirror images ``-i`` and ``2(n - 1) - i``
+    (``reflect``) or ``i ± n`` (``circular``); for ``replicate`` every ``q``
+    at or before 0 reads entry 0 and every ``q`` at or past ``n - 1`` reads
+    entry ``n - 1``, so the preimage of an edge entry is an interval. A
+    preimage beyond the padding gives no tap in ``[0, k)``, so no amount
+    needs checking here.
+
+    Returns ``(table, ranged)``. Unless ``ranged``, ``table`` of shape
+    ``(len(j), len(i), 3)`` lists taps (``-1`` for none); for ``replicate``
+    (``ranged``) ``table`` of shape ``(len(j), len(i), 2)`` holds the first
+    and last tap of a run (empty when first > last).
+    """
+    n, k = spec.input_shape[axis], spec.kernel_size[axis]
+    s, d, before = spec.stride[axis], spec.dilation[axis], spec.padding[axis][0]
+    origin = (before - j * s)[:, None]  # t*d = q + origin
+    mode = spec.padding_mode
+    if mode == "replicate":
+        low = np.where(i == 0, -before, i)[None, :]
+        high = np.where(i == n - 1, n - 1 + spec.padding[axis][1], i)[None, :]
+        first = np.maximum(-((-(low + origin)) // d), 0)
+        last = np.minimum((high + origin) // d, k - 1)
+        return np.stack(np.broadcast_arrays(first, last), axis=-1), True
+    images = [i]
+    if mode == "reflect":
+        images += [np.where(i > 0, -i, i), np.where(i < n - 1, 2 * (n - 1) - i, i)]
+    elif mode == "circular":
+        images += [i - n, i + n]
+    singles = []
+    for position, q in enumerate(images):
+        along, remainder = np.divmod(q[None, :] + origin, d)
+        ok = (remainder == 0) & (along >= 0) & (along < k)
+        if position:
+            ok &= (q != i)[None, :]  # an image equal to i itself is not a second tap
+        singles.append(np.where(ok, along, -1))
+    return np.sort(np.stack(singles, axis=-1), axis=-1), False
+
+
+def conv_matrix_terms(spec: ConvSpec, rows: Any, cols: Any) -> list[list[tuple[int, ...]]]:
+    """The weights summed at ``C[r, c]`` for every ``r`` in ``rows``, ``c`` in ``cols``.
+
+    ``out[a][b]`` is a tuple of flat weight indices ``f`` (ascending) with
+    ``C[rows[a], cols[b]] = sum(weight.reshape(-1)[f] for f in out[a][b])``;
+    the empty tuple is a structural zero. With ``padding_mode='zeros'`` a
+    tuple holds at most one index (:func:`conv_matrix_entries`'s). With
+    ``'reflect'``, ``'replicate'`` or ``'circular'`` the padding copies input
+    entries into the border, so several taps of one output position can read
+    the same input entry and their weights add up: ``C = D·P``.
+
+    Each tuple is a closed-form function of its indices: along each dim the
+    taps of output ``j`` that read input ``i`` are those whose padded
+    coordinate ``j*stride - padding_before + t*dilation`` is a preimage of
+    ``i`` under the padding (``i`` itself, its mirror or wrapped images, or
+    for ``replicate`` at an edge every coordinate beyond it), and an entry's
+    taps are the products of its per-dim taps. The cost is that of the
+    ``len(rows) × len(cols)`` block and the terms it holds, whatever the
+    size of C.
+
+    Parameters
+    ----------
+    spec : ConvSpec
+    rows, cols : array_like of int
+        Row and column indices of C (each inside ``spec.matrix_shape``).
+
+    Returns
+    -------
+    list of list of tuple of int
+        ``len(rows)`` lists of ``len(cols)`` tuples. Cᵀ's terms are the
+        transposed nesting of ``conv_matrix_terms(spec, cols, rows)``.
+
+    Raises
+    ------
+    ConvSpecError
+        An index outside C.
+    MemoryGuardError
+        The block's terms would not fit in memory.
+
+    Examples
+    --------
+    >>> spec = ConvSpec((4,), 3, padding=1, padding_mode="reflect")
+    >>> conv_matrix_terms(spec, [0], [0, 1, 2, 3])  # x[-1] reflects onto x[1]
+    [[(1,), (0, 2), (), ()]]
+    """
+    spec = as_spec(spec)
+    window = _Window(spec, rows, cols)
+    shape = (len(window.rows), len(window.cols))
+    if spec.padding_mode == "zeros":
+        flat = conv_matrix_entries(spec, window.rows, window.cols)
+        return [[(int(f),) if f >= 0 else () for f in row] for row in flat.tolist()]
+    per_axis = []
+    count = window.same_group.astype(np.int64)
+    for axis in range(spec.ndim):
+        table, ranged = _axis_terms(
+            spec, axis, window.out_position[axis], window.in_position[axis]
+        )
+        if ranged:
+            along = np.maximum(table[..., 1] - table[..., 0] + 1, 0)
+        else:
+            along = (table >= 0).sum(axis=-1)
+        count = count * along
+        per_axis.append(table)
+    check_memory(
+        int(count.sum()) * 40 + shape[0] * shape[1] * 64,
+        what=f"the terms of a {shape[0]} × {shape[1]} block of C",
+        hint="ask for a smaller block",
+    )
     taps = math.prod(spec.kernel_size)
-    weight_row = out_channel[:, None] * per_group_in + (in_channel % per_group_in)[None, :]
-    return np.where(valid, weight_row * taps + tap, -1)
+    replicate = spec.padding_mode == "replicate"
+    out: list[list[tuple[int, ...]]] = [[()] * shape[1] for _ in range(shape[0])]
+    for a, b in zip(*np.nonzero(count)):
+        flat = np.zeros(1, dtype=np.int64)
+        for axis, table in enumerate(per_axis):
+            cell = table[a, b]
+            along = np.arange(cell[0], cell[1] + 1) if replicate else cell[cell >= 0]
+            flat = (flat[:, None] * spec.kernel_size[axis] + along[None, :]).reshape(-1)
+        base = int(window.weight_row[a, b]) * taps
+        out[a][b] = tuple((base + flat).tolist())
+    return out
+
+
+def conv_matrix_max_terms(spec: ConvSpec) -> int:
+    """The most weights any entry of C sums: 1 for ``padding_mode='zeros'``.
+
+    Along each dim, the most taps of one output position that read the same
+    input entry through the padding; the product over dims (the padding
+    folds every dim independently). Only output positions whose kernel
+    reaches into the padding are looked at, so the cost is that of the
+    border, not of C.
+
+    Examples
+    --------
+    >>> conv_matrix_max_terms(ConvSpec((4, 4), 3, padding=1, padding_mode="reflect"))
+    4
+    >>> conv_matrix_max_terms(ConvSpec((4,), 5, padding=3, padding_mode="replicate"))
+    4
+    """
+    spec = as_spec(spec)
+    if spec.padding_mode == "zeros":
+        return 1
+    most = 1
+    for axis in range(spec.ndim):
+        table = _edge_table(spec, axis)[1]
+        if table.size:
+            ordered = np.sort(table, axis=1)
+            runs = np.diff(ordered, axis=1) == 0
+            # The longest run of equal sources in a sorted row.
+            longest = 1
+            if runs.size:
+                length = np.zeros(len(table), dtype=np.int64)
+                best = np.zeros(len(table), dtype=np.int64)
+                for column in runs.T:
+                    length = np.where(column, length + 1, 0)
+                    best = np.maximum(best, length)
+                longest = int(best.max()) + 1
+            most *= longest
+    return most
+
+
+def _edge_table(spec: ConvSpec, axis: int) -> tuple[int, np.ndarray]:
+    """Output positions along ``axis`` whose taps reach the padding, and what they read.
+
+    Returns ``(interior, table)``: ``interior`` counts the positions whose
+    taps all land inside the input (each reads ``k`` distinct entries), and
+    ``table[r, t]`` is the input entry tap ``t`` of the ``r``-th other
+    position reads through the padding. There are about ``(before +
+    after) / stride + 2`` such positions, however long the dim.
+    """
+    n, k = spec.input_shape[axis], spec.kernel_size[axis]
+    s, d, before = spec.stride[axis], spec.dilation[axis], spec.padding[axis][0]
+    out = _shapes(spec)[0][axis]
+    span = d * (k - 1) + 1
+    first_inside = min(out, -(-before // s))  # first j with j*s - before >= 0
+    # first j whose last tap passes the end: j*s - before + span - 1 >= n
+    first_past = min(out, max(0, -(-(n - span + 1 + before) // s)))
+    # Positions before first_inside reach the padding before the input, those
+    # from first_past on the padding after it (the two ranges may overlap).
+    if first_past < first_inside:
+        first_inside, first_past = out, out  # every position reaches the padding
+    count = first_inside + out - first_past
+    check_memory(3 * 8 * count * k, what=f"padding_mode={spec.padding_mode!r} border tables")
+    edge = np.concatenate((np.arange(first_inside), np.arange(first_past, out)))
+    coord = edge[:, None] * s - before + np.arange(k)[None, :] * d
+    table = padding_source(coord, n, spec.padding_mode)
+    return out - len(edge), table

@@ -19,19 +19,10 @@ __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``spectrum`` command's options: geometry, ``--padding-mode``, weights, ``--k``."""
+    """The ``spectrum`` command's options: geometry (with ``--padding-mode``), weights, ``--k``."""
     from .cli import _geometry, _out
 
-    _geometry(parser)
-    try:
-        parser.add_argument(
-            "--padding-mode",
-            default="zeros",
-            choices=("zeros", "reflect", "replicate", "circular"),
-            help="what the padding holds, as torch's padding_mode (default zeros)",
-        )
-    except argparse.ArgumentError:  # pragma: no cover - the shared geometry has it already
-        pass
+    _geometry(parser)  # includes --padding-mode
     parser.add_argument("--seed", default="0", metavar="N", help="seed of the N(0, 1) weights")
     parser.add_argument(
         "--weights", default=None, metavar="FILE.npy",
@@ -59,22 +50,10 @@ def _load_weights(path: str) -> np.ndarray:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``spectrum``: print (or write) the report; 0 on success."""
-    from dataclasses import replace
-
     from .cli import UsageError, _emit, _integer, spec_from_args
     from .verification import random_weight
 
     spec = spec_from_args(args)
-    if args.padding_mode != spec.padding_mode:
-        if args.transposed:
-            raise UsageError(
-                f"--padding-mode: {args.padding_mode!r} is not allowed with --transposed; "
-                "ConvTransposeNd pads with zeros only"
-            )
-        try:
-            spec = replace(spec, padding=spec.padding, padding_mode=args.padding_mode)
-        except ConvSpecError as error:
-            raise UsageError(f"--padding-mode: {error}") from None
     seed = _integer("--seed", args.seed, 0)
     k = _integer("--k", args.k, 1)
     bins = _integer("--bins", args.bins, 1)

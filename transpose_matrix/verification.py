@@ -4,24 +4,38 @@
 ``convNd``, Cᵀ applies ``conv_transposeNd`` of the layer that
 :meth:`ConvSpec.from_transposed` describes, Cᵀ applied to an output gradient
 is autograd's input gradient, and ⟨Cx, y⟩ = ⟨x, Cᵀy⟩.
+
+With a ``padding_mode`` other than ``'zeros'`` the convolution pads with
+``F.pad(mode=...)`` (or torch's ``ConvNd(padding_mode=...)``), and Cᵀ is no
+``ConvTransposeNd``: it is ``Pᵀ·Dᵀ``, which :class:`TransposeRecipe` writes
+as torch code (a zero-padded ``conv_transposeNd`` onto the padded grid, then
+the fold Pᵀ) and runs.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .errors import ConvSpecTypeError
+from .errors import ConvSpecError, ConvSpecTypeError
 from .matrix import check_weight, conv_matrix
 from .memory import check_memory
 from .shapes import as_int, describe
 from .spec import ConvSpec, as_spec
 
-__all__ = ["VerifyReport", "verify", "random_weight"]
+__all__ = [
+    "FoldStep",
+    "TransposeRecipe",
+    "VerifyReport",
+    "random_weight",
+    "transpose_recipe",
+    "verify",
+]
 
 
 def random_weight(spec: ConvSpec, seed: int = 0) -> np.ndarray:
@@ -85,6 +99,187 @@ class VerifyReport:
         return f"$\\displaystyle {verify_latex(self)}$"
 
 
+@dataclass(frozen=True)
+class FoldStep:
+    """One addition of the fold Pᵀ along one dim: ``x[target] += op(z[source])``.
+
+    ``op`` is ``'flip'`` (reflect: the border is the input mirrored),
+    ``'sum'`` (replicate: every border entry copied the edge entry) or
+    ``'copy'`` (circular: the border is the other end of the input).
+    ``target`` and ``source`` are ``(start, stop)`` along ``axis`` (a spatial
+    dim, 0-based), ``source`` counted on the padded grid.
+    """
+
+    axis: int
+    target: tuple[int, int]
+    source: tuple[int, int]
+    op: str
+
+
+@dataclass(frozen=True)
+class TransposeRecipe:
+    """Cᵀ of a spec with a non-zero ``padding_mode`` as torch calls: ``Cᵀ = Pᵀ·Dᵀ``.
+
+    ``C = D·P``: ``P`` pads the input by the mode, ``D`` convolves the padded
+    grid without padding. So ``Cᵀy = Pᵀ(Dᵀy)``: ``Dᵀy`` is
+    ``conv_transposeNd(y, w, stride, padding=0, output_padding=o, dilation,
+    groups)`` with ``o = padded - ((out - 1)·s + d(k - 1) + 1)`` per dim
+    (``0 <= o < s``), which lands on the padded grid; ``Pᵀ`` keeps the
+    input's part of that grid and adds every border entry onto the input
+    entry it copied (:class:`FoldStep`), one dim after the other (``P`` is a
+    Kronecker product of per-dim paddings).
+
+    Attributes
+    ----------
+    spec : ConvSpec
+    padded_shape : tuple of int
+        ``n + before + after`` per dim: where ``Dᵀy`` lands.
+    output_padding : tuple of int
+        The ``o`` above.
+    keep : tuple of (int, int)
+        Per dim, the input's part ``(before, before + n)`` of the padded grid.
+    steps : tuple of FoldStep
+        The border additions, dim by dim.
+    """
+
+    spec: ConvSpec
+    padded_shape: tuple[int, ...]
+    output_padding: tuple[int, ...]
+    keep: tuple[tuple[int, int], ...]
+    steps: tuple[FoldStep, ...]
+
+    def conv_transpose_call(self) -> str:
+        """``torch.nn.functional.conv_transposeNd(y, w, ...)``: the Dᵀ step."""
+        spec = self.spec
+        groups = f", groups={spec.groups}" if spec.groups != 1 else ""
+        return (
+            f"torch.nn.functional.conv_transpose{spec.ndim}d(y, w, stride={_tuple(spec.stride)}, "
+            f"padding=0, output_padding={_tuple(self.output_padding)}, "
+            f"dilation={_tuple(spec.dilation)}{groups})"
+        )
+
+    def code(self) -> str:
+        """Python lines computing ``x = Cᵀy`` from tensors ``y`` and ``w``.
+
+        ``y`` has shape ``(1, out_channels, *output_shape)`` and ``w`` is the
+        convolution's weight ``(out_channels, in_channels // groups,
+        *kernel_size)``; ``torch`` must be imported.
+        """
+        ndim = self.spec.ndim
+
+        def index(axis: int, span: tuple[int, int]) -> str:
+            parts = ["..."] + [":"] * ndim
+            parts[1 + axis] = f"{span[0]}:{span[1]}"
+            return "[" + ", ".join(parts) + "]"
+
+        padded = " × ".join(str(n) for n in self.padded_shape)
+        lines = [f"z = {self.conv_transpose_call()}  # Dᵀy on the padded grid ({padded})"]
+        for axis in range(ndim):
+            dim = axis - ndim
+            lines.append(f"x = z{index(axis, self.keep[axis])}.clone()  # Pᵀ along dim {axis}")
+            for step in (s for s in self.steps if s.axis == axis):
+                source = f"z{index(axis, step.source)}"
+                if step.op == "flip":
+                    source += f".flip({dim})"
+                elif step.op == "sum":
+                    source += f".sum({dim}, keepdim=True)"
+                lines.append(f"x{index(axis, step.target)} += {source}")
+            if axis < ndim - 1:
+                lines.append("z = x")
+        return "\n".join(lines)
+
+    def apply(self, y: Any, w: Any) -> Any:
+        """Run the recipe with torch on tensors ``y`` and ``w``, as :meth:`code` writes it."""
+        import torch.nn.functional as F
+
+        spec = self.spec
+        conv_t = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[spec.ndim - 1]
+        z = conv_t(
+            y,
+            w,
+            stride=spec.stride,
+            padding=0,
+            output_padding=self.output_padding,
+            dilation=spec.dilation,
+            groups=spec.groups,
+        )
+        for axis in range(spec.ndim):
+            dim = 2 + axis
+            start, stop = self.keep[axis]
+            x = z.narrow(dim, start, stop - start).clone()
+            for step in (s for s in self.steps if s.axis == axis):
+                part = z.narrow(dim, step.source[0], step.source[1] - step.source[0])
+                if step.op == "flip":
+                    part = part.flip(dim)
+                elif step.op == "sum":
+                    part = part.sum(dim, keepdim=True)
+                x.narrow(dim, step.target[0], step.target[1] - step.target[0]).add_(part)
+            z = x
+        return z
+
+
+def _tuple(values: Sequence[Any]) -> str:
+    values = tuple(values)
+    return f"({values[0]},)" if len(values) == 1 else str(values)
+
+
+def transpose_recipe(spec: ConvSpec) -> TransposeRecipe:
+    """The torch recipe ``Cᵀ = Pᵀ·Dᵀ`` of a spec with a non-zero ``padding_mode``.
+
+    Per dim with input size ``n`` and padding ``(b, a)``, the fold adds the
+    padded grid's border back: ``reflect`` adds the ``b`` entries before,
+    flipped, onto ``x[1 : b + 1]`` and the ``a`` after, flipped, onto
+    ``x[n - 1 - a : n - 1]`` (the mirror skips the edge entry); ``replicate``
+    adds their sums onto ``x[0]`` and ``x[n - 1]``; ``circular`` adds them as
+    they are onto ``x[n - b : n]`` and ``x[0 : a]`` (the other end).
+
+    Raises
+    ------
+    ConvSpecError
+        ``padding_mode='zeros'``: there :meth:`ConvSpec.transposed_arguments`
+        gives the ``ConvTransposeNd`` layer itself.
+
+    Examples
+    --------
+    >>> recipe = transpose_recipe(ConvSpec((5,), 3, padding=1, padding_mode="reflect"))
+    >>> recipe.output_padding, recipe.keep
+    ((0,), ((1, 6),))
+    >>> for line in recipe.code().splitlines()[1:]:
+    ...     print(line)
+    x = z[..., 1:6].clone()  # Pᵀ along dim 0
+    x[..., 1:2] += z[..., 0:1].flip(-1)
+    x[..., 3:4] += z[..., 6:7].flip(-1)
+    """
+    spec = as_spec(spec)
+    mode = spec.padding_mode
+    if mode == "zeros":
+        raise ConvSpecError(
+            "padding_mode='zeros': Cᵀ is a ConvTransposeNd layer (see "
+            "ConvSpec.transposed_arguments), not a fold",
+            field="padding_mode",
+        )
+    padded, extras, keep, steps = [], [], [], []
+    for axis, (n, (before, after)) in enumerate(zip(spec.input_shape, spec.padding)):
+        size = n + before + after
+        span = spec.dilation[axis] * (spec.kernel_size[axis] - 1) + 1
+        padded.append(size)
+        extras.append(size - ((spec.output_shape[axis] - 1) * spec.stride[axis] + span))
+        keep.append((before, before + n))
+        head, tail = (0, before), (before + n, size)
+        if mode == "reflect":
+            pairs, op = [((1, before + 1), head), ((n - 1 - after, n - 1), tail)], "flip"
+        elif mode == "replicate":
+            pairs, op = [((0, 1), head), ((n - 1, n), tail)], "sum"
+        else:
+            pairs, op = [((n - before, n), head), ((0, after), tail)], "copy"
+        steps += [
+            FoldStep(axis, target, source, op)
+            for target, source in pairs
+            if source[1] > source[0]
+        ]
+    return TransposeRecipe(spec, tuple(padded), tuple(extras), tuple(keep), tuple(steps))
+
+
 def _relative(a: np.ndarray, b: np.ndarray) -> float:
     scale = max(1.0, float(np.abs(b).max(initial=0.0)))
     return float(np.abs(np.asarray(a) - np.asarray(b)).max(initial=0.0)) / scale
@@ -112,31 +307,63 @@ def _torch_pad(F: Any, x: Any, padding: tuple[tuple[int, int], ...]) -> Any:
     return padded[tuple(crop)]
 
 
-def _torch_errors(spec: ConvSpec, weight: np.ndarray, C, x, y, g) -> dict[str, float]:
+def _torch_forward(spec: ConvSpec, w: Any, xt: Any) -> tuple[Any, str]:
+    """torch's convolution of ``xt`` and what it is called in the report."""
     import torch
     import torch.nn.functional as F
 
     conv = (F.conv1d, F.conv2d, F.conv3d)[spec.ndim - 1]
+    arguments = {"stride": spec.stride, "dilation": spec.dilation, "groups": spec.groups}
+    if spec.padding_mode == "zeros":
+        return conv(_torch_pad(F, xt, spec.padding), w, **arguments), "conv"
+    mode = spec.padding_mode
+    if spec.padding_string is not None or spec.is_symmetric_padding:
+        # torch's own layer, which pads by its padding_mode itself.
+        padding = spec.padding_string or tuple(before for before, _ in spec.padding)
+        layer = getattr(torch.nn, f"Conv{spec.ndim}d")(
+            spec.in_channels,
+            spec.out_channels,
+            spec.kernel_size,
+            padding=padding,
+            padding_mode=mode,
+            bias=False,
+            **arguments,
+        ).double()
+        with torch.no_grad():
+            layer.weight.copy_(w)
+        return layer(xt), f"Conv{spec.ndim}d(padding_mode={mode!r})"
+    amounts = [amount for pair in reversed(spec.padding) for amount in pair]
+    padded = F.pad(xt, amounts, mode=mode)
+    return conv(padded, w, **arguments), f"F.pad(mode={mode!r}) + conv{spec.ndim}d"
+
+
+def _torch_errors(spec: ConvSpec, weight: np.ndarray, C, x, y, g) -> dict[str, float]:
+    import torch
+    import torch.nn.functional as F
+
     conv_t = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[spec.ndim - 1]
     w = torch.tensor(weight, dtype=torch.float64)
     xt = torch.tensor(x.reshape(spec.in_channels, *spec.input_shape))[None]
     xt.requires_grad_(True)
-    out = conv(
-        _torch_pad(F, xt, spec.padding),
-        w,
-        stride=spec.stride,
-        dilation=spec.dilation,
-        groups=spec.groups,
-    )
-    errors = {"C @ x vs conv": _relative(C @ x, out.detach().numpy().reshape(-1))}
+    out, name = _torch_forward(spec, w, xt)
+    errors = {f"C @ x vs {name}": _relative(C @ x, out.detach().numpy().reshape(-1))}
     gt = torch.tensor(g.reshape(spec.out_channels, *spec.output_shape))[None]
     out.backward(gt)
     errors["C.T @ g vs autograd input gradient"] = _relative(
         C.T @ g, xt.grad.numpy().reshape(-1)
     )
+    yt = torch.tensor(y.reshape(spec.out_channels, *spec.output_shape))[None]
+    if spec.padding_mode != "zeros":
+        # No ConvTransposeNd has this Cᵀ: run the printed recipe instead.
+        recipe = transpose_recipe(spec)
+        with torch.no_grad():
+            folded = recipe.apply(yt, w)
+        errors[f"C.T @ y vs conv_transpose{spec.ndim}d + fold (Pᵀ·Dᵀ)"] = _relative(
+            C.T @ y, folded.numpy().reshape(-1)
+        )
+        return errors
     layer = spec.transposed_arguments()
     if layer is not None:
-        yt = torch.tensor(y.reshape(spec.out_channels, *spec.output_shape))[None]
         out_t = conv_t(
             yt,
             w,
@@ -180,7 +407,12 @@ def verify(
         Errors relative to the largest compared value: ``C @ x`` vs
         ``convNd``; ``C.T @ y`` vs ``conv_transposeNd`` (when the spec is a
         transposed layer's, see :meth:`ConvSpec.transposed_arguments`);
-        ``C.T @ g`` vs autograd's input gradient; and the dot test.
+        ``C.T @ g`` vs autograd's input gradient; and the dot test. With a
+        ``padding_mode`` other than ``'zeros'``, ``C @ x`` is compared with
+        torch's ``ConvNd(padding_mode=...)`` (or ``F.pad(mode=...)`` then
+        ``convNd`` for uneven padding), the gradient is taken through it, and
+        ``C.T @ y`` with the recipe ``Pᵀ·Dᵀ`` of :func:`transpose_recipe`;
+        each check's name says which.
 
     Raises
     ------

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import ConvSpecError
 from ..spec import ConvSpec
-from .frames import PAD, check_drawable, frame_model
+from .frames import PAD, check_drawable, check_zero_padding, frame_model
 
 __all__ = ["MATRIX_COLS", "MATRIX_ROWS", "MAX_SIDE", "HtmlPage", "html_page"]
 
@@ -52,6 +52,7 @@ def _rgb_hex(rgb: tuple[int, int, int]) -> str:
 
 def _check(spec: ConvSpec) -> None:
     check_drawable(spec, "pages")
+    check_zero_padding(spec, "pages")
     drawn = [n + b + max(a, 0) for n, (b, a) in zip(spec.input_shape, spec.padding)]
     if max(drawn) > MAX_SIDE:
         raise ConvSpecError(

@@ -33,11 +33,13 @@ __all__ = [
     "export",
     "export_body",
     "heading",
+    "mode_transpose_text",
     "output_padding_choices",
     "show_json",
     "show_latex",
     "show_text",
     "size_lines",
+    "spec_data",
     "title",
     "transposed_call",
     "zero_insertion",
@@ -58,16 +60,35 @@ def _tuple(values: Sequence[Any]) -> str:
 
 
 def conv_call(spec: Any) -> str:
-    """``torch.nn.ConvNd(...)`` with this spec's arguments (padding pairs via ``F.pad``)."""
-    if spec.is_symmetric_padding:
+    """``torch.nn.ConvNd(...)`` with this spec's arguments (padding pairs via ``F.pad``).
+
+    A spec made from ``padding='same'``/``'valid'`` shows the string; a
+    ``padding_mode`` other than ``'zeros'`` is shown as torch's argument (or
+    as ``F.pad``'s ``mode`` for uneven pairs).
+
+    >>> from transpose_matrix.spec import ConvSpec
+    >>> conv_call(ConvSpec((5,), 4, padding="same", padding_mode="reflect"))  # doctest: +ELLIPSIS
+    "torch.nn.Conv1d(1, 1, kernel_size=(4,), stride=(1,), padding='same', ..., \
+padding_mode='reflect', bias=False)"
+    """
+    mode = getattr(spec, "padding_mode", "zeros")
+    extra = ""
+    if spec.padding_string is not None:
+        padding = repr(spec.padding_string)
+    elif spec.is_symmetric_padding:
         padding = _tuple([before for before, _ in spec.padding])
     else:
         padding = _tuple([tuple(pair) for pair in spec.padding]) + " via F.pad"
+        if mode != "zeros":
+            padding += f"(mode={mode!r})"
+            mode = "zeros"
+    if mode != "zeros":
+        extra = f", padding_mode={mode!r}"
     groups = f", groups={spec.groups}" if spec.groups != 1 else ""
     return (
         f"torch.nn.Conv{spec.ndim}d({spec.in_channels}, {spec.out_channels}, "
         f"kernel_size={_tuple(spec.kernel_size)}, stride={_tuple(spec.stride)}, "
-        f"padding={padding}, dilation={_tuple(spec.dilation)}{groups}, bias=False)"
+        f"padding={padding}, dilation={_tuple(spec.dilation)}{groups}{extra}, bias=False)"
     )
 
 
@@ -163,7 +184,8 @@ def title(spec: Any, transposed: bool = False) -> str:
         source = " × ".join(str(n) for n in spec.output_shape)
         target = " × ".join(str(n) for n in spec.input_shape)
         return f"ConvTranspose{spec.ndim}d: {source} input → {target} output"
-    return f"Conv{spec.ndim}d: {heading(spec)}"
+    mode = getattr(spec, "padding_mode", "zeros")
+    return f"Conv{spec.ndim}d: {heading(spec)}" + (f", {mode} padding" if mode != "zeros" else "")
 
 
 def size_lines(spec: Any, transposed: bool = False) -> list[str]:
@@ -292,6 +314,74 @@ def _view(spec: Any, seed: int | None) -> Any:
     return ConvMatrixView(spec, _weight(spec, seed))
 
 
+# --------------------------------------------------------------------------- padding modes
+
+
+def _zeros_only(spec: Any) -> None:
+    """Refuse a transposed-layer report for a padding mode: no ConvTransposeNd has it."""
+    if spec.padding_mode != "zeros":
+        raise ConvSpecError(
+            f"padding_mode={spec.padding_mode!r} has no transposed layer: torch's "
+            "ConvTransposeNd pads with zeros only; report the convolution instead",
+            field="padding_mode",
+        )
+
+
+def _recipe_terms(spec: Any) -> tuple[Any, list[tuple[int, ...]]]:
+    """The recipe of Cᵀ and, per dim, the numbers of its ``output_padding`` formula.
+
+    ``(padded, out, s, d, k, o)`` with ``o = padded - ((out - 1)s + d(k - 1) + 1)``.
+    """
+    from ..verification import transpose_recipe
+
+    recipe = transpose_recipe(spec)
+    terms = [
+        (recipe.padded_shape[i], spec.output_shape[i], spec.stride[i], spec.dilation[i],
+         spec.kernel_size[i], recipe.output_padding[i])
+        for i in range(spec.ndim)
+    ]
+    return recipe, terms
+
+
+def mode_transpose_text(spec: Any) -> list[str]:
+    """What Cᵀ is for a non-zero ``padding_mode``, as text lines (the torch recipe last).
+
+    Cᵀ = Pᵀ·Dᵀ: the zero-padded ``conv_transposeNd`` onto the padded grid,
+    then the fold Pᵀ (:func:`~transpose_matrix.verification.transpose_recipe`).
+    """
+    recipe, terms = _recipe_terms(spec)
+    sizes = [
+        f"    dim {i}: o = {padded} - (({out} - 1)·{s} + {d}·({k} - 1) + 1) = {o}"
+        for i, (padded, out, s, d, k, o) in enumerate(terms)
+    ]
+    shape = " × ".join(str(n) for n in (1, spec.out_channels, *spec.output_shape))
+    return [
+        "  Cᵀ is the input gradient but no ConvTransposeNd (torch's transposed layers pad "
+        "with zeros):",
+        "  Cᵀ = Pᵀ·Dᵀ — a zero-padded conv_transpose onto the padded grid, then Pᵀ folds "
+        "each border entry back onto the input entry it copied.",
+        f"  P pads by {spec.padding_mode} (copies input entries into the border), D "
+        "convolves the padded grid without padding, so C = D·P.",
+        "  output_padding o = padded size - ((out - 1)·s + d·(k - 1) + 1), per dim:",
+        *sizes,
+        f"  In torch, with y of shape {shape} and w the weight above:",
+        *(f"    {line}" for line in recipe.code().splitlines()),
+        "  x is Cᵀy, shaped like the input.",
+    ]
+
+
+def _mode_lines(spec: Any, max_terms: int) -> list[str]:
+    from .views import MAX_TERMS
+
+    lines = mode_transpose_text(spec)
+    if max_terms > MAX_TERMS:
+        lines.append(
+            f"  (An entry of C here sums up to {max_terms} weights; sums of more than "
+            f"{MAX_TERMS} print as first + … + last, --format json lists every term.)"
+        )
+    return lines
+
+
 # --------------------------------------------------------------------------- show (text)
 
 
@@ -324,6 +414,7 @@ def show_text(
     one (and then costs the whole matrix).
     """
     if transposed:
+        _zeros_only(spec)
         return _show_transposed_text(spec, seed=seed, full=full)
     rows, cols = spec.matrix_shape
     view = _view(spec, seed)
@@ -351,7 +442,9 @@ def show_text(
     out.append("")
     out.append("What Cᵀ computes:")
     layer = transposed_call(spec)
-    if layer is None:
+    if spec.padding_mode != "zeros":
+        out += _mode_lines(spec, _view(spec, seed).max_terms)
+    elif layer is None:
         out.append(
             "  Cᵀ y is no single ConvTransposeNd layer (this padding has no "
             "(padding, output_padding) equivalent)"
@@ -429,6 +522,8 @@ def show_latex(
     spec: Any, *, seed: int | None = None, full: bool = False, transposed: bool = False
 ) -> str:
     """``show --format latex``: C and Cᵀ as display blocks (Cᵀ first for a transposed layer)."""
+    if transposed:
+        _zeros_only(spec)
     view = _view(spec, seed)
     limits = {"max_rows": 10**9, "max_cols": 10**9} if full else {}
     blocks = [
@@ -438,48 +533,91 @@ def show_latex(
     return "\n".join(blocks[::-1] if transposed else blocks)
 
 
-def show_json(spec: Any, *, seed: int | None = None) -> str:
-    """``show --format json``: spec fields, shapes, nnz and every entry of C as triplets."""
-    import json
+def _json_entries(spec: Any, weight: Any) -> tuple[Any, Any, list[Any]]:
+    """Rows, columns and entries of C for ``show --format json``.
 
-    from ..matrix import weight_label_matrix
+    An entry is a weight's name (``w_{1,0}``) or value; with a padding mode
+    it is the sum of the weights it holds (``w_{1,0} + w_{1,2}``) or the
+    sum's value.
+    """
+    import numpy as np
+
     from .views import weight_label
 
-    pattern = weight_label_matrix(spec).tocoo()
-    weight = _weight(spec, seed)
+    def name(flat: int) -> str:
+        return "w_{" + ",".join(str(i) for i in weight_label(spec, flat)) + "}"
+
+    if spec.padding_mode == "zeros":
+        from ..matrix import weight_label_matrix
+
+        pattern = weight_label_matrix(spec).tocoo()
+        flats = pattern.data - 1
+        if weight is not None:
+            values = weight.reshape(-1)
+            return pattern.row, pattern.col, [float(values[f]) for f in flats]
+        names = {f: name(f) for f in set(flats.tolist())}
+        return pattern.row, pattern.col, [names[f] for f in flats.tolist()]
+    from ..matrix import mode_contributions
+
+    rows, cols, which = mode_contributions(spec)
+    order = np.lexsort((which, cols, rows))
+    rows, cols, which = rows[order], cols[order], which[order]
+    starts = np.flatnonzero(
+        np.concatenate(([True], (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])))
+    )
+    groups = np.split(which, starts[1:])
     if weight is not None:
         values = weight.reshape(-1)
-        entry = [float(values[v - 1]) for v in pattern.data]
+        entries: list[Any] = [float(values[group].sum()) for group in groups]
     else:
-        names = {}
-        for flat in set(pattern.data.tolist()):
-            label = weight_label(spec, flat - 1)
-            names[flat] = "w_{" + ",".join(str(i) for i in label) + "}"
-        entry = [names[v] for v in pattern.data.tolist()]
+        entries = [" + ".join(name(f) for f in group.tolist()) for group in groups]
+    return rows[starts], cols[starts], entries
+
+
+def spec_data(spec: Any) -> dict[str, Any]:
+    """A spec's fields as JSON-ready lists and ints (padding as ``[before, after]`` pairs)."""
+    return {
+        "input_shape": list(spec.input_shape),
+        "kernel_size": list(spec.kernel_size),
+        "stride": list(spec.stride),
+        "padding": [list(pair) for pair in spec.padding],
+        "dilation": list(spec.dilation),
+        "in_channels": spec.in_channels,
+        "out_channels": spec.out_channels,
+        "groups": spec.groups,
+        "padding_mode": spec.padding_mode,
+    }
+
+
+def show_json(spec: Any, *, seed: int | None = None) -> str:
+    """``show --format json``: spec fields, shapes, nnz and every entry of C as triplets.
+
+    With a ``padding_mode`` other than ``'zeros'`` an entry is the sum of the
+    weights it holds (a string ``"w_{0} + w_{2}"``, or the sum's value), and
+    ``transposed_recipe`` holds the torch code of Cᵀ = Pᵀ·Dᵀ.
+    """
+    import json
+
+    rows, cols, entry = _json_entries(spec, _weight(spec, seed))
     layer = spec.transposed_arguments()
+    recipe = None
+    if spec.padding_mode != "zeros":
+        from ..verification import transpose_recipe
+
+        recipe = transpose_recipe(spec).code()
     data = {
-        "spec": {
-            "input_shape": list(spec.input_shape),
-            "kernel_size": list(spec.kernel_size),
-            "stride": list(spec.stride),
-            "padding": [list(pair) for pair in spec.padding],
-            "dilation": list(spec.dilation),
-            "in_channels": spec.in_channels,
-            "out_channels": spec.out_channels,
-            "groups": spec.groups,
-        },
+        "spec": spec_data(spec),
         "output_shape": list(spec.output_shape),
         "weight_shape": list(spec.weight_shape),
         "matrix_shape": list(spec.matrix_shape),
-        "nnz": int(pattern.nnz),
+        "nnz": len(entry),
         "weights": "symbolic" if seed is None else "numeric",
         "seed": seed,
         "transposed_layer": None
         if layer is None
         else {key: list(v) if isinstance(v, tuple) else v for key, v in layer.items()},
-        "entries": [
-            [int(r), int(c), e] for r, c, e in zip(pattern.row, pattern.col, entry, strict=True)
-        ],
+        "transposed_recipe": recipe,
+        "entries": [[int(r), int(c), e] for r, c, e in zip(rows, cols, entry, strict=True)],
     }
     return json.dumps(data, indent=1)
 
@@ -615,6 +753,8 @@ def _figures(spec: Any, transposed: bool, page: Page) -> list[tuple[str, str, st
             "One placement of the kernel (output position $("
             + ",".join(map(str, center)) + ")$) and the row of $C$ it produces:"
         )
+    if spec.padding_mode != "zeros":
+        return pictures  # the placement figure draws zero padding only
     name = (
         "The scatter: a column of $C^{\\mathsf{T}}$" if transposed
         else "One placement: a row of $C$"
@@ -640,8 +780,12 @@ def export_body(
     could choose, Cᵀ, the scatter view, the zero-insertion view, the forward
     C, the gradient. ``derivations`` appends the checked derivations.
     """
+    if transposed:
+        _zeros_only(spec)
     view = _view(spec, seed)
     kind = "random numeric weights" if seed is not None else "the kernel entries"
+    if spec.padding_mode != "zeros":
+        kind += " (an entry sums the weights of the taps that read the same input entry)"
     rows, cols = spec.matrix_shape
     out = (
         _transposed_sections(spec, view, kind, page)
@@ -653,6 +797,12 @@ def export_body(
         for _, caption, picture in _figures(spec, transposed, page):
             out.append(_together(f"{caption}\\par\\medskip", f"\\noindent\n{picture}"))
     if derivations:
+        if spec.padding_mode != "zeros":
+            raise ConvSpecError(
+                f"padding_mode={spec.padding_mode!r}: the gradient derivation's sums are those "
+                "of zero padding; export without derivations",
+                field="padding_mode",
+            )
         from ..derivation import output_size_derivation
         from ..gradient import gradient_derivation
 
@@ -690,7 +840,9 @@ def _forward_sections(spec: Any, view: Any, kind: str, page: Page) -> list[str]:
     out.append(_together(intro, _matrix_display(f"C{_T}", view.T, page)))
     out.append(r"\section*{What $C^{\mathsf{T}}$ computes}")
     layer = transposed_call(spec)
-    if layer is not None:
+    if spec.padding_mode != "zeros":
+        out.append(_mode_transpose_latex(spec))
+    elif layer is not None:
         out.append(
             "$C^{\\mathsf{T}} y$ is the transposed convolution\n" + _code_block(layer)
             + "\n\\noindent applied to $y$, with the same weight $w$."
@@ -702,6 +854,38 @@ def _forward_sections(spec: Any, view: Any, kind: str, page: Page) -> list[str]:
         )
     out.append(_gradient())
     return out
+
+
+def _mode_transpose_latex(spec: Any) -> str:
+    """What Cᵀ is for a non-zero ``padding_mode``: Pᵀ·Dᵀ and the torch recipe, in LaTeX."""
+    recipe, terms = _recipe_terms(spec)
+    rows = [
+        f"o_{{{i}}} &= {padded} - (({out} - 1) \\cdot {s} + {d} \\cdot ({k} - 1) + 1) = {o}"
+        for i, (padded, out, s, d, k, o) in enumerate(terms)
+    ]
+    shape = dims_latex((1, spec.out_channels, *spec.output_shape))
+    return (
+        f"With \\texttt{{padding\\_mode}} {escape_text(spec.padding_mode)} the padding copies "
+        "input entries into the border: $C = DP$, where "
+        "$P$ pads the input and $D$ convolves the padded grid without padding. "
+        "$C^{\\mathsf{T}}$ is the input gradient but no \\texttt{ConvTransposeNd} (torch's "
+        "transposed layers pad with zeros): $C^{\\mathsf{T}} = P^{\\mathsf{T}} D^{\\mathsf{T}}$, a "
+        "zero-padded transposed convolution onto the padded grid, then $P^{\\mathsf{T}}$ folds "
+        "each border entry back onto the input entry it copied. Its "
+        "\\texttt{output\\_padding} is $o = \\text{padded size} - ((\\mathit{out} - 1)s + "
+        "d(k - 1) + 1)$ per dimension:\n"
+        + _align(rows)
+        + f"\n\\noindent In torch, with $y$ of shape ${shape}$ and $w$ the weight above:\n"
+        + _code_lines(recipe.code())
+    )
+
+
+def _code_lines(code: str, size: str = r"\small") -> str:
+    """Several lines of code, each its own ragged paragraph (a long one wraps, indented)."""
+    lines = "\n".join(
+        f"\\hangindent=2em\\hangafter=1 {code_latex(line)}\\par" for line in code.splitlines()
+    )
+    return f"\\begin{{flushleft}}{size}\n{lines}\n\\end{{flushleft}}"
 
 
 def _transposed_sections(spec: Any, view: Any, kind: str, page: Page) -> list[str]:
@@ -771,6 +955,8 @@ def _transposed_sections(spec: Any, view: Any, kind: str, page: Page) -> list[st
 def _beamer_frames(
     spec: Any, *, seed: int | None, figures: bool, transposed: bool
 ) -> str:
+    if transposed:
+        _zeros_only(spec)
     view = _view(spec, seed)
     rows, cols = spec.matrix_shape
     page = BEAMER

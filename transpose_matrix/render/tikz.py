@@ -31,8 +31,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import ConvSpecError, ConvSpecTypeError
-from ..matrix import conv_matrix_entries
+from ..matrix import conv_matrix_entries, conv_matrix_terms
 from ..spec import ConvSpec
+from .frames import check_zero_padding
 from .latex import dims_latex
 from .measure import text_width
 
@@ -231,6 +232,11 @@ def sparsity_figure(
     ``groups > 1`` dashed frames mark the blocks where a group's output
     channels read its input channels. The legend is the kernel itself.
 
+    With a ``padding_mode`` other than ``'zeros'`` an entry can sum several
+    taps (those reading the same input entry through the padding); its
+    square is split into vertical stripes, one in each tap's colour, left to
+    right in tap order, and outlined; the caption says so.
+
     Parameters
     ----------
     spec : ConvSpec
@@ -277,15 +283,26 @@ def sparsity_figure(
         cell = min(cell, (height * _PT - 1.6 - top) / shown_rows)
     matrix_width, matrix_height = shown_cols * cell, shown_rows * cell
 
-    entries = conv_matrix_entries(spec, np.arange(shown_rows), np.arange(shown_cols))
     lines = [r"\begin{tikzpicture}", *_color_definitions(taps)]
     lines.append(f"\\begin{{scope}}[xshift={_fmt(left)}cm, local bounding box=matrix]")
-    for r, c in zip(*np.nonzero(entries >= 0), strict=True):
-        tap = int(entries[r, c]) % taps
-        lines.append(
-            f"\\fill[tap{_letters(tap)}] ({_fmt(c * cell)},-{_fmt((r + 1) * cell)}) "
-            f"rectangle +({_fmt(cell)},{_fmt(cell)});"
-        )
+    terms = conv_matrix_terms(spec, np.arange(shown_rows), np.arange(shown_cols))
+    mixed = False
+    for r, row in enumerate(terms):
+        for c, flats in enumerate(row):
+            # One stripe per tap the entry sums (a single full square for one).
+            stripe = cell / max(1, len(flats))
+            mixed = mixed or len(flats) > 1
+            for position, flat in enumerate(flats):
+                lines.append(
+                    f"\\fill[tap{_letters(flat % taps)}] ({_fmt(c * cell + position * stripe)},"
+                    f"-{_fmt((r + 1) * cell)}) rectangle +({_fmt(stripe)},{_fmt(cell)});"
+                )
+            if len(flats) > 1:
+                # Outlined, so a striped square does not read as several squares.
+                lines.append(
+                    f"\\draw[black!70, line width=0.4pt] ({_fmt(c * cell)},-{_fmt((r + 1) * cell)})"
+                    f" rectangle +({_fmt(cell)},{_fmt(cell)});"
+                )
     in_blocks = _blocks(spec.in_channels, spec.input_shape)
     out_blocks = _blocks(spec.out_channels, spec.output_shape)
     in_row = in_blocks[0] if spec.ndim > 1 else 0
@@ -319,6 +336,12 @@ def sparsity_figure(
     if cut_rows or cut_cols:
         caption += (
             f" Shown: rows 0--{shown_rows - 1}, columns 0--{shown_cols - 1}."
+        )
+    if spec.padding_mode != "zeros":
+        caption += (
+            f" With {spec.padding_mode} padding the border copies input entries, so an entry "
+            "can sum several taps"
+            + (": an outlined, striped square shows each tap's colour." if mixed else ".")
         )
     bottom = max(matrix_height + (0.55 if cut_rows else 0.0), legend_height - top) + 0.2
     lines.append(_caption(0.0, -bottom, legend_x + legend_width, caption))
@@ -547,7 +570,9 @@ def placement_figure(
     Raises
     ------
     ConvSpecError
-        For 3-D specs or an index outside the output.
+        For 3-D specs, an index outside the output, or a ``padding_mode``
+        other than ``'zeros'`` (the figure draws taps in the padding as
+        reading nothing; :func:`sparsity_figure` draws those layers).
 
     Examples
     --------
@@ -556,6 +581,7 @@ def placement_figure(
     (18, 9)
     """
     _check_spec(spec)
+    check_zero_padding(spec, "placement figures")
     _check_room(width, height)
     channel, *position = _resolve_index(spec, output_index)
     geo = _as_2d(spec)

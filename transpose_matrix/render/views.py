@@ -9,6 +9,13 @@ The names shown in the cells are made here, once: weight ``(o, c, *t)`` is
 ``w_{o,c,t…}`` in LaTeX and ``w₀₁₂…`` in text, with the channel indices left
 out when the layer has one input and one output channel, exactly as
 :func:`~transpose_matrix.symbolic.weight_symbols` names its symbols.
+
+With a ``padding_mode`` other than ``'zeros'`` an entry of C can be a sum of
+weights (taps that read the same input entry through the padding); the cells
+then come from :func:`~transpose_matrix.matrix.conv_matrix_terms` and show
+the sum: ``w₀+w₂`` in text, ``w_{0} + w_{2}`` in LaTeX, its value with
+numeric weights. A sum of more than :data:`MAX_TERMS` weights shows its first
+and last term around an ellipsis.
 """
 
 from __future__ import annotations
@@ -19,12 +26,15 @@ from typing import Any
 
 import numpy as np
 
-from ..matrix import check_weight, conv_matrix_entries
+from ..matrix import check_weight, conv_matrix_entries, conv_matrix_max_terms, conv_matrix_terms
 from ..spec import ConvSpec
 from .latex import format_number, matrix_latex
 from .text import blocks_of, subscript
 
-__all__ = ["ConvMatrixView", "PositionLabels", "weight_label"]
+__all__ = ["MAX_TERMS", "ConvMatrixView", "PositionLabels", "weight_label"]
+
+#: Longest sum of weights a cell spells out; longer ones print as first + … + last.
+MAX_TERMS = 4
 
 
 def weight_label(spec: ConvSpec, flat: int) -> tuple[int, ...]:
@@ -108,38 +118,83 @@ class ConvMatrixView:
         return "Cᵀ" if self.transposed else "C"
 
     def entries(self, rows: Sequence[int], cols: Sequence[int]) -> np.ndarray:
-        """Flat weight index at every ``(row, col)`` of the block; -1 for zero."""
+        """Flat weight index at every ``(row, col)`` of the block; -1 for zero.
+
+        Only for ``padding_mode='zeros'``, where an entry is one weight; see
+        :meth:`terms` for every mode.
+        """
         if self.transposed:
             return conv_matrix_entries(self.spec, cols, rows).T
         return conv_matrix_entries(self.spec, rows, cols)
 
+    def terms(self, rows: Sequence[int], cols: Sequence[int]) -> list[list[tuple[int, ...]]]:
+        """Flat indices of the weights summed at every ``(row, col)``; ``()`` for zero."""
+        if self.spec.padding_mode == "zeros":
+            block = self.entries(rows, cols).tolist()
+            return [[(f,) if f >= 0 else () for f in row] for row in block]
+        if self.transposed:
+            return [list(column) for column in zip(*conv_matrix_terms(self.spec, cols, rows))]
+        return conv_matrix_terms(self.spec, rows, cols)
+
+    @property
+    def max_terms(self) -> int:
+        """The most weights one entry sums (1 unless the padding copies entries)."""
+        return conv_matrix_max_terms(self.spec)
+
     # Cells -----------------------------------------------------------------
 
-    def _cell(self, flat: int, latex: bool) -> str:
-        if self.weight is not None:
-            value = self.weight[flat]
-            return format_number(value) if latex else f"{value:.2f}"
+    def _name(self, flat: int, latex: bool) -> str:
         label = weight_label(self.spec, flat)
         if latex:
             return "w_{" + ",".join(str(i) for i in label) + "}"
         return "w" + subscript(label)
 
+    def _cell(self, flat: int, latex: bool) -> str:
+        """The cell holding weight ``flat`` alone."""
+        if self.weight is not None:
+            value = self.weight[flat]
+            return format_number(value) if latex else f"{value:.2f}"
+        return self._name(flat, latex)
+
+    def _sum_cell(self, flats: tuple[int, ...], latex: bool) -> str:
+        """The cell summing the weights ``flats`` (one or more)."""
+        if len(flats) == 1:
+            return self._cell(flats[0], latex)
+        if self.weight is not None:
+            value = self.weight[list(flats)].sum()
+            return format_number(value) if latex else f"{value:.2f}"
+        plus = " + " if latex else "+"
+        if len(flats) > MAX_TERMS:
+            dots = r"\dots" if latex else "…"
+            return plus.join((self._name(flats[0], latex), dots, self._name(flats[-1], latex)))
+        return plus.join(self._name(f, latex) for f in flats)
+
     def latex_block(self, rows: Sequence[int], cols: Sequence[int]) -> list[list[str | None]]:
         """LaTeX of the cells ``rows × cols``; ``None`` for a zero."""
-        block = self.entries(rows, cols)
-        return [[None if f < 0 else self._cell(int(f), True) for f in row] for row in block]
+        block = self.terms(rows, cols)
+        return [[self._sum_cell(f, True) if f else None for f in row] for row in block]
 
     def text_block(self, rows: Sequence[int], cols: Sequence[int]) -> list[list[str]]:
         """Text of the cells ``rows × cols``; ``""`` for a zero."""
-        block = self.entries(rows, cols)
-        return [["" if f < 0 else self._cell(int(f), False) for f in row] for row in block]
+        block = self.terms(rows, cols)
+        return [[self._sum_cell(f, False) if f else "" for f in row] for row in block]
 
     @property
     def text_cell_width(self) -> int:
-        """Width of the widest text cell (the last weight's name, or a number)."""
+        """Width of the widest text cell (the longest sum of names, or a number).
+
+        With a padding mode, a bound: the most terms any entry sums, each as
+        wide as the last weight's name (or that many times the largest
+        weight, for numbers).
+        """
+        most = 1 if self.spec.padding_mode == "zeros" else self.max_terms
         if self.weight is not None:
-            return max(len(f"{value:.2f}") for value in (self.weight.min(), self.weight.max()))
-        return len(self._cell(math.prod(self.spec.weight_shape) - 1, False))
+            largest = most * float(np.abs(self.weight).max(initial=0.0))
+            return max(len(f"{value:.2f}") for value in (-largest, self.weight.min()))
+        last = len(self._name(math.prod(self.spec.weight_shape) - 1, False))
+        spelled = min(most, MAX_TERMS)
+        # A sum spelled out (name+name+…), or an abbreviated one (first+…+last).
+        return max(spelled * last + spelled - 1, 2 * last + 3 if most > MAX_TERMS else 0)
 
     # Structure ---------------------------------------------------------------
 
