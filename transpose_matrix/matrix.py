@@ -506,6 +506,28 @@ def _mode_matrix(
     return matrix
 
 
+def _mode_axis_nnz(spec: ConvSpec, axis: int) -> int:
+    """Distinct input entries read per output position along ``axis``, summed (padding modes).
+
+    Placements ``[lo, hi)`` lie inside the input and read ``k`` distinct
+    entries each; the others reach into the padding, where the mode folds
+    coordinates back and two taps may read one entry: those are counted
+    from their table.
+    """
+    n, k = spec.input_shape[axis], spec.kernel_size[axis]
+    s, d = spec.stride[axis], spec.dilation[axis]
+    before = spec.padding[axis][0]
+    count = _shapes(spec)[0][axis]
+    lo = min(-(-before // s), count)
+    hi = max(min((n - 1 + before - d * (k - 1)) // s + 1, count), lo)
+    edges = lo + count - hi
+    check_memory(3 * 8 * edges * k, what=f"padding_mode={spec.padding_mode!r} tables")
+    positions = np.concatenate([np.arange(lo), np.arange(hi, count)])
+    coord = positions[:, None] * s - before + np.arange(k)[None, :] * d
+    ordered = np.sort(padding_source(coord, n, spec.padding_mode), axis=1)
+    return k * (hi - lo) + int(edges + (np.diff(ordered, axis=1) != 0).sum())
+
+
 def conv_matrix_nnz(spec: ConvSpec) -> int:
     """Number of stored entries of C (and of Cᵀ): taps that land inside the input.
 
@@ -517,7 +539,9 @@ def conv_matrix_nnz(spec: ConvSpec) -> int:
     taps of one row that read the same entry share one stored entry: per dim
     the count is the number of distinct entries each output position reads,
     and these multiply, since the padding folds every dim independently.
-    That count reads a table of ``output size * kernel size`` entries per dim.
+    A placement inside the input reads ``k`` distinct entries; only those
+    reaching into the padding are read from a table, so the cost grows with
+    the padding, not the input size.
 
     Examples
     --------
@@ -528,12 +552,9 @@ def conv_matrix_nnz(spec: ConvSpec) -> int:
     """
     spec = as_spec(spec)
     if spec.padding_mode != "zeros":
-        tables = sum(n * k for n, k in zip(_shapes(spec)[0], spec.kernel_size))
-        check_memory(3 * 8 * tables, what=f"padding_mode={spec.padding_mode!r} tables")
         per_dim = 1
-        for table in _mode_tables(spec):
-            ordered = np.sort(table, axis=1)
-            per_dim *= int(table.shape[0] + (np.diff(ordered, axis=1) != 0).sum())
+        for axis in range(spec.ndim):
+            per_dim *= _mode_axis_nnz(spec, axis)
         return per_dim * spec.out_channels * (spec.in_channels // spec.groups)
     per_dim = 1
     for axis in range(spec.ndim):
