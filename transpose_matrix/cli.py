@@ -71,7 +71,7 @@ views compute only the entries they show, ``show --format json`` lists at
 most :data:`MAX_JSON_ENTRIES` entries, ``show --full`` prints C of at most
 :data:`MAX_FULL_CELLS` cells, figures draw kernels of at most 1,024 taps,
 ``html`` grids of at most 64 cells a side and ``animate`` at most 2,048
-frames.
+frames and :data:`MAX_ANIMATION_PIXELS` pixels in all.
 
 Modules are imported inside the commands, so ``show`` does not pay for
 sympy, torch or pdflatex.
@@ -109,6 +109,15 @@ MAX_JSON_ENTRIES = 100_000
 #: Most cells of C that ``show --full`` prints (C and Cᵀ: about 20 bytes a
 #: cell as text); past it the command refuses instead of printing gigabytes.
 MAX_FULL_CELLS = 250_000
+
+#: Most pixels ``animate`` draws over all frames of a GIF or APNG: every
+#: frame is held while the file is written (about 8 bytes a pixel at peak,
+#: 2**26 pixels about 0.5 GiB and a few seconds).
+MAX_ANIMATION_PIXELS = 2**26
+
+#: Most cell drawings of ``animate`` (frames × the cells of both grids,
+#: at least C's rows plus columns), checked before the frames are modelled.
+MAX_ANIMATION_CELLS = 2**24
 
 #: Longest frame of ``animate --duration`` in milliseconds (GIF stores a
 #: frame's delay in 16 bits of centiseconds, 655,350 ms).
@@ -387,7 +396,8 @@ def _option_of(error: BaseException, default: str = "--input") -> str:
 
 def _one_line(error: TransposeMatrixError, command: str | None) -> str:
     """The stderr line of ``error``: the option first, the library's facts after."""
-    message = " ".join(str(error).split())
+    # One line: breaks become spaces; quoted values keep their own spacing.
+    message = re.sub(r"\s*[\r\n]+\s*", " ", str(error)).strip()
     if isinstance(error, UsageError):
         return message
     if isinstance(error, MemoryGuardError) and error.field is None:
@@ -401,7 +411,19 @@ def _one_line(error: TransposeMatrixError, command: str | None) -> str:
 
 
 def spec_from_args(args: argparse.Namespace) -> Any:
-    """The forward :class:`ConvSpec` the geometry options describe."""
+    """The forward :class:`ConvSpec` the geometry options describe.
+
+    Refused when C would have more rows or columns than 64-bit indices
+    address: no view, figure or check of it can be drawn.
+    """
+    from .memory import check_index_range
+
+    spec = _spec_from_args(args)
+    check_index_range(spec.matrix_shape, what="C")
+    return spec
+
+
+def _spec_from_args(args: argparse.Namespace) -> Any:
     from .spec import ConvSpec
 
     shape = parse_dims("--input", args.input)
@@ -556,6 +578,17 @@ def _run_export(args: argparse.Namespace) -> int:
         raise UsageError(
             "--derivations: not available with --beamer (derivations are article sections)"
         )
+    if args.derivations:
+        from .gradient import GRADIENT_MAX_ENTRIES
+
+        rows, cols = spec.matrix_shape
+        if rows * cols > GRADIENT_MAX_ENTRIES:
+            # Refused before the output-size derivation is worked out in vain.
+            raise UsageError(
+                f"--derivations: the gradient derivation writes C out symbolically, at most "
+                f"{GRADIENT_MAX_ENTRIES:,} cells, and this C has {rows:,} × {cols:,} = "
+                f"{rows * cols:,}; give a smaller --input or --kernel, or leave out --derivations"
+            )
     if not args.no_figures and spec.ndim <= 2:
         from .render.tikz import check_drawable
 
@@ -800,10 +833,30 @@ def _run_animate(args: argparse.Namespace) -> int:
             f"--out: '-' is a terminal; {format.upper()} data is not written to one: "
             "redirect standard output or give a file name"
         )
+    rows, cols = spec.matrix_shape
+    frames = cols if view == "zero-insertion" else rows
+    if frames * (rows + cols) > MAX_ANIMATION_CELLS:
+        raise UsageError(
+            f"--input: the animation would draw {frames:,} frames of at least "
+            f"{rows + cols:,} cells each, above the limit of {MAX_ANIMATION_CELLS:,} cells in "
+            "all; animate a smaller layer"
+        )
     animation = animate(spec, view, weight=weight, duration=duration)
     if format == "beamer":
         _emit(animation.beamer(fragment=args.fragment), args.out)
         return 0
+    from .memory import check_memory
+
+    layout = animation.layout  # pixel sizes only; nothing drawn yet
+    pixels = len(animation) * layout.width * layout.height
+    if pixels > MAX_ANIMATION_PIXELS:
+        raise UsageError(
+            f"--input: the {format.upper()} would draw {len(animation):,} frames of "
+            f"{layout.width:,} × {layout.height:,} pixels = {pixels:,}, above the limit of "
+            f"{MAX_ANIMATION_PIXELS:,}; animate a smaller layer, or write beamer overlays "
+            "(--format beamer)"
+        )
+    check_memory(8 * pixels, what=f"the {format.upper()}'s frames")
     from .io import write_output
 
     data = animation.to_bytes(format)
