@@ -703,6 +703,8 @@ _vector("verify no torch says so", ["verify", "--no-torch"], None,
 # Padded (0, 0) after cropping x0 away: the one tap reads padding, C holds nothing.
 _vector("show padding 2:-2", ["show", "--input", "1", "--kernel", "1", "--padding", "2:-2"], None,
         r"C: 1 × 1, 0 stored entries", status=0)
+_vector("solve finds nothing", ["solve", "8", "16", "--stride", "1000000"], None,
+        r"no small ConvTranspose layer takes 8 to 16", status=1)
 _vector("surrounding blanks", ["show", "--input", " 4x4 ", "--seed", " 3 ", "--numeric"], None, r"seed 3", status=0)
 _vector("leading zeros", ["show", "--stride", "0002", "--input", "005"], None, r"output y: 1 × 2", status=0)
 
@@ -794,6 +796,75 @@ def test_full_prints_up_to_its_limit_and_refuses_past_it(capsys, monkeypatch):
     assert "9 × 11 = 99 cells, above the limit of 80" in capsys.readouterr().err
 
 
+def test_animations_are_refused_by_cells_and_pixels_before_drawing(capsys, monkeypatch, tmp_path):
+    import transpose_matrix.cli as cli
+
+    # Input 3, kernel 2: 2 frames (one per output) over C's 2 rows + 3 columns.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "MAX_ANIMATION_CELLS", 9)
+    assert cli.main(["animate", "--input", "3", "--kernel", "2", "--out", "x.gif"]) == 2
+    assert "2 frames of at least 5 cells each, above the limit of 9 cells" in capsys.readouterr().err
+    monkeypatch.setattr(cli, "MAX_ANIMATION_CELLS", 10)
+    monkeypatch.setattr(cli, "MAX_ANIMATION_PIXELS", 1000)
+    assert cli.main(["animate", "--input", "3", "--kernel", "2", "--out", "x.gif"]) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"--input: the GIF would draw 2 frames of [\d,]+ × [\d,]+ pixels", err), err
+    assert os.listdir(tmp_path) == []
+    monkeypatch.setattr(cli, "MAX_ANIMATION_PIXELS", 2**26)
+    assert cli.main(["animate", "--input", "3", "--kernel", "2", "--out", "x.gif"]) == 0
+    assert capsys.readouterr().out.startswith("x.gif: 2 frames, GIF, ")  # a summary: stdout is no file
+    assert (tmp_path / "x.gif").read_bytes().startswith(b"GIF89a")
+
+
+def test_huge_numbers_in_the_size_derivation_are_checked_at_the_ends():
+    from transpose_matrix.derivation import (
+        Grid,
+        _membership_check,
+        _placement_check,
+        output_size_derivation,
+    )
+
+    derivation = output_size_derivation(ConvSpec((10**12,), 3, stride=1000), grid=Grid(n=4, k=2, s=2, p=1, d=1))
+    assert derivation.all_checks_passed
+    checks = derivation.steps[-1].checks
+    # o = floor((10**12 - 3) / 1000) + 1 = 10**9 placements.
+    assert "placement 999999999 ends at 999999999002, inside the padded input of length 1000000000000" in \
+        checks[1].claim
+    assert "the ends of the set and the sizes just outside it" in checks[2].method
+    # Both checks can fail: a wrong output size is caught.
+    assert not _placement_check(10**12, 3, 1000, 0, 0, 1, 10**9 + 1).passed
+    assert not _membership_check((3, 1000, (0, 0), 1), 10**9, 10**12 - 997, 1000,
+                                 lambda m: 10**12 - 997 <= m < 10**12 + 4).passed
+
+
+def test_a_closed_pipe_ends_the_command_quietly(tmp_path):
+    import subprocess
+    import sys
+
+    from limits import PACKAGE_ROOT
+
+    # 500 × 500 cells of C and of Cᵀ: megabytes, far more than a pipe holds.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "transpose_matrix", "show", "--full", "--input", "500", "--kernel", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": PACKAGE_ROOT, "COLUMNS": "80"},
+    )
+    assert process.stdout.readline().startswith(b"Convolution:")
+    process.stdout.close()  # the reader leaves, like `| head -1`
+    assert process.wait(timeout=60) == 0
+    assert process.stderr.read() == b""
+    process.stderr.close()
+
+
+def test_parsers_refuse_what_is_not_text():
+    from transpose_matrix.cli import UsageError, parse_dims, parse_padding
+
+    with pytest.raises(UsageError, match=r"^--input: 3 is not allowed; give it as text$"):
+        parse_dims("--input", 3)
+    with pytest.raises(UsageError, match=r"^--padding: None is not allowed; give it as text$"):
+        parse_padding(None, 2)
+
+
 def test_cli_turns_memory_error_into_one_line(capsys, monkeypatch):
     import dataclasses
 
@@ -828,14 +899,26 @@ def test_cli_library_errors_are_named_by_field_not_by_message(capsys, monkeypatc
 
     import transpose_matrix.cli as cli
 
-    for field, option in (("stride", "--stride"), ("padding_mode", "--padding-mode"), ("seed", "--seed"),
-                          ("output_index", "--index"), (None, "--input")):
-        def failing(args, field=field):
-            raise ConvSpecError("something is off", field=field)
+    for error, option in ((ConvSpecError("something is off", field="stride"), "--stride"),
+                          (ConvSpecError("something is off", field="padding_mode"), "--padding-mode"),
+                          (ConvSpecTypeError("something is off", field="seed"), "--seed"),
+                          (ConvSpecError("something is off", field="output_index"), "--index"),
+                          (ConvSpecError("something is off", field="no_such_option"), "--input"),
+                          (ConvSpecError("something is off"), "--input"),
+                          (OutputPathError("something is off"), "--out")):
+        def failing(args, error=error):
+            raise error
 
         monkeypatch.setitem(cli.COMMANDS, "show", dataclasses.replace(cli.COMMANDS["show"], run=failing))
         assert cli.main(["show"]) == 2
         assert capsys.readouterr().err == f"transpose_matrix: error: {option}: something is off\n"
+    # solve takes no geometry options: its errors without a field are the command's.
+    def search_too_large(args):
+        raise ConvSpecError("the search is too large")
+
+    monkeypatch.setitem(cli.COMMANDS, "solve", dataclasses.replace(cli.COMMANDS["solve"], run=search_too_large))
+    assert cli.main(["solve", "1", "2"]) == 2
+    assert capsys.readouterr().err == "transpose_matrix: error: solve: the search is too large\n"
 
 
 # ------------------------------------------------------------- --out for every command

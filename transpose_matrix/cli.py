@@ -357,7 +357,10 @@ def _weights(parser: argparse.ArgumentParser, numeric: bool = True) -> None:
 
 
 def _out(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", default=None, metavar="FILE", help="write to FILE")
+    parser.add_argument(
+        "--out", default=None, metavar="FILE",
+        help="write to FILE ('-': standard output; devices and pipes are written through)",
+    )
 
 
 # --------------------------------------------------------------------------- geometry
@@ -472,8 +475,6 @@ def _spec_from_args(args: argparse.Namespace) -> Any:
             groups=groups,
         )
     except UsageError:
-        raise
-    except MemoryGuardError:
         raise
     except ConvSpecError as error:
         raise UsageError(_one_line(error, None)) from None
