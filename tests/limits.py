@@ -7,7 +7,10 @@ output, elapsed seconds and peak resident memory (from ``wait4``, so the
 number is this child's own).
 
 Used by ``test_bad_input.py`` for the pathological library vectors; the
-command-line tables use :func:`run_cli` the same way.
+command-line tables use :func:`run_cli` the same way, and
+:func:`run_cli_batch` runs many command lines in one limited child (each
+with its own deadline, time and traced peak memory), so a table of
+pathological sizes costs one interpreter start, not one per row.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ __all__ = [
     "run_limited",
     "run_python",
     "run_cli",
+    "run_cli_batch",
     "library_call",
 ]
 
@@ -183,3 +187,66 @@ def library_call(expression: str, setup: str = "", **kwargs) -> dict:
     report = json.loads(lines[-1])
     report["limited"] = limited
     return report
+
+
+_CLI_BATCH = """
+import contextlib, io, json, signal, sys, time, tracemalloc
+from transpose_matrix.cli import main
+
+
+class Late(BaseException):
+    pass
+
+
+def late(*_):
+    raise Late
+
+
+signal.signal(signal.SIGALRM, late)
+for argv in json.loads(sys.stdin.read()):
+    out, err = io.StringIO(), io.StringIO()
+    status = crash = None
+    tracemalloc.start()
+    start = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, {deadline})
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = main(argv)
+    except Late:
+        crash = "deadline"
+    except BaseException as error:
+        crash = type(error).__name__ + ": " + str(error)[:500]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    seconds = time.monotonic() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    text = out.getvalue()
+    record = {{"argv": argv, "status": status, "crash": crash, "stdout_size": len(text),
+              "stdout": text[:2**20], "stderr": err.getvalue(), "seconds": seconds,
+              "peak": peak}}
+    sys.__stdout__.write("\\n" + json.dumps(record) + "\\n")
+    sys.__stdout__.flush()
+"""
+
+
+def run_cli_batch(
+    vectors: list[list[str]], *, deadline: float = 20.0, **kwargs
+) -> tuple[list[dict], Limited]:
+    """Run ``main(argv)`` for each of ``vectors`` in one limited child.
+
+    Each run is stopped after ``deadline`` seconds (SIGALRM; its record says
+    ``crash == "deadline"``) and reports ``status``, ``stdout`` (its first
+    MiB, and ``stdout_size``), ``stderr``, ``seconds`` and
+    ``peak`` (bytes, from :mod:`tracemalloc`, which numpy reports to), or
+    ``crash`` for an exception that escaped ``main``. The whole child runs
+    under :func:`run_limited`'s ``RLIMIT_AS`` and timeout; records of runs
+    after a child that died are missing, and the :class:`Limited` tells why.
+    """
+    limited = run_python(
+        _CLI_BATCH.format(deadline=float(deadline)), stdin=json.dumps(vectors), **kwargs
+    )
+    records = [
+        json.loads(line) for line in limited.stdout.splitlines() if line.startswith("{")
+    ]
+    return records, limited

@@ -531,7 +531,8 @@ def test_cli_animate_formats(pillow, tmp_path, capsys):
     [
         (["animate"], "--out: give the file to write"),
         (["animate", "--out", "x.txt"], "--out: cannot tell the format of 'x.txt'"),
-        (["animate", "--out", "/no/such/dir/x.gif"], "--out: '/no/such/dir/x.gif' cannot be written"),
+        (["animate", "--out", "/no/such/dir/x.gif"],
+         "--out: output path '/no/such/dir/x.gif': directory '/no/such/dir' does not exist"),
         (["animate", "--fragment", "--out", "x.gif"], "--fragment: only with beamer output"),
         (["animate", "--view", "scatter", "--out", "x.gif"], "--view: 'scatter' is not allowed without --transposed"),
         (["animate", "--transposed", "--view", "gather", "--out", "x.gif"], "--view: 'gather' is not allowed with --transposed"),

@@ -28,6 +28,7 @@ from transpose_matrix.io import (
     STALE_SECONDS,
     TEMPORARY_NAME,
     remove_stale_temporaries,
+    write_bytes_atomic,
     write_output,
     write_text_atomic,
 )
@@ -474,3 +475,68 @@ def test_name_max_falls_back_when_the_file_system_cannot_say(tmp_path, monkeypat
     monkeypatch.setattr(tio.os, "pathconf", unknown)
     write_text_atomic(tmp_path / ("n" * 255), "x")
     assert names(tmp_path) == ["n" * 255]
+
+
+# ------------------------------------------------------------------ bytes
+
+
+BINARY = bytes(range(256)) * 3  # every byte value, NUL and invalid UTF-8 included
+
+
+@pytest.mark.parametrize("data", [BINARY, bytearray(BINARY), memoryview(BINARY)])
+def test_bytes_replace_a_file_atomically_keeping_its_mode(tmp_path, data):
+    target = tmp_path / "frames.gif"
+    target.write_bytes(b"old")
+    os.chmod(target, 0o640)
+    inode = target.stat().st_ino
+    assert write_bytes_atomic(target, data) == target
+    assert target.read_bytes() == BINARY and target.stat().st_ino != inode
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert names(tmp_path) == ["frames.gif"]
+
+
+def test_bytes_follow_a_symlink_and_go_through_a_fifo(tmp_path):
+    (tmp_path / "real.png").write_bytes(b"old")
+    (tmp_path / "link.png").symlink_to("real.png")
+    write_bytes_atomic(tmp_path / "link.png", BINARY)
+    assert (tmp_path / "link.png").is_symlink() and (tmp_path / "real.png").read_bytes() == BINARY
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    write_output(str(fifo), BINARY)
+    reader.join(timeout=30)
+    assert received == [BINARY] and stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+@needs_root("mknod")
+def test_bytes_to_a_full_device_are_a_clean_error(tmp_path):
+    full = tmp_path / "full"
+    os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    with pytest.raises(OutputPathError, match="No space left on device"):
+        write_bytes_atomic(full, BINARY)
+    assert stat.S_ISCHR(os.lstat(full).st_mode) and names(tmp_path) == ["full"]
+
+
+def test_bytes_must_be_bytes(tmp_path):
+    with pytest.raises(ConvSpecTypeError, match="data must be bytes, not str") as caught:
+        write_bytes_atomic(tmp_path / "x.gif", "text")
+    assert caught.value.field == "data"
+    with pytest.raises(ConvSpecTypeError, match="content must be a str or bytes, not int") as caught:
+        write_output(tmp_path / "x.gif", 3)
+    assert caught.value.field == "content"
+    assert names(tmp_path) == []
+
+
+def test_dash_takes_bytes_through_the_text_stream_s_buffer():
+    raw = io.BytesIO()
+    text = io.TextIOWrapper(raw, encoding="utf-8")
+    text.write("text first, ")  # buffered in the wrapper: must come out first
+    assert write_output("-", b"then bytes", stdout=text) is None
+    assert raw.getvalue() == b"text first, then bytes"
+    binary = io.BytesIO()
+    write_output("-", BINARY, stdout=binary)  # a binary stream takes them as they are
+    assert binary.getvalue() == BINARY
+    with pytest.raises(OutputPathError, match="takes text only, not bytes"):
+        write_output("-", b"x", stdout=io.StringIO())

@@ -56,12 +56,31 @@ options are read as ``torch.nn.ConvTransposeNd`` arguments: ``--input`` is
 that layer's input, ``--output-padding`` is allowed, ``--padding`` must be
 symmetric numbers and the padding mode zeros.
 
-Errors
+Output
 ------
+``--out FILE`` writes through :func:`transpose_matrix.io.write_output`:
+``--out -`` is standard output; a regular file is replaced atomically
+(keeping its permission bits), a symbolic link's target is replaced and the
+link kept, a character device or FIFO (``/dev/null``, ``/dev/stdout``, a
+named pipe) is written through, never replaced. Animations (GIF, APNG) are
+written the same way; their bytes are not sent to a terminal.
+
+Errors and limits
+-----------------
 Bad input never prints a traceback: one line on stderr,
 ``transpose_matrix: error: --stride: ...``, naming the option, the value and
-what is allowed, and exit status 2. User text is parsed with regular
-expressions and ``int`` only.
+what is allowed, and exit status 2. Numbers are ASCII digits only (``٣`` and
+``３`` are refused), read by :func:`transpose_matrix.shapes.parse_int`; any
+entry above ``2**60`` is refused by its length, before conversion. Library
+errors name the option through their ``field``; a result too large for
+memory is refused before it is built, naming what to shrink.
+
+Every command costs what it prints, or refuses first: the text and LaTeX
+views compute only the entries they show, ``show --format json`` lists at
+most :data:`MAX_JSON_ENTRIES` entries, ``show --full`` prints C of at most
+:data:`MAX_FULL_CELLS` cells, figures draw kernels of at most 1,024 taps,
+``html`` grids of at most 64 cells a side and ``animate`` at most 2,048
+frames and :data:`MAX_ANIMATION_PIXELS` pixels in all.
 
 Modules are imported inside the commands, so ``show`` does not pay for
 sympy, torch or pdflatex.
@@ -70,22 +89,48 @@ sympy, torch or pdflatex.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ConvSpecError, TransposeMatrixError
+from .errors import ConvSpecError, MemoryGuardError, OutputPathError, TransposeMatrixError
+from .shapes import MAX_INT, describe, parse_int
 
 __all__ = ["COMMANDS", "Command", "build_parser", "main", "parse_dims", "parse_padding", "register"]
 
 PROG = "transpose_matrix"
 
 _SEPARATORS = r"[x×,]"
-_DIMS = re.compile(rf"\d+(?:{_SEPARATORS}\d+){{0,2}}")
-_PAD_ITEM = r"\d+(?::-?\d+)?"
+_DIMS = re.compile(rf"[0-9]+(?:{_SEPARATORS}[0-9]+){{0,2}}")
+_PAD_ITEM = r"[0-9]+(?::-?[0-9]+)?"
 _PADDING = re.compile(rf"{_PAD_ITEM}(?:{_SEPARATORS}{_PAD_ITEM}){{0,2}}")
+_SIGNED = re.compile(r"-?[0-9]+")
+_LONG_DIGITS = re.compile(r"[0-9]{31,}")
+
+#: Most stored entries ``show --format json`` lists (one JSON triplet each,
+#: about 40 bytes and 4 µs apiece): past it the command refuses, naming the
+#: options to shrink, instead of printing hundreds of megabytes.
+MAX_JSON_ENTRIES = 100_000
+
+#: Most cells of C that ``show --full`` prints (C and Cᵀ: about 20 bytes a
+#: cell as text); past it the command refuses instead of printing gigabytes.
+MAX_FULL_CELLS = 250_000
+
+#: Most pixels ``animate`` draws over all frames of a GIF or APNG: every
+#: frame is held while the file is written (about 8 bytes a pixel at peak,
+#: 2**26 pixels about 0.5 GiB and a few seconds).
+MAX_ANIMATION_PIXELS = 2**26
+
+#: Most cell drawings of ``animate`` (frames × the cells of both grids,
+#: at least C's rows plus columns), checked before the frames are modelled.
+MAX_ANIMATION_CELLS = 2**24
+
+#: Longest frame of ``animate --duration`` in milliseconds (GIF stores a
+#: frame's delay in 16 bits of centiseconds, 655,350 ms).
+MAX_DURATION = 10_000
 
 
 class UsageError(ConvSpecError):
@@ -95,8 +140,58 @@ class UsageError(ConvSpecError):
 # --------------------------------------------------------------------------- parsing
 
 
+def _shown(text: str) -> str:
+    """``text`` quoted for a one-line message: long digit runs named by length, the rest cut."""
+    return describe(
+        _LONG_DIGITS.sub(lambda run: f"<a {len(run.group(0))}-digit integer>", text)
+    )
+
+
+def _bound(value: int) -> str:
+    if abs(value) == MAX_INT:
+        return f"{'-' if value < 0 else ''}2**60"
+    return str(value)
+
+
+def _refused(option: str, text: str, rule: str) -> UsageError:
+    """The error for ``text`` that does not fit ``option``'s grammar."""
+    if any(char.isdecimal() and not char.isascii() for char in text):
+        rule = "write numbers with ASCII digits 0-9"
+    return UsageError(f"{option}: {_shown(text)} is not allowed; {rule}")
+
+
+def _entry(
+    option: str, text: str, part: str, minimum: int, maximum: int = MAX_INT,
+    *, single: bool = False,
+) -> int:
+    """One integer ``part`` (ASCII digits, optional sign) of ``text``, read by ``parse_int``.
+
+    Bounds are checked before any conversion of a long number: a value
+    beyond ``±2**60`` is refused by its length, never turned into an int.
+    """
+    what = "give a single integer" if single else "every entry must be"
+    negative = part.lstrip().startswith("-")
+    try:
+        value = parse_int(option.lstrip("-").replace("-", "_"), part, -MAX_INT, maximum)
+    except ConvSpecError:
+        bound = f">= {_bound(minimum)}" if negative else f"<= {_bound(maximum)}"
+        raise UsageError(f"{option}: {_shown(text)} is not allowed; {what} {bound}") from None
+    if value < minimum:
+        raise UsageError(f"{option}: {_shown(text)} is not allowed; {what} >= {_bound(minimum)}")
+    return value
+
+
+def _text(option: str, text: Any) -> str:
+    if not isinstance(text, str):
+        raise UsageError(f"{option}: {describe(text)} is not allowed; give it as text")
+    return text
+
+
 def parse_dims(option: str, text: str, minimum: int = 1) -> int | tuple[int, ...]:
     """An int, or one int per dim, from ``'3'``, ``'3x2'``, ``'3,2'`` or ``'3×2'``.
+
+    Only ASCII digits: ``'٣'`` or a full-width ``'３'`` is refused, and so is
+    any entry above ``2**60`` (by its length, without converting it).
 
     Examples
     --------
@@ -107,17 +202,22 @@ def parse_dims(option: str, text: str, minimum: int = 1) -> int | tuple[int, ...
     ...
     transpose_matrix.cli.UsageError: --stride: '2.5' is not allowed; give an integer >= 1 \
 or one per dim, like 2x1 (up to 3 dims)
+    >>> parse_dims("--input", "9" * 5000)
+    Traceback (most recent call last):
+    ...
+    transpose_matrix.cli.UsageError: --input: '<a 5000-digit integer>' is not allowed; \
+every entry must be <= 2**60
     """
-    cleaned = text.strip()
+    cleaned = _text(option, text).strip()
     if not _DIMS.fullmatch(cleaned):
-        raise UsageError(
-            f"{option}: {text!r} is not allowed; give an integer >= {minimum} or one per "
-            "dim, like 2x1 (up to 3 dims)"
+        raise _refused(
+            option,
+            text,
+            f"give an integer >= {minimum} or one per dim, like 2x1 (up to 3 dims)",
         )
-    values = tuple(int(part) for part in re.split(_SEPARATORS, cleaned))
-    for value in values:
-        if value < minimum:
-            raise UsageError(f"{option}: {text!r} is not allowed; every entry must be >= {minimum}")
+    values = tuple(
+        _entry(option, text, part, minimum) for part in re.split(_SEPARATORS, cleaned)
+    )
     return values[0] if len(values) == 1 else values
 
 
@@ -135,23 +235,37 @@ def parse_padding(text: str, ndim: int) -> Any:
     >>> parse_padding("1:0x2:1", 2), parse_padding("1:0", 2)
     (((1, 0), (2, 1)), ((1, 0), (1, 0)))
     """
-    cleaned = text.strip()
+    cleaned = _text("--padding", text).strip()
     if not _PADDING.fullmatch(cleaned):
-        raise UsageError(
-            f"--padding: {text!r} is not allowed; give an integer >= 0, one per dim like "
-            "1x2, or before:after pairs per dim like 1:0x2:1"
+        raise _refused(
+            "--padding",
+            text,
+            "give an integer >= 0, one per dim like 1x2, or before:after pairs per dim "
+            "like 1:0x2:1",
         )
     items = re.split(_SEPARATORS, cleaned)
     if not any(":" in item for item in items):
-        values = tuple(int(item) for item in items)
+        values = tuple(_entry("--padding", text, item, 0) for item in items)
         return values[0] if len(values) == 1 else values
     pairs = []
     for item in items:
         before, _, after = item.partition(":")
-        pairs.append((int(before), int(after or before)))
+        first = _entry("--padding", text, before, 0)
+        pairs.append((first, _entry("--padding", text, after, -MAX_INT) if after else first))
     if len(pairs) == 1:
         pairs *= ndim
     return tuple(pairs)
+
+
+def _integer(option: str, text: str, minimum: int, maximum: int = MAX_INT) -> int:
+    """One integer in ``[minimum, maximum]`` from ``text`` (ASCII digits, optional sign)."""
+    rule = f"give a single integer >= {_bound(minimum)}"
+    if maximum != MAX_INT:
+        rule += f" and <= {_bound(maximum)}"
+    cleaned = _text(option, text).strip()
+    if not _SIGNED.fullmatch(cleaned):
+        raise _refused(option, text, rule)
+    return _entry(option, text, cleaned, minimum, maximum, single=True)
 
 
 # --------------------------------------------------------------------------- registry
@@ -258,12 +372,16 @@ def _weights(parser: argparse.ArgumentParser, numeric: bool = True) -> None:
 
 
 def _out(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", default=None, metavar="FILE", help="write to FILE")
+    parser.add_argument(
+        "--out", default=None, metavar="FILE",
+        help="write to FILE ('-': standard output; devices and pipes are written through)",
+    )
 
 
 # --------------------------------------------------------------------------- geometry
 
 
+#: The option of each library argument (``error.field``), for one-line errors.
 _FIELD_OPTIONS = {
     "input_shape": "--input",
     "kernel_size": "--kernel",
@@ -275,27 +393,55 @@ _FIELD_OPTIONS = {
     "groups": "--groups",
     "output_padding": "--output-padding",
     "padding_mode": "--padding-mode",
+    "seed": "--seed",
+    "output_index": "--index",
+    "duration": "--duration",
+    "n": "n",
+    "m": "m",
 }
 
-
-def _option_of(message: str) -> str:
-    """The option a library error message is about (by the field it starts with)."""
-    match = re.match(r"(?:dim \d+: )?([a-z_]+)", message)
-    if match and match.group(1) in _FIELD_OPTIONS:
-        return _FIELD_OPTIONS[match.group(1)]
-    if "groups" in message:
-        return "--groups"
-    return "--input/--kernel/--stride/--padding/--dilation"
+#: What to shrink when a result would not fit in memory.
+_SHRINK = "give a smaller --input or --kernel, or fewer --in-channels/--out-channels"
 
 
-def _integer(option: str, text: str, minimum: int) -> int:
-    if not re.fullmatch(r"\s*[+-]?\d+\s*", text) or int(text) < minimum:
-        raise UsageError(f"{option}: {text!r} is not allowed; give a single integer >= {minimum}")
-    return int(text)
+def _option_of(error: BaseException, default: str = "--input") -> str:
+    """The option a library error is about, from its ``field`` (``default`` without one)."""
+    if isinstance(error, OutputPathError):
+        return "--out"
+    field = getattr(error, "field", None)
+    return _FIELD_OPTIONS.get(field, default) if field is not None else default
+
+
+def _one_line(error: TransposeMatrixError, command: str | None) -> str:
+    """The stderr line of ``error``: the option first, the library's facts after."""
+    # One line: breaks become spaces; quoted values keep their own spacing.
+    message = re.sub(r"\s*[\r\n]+\s*", " ", str(error)).strip()
+    if isinstance(error, UsageError):
+        return message
+    if isinstance(error, MemoryGuardError) and error.field is None:
+        # Guard messages read "facts; a library way out": keep the facts and
+        # give the way out a command-line user has.
+        fact = message.split("; ")[0]
+        where = f" for {command}" if command else ""
+        return f"too large{where}: {fact}; {_SHRINK}"
+    default = "solve" if command == "solve" else "--input"
+    return f"{_option_of(error, default)}: {message}"
 
 
 def spec_from_args(args: argparse.Namespace) -> Any:
-    """The forward :class:`ConvSpec` the geometry options describe."""
+    """The forward :class:`ConvSpec` the geometry options describe.
+
+    Refused when C would have more rows or columns than 64-bit indices
+    address: no view, figure or check of it can be drawn.
+    """
+    from .memory import check_index_range
+
+    spec = _spec_from_args(args)
+    check_index_range(spec.matrix_shape, what="C")
+    return spec
+
+
+def _spec_from_args(args: argparse.Namespace) -> Any:
     from .spec import ConvSpec
 
     shape = parse_dims("--input", args.input)
@@ -313,7 +459,7 @@ def spec_from_args(args: argparse.Namespace) -> Any:
             _plain_transposed(args, padding, mode)
             if isinstance(padding, tuple) and isinstance(padding[0], tuple):
                 raise UsageError(
-                    f"--padding: {args.padding!r} is not allowed with --transposed; "
+                    f"--padding: {_shown(args.padding)} is not allowed with --transposed; "
                     "ConvTransposeNd pads symmetrically: give an int or one per dim"
                 )
             extra = 0
@@ -332,8 +478,8 @@ def spec_from_args(args: argparse.Namespace) -> Any:
             )
         if args.output_padding is not None:
             raise UsageError(
-                f"--output-padding: {args.output_padding!r} is only allowed with --transposed "
-                "(it selects the output size of a ConvTransposeNd layer)"
+                f"--output-padding: {_shown(args.output_padding)} is only allowed with "
+                "--transposed (it selects the output size of a ConvTransposeNd layer)"
             )
         return ConvSpec(
             shape,
@@ -349,7 +495,7 @@ def spec_from_args(args: argparse.Namespace) -> Any:
     except UsageError:
         raise
     except ConvSpecError as error:
-        raise UsageError(f"{_option_of(str(error))}: {error}") from None
+        raise UsageError(_one_line(error, None)) from None
 
 
 # --------------------------------------------------------------------------- padding modes
@@ -403,14 +549,16 @@ def _zero_padding_only(spec: Any, command: str) -> None:
 
 
 def _emit(text: str, out: str | None) -> None:
+    """Print ``text`` (one final newline), or write it where ``--out`` says (``-``: stdout)."""
+    text = text if text.endswith("\n") else text + "\n"
     if out is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.write(text)
         return
-    from .io import write_text_atomic
+    from .io import write_output
 
     try:
-        write_text_atomic(out, text if text.endswith("\n") else text + "\n")
-    except TransposeMatrixError as error:
+        write_output(out, text)
+    except OutputPathError as error:
         raise UsageError(f"--out: {error}") from None
 
 
@@ -424,8 +572,17 @@ def _show_arguments(parser: argparse.ArgumentParser) -> None:
     _geometry(parser)
     _weights(parser)
     _out(parser)
-    parser.add_argument("--format", default="text", choices=("text", "latex", "json"))
-    parser.add_argument("--full", action="store_true", help="never elide a matrix")
+    parser.add_argument(
+        "--format",
+        default="text",
+        choices=("text", "latex", "json"),
+        help=f"json lists every stored entry of C (at most {MAX_JSON_ENTRIES:,})",
+    )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help=f"never elide a matrix (C of at most {MAX_FULL_CELLS:,} cells)",
+    )
 
 
 def _run_show(args: argparse.Namespace) -> int:
@@ -433,11 +590,26 @@ def _run_show(args: argparse.Namespace) -> int:
 
     spec = spec_from_args(args)
     seed = _seed(args)
+    rows, cols = spec.matrix_shape
+    if args.full and rows * cols > MAX_FULL_CELLS:
+        raise UsageError(
+            f"--full: prints every cell of C and Cᵀ, and this C has {rows:,} × {cols:,} = "
+            f"{rows * cols:,} cells, above the limit of {MAX_FULL_CELLS:,}; leave out --full "
+            "(the view then elides rows and columns) or give a smaller --input"
+        )
     if args.format == "text":
         text = report.show_text(spec, seed=seed, transposed=args.transposed, full=args.full)
     elif args.format == "latex":
         text = report.show_latex(spec, seed=seed, full=args.full, transposed=args.transposed)
     else:
+        from .matrix import conv_matrix_nnz
+
+        entries = conv_matrix_nnz(spec)
+        if entries > MAX_JSON_ENTRIES:
+            raise UsageError(
+                f"--format: json lists every stored entry of C, and this C has {entries:,}, "
+                f"above the limit of {MAX_JSON_ENTRIES:,}; {_SHRINK}, or use --format text"
+            )
         text = report.show_json(spec, seed=seed)
     _emit(text, args.out)
     return 0
@@ -477,6 +649,26 @@ def _run_export(args: argparse.Namespace) -> int:
             f"--derivations: not available with --padding-mode {spec.padding_mode} (the "
             "gradient derivation's sums are those of zero padding)"
         )
+    if args.derivations:
+        from .gradient import GRADIENT_MAX_ENTRIES
+
+        rows, cols = spec.matrix_shape
+        if rows * cols > GRADIENT_MAX_ENTRIES:
+            # Refused before the output-size derivation is worked out in vain.
+            raise UsageError(
+                f"--derivations: the gradient derivation writes C out symbolically, at most "
+                f"{GRADIENT_MAX_ENTRIES:,} cells, and this C has {rows:,} × {cols:,} = "
+                f"{rows * cols:,}; give a smaller --input or --kernel, or leave out --derivations"
+            )
+    if not args.no_figures and spec.ndim <= 2:
+        from .render.tikz import check_drawable
+
+        try:
+            check_drawable(spec)
+        except ConvSpecError as error:
+            raise UsageError(
+                f"{_one_line(error, 'export')}; or leave out the figures with --no-figures"
+            ) from None
     text = report.export(
         spec,
         seed=seed,
@@ -532,15 +724,11 @@ def _run_figure(args: argparse.Namespace) -> int:
 
     if args.kind == "placement":
         _zero_padding_only(spec, "figure placement")
-    try:
-        if args.kind == "sparsity":
-            picture = sparsity_figure(spec)
-        else:
-            index = parse_dims("--index", args.index, 0)
-            picture = placement_figure(spec, index, transposed=args.transposed)
-    except ConvSpecError as error:
-        option = "--index" if "output_index" in str(error) else "--input"
-        raise UsageError(f"{option}: {error}") from None
+    if args.kind == "sparsity":
+        picture = sparsity_figure(spec)
+    else:
+        index = parse_dims("--index", args.index, 0)
+        picture = placement_figure(spec, index, transposed=args.transposed)
     if args.fragment:
         # Unindented, so a picture as wide as the line fits in a paragraph.
         _emit(fragment(f"\\noindent\n{picture}", what="figure"), args.out)
@@ -575,10 +763,7 @@ def _run_solve(args: argparse.Namespace) -> int:
         value = getattr(args, attribute)
         if value is not None:
             fixed[name] = _integer(f"--{attribute.replace('_', '-')}", value, minimum)
-    try:
-        solutions = solve_sizes(n, m, transposed=not args.conv, **fixed)
-    except ConvSpecError as error:
-        raise UsageError(f"solve: {error}") from None
+    solutions = solve_sizes(n, m, transposed=not args.conv, **fixed)
     if not solutions:
         layer = "Conv" if args.conv else "ConvTranspose"
         _emit(f"no small {layer} layer takes {n} to {m}", args.out)
@@ -656,7 +841,10 @@ def _animate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fragment", action="store_true", help="beamer: only the frame, for \\input into a talk"
     )
-    parser.add_argument("--duration", default="700", metavar="MS", help="milliseconds per frame")
+    parser.add_argument(
+        "--duration", default="700", metavar="MS",
+        help=f"milliseconds per frame (10 to {MAX_DURATION:,})",
+    )
 
 
 def _animation_spec(args: argparse.Namespace) -> tuple[Any, str]:
@@ -694,7 +882,8 @@ def _run_animate(args: argparse.Namespace) -> int:
 
     spec, view = _animation_spec(args)
     _zero_padding_only(spec, "animate")
-    duration = _integer("--duration", args.duration, 10)
+    duration = _integer("--duration", args.duration, 10, MAX_DURATION)
+    seed = _seed(args)
     try:
         format = args.format or (format_of(args.out) if args.out else None)
     except ConvSpecError as error:
@@ -712,20 +901,65 @@ def _run_animate(args: argparse.Namespace) -> int:
     if args.numeric:
         from .verification import random_weight
 
-        weight = random_weight(spec, _integer("--seed", args.seed, 0))
-    try:
-        animation = animate(spec, view, weight=weight, duration=duration)
-    except ConvSpecError as error:
-        raise UsageError(f"--input: {error}") from None
+        weight = random_weight(spec, seed)
+    if format != "beamer" and args.out == "-" and _is_terminal(sys.stdout):
+        raise UsageError(
+            f"--out: '-' is a terminal; {format.upper()} data is not written to one: "
+            "redirect standard output or give a file name"
+        )
+    rows, cols = spec.matrix_shape
+    frames = cols if view == "zero-insertion" else rows
+    if frames * (rows + cols) > MAX_ANIMATION_CELLS:
+        raise UsageError(
+            f"--input: the animation would draw {frames:,} frames of at least "
+            f"{rows + cols:,} cells each, above the limit of {MAX_ANIMATION_CELLS:,} cells in "
+            "all; animate a smaller layer"
+        )
+    animation = animate(spec, view, weight=weight, duration=duration)
     if format == "beamer":
         _emit(animation.beamer(fragment=args.fragment), args.out)
         return 0
+    from .memory import check_memory
+
+    layout = animation.layout  # pixel sizes only; nothing drawn yet
+    pixels = len(animation) * layout.width * layout.height
+    if pixels > MAX_ANIMATION_PIXELS:
+        raise UsageError(
+            f"--input: the {format.upper()} would draw {len(animation):,} frames of "
+            f"{layout.width:,} × {layout.height:,} pixels = {pixels:,}, above the limit of "
+            f"{MAX_ANIMATION_PIXELS:,}; animate a smaller layer, or write beamer overlays "
+            "(--format beamer)"
+        )
+    check_memory(8 * pixels, what=f"the {format.upper()}'s frames")
+    from .io import write_output
+
+    data = animation.to_bytes(format)
     try:
-        size = animation.save(args.out, format).stat().st_size
-    except OSError as error:
-        raise UsageError(f"--out: {args.out!r} cannot be written: {error.strerror}") from None
-    print(f"{args.out}: {len(animation)} frames, {format.upper()}, {-(-size // 1024)} KB")
+        write_output(args.out, data)
+    except OutputPathError as error:
+        raise UsageError(f"--out: {error}") from None
+    if not _is_standard_output(args.out):
+        size = -(-len(data) // 1024)
+        print(f"{args.out}: {len(animation)} frames, {format.upper()}, {size} KB")
     return 0
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _is_standard_output(out: str) -> bool:
+    """Whether ``out`` is where the summary line would go (``-``, /dev/stdout, a redirect)."""
+    if out == "-":
+        return True
+    try:
+        written, stdout = os.stat(out), os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        return False
+    return (written.st_dev, written.st_ino) == (stdout.st_dev, stdout.st_ino)
 
 
 def _html_arguments(parser: argparse.ArgumentParser) -> None:
@@ -738,10 +972,7 @@ def _run_html(args: argparse.Namespace) -> int:
 
     spec = spec_from_args(args)
     _zero_padding_only(spec, "html")
-    try:
-        page = html_page(spec, transposed=args.transposed)
-    except ConvSpecError as error:
-        raise UsageError(f"--input: {error}") from None
+    page = html_page(spec, transposed=args.transposed)
     _emit(str(page), args.out)
     return 0
 
@@ -1081,24 +1312,24 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
         argv = ["show", *argv]
     parser = build_parser()
+    command = None
     try:
         args = parser.parse_args(argv)
-        return COMMANDS[args.command].run(args)
+        command = args.command
+        return COMMANDS[command].run(args)
     except SystemExit as done:  # --help
         return int(done.code or 0)
     except TransposeMatrixError as error:
-        message = " ".join(str(error).split())
-        print(f"{PROG}: error: {message}", file=sys.stderr)
+        print(f"{PROG}: error: {_one_line(error, command)}", file=sys.stderr)
         return 2
     except MemoryError:
         # The guard estimates C before building it; this catches what it
-        # cannot foresee (e.g. a huge derivation), still as one line.
-        print(
-            f"{PROG}: error: out of memory for this geometry; try a smaller --input or "
-            "fewer channels",
-            file=sys.stderr,
-        )
+        # cannot foresee, still as one line.
+        print(f"{PROG}: error: out of memory for this geometry; {_SHRINK}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # `show | head` closed the pipe; that's the reader's choice, not an error.
         sys.stderr.close()

@@ -46,7 +46,12 @@ from typing import Any
 import sympy
 
 from .errors import ConvSpecError, ConvSpecTypeError
-from .shapes import conv_output_size, effective_kernel_size, transposed_conv_output_size
+from .shapes import (
+    MAX_INT,
+    conv_output_size,
+    effective_kernel_size,
+    transposed_conv_output_size,
+)
 from .spec import ConvSpec
 
 __all__ = [
@@ -843,6 +848,48 @@ def _count_placements(n: int, k: int, s: int, before: int, after: int, d: int) -
     return count
 
 
+# A spec's numbers may reach 2**60: its step costs the same whatever they are.
+# Up to these counts the sizes are listed and the placements counted one by
+# one; past them the set is written as a range and the checks read its ends.
+_LISTED_SIZES = 8
+_COUNTED = 10_000
+
+
+def _placement_check(n: int, k: int, s: int, before: int, after: int, d: int, o: int) -> Any:
+    """The output size ``o`` against the definition: count placements, or bracket the last."""
+    if o <= _COUNTED:
+        counted = _count_placements(n, k, s, before, after, d)
+        return computed_check(counted == o, f"Counting the placements one by one gives {counted}.")
+    length, span = n + before + after, d * (k - 1)
+    last, following = (o - 1) * s + span, o * s + span
+    return computed_check(
+        last <= length - 1 < following,
+        f"Placements start at 0, {s}, {2 * s}, ...: placement {o - 1} ends at {last}, inside "
+        f"the padded input of length {length}, and placement {o} would end at {following}, "
+        "outside it.",
+    )
+
+
+def _membership_check(
+    args: tuple[Any, ...], o: int, low: int, s: int, sizes: Callable[[int], bool]
+) -> Any:
+    """Sizes that convolve to ``o`` are the set: every small case, or the set's ends."""
+    says = f"An input size convolves to {o} exactly when it is in the set"
+    if low + 2 * s <= _COUNTED:
+        cases: Iterable[int] = range(1, low + 2 * s + 1)
+        over = f"$1 \\le m \\le {low + 2 * s}$"
+    else:
+        # conv_output_size never decreases in m, so its values at the ends of
+        # the set and just outside them settle every other size.
+        ends = (low - 1, low, low + s - 1, low + s, MAX_INT, MAX_INT + 1)
+        cases = sorted({m for m in ends if 1 <= m <= MAX_INT + 1 and low - 1 <= m <= low + s})
+        over = "the ends of the set and the sizes just outside it (the output size never " \
+            "decreases with $m$)"
+    return exhaustive_check(
+        cases, lambda m: (_conv_or_none(m, *args) == o) == sizes(m), says=says, over=over
+    )
+
+
 def _conv_or_none(n: int, k: int, s: int, p: Any, d: int) -> int | None:
     try:
         return conv_output_size(n, k, s, p, d)
@@ -1265,26 +1312,27 @@ def _step_spec(derivation: Derivation, spec: ConvSpec) -> None:
             filled = _CONV_PAIR.xreplace({_n: n, _k: k, _s: s, _pb: before, _pa: after, _d: d})
             halfway = sympy.floor(sympy.Integer(n + before + after - d * (k - 1) - 1) / s) + 1
         low = (o - 1) * s - before - after + d * (k - 1) + 1
-        sizes = [m for m in range(low, low + s) if m >= 1]
+        # Input sizes run from 1 to MAX_INT: the set is cut to them.
+        first, stop = max(low, 1), min(low + s, MAX_INT + 1)
+        listed = (
+            sympy.FiniteSet(*range(first, stop))
+            if stop - first <= _LISTED_SIZES
+            else sympy.Range(first, stop)
+        )
         rows = [
             Equation(_o, filled, halfway, o),
-            Equation(_m, sympy.FiniteSet(*sizes), relation="in"),
+            Equation(_m, listed, relation="in"),
         ]
-        counted = _count_placements(n, k, s, before, after, d)
         checks = [
             sympy_check(
                 sympy.Integer(o),
                 filled,
                 says="`conv_output_size` gives the same $o$ as the filled-in formula",
             ),
-            computed_check(counted == o, f"Counting the placements one by one gives {counted}."),
-            exhaustive_check(
-                range(1, low + 2 * s + 1),
-                lambda m, args=(k, s, (before, after), d), o=o, sizes=sizes: (
-                    (_conv_or_none(m, *args) == o) == (m in sizes)
-                ),
-                says=f"An input size convolves to {o} exactly when it is in the set",
-                over=f"$1 \\le m \\le {low + 2 * s}$",
+            _placement_check(n, k, s, before, after, d, o),
+            _membership_check(
+                (k, s, (before, after), d), o, low, s,
+                lambda m, first=first, stop=stop: first <= m < stop,
             ),
         ]
         if arguments is not None:

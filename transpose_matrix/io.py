@@ -1,7 +1,8 @@
 """Writing output files: a whole new file or the old one untouched, devices written through.
 
 :func:`write_output` is what ``--out`` does: the string ``"-"`` means
-standard output, anything else goes to :func:`write_text_atomic`, which acts
+standard output, anything else goes to :func:`write_text_atomic` (text, as
+UTF-8) or :func:`write_bytes_atomic` (bytes: images, animations), which act
 by what the path names:
 
 * a **regular file** (or nothing yet) is replaced atomically: the text goes to
@@ -52,6 +53,7 @@ __all__ = [
     "STALE_SECONDS",
     "TEMPORARY_NAME",
     "remove_stale_temporaries",
+    "write_bytes_atomic",
     "write_output",
     "write_text_atomic",
 ]
@@ -304,6 +306,58 @@ def _replace_atomically(name: str, target: str, data: bytes, old: os.stat_result
             os.close(directory)
 
 
+def _write_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
+    """The one writer behind :func:`write_text_atomic` and :func:`write_bytes_atomic`."""
+    name = _checked(path)
+    descriptor = _own_descriptor(name)
+    if descriptor is not None:
+        _write_descriptor(name, descriptor, data)
+        return Path(path)
+    try:
+        info = os.stat(name)
+    except FileNotFoundError:
+        info = None
+    except OSError as error:
+        raise OutputPathError(
+            f"output path {_show(name)} cannot be written: {_reason(error)}"
+        ) from None
+    if info is not None:
+        kind = info.st_mode
+        if stat.S_ISDIR(kind):
+            raise OutputPathError(f"output path {_show(name)} is a directory; give a file name")
+        if stat.S_ISCHR(kind) or stat.S_ISFIFO(kind):
+            _write_through(name, data, truncate=False)
+            return Path(path)
+        if stat.S_ISBLK(kind):
+            raise OutputPathError(
+                f"output path {_show(name)} is a block device; refusing to write onto it"
+            )
+        if stat.S_ISSOCK(kind):
+            raise OutputPathError(
+                f"output path {_show(name)} is a socket; use '-' for standard output"
+            )
+        if not stat.S_ISREG(kind):  # pragma: no cover - no other kind on Linux
+            raise OutputPathError(f"output path {_show(name)} is not a regular file")
+        if _DESCRIPTOR.fullmatch(os.path.normpath(os.path.abspath(name))):
+            _write_through(name, data, truncate=True)  # another process's descriptor
+            return Path(path)
+    # A regular file or a new one: replace the real file (through any
+    # symbolic links) in its own folder, so the rename is atomic.
+    target = os.path.realpath(name)
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        shown = os.path.dirname(name) or "."
+        if os.path.islink(name):
+            shown = folder
+        raise OutputPathError(
+            f"output path {_show(name)}: directory {_show(shown)} does not exist"
+        )
+    if info is not None and not os.access(target, os.W_OK):
+        raise OutputPathError(f"output path {_show(name)} cannot be written: Permission denied")
+    _replace_atomically(name, target, data, info)
+    return Path(path)
+
+
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path``: atomically for files, through for devices.
 
@@ -342,76 +396,73 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     >>> write_text_atomic("/dev/null", "gone") == pathlib.Path("/dev/null")
     True
     """
-    name = _checked(path)
     if not isinstance(text, str):
         raise ConvSpecTypeError(
             f"text must be a str, not {type(text).__name__}", field="text"
         )
-    data = text.encode("utf-8")
-    descriptor = _own_descriptor(name)
-    if descriptor is not None:
-        _write_descriptor(name, descriptor, data)
-        return Path(path)
-    try:
-        info = os.stat(name)
-    except FileNotFoundError:
-        info = None
-    except OSError as error:
-        raise OutputPathError(
-            f"output path {_show(name)} cannot be written: {_reason(error)}"
-        ) from None
-    if info is not None:
-        kind = info.st_mode
-        if stat.S_ISDIR(kind):
-            raise OutputPathError(f"output path {_show(name)} is a directory; give a file name")
-        if stat.S_ISCHR(kind) or stat.S_ISFIFO(kind):
-            _write_through(name, data, truncate=False)
-            return Path(path)
-        if stat.S_ISBLK(kind):
-            raise OutputPathError(
-                f"output path {_show(name)} is a block device; refusing to write text onto it"
-            )
-        if stat.S_ISSOCK(kind):
-            raise OutputPathError(
-                f"output path {_show(name)} is a socket; use '-' for standard output"
-            )
-        if not stat.S_ISREG(kind):  # pragma: no cover - no other kind on Linux
-            raise OutputPathError(f"output path {_show(name)} is not a regular file")
-        if _DESCRIPTOR.fullmatch(os.path.normpath(os.path.abspath(name))):
-            _write_through(name, data, truncate=True)  # another process's descriptor
-            return Path(path)
-    # A regular file or a new one: replace the real file (through any
-    # symbolic links) in its own folder, so the rename is atomic.
-    target = os.path.realpath(name)
-    folder = os.path.dirname(target)
-    if not os.path.isdir(folder):
-        shown = os.path.dirname(name) or "."
-        if os.path.islink(name):
-            shown = folder
-        raise OutputPathError(
-            f"output path {_show(name)}: directory {_show(shown)} does not exist"
-        )
-    if info is not None and not os.access(target, os.W_OK):
-        raise OutputPathError(f"output path {_show(name)} cannot be written: Permission denied")
-    _replace_atomically(name, target, data, info)
-    return Path(path)
+    return _write_atomic(path, text.encode("utf-8"))
 
 
-def write_output(
-    path: str | os.PathLike[str], text: str, *, stdout: IO[str] | None = None
-) -> Path | None:
-    """Write ``text`` where ``--out`` says: the string ``"-"`` is standard output.
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` as :func:`write_text_atomic` writes text.
 
-    Anything else goes to :func:`write_text_atomic` (``pathlib.Path("-")``
-    is a file named ``-``).
+    The same rules: a regular file (or a new name) is replaced atomically
+    keeping its permission bits, a symbolic link's target is replaced, a
+    character device, FIFO or descriptor path is written through.
 
     Parameters
     ----------
     path : str or path-like
-        ``"-"`` or a destination for :func:`write_text_atomic`.
-    text : str
-        Written as given (no newline is added).
-    stdout : text stream, optional
+        Destination.
+    data : bytes, bytearray or memoryview
+        Everything the file will hold (a GIF, a PNG).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` as given.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``data`` is not bytes-like (``error.field == "data"``).
+    OutputPathError
+        As :func:`write_text_atomic`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = write_bytes_atomic(pathlib.Path(tempfile.mkdtemp()) / "a.bin", b"\\x00\\x01")
+    >>> out.read_bytes()
+    b'\\x00\\x01'
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ConvSpecTypeError(
+            f"data must be bytes, not {type(data).__name__}", field="data"
+        )
+    return _write_atomic(path, bytes(data))
+
+
+def write_output(
+    path: str | os.PathLike[str],
+    content: str | bytes,
+    *,
+    stdout: IO[str] | None = None,
+) -> Path | None:
+    """Write ``content`` where ``--out`` says: the string ``"-"`` is standard output.
+
+    Anything else goes to :func:`write_text_atomic` (text) or
+    :func:`write_bytes_atomic` (bytes); ``pathlib.Path("-")`` is a file
+    named ``-``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``"-"`` or a destination.
+    content : str or bytes
+        Written as given (no newline is added). Bytes for standard output go
+        to the text stream's binary ``buffer`` (after flushing the text).
+    stdout : stream, optional
         Where ``"-"`` writes; default ``sys.stdout`` at call time.
 
     Returns
@@ -421,6 +472,8 @@ def write_output(
 
     Raises
     ------
+    ConvSpecTypeError
+        ``content`` is neither text nor bytes (``error.field == "content"``).
     OutputPathError
         As :func:`write_text_atomic`, or standard output cannot be written
         (a closed pipe is left to the caller as :class:`BrokenPipeError`).
@@ -430,14 +483,31 @@ def write_output(
     >>> write_output("-", "hello\\n")
     hello
     """
-    if isinstance(path, str) and path == "-":
-        stream = sys.stdout if stdout is None else stdout
-        try:
-            stream.write(text)
+    binary = isinstance(content, (bytes, bytearray, memoryview))
+    if not binary and not isinstance(content, str):
+        raise ConvSpecTypeError(
+            f"content must be a str or bytes, not {type(content).__name__}", field="content"
+        )
+    if not (isinstance(path, str) and path == "-"):
+        return write_bytes_atomic(path, content) if binary else write_text_atomic(path, content)
+    stream: Any = sys.stdout if stdout is None else stdout
+    try:
+        if binary:
+            # A text stream writes bytes through its buffer; what it holds goes first.
+            target = getattr(stream, "buffer", stream)
+            if target is not stream:
+                stream.flush()
+            target.write(bytes(content))
+            target.flush()
+        else:
+            stream.write(content)
             stream.flush()
-        except BrokenPipeError:
-            raise
-        except OSError as error:
-            raise OutputPathError(f"standard output cannot be written: {_reason(error)}") from None
-        return None
-    return write_text_atomic(path, text)
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise OutputPathError(f"standard output cannot be written: {_reason(error)}") from None
+    except TypeError:
+        raise OutputPathError(
+            "standard output cannot be written: it takes text only, not bytes"
+        ) from None
+    return None

@@ -31,6 +31,7 @@ torch's own ``convNd``/``conv_transposeNd`` behind the same interface.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,7 @@ from scipy.sparse.linalg import LinearOperator
 
 from ..errors import ConvSpecError, ConvSpecTypeError
 from ..matrix import check_weight
+from ..memory import check_memory
 from ..spec import ConvSpec
 from .numpy_backend import NumpyKernel
 
@@ -46,6 +48,9 @@ __all__ = ["METHODS", "ConvOperator", "auto_method", "conv_operator"]
 #: The ``method=`` choices of :func:`conv_operator` besides ``'auto'``.
 METHODS = ("im2col", "polyphase")
 _BACKENDS = ("numpy", "torch")
+# Bytes per weight entry at construction: the finiteness mask, the private
+# copy and the plans' rearranged copies (complex128 at most).
+_WEIGHT_BYTES = 1 + 2 * 16
 
 
 def auto_method(spec: ConvSpec) -> str:
@@ -88,6 +93,14 @@ class ConvOperator(LinearOperator):
         self, spec: ConvSpec, weight: Any, method: str = "auto", *, backend: str = "numpy",
         device: Any = None,
     ) -> None:
+        if isinstance(spec, ConvSpec):
+            # A broadcast view can stand for a weight far larger than memory:
+            # refuse before its checks and private copy are allocated.
+            check_memory(
+                math.prod(spec.weight_shape) * _WEIGHT_BYTES,
+                what=f"conv_operator's copy of the weight {spec.weight_shape}",
+                hint="use fewer channels or a smaller kernel",
+            )
         weight = _as_weight(spec, weight)
         if getattr(spec, "padding_mode", "zeros") != "zeros":
             raise ConvSpecError(

@@ -39,6 +39,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import ConvSpecError, ConvSpecTypeError, LatexError
+from ..shapes import describe
 from .measure import ARRAY_GAP, BRACKETS, math_width
 
 __all__ = [
@@ -547,9 +548,14 @@ def _scalar_or_none(entry: Any) -> str | None:
 
         if isinstance(entry, sympy.Basic):
             return None if entry == 0 else sympy.latex(entry)
-    if entry == 0:
-        return None
-    return format_number(entry)
+    try:
+        return None if bool(entry == 0) else format_number(entry)
+    except (TypeError, ValueError):
+        # An object array may hold anything; only numbers print.
+        raise ConvSpecTypeError(
+            f"to_latex prints numbers and sympy expressions; an entry is "
+            f"{describe(entry)} ({type(entry).__name__})"
+        ) from None
 
 
 def _numpy_latex(obj: Any, printer: LatexPrinter) -> str:

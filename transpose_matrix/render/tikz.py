@@ -32,12 +32,14 @@ import numpy as np
 
 from ..errors import ConvSpecError, ConvSpecTypeError
 from ..matrix import conv_matrix_entries, conv_matrix_terms
+from ..memory import check_index_range
+from ..shapes import describe
 from ..spec import ConvSpec
 from .frames import check_zero_padding
 from .latex import dims_latex
 from .measure import text_width
 
-__all__ = ["placement_figure", "sparsity_figure", "tap_colors", "text_color"]
+__all__ = ["check_drawable", "placement_figure", "sparsity_figure", "tap_colors", "text_color"]
 
 #: Largest window of C that :func:`sparsity_figure` draws by default.
 MAX_ROWS = 48
@@ -82,11 +84,63 @@ def text_color(fill: str) -> str:
 
 def _check_spec(spec: ConvSpec) -> None:
     if not isinstance(spec, ConvSpec):
-        raise ConvSpecTypeError(f"spec={spec!r} must be a ConvSpec")
+        raise ConvSpecTypeError(f"spec={spec!r} must be a ConvSpec", field="spec")
     if spec.ndim > 2:
         raise ConvSpecError(
             f"figures draw 1-D and 2-D convolutions; this spec is {spec.ndim}-D "
-            f"(input_shape={spec.input_shape})"
+            f"(input_shape={spec.input_shape})",
+            field="input_shape",
+        )
+
+
+#: Most kernel taps a figure draws (each is a colour and a legend cell).
+MAX_TAPS = 1024
+#: Widest span of a dilated kernel, in cells, that a placement figure draws.
+MAX_SPAN = 1024
+#: Most stored entries in the row of C a placement figure draws.
+MAX_ROW_ENTRIES = 2**16
+
+
+def check_drawable(spec: ConvSpec, placement: bool = True) -> None:
+    """Refuse, in O(dims), figures whose drawing would grow with the kernel or channels.
+
+    A figure draws every kernel tap (at most :data:`MAX_TAPS`); a placement
+    figure also draws the dilated kernel's span (at most :data:`MAX_SPAN`
+    cells) and one row of C (at most :data:`MAX_ROW_ENTRIES` entries). C's
+    rows and columns must be addressable by 64-bit indices.
+
+    Raises
+    ------
+    ConvSpecError
+        With ``field`` ``kernel_size``, ``dilation`` or ``in_channels``.
+    MemoryGuardError
+        C has more rows or columns than 64-bit indices address.
+    """
+    taps = math.prod(spec.kernel_size)
+    if taps > MAX_TAPS:
+        raise ConvSpecError(
+            f"figures draw every kernel tap; kernel_size={spec.kernel_size} has {taps:,} "
+            f"taps, above {MAX_TAPS:,}",
+            field="kernel_size",
+        )
+    # Rows and columns of C are unravelled with numpy's 64-bit index arithmetic.
+    check_index_range(spec.matrix_shape, what="the figure's C")
+    if not placement:
+        return
+    for k, d in zip(spec.kernel_size, spec.dilation):
+        if d * (k - 1) + 1 > MAX_SPAN:
+            raise ConvSpecError(
+                f"placement figures draw the kernel's whole span; a kernel of {k} taps at "
+                f"dilation {d} spans {d * (k - 1) + 1:,} cells, above {MAX_SPAN:,}",
+                field="dilation" if d > 1 else "kernel_size",
+            )
+    entries = spec.in_channels // spec.groups * taps
+    if entries > MAX_ROW_ENTRIES:
+        raise ConvSpecError(
+            f"placement figures draw one row of C, and each row here reads "
+            f"{spec.in_channels // spec.groups:,} input channels × {taps:,} taps = {entries:,} "
+            f"entries, above {MAX_ROW_ENTRIES:,}",
+            field="in_channels",
         )
 
 
@@ -95,9 +149,9 @@ def _check_room(width: float, height: float | None) -> None:
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConvSpecTypeError(f"{name}={value!r} must be a number of points")
+            raise ConvSpecTypeError(f"{name}={value!r} must be a number of points", field=name)
         if not 100 <= value <= 2000:
-            raise ConvSpecError(f"{name}={value} must be between 100 and 2000 pt")
+            raise ConvSpecError(f"{name}={value} must be between 100 and 2000 pt", field=name)
 
 
 def _letters(i: int) -> str:
@@ -267,8 +321,9 @@ def sparsity_figure(
     _check_spec(spec)
     for name, value in (("max_rows", max_rows), ("max_cols", max_cols)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConvSpecError(f"{name}={value!r} must be a positive integer")
+            raise ConvSpecError(f"{name}={value!r} must be a positive integer", field=name)
     _check_room(width, height)
+    check_drawable(spec, placement=False)
     rows, cols = spec.matrix_shape
     shown_rows, shown_cols = min(rows, max_rows), min(cols, max_cols)
     cut_rows, cut_cols = shown_rows < rows, shown_cols < cols
@@ -479,15 +534,21 @@ def _resolve_index(spec: ConvSpec, output_index: int | Sequence[int]) -> tuple[i
     """``(out_channel, *position)`` from a row of C or a (channel-less) position."""
     rows = spec.matrix_shape[0]
     if isinstance(output_index, bool):
-        raise ConvSpecTypeError(f"output_index={output_index!r} must be an int or a tuple")
+        raise ConvSpecTypeError(
+            f"output_index={output_index!r} must be an int or a tuple", field="output_index"
+        )
     if isinstance(output_index, (int, np.integer)):
         row = int(output_index)
         if not 0 <= row < rows:
-            raise ConvSpecError(f"output_index={row} must be a row of C, in [0, {rows})")
+            raise ConvSpecError(
+                f"output_index={row} must be a row of C, in [0, {rows})", field="output_index"
+            )
         return tuple(int(i) for i in np.unravel_index(row, (spec.out_channels, *spec.output_shape)))
     if not isinstance(output_index, (tuple, list)):
         raise ConvSpecTypeError(
-            f"output_index={output_index!r} must be an int (a row of C) or a tuple of ints"
+            f"output_index={describe(output_index)} must be an int (a row of C) or a tuple "
+            "of ints",
+            field="output_index",
         )
     index = tuple(output_index)
     if len(index) == spec.ndim:
@@ -498,9 +559,10 @@ def _resolve_index(spec: ConvSpec, output_index: int | Sequence[int]) -> tuple[i
         for i, n in zip(index, full, strict=True)
     ):
         raise ConvSpecError(
-            f"output_index={tuple(output_index)!r} must be a position in the output "
+            f"output_index={describe(tuple(output_index))} must be a position in the output "
             f"{spec.output_shape} (optionally preceded by an out channel < "
-            f"{spec.out_channels}), or a row of C in [0, {rows})"
+            f"{spec.out_channels}), or a row of C in [0, {rows})",
+            field="output_index",
         )
     return tuple(int(i) for i in index)
 
@@ -583,6 +645,7 @@ def placement_figure(
     _check_spec(spec)
     check_zero_padding(spec, "placement figures")
     _check_room(width, height)
+    check_drawable(spec, placement=True)
     channel, *position = _resolve_index(spec, output_index)
     geo = _as_2d(spec)
     if spec.ndim == 1:
