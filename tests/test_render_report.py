@@ -120,7 +120,8 @@ def test_show_transposed_leads_with_the_transposed_layer():
 def test_export_narrates_the_transposed_layer():
     spec = transposed_spec("2d-s2-p1-op1")
     tex = report.export(spec, transposed=True)
-    assert r"\title{ConvTranspose2d: 3 $\times$ 3 input $\to$ 6 $\times$ 6 output}" in tex
+    # Every number of the title in maths (not "3 $\times$ 3" in text).
+    assert r"\title{ConvTranspose2d: $3 \times 3$ input $\to$ $6 \times 6$ output}" in tex
     assert r"a = 0 \mapsto 5,\ a = 1 \mapsto 6\ (\text{this layer})" in tex
     assert r"\section*{The scatter view}" in tex and r"\section*{The zero-insertion view}" in tex
     assert tex.index(r"C^{\mathsf{T}} = ") < tex.index("\\[\nC = ")
@@ -134,15 +135,32 @@ def test_headings_read_as_prose():
     spec = ConvSpec((5, 5), 3, stride=2, padding=((1, 0), (1, 0)), dilation=(1, 2),
                     in_channels=2, out_channels=4, groups=2)
     assert report.heading(spec) == (
-        "5 × 5 input, 3 × 3 kernel, stride 2, padding 1:0, dilation 1 × 2, channels 2 → 4, "
-        "groups 2"
+        "5 × 5 input, 3 × 3 kernel, stride 2, padding 1 before and 0 after, dilation 1 × 2, "
+        "2 to 4 channels in 2 groups"
     )
+    # Per-dim values are maths, code is typewriter, nothing is a Python tuple.
     transposed = transposed_spec("2d-dilated-op")
     assert report.heading(transposed, transposed=True, latex=True) == (
         r"$3 \times 4$ input, $3 \times 3$ kernel, stride $1 \times 2$, padding $2 \times 1$, "
-        r"dilation $2 \times 3$, \texttt{output\_padding} $1 \times 2$, channels $2 \to 2$, "
-        "groups 2"
+        r"dilation $2 \times 3$, \texttt{output\_padding} $1 \times 2$, "
+        "2 to 2 channels in 2 groups"
     )
+    # One sentence, two printers: the derivation's step title is the same words.
+    from transpose_matrix.derivation import describe_spec
+    from transpose_matrix.render.prose import prose_latex
+
+    assert report.heading(spec, latex=True) == prose_latex(describe_spec(spec))
+
+
+def test_titles_set_numbers_in_maths():
+    spec = ConvSpec((5, 6), 3, stride=(1, 2))
+    assert report.title(spec, latex=True) == (
+        r"Conv2d: $5 \times 6$ input, $3 \times 3$ kernel, stride $1 \times 2$"
+    )
+    tex = report.export(spec, figures=False)
+    assert r"\title{Conv2d: $5 \times 6$ input, $3 \times 3$ kernel, stride $1 \times 2$}" in tex
+    frames = report.export(spec, beamer=True, figures=False, fragment_only=True)
+    assert r"\begin{frame}{Conv2d: $5 \times 6$ input" in frames
 
 
 def _forbid_building(monkeypatch):

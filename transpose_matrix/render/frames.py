@@ -197,6 +197,7 @@ def layer_title(spec: ConvSpec, transposed: bool = False) -> str:
     'ConvTranspose2d: 3 × 3 input, 3 × 3 kernel, stride 2, padding 1, output_padding 1 → 6 × 6'
     """
     from .report import heading
+    from .text import dims_text
 
     if not transposed:
         name = f"Conv{spec.ndim}d"
@@ -205,7 +206,7 @@ def layer_title(spec: ConvSpec, transposed: bool = False) -> str:
     else:
         name = f"transpose of Conv{spec.ndim}d"
     result = spec.input_shape if transposed else spec.output_shape
-    return f"{name}: {heading(spec, transposed)} → {' × '.join(str(n) for n in result)}"
+    return f"{name}: {heading(spec, transposed)} → {dims_text(result)}"
 
 
 def _cell_name(word: str, channel: int, channels: int, position: tuple[int, ...]) -> str:

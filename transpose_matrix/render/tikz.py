@@ -33,8 +33,10 @@ import numpy as np
 from ..errors import ConvSpecError, ConvSpecTypeError
 from ..matrix import conv_matrix_entries
 from ..spec import ConvSpec
+from .frames import check_drawable
 from .latex import dims_latex
 from .measure import text_width
+from .text import block_edges
 
 __all__ = ["placement_figure", "sparsity_figure", "tap_colors", "text_color"]
 
@@ -77,16 +79,6 @@ def text_color(fill: str) -> str:
     luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
     # Contrast with black (L + 0.05) / 0.05 beats white 1.05 / (L + 0.05) above L = 0.179.
     return "black" if luminance > 0.179 else "white"
-
-
-def _check_spec(spec: ConvSpec) -> None:
-    if not isinstance(spec, ConvSpec):
-        raise ConvSpecTypeError(f"spec={spec!r} must be a ConvSpec")
-    if spec.ndim > 2:
-        raise ConvSpecError(
-            f"figures draw 1-D and 2-D convolutions; this spec is {spec.ndim}-D "
-            f"(input_shape={spec.input_shape})"
-        )
 
 
 def _check_room(width: float, height: float | None) -> None:
@@ -188,22 +180,12 @@ def _caption(x: float, y: float, width: float, text: str) -> str:
     )
 
 
-def _blocks(channels: int, shape: Sequence[int]) -> list[int]:
-    """Sizes of one spatial row, plane (3-D) and channel along a flattened axis."""
-    from .text import blocks_of
-
-    return blocks_of(channels, shape)
-
-
 def _rules(
-    count: int, spatial: int, channel: int | None, length: float, cell: float, vertical: bool
+    channels: int, shape: Sequence[int], count: int, length: float, cell: float, vertical: bool
 ) -> list[str]:
     """Thin grey rules between spatial rows, heavy ones between channels."""
     lines = []
-    for position in range(1, count):
-        heavy = channel is not None and position % channel == 0
-        if not heavy and not (spatial and position % spatial == 0):
-            continue
+    for position, heavy in block_edges(channels, shape, count):
         style = "black!75, line width=0.8pt" if heavy else "black!30"
         at, end = _fmt(position * cell), _fmt(length)
         if vertical:
@@ -258,7 +240,7 @@ def sparsity_figure(
     >>> tex.startswith(r"\begin{tikzpicture}"), tex.count(r"\fill[tap")
     (True, 36)
     """
-    _check_spec(spec)
+    check_drawable(spec, "figures")
     for name, value in (("max_rows", max_rows), ("max_cols", max_cols)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConvSpecError(f"{name}={value!r} must be a positive integer")
@@ -286,14 +268,8 @@ def sparsity_figure(
             f"\\fill[tap{_letters(tap)}] ({_fmt(c * cell)},-{_fmt((r + 1) * cell)}) "
             f"rectangle +({_fmt(cell)},{_fmt(cell)});"
         )
-    in_blocks = _blocks(spec.in_channels, spec.input_shape)
-    out_blocks = _blocks(spec.out_channels, spec.output_shape)
-    in_row = in_blocks[0] if spec.ndim > 1 else 0
-    out_row = out_blocks[0] if spec.ndim > 1 else 0
-    in_channel = math.prod(spec.input_shape) if spec.in_channels > 1 else None
-    out_channel = math.prod(spec.output_shape) if spec.out_channels > 1 else None
-    lines += _rules(shown_cols, in_row, in_channel, matrix_height, cell, True)
-    lines += _rules(shown_rows, out_row, out_channel, matrix_width, cell, False)
+    lines += _rules(spec.in_channels, spec.input_shape, shown_cols, matrix_height, cell, True)
+    lines += _rules(spec.out_channels, spec.output_shape, shown_rows, matrix_width, cell, False)
     if spec.groups > 1:
         lines += _group_frames(spec, shown_rows, shown_cols, cell)
     lines.append(f"\\draw (0,0) rectangle ({_fmt(matrix_width)},-{_fmt(matrix_height)});")
@@ -555,7 +531,7 @@ def placement_figure(
     >>> tex.count("fill=tap"), tex.count(r"\fill[tap")
     (18, 9)
     """
-    _check_spec(spec)
+    check_drawable(spec, "figures")
     _check_room(width, height)
     channel, *position = _resolve_index(spec, output_index)
     geo = _as_2d(spec)

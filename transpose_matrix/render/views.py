@@ -22,9 +22,9 @@ import numpy as np
 from ..matrix import check_weight, conv_matrix_entries
 from ..spec import ConvSpec
 from .latex import format_number, matrix_latex
-from .text import blocks_of, subscript
+from .text import PositionLabels, blocks_of, subscript, weight_index
 
-__all__ = ["ConvMatrixView", "PositionLabels", "weight_label"]
+__all__ = ["ConvMatrixView", "PositionLabels", "weight_label", "weight_name"]
 
 
 def weight_label(spec: ConvSpec, flat: int) -> tuple[int, ...]:
@@ -35,39 +35,19 @@ def weight_label(spec: ConvSpec, flat: int) -> tuple[int, ...]:
     >>> weight_label(ConvSpec((4,), 2, in_channels=2, out_channels=2), 5)
     (1, 0, 1)
     """
-    index = tuple(int(i) for i in np.unravel_index(flat, spec.weight_shape))
-    single = spec.in_channels == 1 and spec.out_channels == 1
-    return index[2:] if single else index
+    return weight_index(spec.weight_shape, int(flat))
 
 
-class PositionLabels(Sequence):
-    """Labels ``x₀₀, x₀₁, …`` of a flattened ``(channel, *shape)`` tensor, made on demand.
+def weight_name(spec: ConvSpec, flat: int, *, latex: bool = False) -> str:
+    """The name of weight ``flat``: ``w_{1,2}`` in LaTeX, ``w₁₂`` in text.
 
-    The channel is left out when there is one. ``width`` is the length of the
-    longest label (the last one), known without making the others.
-
-    >>> labels = PositionLabels("y", 2, (3,))
-    >>> len(labels), labels[4], labels.width
-    (6, 'y₁₁', 3)
+    >>> weight_name(ConvSpec((4, 4), 3), 5, latex=True), weight_name(ConvSpec((4, 4), 3), 5)
+    ('w_{1,2}', 'w₁₂')
     """
-
-    def __init__(self, letter: str, channels: int, shape: Sequence[int]) -> None:
-        self.letter, self.channels, self.shape = letter, channels, tuple(shape)
-        self._length = channels * math.prod(self.shape)
-
-    def __len__(self) -> int:
-        return self._length
-
-    def __getitem__(self, i: int) -> str:  # type: ignore[override]
-        if not 0 <= i < self._length:
-            raise IndexError(i)
-        index = np.unravel_index(i, (self.channels, *self.shape))
-        index = tuple(int(v) for v in index)
-        return self.letter + subscript(index if self.channels > 1 else index[1:])
-
-    @property
-    def width(self) -> int:
-        return len(self[self._length - 1]) if self._length else 0
+    label = weight_label(spec, flat)
+    if latex:
+        return "w_{" + ",".join(str(i) for i in label) + "}"
+    return "w" + subscript(label)
 
 
 class ConvMatrixView:
@@ -119,10 +99,7 @@ class ConvMatrixView:
         if self.weight is not None:
             value = self.weight[flat]
             return format_number(value) if latex else f"{value:.2f}"
-        label = weight_label(self.spec, flat)
-        if latex:
-            return "w_{" + ",".join(str(i) for i in label) + "}"
-        return "w" + subscript(label)
+        return weight_name(self.spec, flat, latex=latex)
 
     def latex_block(self, rows: Sequence[int], cols: Sequence[int]) -> list[list[str | None]]:
         """LaTeX of the cells ``rows × cols``; ``None`` for a zero."""
