@@ -344,7 +344,10 @@ def test_export_beamer_and_transposed(capsys):
     status, out, _ = call(capsys, "export", "--beamer", "--transposed", "--input", "3x3",
                           "--stride", "2", "--padding", "1", "--output-padding", "1")
     assert status == 0 and out.startswith("\\documentclass{beamer}")
-    assert "\\title{ConvTranspose2d: $3 \\times 3$ input $\\to$ $6 \\times 6$ output}" in out
+    assert (
+        r"\title{ConvTranspose2d: \mbox{${3 \times 3}$ input} $\to$ \mbox{${6 \times 6}$ output}}"
+        in out
+    )
     status, out, err = call(capsys, "export", "--beamer", "--derivations")
     assert status == 2 and out == ""
     assert err == ("transpose_matrix: error: --derivations: not available with --beamer "

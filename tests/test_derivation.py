@@ -313,11 +313,9 @@ def test_prose_golden():
         r"$k_{\mathrm{eff}} \le 50$\% of it \& more."
     )
     # Code goes through the render layer's typewriter: a line may end, ragged,
-    # after the call's bracket or between arguments, never inside (1, 2).
+    # between arguments, never inside (1, 2).
     ragged = r"\nobreak\hskip0pt plus1fil\penalty50\hskip0pt plus-1fil\relax "
-    assert prose_latex("`f(a, (1, 2))`") == (
-        rf"\texttt{{f({ragged}a,{ragged}\ (1,~2))}}"
-    )
+    assert prose_latex("`f(a, (1, 2))`") == rf"\texttt{{f(a,{ragged}\ (1,~2))}}"
     assert prose_text("Set `padding='same'` for $k_{\\mathrm{eff}} \\le 50$.") == (
         "Set padding='same' for k_eff ≤ 50."
     )
@@ -371,11 +369,13 @@ def test_math_text_reads_the_notes_maths():
 
 
 def test_describe_spec_reads_as_words():
+    # Shapes are braced maths, so a line never breaks inside "5 × 5".
     assert describe_spec(ConvSpec((5, 5), 3, stride=2, padding=1)) == (
-        "$5 \\times 5$ input, $3 \\times 3$ kernel, stride 2, padding 1"
+        "${5 \\times 5}$ input, ${3 \\times 3}$ kernel, stride 2, padding 1"
     )
     assert describe_spec(ConvSpec((4, 6), (3, 1), stride=(1, 2), dilation=(1, 2))) == (
-        "$4 \\times 6$ input, $3 \\times 1$ kernel, stride $1 \\times 2$, dilation $1 \\times 2$"
+        "${4 \\times 6}$ input, ${3 \\times 1}$ kernel, stride ${1 \\times 2}$, "
+        "dilation ${1 \\times 2}$"
     )
     assert describe_spec(
         ConvSpec(9, 3, padding=[(2, 1)], in_channels=2, out_channels=4, groups=2)

@@ -236,7 +236,7 @@ def test_split_blocks_are_balanced_without_structure():
     assert joined == rows_of(TEXTBOOK_C)
 
 
-def test_split_prefers_input_rows_then_fewest_lines_then_balance():
+def test_split_keeps_input_rows_unless_cutting_saves_lines():
     from transpose_matrix.render.latex import _pack
 
     equal = [20.0] * 12
@@ -247,6 +247,16 @@ def test_split_prefers_input_rows_then_fewest_lines_then_balance():
     # filling the first line would give 6 + 2.
     widths = [40.0, 40.0] + [10.0] * 6
     assert _pack(widths, 200.0, 180.0, [], 3) == [(0, 3), (3, 8)]
+    # Rows of 5 columns and 9 fit a line: one input row per line takes five
+    # lines, cutting inside rows three with two cuts: no gain, rows stay whole.
+    # With rows of 8 and 12 fitting, 3 rows take 3 lines, 2 lines need 1 cut.
+    assert _pack([28.0] * 25, 345.0, 325.0, [5, 10, 15, 20], 7) == [
+        (0, 5), (5, 10), (10, 15), (15, 20), (20, 25)
+    ]
+    assert _pack([20.0] * 24, 365.0, 345.0, [8, 16], 3) == [(0, 8), (8, 16), (16, 24)]
+    # Rows of 6 columns, 11 fit: 4 whole rows take 4 lines, 3 lines of 8 cut
+    # inside rows twice (5 > 4); 2 lines are impossible.
+    assert _pack([20.0] * 24, 345.0, 325.0, [6, 12, 18], 4) == [(0, 6), (6, 12), (12, 18), (18, 24)]
     # Rows of 5 columns but only 4 fit a line: cutting inside rows is the
     # only way, with as few lines as the limit allows.
     assert _pack(equal, 130.0, 125.0, [5, 10], 3) == [(0, 4), (4, 8), (8, 12)]
@@ -343,11 +353,11 @@ def test_escape_and_code():
     with pytest.raises(ConvSpecError, match=r"'☃' \(SNOWMAN\) has no LaTeX form"):
         escape_text("☃")
     assert escape_text("☃", strict=False) == "☃"
-    # A line may end (ragged) after the call's bracket and between its
-    # arguments; spaces inside brackets are tied.
+    # A line may end (ragged) between the call's arguments; spaces inside
+    # brackets are tied.
     ragged = r"\nobreak\hskip0pt plus1fil\penalty50\hskip0pt plus-1fil\relax "
     assert code_latex("F.pad(x, (1, 0), mode='constant')") == (
-        rf"\texttt{{F.pad({ragged}x,{ragged}\ (1,~0),{ragged}\ "
+        rf"\texttt{{F.pad(x,{ragged}\ (1,~0),{ragged}\ "
         r"mode=\textquotesingle{}constant\textquotesingle{})}"
     )
     assert code_latex("x[0]") == r"\texttt{x[0]}"

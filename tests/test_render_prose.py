@@ -78,7 +78,7 @@ def test_a_layer_in_words():
     )
     reflect = ConvSpec((5, 5), 3, padding=1, padding_mode="reflect")
     assert describe_spec(reflect) == (
-        r"$5 \times 5$ input, $3 \times 3$ kernel, padding 1, `padding_mode='reflect'`"
+        r"${5 \times 5}$ input, ${3 \times 3}$ kernel, padding 1, `padding_mode='reflect'`"
     )
     with pytest.raises(ConvSpecTypeError, match="must be a ConvSpec"):
         describe_spec((5, 5))

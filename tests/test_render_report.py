@@ -94,7 +94,7 @@ def test_output_padding_choices_of_a_huge_dilation_are_elided():
     assert dim[4] is None and dim[5:] == [(10**9 - 2, 3 * 10**9 + 2), (10**9 - 1, 3 * 10**9 + 3)]
     assert first == dim[0]
     text = report.show_text(spec, transposed=True)
-    assert "output_padding 0 → 2000000004, 1 → 2000000005, 2 → 2000000006, 3 → 2000000007, …" in text
+    assert "a = 0 → 2000000004, a = 1 → 2000000005, a = 2 → 2000000006, a = 3 → 2000000007, …" in text
 
 
 def test_no_transposed_layer_no_views():
@@ -111,7 +111,7 @@ def test_show_transposed_leads_with_the_transposed_layer():
     lines = text.splitlines()
     assert lines[0].startswith("Transposed convolution: torch.nn.ConvTranspose2d(1, 1,")
     assert lines[1].startswith("  input  y: 1 × 3 × 3") and "1 × 6 × 6" in lines[3]
-    assert "  dim 0: output_padding 0 → 5, 1 → 6 (this layer)" in lines
+    assert "  dim 0: a = 0 → 5, a = 1 → 6 (this layer)" in lines
     assert text.index("Cᵀ: 36 × 9") < text.index("C: 9 × 36")
     latex = report.show_latex(spec, transposed=True)
     assert latex.index("C^{\\mathsf{T}} =") < latex.index("\nC =")
@@ -121,7 +121,10 @@ def test_export_narrates_the_transposed_layer():
     spec = transposed_spec("2d-s2-p1-op1")
     tex = report.export(spec, transposed=True)
     # Every number of the title in maths (not "3 $\times$ 3" in text).
-    assert r"\title{ConvTranspose2d: $3 \times 3$ input $\to$ $6 \times 6$ output}" in tex
+    assert (
+        r"\title{ConvTranspose2d: \mbox{${3 \times 3}$ input} $\to$ \mbox{${6 \times 6}$ output}}"
+        in tex
+    )
     assert r"a = 0 \mapsto 5,\ a = 1 \mapsto 6\ (\text{this layer})" in tex
     assert r"\section*{The scatter view}" in tex and r"\section*{The zero-insertion view}" in tex
     assert tex.index(r"C^{\mathsf{T}} = ") < tex.index("\\[\nC = ")
@@ -141,9 +144,9 @@ def test_headings_read_as_prose():
     # Per-dim values are maths, code is typewriter, nothing is a Python tuple.
     transposed = transposed_spec("2d-dilated-op")
     assert report.heading(transposed, transposed=True, latex=True) == (
-        r"$3 \times 4$ input, $3 \times 3$ kernel, stride $1 \times 2$, padding $2 \times 1$, "
-        r"dilation $2 \times 3$, \texttt{output\_padding} $1 \times 2$, "
-        "2 to 2 channels in 2 groups"
+        r"${3 \times 4}$ input, ${3 \times 3}$ kernel, stride ${1 \times 2}$, "
+        r"padding ${2 \times 1}$, dilation ${2 \times 3}$, \texttt{output\_padding} "
+        r"${1 \times 2}$, 2 channels in 2 groups"
     )
     # One sentence, two printers: the derivation's step title is the same words.
     from transpose_matrix.derivation import describe_spec
@@ -154,13 +157,15 @@ def test_headings_read_as_prose():
 
 def test_titles_set_numbers_in_maths():
     spec = ConvSpec((5, 6), 3, stride=(1, 2))
-    assert report.title(spec, latex=True) == (
-        r"Conv2d: $5 \times 6$ input, $3 \times 3$ kernel, stride $1 \times 2$"
+    # Numbers in maths; a long title breaks between phrases only.
+    title = (
+        r"Conv2d: \mbox{${5 \times 6}$ input}, \mbox{${3 \times 3}$ kernel}, "
+        r"\mbox{stride ${1 \times 2}$}"
     )
-    tex = report.export(spec, figures=False)
-    assert r"\title{Conv2d: $5 \times 6$ input, $3 \times 3$ kernel, stride $1 \times 2$}" in tex
+    assert report.title(spec, latex=True) == title
+    assert f"\\title{{{title}}}" in report.export(spec, figures=False)
     frames = report.export(spec, beamer=True, figures=False, fragment_only=True)
-    assert r"\begin{frame}{Conv2d: $5 \times 6$ input" in frames
+    assert f"\\begin{{frame}}{{{title}}}" in frames
 
 
 def _forbid_building(monkeypatch):

@@ -269,15 +269,14 @@ def code_latex(code: str) -> str:
     r"""``code`` in typewriter type with straight quotes, breakable between arguments.
 
     Spaces inside brackets are tied (``~``), so a long call such as a torch
-    constructor wraps between its arguments (or after its opening bracket),
-    never inside ``(3, 3)``. A line that ends inside the code may fall short
-    of the margin (ragged, as code is), so a call inside a justified
-    paragraph never overruns its line.
+    constructor wraps between its arguments, never inside ``(3, 3)``. A line
+    that ends inside the code may fall short of the margin (ragged, as code
+    is), so a call inside a justified paragraph never overruns its line.
 
     Examples
     --------
     >>> print(code_latex("f(a=(1, 2), b='x')").replace(_CODE_BREAK, "<break>"))
-    \texttt{f(<break>a=(1,~2),<break>\ b=\textquotesingle{}x\textquotesingle{})}
+    \texttt{f(a=(1,~2),<break>\ b=\textquotesingle{}x\textquotesingle{})}
     """
     pieces = []
     depth = 0
@@ -294,8 +293,6 @@ def code_latex(code: str) -> str:
             pieces.append(r"\textquotesingle{}" if char == "'" else r"\textasciigrave{}")
         else:
             pieces.append(escape_text(char))
-        if char == "(" and depth == 1:
-            pieces.append(_CODE_BREAK)
     return "\\texttt{" + "".join(pieces) + "}"
 
 
@@ -645,11 +642,12 @@ def _pack(
     """Balanced column ranges: the first fits ``first`` pt, the others ``later``.
 
     Of the ways to cut the columns into at most ``most`` blocks that fit,
-    the one with the fewest cuts off ``boundaries`` (e.g. ends of input rows,
-    where the matrix's structure splits), then the fewest blocks, then the
-    narrowest widest line (a continued line counted with its indent) wins:
-    16 equal columns on two lines are 8 + 8, not 14 + 2. ``None`` when no
-    such cut exists.
+    the one with the fewest lines wins, where a cut off ``boundaries`` (the
+    ends of input rows, where the matrix's structure splits) costs a line;
+    on a tie, the fewest such cuts; then the narrowest widest line (a
+    continued line counted with its indent). 16 equal columns on two lines
+    are 8 + 8, not 14 + 2; rows are cut only when that saves more lines
+    than it cuts. ``None`` when no cut fits.
     """
     n = len(widths)
     on_boundary = set(boundaries)
@@ -674,7 +672,7 @@ def _pack(
                     best[stop][count + 1] = candidate
     if not best[n]:
         return None
-    count = min(best[n], key=lambda b: (best[n][b][0], b, best[n][b][1]))
+    count = min(best[n], key=lambda b: (b + best[n][b][0], best[n][b][0], best[n][b][1]))
     blocks, stop = [], n
     while count:
         start = best[stop][count][2]

@@ -299,11 +299,12 @@ def prose_html(markup: str) -> str:
 
 
 def _times(values: Sequence[Any]) -> str:
-    return r" \times ".join(str(v) for v in values)
+    # Braced: a line never breaks inside 5 × 5.
+    return "{" + r" \times ".join(str(v) for v in values) + "}"
 
 
 def _per_dim(values: Sequence[Any]) -> str:
-    """``3`` when every dim agrees, else ``$3 \times 2$``."""
+    """``3`` when every dim agrees, else ``${3 \times 2}$``."""
     return str(values[0]) if len(set(values)) == 1 else f"${_times(values)}$"
 
 
@@ -321,7 +322,7 @@ def describe_spec(spec: ConvSpec, transposed: bool = False) -> str:
     Examples
     --------
     >>> describe_spec(ConvSpec((5, 5), 3, stride=2, padding=1))
-    '$5 \\times 5$ input, $3 \\times 3$ kernel, stride 2, padding 1'
+    '${5 \\times 5}$ input, ${3 \\times 3}$ kernel, stride 2, padding 1'
     >>> describe_spec(ConvSpec(9, 3, padding=[(2, 1)], in_channels=2, out_channels=4, groups=2))
     'input of length 9, kernel of size 3, padding 2 before and 1 after, 2 to 4 channels in 2 groups'
     >>> spec = ConvSpec.from_transposed((3, 3), 1, 1, 3, stride=(2, 1), padding=1,
@@ -359,7 +360,7 @@ def describe_spec(spec: ConvSpec, transposed: bool = False) -> str:
         source, target = spec.in_channels, spec.out_channels
         if transposed:
             source, target = target, source
-        channels = f"{source} to {target} channels"
+        channels = f"{source} channels" if source == target else f"{source} to {target} channels"
         if spec.groups != 1:
             channels += f" in {spec.groups} groups"
         parts.append(channels)

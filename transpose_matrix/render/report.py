@@ -18,6 +18,7 @@ same time.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -101,18 +102,19 @@ def heading(spec: Any, transposed: bool = False, *, latex: bool = False) -> str:
     >>> from transpose_matrix.spec import ConvSpec
     >>> heading(ConvSpec((5, 5), 3, stride=2, padding=1))
     '5 × 5 input, 3 × 3 kernel, stride 2, padding 1'
-    >>> print(heading(ConvSpec((5, 6), 3, stride=(1, 2), in_channels=2, out_channels=4,
-    ...                        groups=2), latex=True))
-    $5 \\times 6$ input, $3 \\times 3$ kernel, stride $1 \\times 2$, 2 to 4 channels in 2 groups
+    >>> print(heading(ConvSpec((5, 6), 3, stride=(1, 2), in_channels=2, out_channels=4),
+    ...               latex=True))
+    ${5 \\times 6}$ input, ${3 \\times 3}$ kernel, stride ${1 \\times 2}$, 2 to 4 channels
     """
     markup = describe_spec(spec, transposed)
     return prose_latex(markup) if latex else prose_text(markup)
 
 
 def title(spec: Any, transposed: bool = False, *, latex: bool = False) -> str:
-    """Title: ``ConvTranspose2d: 3 × 3 input → 6 × 6 output`` or the forward heading.
+    r"""Title: ``ConvTranspose2d: 3 × 3 input → 6 × 6 output`` or the forward heading.
 
-    Unicode text, or LaTeX with the numbers in maths (``latex``).
+    Unicode text, or LaTeX with the numbers in maths (``latex``), where a
+    long title breaks only between its phrases, never inside "2 channels".
 
     Examples
     --------
@@ -123,23 +125,22 @@ def title(spec: Any, transposed: bool = False, *, latex: bool = False) -> str:
     >>> title(ConvSpec((5, 5), 3, stride=2, padding=1))
     'Conv2d: 5 × 5 input, 3 × 3 kernel, stride 2, padding 1'
     >>> print(title(ConvSpec.from_transposed(4, 1, 1, 3, stride=3), transposed=True, latex=True))
-    ConvTranspose1d: input of length 4 $\\to$ output of length 12
+    ConvTranspose1d: \mbox{input of length 4} $\to$ \mbox{output of length 12}
     """
     if transposed:
         if spec.ndim == 1:
-            shapes = (
-                f"input of length {spec.output_shape[0]} $\\to$ "
-                f"output of length {spec.input_shape[0]}"
-            )
+            ends = [f"input of length {spec.output_shape[0]}",
+                    f"output of length {spec.input_shape[0]}"]
         else:
-            shapes = (
-                f"${dims_latex(spec.output_shape)}$ input $\\to$ "
-                f"${dims_latex(spec.input_shape)}$ output"
-            )
-        markup = f"ConvTranspose{spec.ndim}d: {shapes}"
+            ends = [f"${{{dims_latex(spec.output_shape)}}}$ input",
+                    f"${{{dims_latex(spec.input_shape)}}}$ output"]
+        phrases, joiner = ends, " $\\to$ "
     else:
-        markup = f"Conv{spec.ndim}d: {describe_spec(spec)}"
-    return prose_latex(markup) if latex else prose_text(markup)
+        phrases, joiner = describe_spec(spec).split(", "), ", "
+    name = f"Conv{'Transpose' if transposed else ''}{spec.ndim}d: "
+    if not latex:
+        return name + prose_text(joiner.join(phrases))
+    return name + prose_latex(joiner).join(f"\\mbox{{{prose_latex(part)}}}" for part in phrases)
 
 
 def _size_symbols(spec: Any, transposed: bool) -> list[tuple[str, str]]:
@@ -367,31 +368,34 @@ def _show_transposed_text(spec: Any, *, seed: int | None, full: bool) -> str:
         "(in_channels × out_channels/groups × kernel)"
     )
     out.append(
-        f"  output  : {_shape(spec.in_channels, spec.input_shape)}, {cols} values "
-        "(shaped like the forward convolution's input x)"
+        f"  output x: {_shape(spec.in_channels, spec.input_shape)}, {cols} values "
+        "(the shape of the forward convolution's input)"
     )
     out.append("")
     out += size_lines(spec, transposed=True)
-    out.append(
-        "output_padding a (0 ≤ a < max(s, d)) picks the output size; the forward convolution "
-        f"maps every size with a < s back to {dims_text(spec.output_shape)}:"
+    out.append("")
+    out += textwrap.wrap(
+        "The input size alone does not fix the output size: the forward convolution rounds "
+        f"down, so it maps every size with a < s back to {dims_text(spec.output_shape)}. "
+        "output_padding a (0 ≤ a < max(s, d)) picks one:",
+        width=88,
     )
     for i, dim in enumerate(output_padding_choices(spec)):
         chosen = layer["output_padding"][i]
         options = ", ".join(
             "…" if item is None
-            else f"{item[0]} → {item[1]}" + (" (this layer)" if item[0] == chosen else "")
+            else f"a = {item[0]} → {item[1]}" + (" (this layer)" if item[0] == chosen else "")
             for item in dim
         )
-        out.append(f"  dim {i}: output_padding {options}")
+        out.append(f"  dim {i}: {options}")
     out.append("")
     out.append(
         f"Cᵀ: {cols} × {rows}, {_nnz(spec)} stored entries, {_weights_note(seed)}. "
-        "output = Cᵀ y (row = output position, column = input position)"
+        "x = Cᵀ y (row = output position, column = input position)"
     )
     out.append(_text_matrix(view.T, full))
     out.append(
-        "Column j of Cᵀ is what input pixel y_j adds to the output: its value times the "
+        "Column j of Cᵀ is what input pixel yⱼ adds to the output: its value times the "
         "kernel, stamped at stride s."
     )
     out.append("")
@@ -469,11 +473,17 @@ def show_json(spec: Any, *, seed: int | None = None) -> str:
 # --------------------------------------------------------------------------- export
 
 
-def _code_block(code: str, size: str = r"\small") -> str:
-    # Ragged right with a hanging indent: a long call wraps between arguments.
+def _code_block(code: str, size: str = r"\small", lead: str = "") -> str:
+    """``code`` ragged right with a hanging indent (a long call wraps between arguments).
+
+    ``lead`` is a line of text set before it, ragged too: a heading with long
+    typewriter names cannot be justified without overrunning a short line.
+    """
+    lead = f"{lead}\\par\\nopagebreak\\smallskip\n" if lead else ""
+    # No page break inside the call, nor between it and its lead.
     return (
-        f"\\begin{{flushleft}}{size}\n\\hangindent=2em\\hangafter=1\n{code_latex(code)}\n"
-        "\\end{flushleft}"
+        f"\\begin{{flushleft}}\\interlinepenalty=10000\n{lead}{size}"
+        f"\\hangindent=2em\\hangafter=1\n{code_latex(code)}\n\\end{{flushleft}}"
     )
 
 
@@ -555,35 +565,41 @@ def _gradient() -> str:
 
 
 def _figures(spec: Any, transposed: bool, page: Page) -> list[tuple[str, str, str]]:
-    """(title, caption, picture) of the sparsity figure and the placement or scatter one."""
+    """(title, caption, picture) of the sparsity figure and the placement or scatter one.
+
+    On a beamer page the title heads the frame, so the caption does not repeat it.
+    """
     from .tikz import placement_figure, sparsity_figure
 
+    beamer = page.kind != "article"
     # Beamer's \footnotesize is 9 pt, not 8 pt: its labels need a tenth more room.
-    width = min(page.width, 345.0) if page.kind == "article" else 275.0
-    height = None if page.kind == "article" else 170.0
+    width = min(page.width, 345.0) if not beamer else 275.0
+    height = None if not beamer else 170.0
     center = tuple(n // 2 for n in spec.output_shape)
+    where = ",".join(map(str, center))
+    coloured = "each entry coloured by its kernel tap:"
     pictures = [
         (
             "The sparsity pattern of $C$",
-            "The sparsity pattern of $C$, each entry coloured by its kernel tap:",
+            _sentence(coloured) if beamer else f"The sparsity pattern of $C$, {coloured}",
             sparsity_figure(spec, width=width, height=height),
         )
     ]
     if transposed:
+        name = "The scatter: a column of $C^{\\mathsf{T}}$"
         caption = (
-            "The scatter: input pixel $y_{" + ",".join(map(str, center)) + "}$ of the transposed "
-            "layer stamps its kernel-weighted patch into the output; that patch is a column "
-            "of $C^{\\mathsf{T}}$:"
+            f"input pixel $y_{{{where}}}$ of the transposed layer stamps its kernel-weighted "
+            "patch into the output; that patch is a column of $C^{\\mathsf{T}}$:"
         )
+        caption = _sentence(caption) if beamer else f"The scatter: {caption}"
     else:
+        name = "One placement: a row of $C$"
         caption = (
-            "One placement of the kernel (output position $("
-            + ",".join(map(str, center)) + ")$) and the row of $C$ it produces:"
+            f"The kernel placed for output position $({where})$, and the row of $C$ it produces:"
+            if beamer
+            else f"One placement of the kernel (output position $({where})$) and the row of $C$ "
+            "it produces:"
         )
-    name = (
-        "The scatter: a column of $C^{\\mathsf{T}}$" if transposed
-        else "One placement: a row of $C$"
-    )
     picture = placement_figure(spec, center, transposed=transposed, width=width, height=height)
     pictures.append((name, caption, picture))
     return pictures
@@ -615,8 +631,9 @@ def export_body(
     )
     if figures and spec.ndim <= 2:
         out.append(r"\section*{Figures}")
-        for _, caption, picture in _figures(spec, transposed, page):
-            out.append(_together(f"{caption}\\par\\medskip", f"\\noindent\n{picture}"))
+        for number, (_, caption, picture) in enumerate(_figures(spec, transposed, page)):
+            space = "\\bigskip\n" if number else ""
+            out.append(space + _together(f"{caption}\\par\\medskip", f"\\noindent\n{picture}"))
     if derivations:
         from ..derivation import output_size_derivation
         from ..gradient import gradient_derivation
@@ -630,7 +647,7 @@ def _forward_sections(spec: Any, view: Any, kind: str, page: Page) -> list[str]:
     rows, cols = spec.matrix_shape
     out = [r"\section*{Geometry}"]
     out.append(
-        _sentence(heading(spec, latex=True)) + ":\n" + _code_block(conv_call(spec))
+        _code_block(conv_call(spec), lead=f"The layer ({heading(spec, latex=True)}) in PyTorch:")
         + "\n\\noindent "
         f"maps ${_space('x', spec.in_channels, spec.input_shape)}$ to "
         f"${_space('y', spec.out_channels, spec.output_shape)}$ with weight "
@@ -657,7 +674,7 @@ def _forward_sections(spec: Any, view: Any, kind: str, page: Page) -> list[str]:
     layer = transposed_call(spec)
     if layer is not None:
         out.append(
-            "$C^{\\mathsf{T}} y$ is the transposed convolution\n" + _code_block(layer)
+            _code_block(layer, lead="$C^{\\mathsf{T}} y$ is the transposed convolution")
             + "\n\\noindent applied to $y$, with the same weight $w$."
         )
     else:
@@ -673,8 +690,11 @@ def _transposed_sections(spec: Any, view: Any, kind: str, page: Page) -> list[st
     rows, cols = spec.matrix_shape
     out = [r"\section*{The layer}"]
     out.append(
-        _sentence(heading(spec, transposed=True, latex=True)) + ":\n"
-        + _code_block(transposed_call(spec)) + "\n\\noindent "
+        _code_block(
+            transposed_call(spec),
+            lead=f"The transposed layer ({heading(spec, transposed=True, latex=True)}) in PyTorch:",
+        )
+        + "\n\\noindent "
         f"maps its input ${_space('y', spec.out_channels, spec.output_shape)}$ to an output in "
         f"$\\mathbb{{R}}^{{{dims_latex((spec.in_channels, *spec.input_shape))}}}$ with weight "
         f"$w \\in \\mathbb{{R}}^{{{dims_latex(spec.weight_shape)}}}$ (PyTorch's "
@@ -756,8 +776,10 @@ def _beamer_frames(
             f"${_space('x', spec.in_channels, spec.input_shape)} \\;\\mapsto\\; y = Cx \\in "
             f"\\mathbb{{R}}^{{{dims_latex((spec.out_channels, *spec.output_shape))}}}$"
         )
+    # A forward layer's title is its heading already; a transposed one's names only shapes.
+    lead = f"{heading_line}\n" if transposed else ""
     geometry = (
-        f"{heading_line}\n{_code_block(call, size=chr(92) + 'footnotesize')}\n{shapes}\n"
+        f"{lead}{_code_block(call, size=chr(92) + 'footnotesize')}\n{shapes}\n"
         f"{{\\small\n{sizes}\n}}"
     )
     frames.append(frame(title(spec, transposed, latex=True), geometry))

@@ -637,9 +637,8 @@ def placement_figure(
     lines += _grid(small_x, small_y, small, out_rows, out_cols, "black!50")
     if transposed:
         source = (small_x + (position[1] + 0.5) * small, small_y - (position[0] + 0.5) * small)
-        target = (
-            origin_x + (reach[1][0] + 0.5) * cell, origin_y - (reach[0][0] + 0.5) * cell
-        )
+        # The tip stops at the first tap's left edge, clear of its label.
+        target = (origin_x + reach[1][0] * cell, origin_y - (reach[0][0] + 0.5) * cell)
         lines.append(
             f"\\draw[->, thick, black!70] ({_fmt(source[0])},{_fmt(source[1])}) "
             f"to[bend right=25] ({_fmt(target[0])},{_fmt(target[1])});"
@@ -674,13 +673,14 @@ def placement_figure(
     strip = min(0.4, (strip_width - 1.4) / (hi - lo))  # room for a \\cdots each side
     drawn_bottom = max(grid_h * cell + 0.5, small_h * small + 0.5, legend_height)
     label_y = -drawn_bottom - 0.25
+    noun = "entries" if transposed else "columns"
+    shown = f"all {n_cols} {noun}" if (lo, hi) == (0, n_cols) else (
+        f"{noun} {lo}--{hi - 1} of {n_cols}"
+    )
     if transposed:
-        name = (
-            f"column {row} of $C^{{\\mathsf{{T}}}}$ (row {row} of $C$) on its side: "
-            f"entries {lo}--{hi - 1} of {n_cols}"
-        )
+        name = f"column {row} of $C^{{\\mathsf{{T}}}}$ (row {row} of $C$) on its side, {shown}"
     else:
-        name = f"row {row} of $C$: columns {lo}--{hi - 1} of {n_cols}"
+        name = f"row {row} of $C$, {shown}"
     lines.append(_caption(0.0, label_y, strip_width, name))
     lines_of_caption = math.ceil(_small_text(name) / strip_width)
     y0 = label_y - 0.4 * lines_of_caption - 0.15
