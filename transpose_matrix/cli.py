@@ -55,7 +55,7 @@ what is allowed, and exit status 2. User text is parsed with regular
 expressions and ``int`` only.
 
 Modules are imported inside the commands, so ``show`` does not pay for
-sympy, torch or pdflatex.
+torch or pdflatex (it does import sympy, which prints its size formula).
 """
 
 from __future__ import annotations

@@ -7,9 +7,11 @@ row of the spatial grid, heavier ``┃`` and ``━`` the channels. A matrix wide
 than the allowed width keeps its first and last columns and marks the gap
 with ``…``; one taller than ``max_rows`` does the same with ``⋮``.
 
-:func:`kernel_labels` and :func:`position_labels` name weights and grid
-positions with Unicode subscripts (``w₀₂``, ``x₁₃``); this module needs only
-numpy, so ``python -m transpose_matrix show`` does not pay for sympy.
+:func:`kernel_labels` and :func:`position_labels` (:class:`PositionLabels`,
+made on demand) name weights and grid positions with Unicode subscripts
+(``w₀₂``, ``x₁₃``). :func:`keep_ends` is the one elision rule of text and
+LaTeX matrices; :func:`block_edges` says where figures rule channels and
+rows. The module needs nothing beyond Python.
 """
 
 from __future__ import annotations
