@@ -575,5 +575,5 @@ def test_a_transpose_with_no_ConvTranspose_layer_is_named_so():
     spec = ConvSpec((6,), 3, padding=[(0, 2)])
     assert spec.transposed_arguments() is None
     model = frame_model(spec, "scatter")
-    assert model.title.startswith("transpose of Conv1d: input 6")
+    assert model.title.startswith("transpose of Conv1d: input of length 6")
     assert len(model.frames) == spec.matrix_shape[0]

@@ -35,9 +35,9 @@ dilation=(1, 1), bias=False)
   weight w: 1 × 1 × 3 × 3  (out_channels × in_channels/groups × kernel)
   output y: 1 × 2 × 2, 4 values
 
-Output size per dim: floor((n + p_before + p_after - d·(k - 1) - 1) / s) + 1
-  dim 0: floor((4 + 0 + 0 - 1·(3 - 1) - 1) / 1) + 1 = 2
-  dim 1: floor((4 + 0 + 0 - 1·(3 - 1) - 1) / 1) + 1 = 2
+Output size along each dim: o = ⌊(n + 2p - d(k - 1) - 1)/s⌋ + 1
+  (n input size, p padding, d dilation, k kernel size, s stride)
+  o₀ = o₁ = ⌊(4 + 2 · 0 - 1 · (3 - 1) - 1)/1⌋ + 1 = ⌊1/1⌋ + 1 = 2
 
 C: 4 × 16, 36 stored entries, symbolic weights. y = C x (row = output position, \
 column = input position)
@@ -344,7 +344,10 @@ def test_export_beamer_and_transposed(capsys):
     status, out, _ = call(capsys, "export", "--beamer", "--transposed", "--input", "3x3",
                           "--stride", "2", "--padding", "1", "--output-padding", "1")
     assert status == 0 and out.startswith("\\documentclass{beamer}")
-    assert "\\title{ConvTranspose2d: 3 $\\times$ 3 input $\\to$ 6 $\\times$ 6 output}" in out
+    assert (
+        r"\title{ConvTranspose2d: \mbox{${3 \times 3}$ input} $\to$ \mbox{${6 \times 6}$ output}}"
+        in out
+    )
     status, out, err = call(capsys, "export", "--beamer", "--derivations")
     assert status == 2 and out == ""
     assert err == ("transpose_matrix: error: --derivations: not available with --beamer "

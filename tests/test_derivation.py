@@ -312,11 +312,10 @@ def test_prose_golden():
         r"Set \texttt{padding=\textquotesingle{}same\textquotesingle{}} for "
         r"$k_{\mathrm{eff}} \le 50$\% of it \& more."
     )
-    # Code goes through the render layer's typewriter (breaks between arguments),
-    # with spaces that may stretch so that a long call need not overflow its line.
-    assert prose_latex("`f(a, (1, 2))`") == (
-        r"\texttt{\spaceskip=0.525em plus 0.25em minus 0.05em\relax f(a, (1,~2))}"
-    )
+    # Code goes through the render layer's typewriter: a line may end, ragged,
+    # between arguments, never inside (1, 2).
+    ragged = r"\nobreak\hskip0pt plus1fil\penalty50\hskip0pt plus-1fil\relax "
+    assert prose_latex("`f(a, (1, 2))`") == rf"\texttt{{f(a,{ragged}\ (1,~2))}}"
     assert prose_text("Set `padding='same'` for $k_{\\mathrm{eff}} \\le 50$.") == (
         "Set padding='same' for k_eff ≤ 50."
     )
@@ -370,11 +369,13 @@ def test_math_text_reads_the_notes_maths():
 
 
 def test_describe_spec_reads_as_words():
+    # Shapes are braced maths, so a line never breaks inside "5 × 5".
     assert describe_spec(ConvSpec((5, 5), 3, stride=2, padding=1)) == (
-        "$5 \\times 5$ input, $3 \\times 3$ kernel, stride 2, padding 1"
+        "${5 \\times 5}$ input, ${3 \\times 3}$ kernel, stride 2, padding 1"
     )
     assert describe_spec(ConvSpec((4, 6), (3, 1), stride=(1, 2), dilation=(1, 2))) == (
-        "$4 \\times 6$ input, $3 \\times 1$ kernel, stride $1 \\times 2$, dilation $1 \\times 2$"
+        "${4 \\times 6}$ input, ${3 \\times 1}$ kernel, stride ${1 \\times 2}$, "
+        "dilation ${1 \\times 2}$"
     )
     assert describe_spec(
         ConvSpec(9, 3, padding=[(2, 1)], in_channels=2, out_channels=4, groups=2)
@@ -559,3 +560,61 @@ def test_a_rich_derivation_as_text_and_html(rich):
 def test_math_text_knows_greek_and_roots_and_refuses_nothing_else():
     assert math_text(r"\alpha + \Pi + \sqrt{2} + x^{n}") == "α + Π + √2 + xⁿ"
     assert math_text(r"C^{ab} + w_{\mathrm{in}}") == "C^(ab) + w_in"
+
+
+# ----------------------------------------------------------------- one layer's size equations
+
+
+def test_size_equations_are_the_checked_formulas_with_numbers():
+    from transpose_matrix.derivation import Filled, output_size_equations
+
+    spec = ConvSpec((5, 4), 3, stride=2, padding=((1, 1), (1, 0)))
+    general, first, second = output_size_equations(spec)
+    # The general formula is the very expression the derivation checks.
+    assert general.sides[1] is model._CONV_PAIR
+    assert isinstance(first.sides[1], Filled) and first.sides[1].formula is model._CONV_PAIR
+    assert first.sides[1].values[model._n] == 5 and second.sides[1].values[model._pa] == 0
+    assert [row.sides[-1] for row in (first, second)] == list(spec.output_shape) == [3, 2]
+    # Printed: symbols replaced by numbers in place, the numerator worked out.
+    assert equation_latex(first) == (
+        r"o_{0} = \left\lfloor{\frac{5 + 1 + 1 - 1 \cdot \left(3 - 1\right) - 1}{2}}"
+        r"\right\rfloor + 1 = \left\lfloor{\frac{4}{2}}\right\rfloor + 1 = 3"
+    )
+    transposed = ConvSpec.from_transposed(1, 1, 1, 1, stride=2)
+    assert output_size_equations(transposed, transposed=True)[1].text() == (
+        "m = (1 - 1)⋅2 - 2⋅0 + 1⋅(1 - 1) + 0 + 1 = 1"
+    )
+    with pytest.raises(ConvSpecError, match="no ConvTranspose layer has this padding"):
+        output_size_equations(ConvSpec((6,), 3, padding=[(0, 2)]), transposed=True)
+    with pytest.raises(ConvSpecTypeError, match="must be a ConvSpec"):
+        output_size_equations((5, 5))
+
+
+def test_size_equations_print_under_every_hash_seed():
+    # sympy judges unevaluated products of numbers with a zero factor wrongly
+    # (2·0 "is not even"), and which of its deductions clash depends on the
+    # hash seed; the filled-in formulas keep their symbols, so nothing clashes.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "from transpose_matrix.spec import ConvSpec\n"
+        "from transpose_matrix.derivation import output_size_equations\n"
+        "from transpose_matrix.render.derivation import display_latex, equation_line\n"
+        "specs = [(ConvSpec((4, 4), 3), False), (ConvSpec((5,), 1, stride=2), False),\n"
+        "         (ConvSpec((6, 5), 3, padding=((0, 0), (1, -1))), False),\n"
+        "         (ConvSpec.from_transposed((1, 3), 1, 1, (1, 3), stride=2), True)]\n"
+        "for spec, transposed in specs:\n"
+        "    equations = output_size_equations(spec, transposed=transposed)\n"
+        "    display_latex(equations)\n"
+        "    [equation_line(e) for e in equations]\n"
+        "    [e.text() for e in equations]\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    for seed in ("0", "1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(root)}
+        result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                                text=True, timeout=120, check=False)
+        assert result.returncode == 0, result.stderr[-2000:]

@@ -256,3 +256,48 @@ def test_operator_equals_matrix(spec, seed, batch):
     np.testing.assert_allclose(op.rmatmat(Y), C.T @ Y, atol=1e-12)
     np.testing.assert_allclose(op.matvec(X[:, 0]), C @ X[:, 0], atol=1e-12)
     np.testing.assert_allclose(op.rmatvec(Y[:, 0]), C.T @ Y[:, 0], atol=1e-12)
+
+
+def _printed_sizes(spec, transposed: bool) -> dict[int, int]:
+    """Dim -> the size the displayed equations end on, read back from their printed forms."""
+    from transpose_matrix.derivation import output_size_equations
+    from transpose_matrix.render.derivation import equation_latex, equation_line
+
+    general, *rows = output_size_equations(spec, transposed=transposed)
+    assert general.sides[0].name == ("m" if transposed else "o")
+    printed = {}
+    for row in rows:
+        names = [side for side in row.sides if getattr(side, "is_Symbol", False)]
+        value = row.sides[-1]
+        # Every step between the names and the size is the same number.
+        assert all(side.doit() == value for side in row.sides[len(names):])
+        # Both printers end on it; the text line puts numbers where the symbols were.
+        assert equation_latex(row).endswith(f"= {value}")
+        line = equation_line(row)
+        assert line.endswith(f"= {value}")
+        for name in names:
+            dim = int(name.name.split("_")[1]) if "_" in name.name else 0
+            printed[dim] = int(value)
+    return printed
+
+
+@given(spec=forward_specs())
+def test_printed_output_sizes_are_the_output_shape(spec):
+    printed = _printed_sizes(spec, transposed=False)
+    assert tuple(printed[i] for i in range(spec.ndim)) == spec.output_shape
+
+
+@given(layer=transposed_layers())
+def test_printed_transposed_sizes_are_the_layer_output(layer):
+    spec = ConvSpec.from_transposed(
+        layer["input_shape"], layer["in_channels"], layer["out_channels"], layer["kernel_size"],
+        stride=layer["stride"], padding=layer["padding"], output_padding=layer["output_padding"],
+        groups=layer["groups"], dilation=layer["dilation"],
+    )
+    printed = _printed_sizes(spec, transposed=True)
+    expected = tuple(
+        transposed_conv_output_size(n, k, s, p, a, d)
+        for n, k, s, p, a, d in zip(layer["input_shape"], layer["kernel_size"], layer["stride"],
+                                    layer["padding"], layer["output_padding"], layer["dilation"])
+    )
+    assert tuple(printed[i] for i in range(spec.ndim)) == expected == spec.input_shape

@@ -224,6 +224,45 @@ def test_split_blocks_are_all_columns_in_order_and_end_on_input_rows():
         assert sum(widths) + 10 * (len(widths) - 1) + 12 <= 280.0
 
 
+def test_split_blocks_are_balanced_without_structure():
+    # The sympy textbook C names no column blocks: 16 equal columns on two
+    # lines are 8 + 8 (packing greedily gave 14 + 2).
+    C = symbolic_conv_matrix(ConvSpec((4, 4), 3))
+    full = sum(max(math_width(row[j]) for row in rows_of(TEXTBOOK_C)) for j in range(16))
+    width = full / 16 * 14 + 10 * 13 + 12 + 1  # room for 14 columns, not 16
+    blocks = _parse_layout(to_latex(C, width=width))
+    assert [len(block[0]) for block in blocks] == [8, 8]
+    joined = [sum((block[r] for block in blocks), []) for r in range(4)]
+    assert joined == rows_of(TEXTBOOK_C)
+
+
+def test_split_keeps_input_rows_unless_cutting_saves_lines():
+    from transpose_matrix.render.latex import _pack
+
+    equal = [20.0] * 12
+    # Rows of 3 columns: 6 + 6 ends on a row where 7 + 5 would not.
+    assert _pack(equal, 300.0, 280.0, [3, 6, 9], 3) == [(0, 6), (6, 12)]
+    # No structure: the widest line as narrow as it can be, a continued line
+    # counted with its 20 pt indent: 3 + 5 columns (122 pt each way), where
+    # filling the first line would give 6 + 2.
+    widths = [40.0, 40.0] + [10.0] * 6
+    assert _pack(widths, 200.0, 180.0, [], 3) == [(0, 3), (3, 8)]
+    # Rows of 5 columns and 9 fit a line: one input row per line takes five
+    # lines, cutting inside rows three with two cuts: no gain, rows stay whole.
+    # With rows of 8 and 12 fitting, 3 rows take 3 lines, 2 lines need 1 cut.
+    assert _pack([28.0] * 25, 345.0, 325.0, [5, 10, 15, 20], 7) == [
+        (0, 5), (5, 10), (10, 15), (15, 20), (20, 25)
+    ]
+    assert _pack([20.0] * 24, 365.0, 345.0, [8, 16], 3) == [(0, 8), (8, 16), (16, 24)]
+    # Rows of 6 columns, 11 fit: 4 whole rows take 4 lines, 3 lines of 8 cut
+    # inside rows twice (5 > 4); 2 lines are impossible.
+    assert _pack([20.0] * 24, 345.0, 325.0, [6, 12, 18], 4) == [(0, 6), (6, 12), (12, 18), (18, 24)]
+    # Rows of 5 columns but only 4 fit a line: cutting inside rows is the
+    # only way, with as few lines as the limit allows.
+    assert _pack(equal, 130.0, 125.0, [5, 10], 3) == [(0, 4), (4, 8), (8, 12)]
+    assert _pack(equal, 130.0, 125.0, [5, 10], 2) is None
+
+
 def test_elided_by_width_keeps_first_and_last_columns():
     spec = ConvSpec((12, 12), 3)
     weight = np.arange(1, 10, dtype=np.int64).reshape(1, 1, 3, 3)
@@ -314,9 +353,36 @@ def test_escape_and_code():
     with pytest.raises(ConvSpecError, match=r"'☃' \(SNOWMAN\) has no LaTeX form"):
         escape_text("☃")
     assert escape_text("☃", strict=False) == "☃"
+    # A line may end (ragged) between the call's arguments; spaces inside
+    # brackets are tied.
+    ragged = r"\nobreak\hskip0pt plus1fil\penalty50\hskip0pt plus-1fil\relax "
     assert code_latex("F.pad(x, (1, 0), mode='constant')") == (
-        r"\texttt{F.pad(x, (1,~0), mode=\textquotesingle{}constant\textquotesingle{})}"
+        rf"\texttt{{F.pad(x,{ragged}\ (1,~0),{ragged}\ "
+        r"mode=\textquotesingle{}constant\textquotesingle{})}"
     )
+    assert code_latex("x[0]") == r"\texttt{x[0]}"
+
+
+def test_long_torch_calls_in_a_paragraph_never_overflow(pdflatex, tmp_path):
+    # Typewriter spaces alone do not stretch: a justified paragraph holding a
+    # long call had nowhere to put the slack and overran its line.
+    from transpose_matrix.render.report import conv_call, transposed_call
+
+    specs = [
+        ConvSpec((64, 64), (3, 5), stride=(2, 1), padding=((1, 1), (2, 2)), in_channels=16,
+                 out_channels=32, groups=4, dilation=(1, 2)),
+        ConvSpec.from_transposed((7, 9, 5), 8, 4, 3, stride=2, padding=1, output_padding=1),
+        ConvSpec((100,), 7, padding=[(3, 2)], in_channels=3, out_channels=6, groups=3),
+    ]
+    calls = [conv_call(spec) for spec in specs] + [transposed_call(specs[1])]
+    paragraphs = [
+        f"Word {i} leads into the layer {code_latex(call)} and then the sentence goes on "
+        "for a while so that the call lands somewhere in the middle of a line."
+        for i, call in enumerate(calls)
+    ]
+    compile_pdf(document("\n\n".join(paragraphs)), tmp_path)
+    log = (tmp_path / "document.log").read_text(errors="replace")
+    assert "Overfull \\hbox" not in log
 
 
 def test_document_kinds_and_fragments():

@@ -1,30 +1,13 @@
-"""Notebook displays: the HTML read back by a real browser, the LaTeX compiled by pdflatex."""
+"""Notebook displays: the HTML read back by a real browser, the LaTeX compiled by pdflatex.
+
+The browser and pdflatex are the shared fixtures of conftest.py (Debian chromium
+through Playwright; a missing referee fails under CI=true).
+"""
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
-from conftest import require
-
 from transpose_matrix import ConvSpec, solve_sizes, verify
 from transpose_matrix.render import compile_pdf, document
-
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require("chromium", shutil.which(CHROMIUM) is not None)
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    require("playwright", sync_playwright is not None)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
 
 
 def _cells(browser, markup: str) -> list[list[str]]:
@@ -43,7 +26,7 @@ def test_spec_html_in_a_browser(browser):
     rows, _ = _cells(browser, spec._repr_html_())
     table = dict(rows)
     assert table["layer"].startswith("torch.nn.Conv2d(2, 4, kernel_size=(3, 3), stride=(2, 2)")
-    assert table["geometry"] == "5 × 5 input, 3 × 3 kernel, stride 2, padding 1, channels 2 → 4"
+    assert table["geometry"] == "5 × 5 input, 3 × 3 kernel, stride 2, padding 1, 2 to 4 channels"
     assert table["output y"] == "4 × 3 × 3" and table["C"] == "36 × 50"
 
 

@@ -94,7 +94,7 @@ def test_output_padding_choices_of_a_huge_dilation_are_elided():
     assert dim[4] is None and dim[5:] == [(10**9 - 2, 3 * 10**9 + 2), (10**9 - 1, 3 * 10**9 + 3)]
     assert first == dim[0]
     text = report.show_text(spec, transposed=True)
-    assert "output_padding 0 → 2000000004, 1 → 2000000005, 2 → 2000000006, 3 → 2000000007, …" in text
+    assert "a = 0 → 2000000004, a = 1 → 2000000005, a = 2 → 2000000006, a = 3 → 2000000007, …" in text
 
 
 def test_no_transposed_layer_no_views():
@@ -111,7 +111,7 @@ def test_show_transposed_leads_with_the_transposed_layer():
     lines = text.splitlines()
     assert lines[0].startswith("Transposed convolution: torch.nn.ConvTranspose2d(1, 1,")
     assert lines[1].startswith("  input  y: 1 × 3 × 3") and "1 × 6 × 6" in lines[3]
-    assert "  dim 0: output_padding 0 → 5, 1 → 6 (this layer)" in lines
+    assert "  dim 0: a = 0 → 5, a = 1 → 6 (this layer)" in lines
     assert text.index("Cᵀ: 36 × 9") < text.index("C: 9 × 36")
     latex = report.show_latex(spec, transposed=True)
     assert latex.index("C^{\\mathsf{T}} =") < latex.index("\nC =")
@@ -120,7 +120,11 @@ def test_show_transposed_leads_with_the_transposed_layer():
 def test_export_narrates_the_transposed_layer():
     spec = transposed_spec("2d-s2-p1-op1")
     tex = report.export(spec, transposed=True)
-    assert r"\title{ConvTranspose2d: 3 $\times$ 3 input $\to$ 6 $\times$ 6 output}" in tex
+    # Every number of the title in maths (not "3 $\times$ 3" in text).
+    assert (
+        r"\title{ConvTranspose2d: \mbox{${3 \times 3}$ input} $\to$ \mbox{${6 \times 6}$ output}}"
+        in tex
+    )
     assert r"a = 0 \mapsto 5,\ a = 1 \mapsto 6\ (\text{this layer})" in tex
     assert r"\section*{The scatter view}" in tex and r"\section*{The zero-insertion view}" in tex
     assert tex.index(r"C^{\mathsf{T}} = ") < tex.index("\\[\nC = ")
@@ -134,15 +138,34 @@ def test_headings_read_as_prose():
     spec = ConvSpec((5, 5), 3, stride=2, padding=((1, 0), (1, 0)), dilation=(1, 2),
                     in_channels=2, out_channels=4, groups=2)
     assert report.heading(spec) == (
-        "5 × 5 input, 3 × 3 kernel, stride 2, padding 1:0, dilation 1 × 2, channels 2 → 4, "
-        "groups 2"
+        "5 × 5 input, 3 × 3 kernel, stride 2, padding 1 before and 0 after, dilation 1 × 2, "
+        "2 to 4 channels in 2 groups"
     )
+    # Per-dim values are maths, code is typewriter, nothing is a Python tuple.
     transposed = transposed_spec("2d-dilated-op")
     assert report.heading(transposed, transposed=True, latex=True) == (
-        r"$3 \times 4$ input, $3 \times 3$ kernel, stride $1 \times 2$, padding $2 \times 1$, "
-        r"dilation $2 \times 3$, \texttt{output\_padding} $1 \times 2$, channels $2 \to 2$, "
-        "groups 2"
+        r"${3 \times 4}$ input, ${3 \times 3}$ kernel, stride ${1 \times 2}$, "
+        r"padding ${2 \times 1}$, dilation ${2 \times 3}$, \texttt{output\_padding} "
+        r"${1 \times 2}$, 2 channels in 2 groups"
     )
+    # One sentence, two printers: the derivation's step title is the same words.
+    from transpose_matrix.derivation import describe_spec
+    from transpose_matrix.render.prose import prose_latex
+
+    assert report.heading(spec, latex=True) == prose_latex(describe_spec(spec))
+
+
+def test_titles_set_numbers_in_maths():
+    spec = ConvSpec((5, 6), 3, stride=(1, 2))
+    # Numbers in maths; a long title breaks between phrases only.
+    title = (
+        r"Conv2d: \mbox{${5 \times 6}$ input}, \mbox{${3 \times 3}$ kernel}, "
+        r"\mbox{stride ${1 \times 2}$}"
+    )
+    assert report.title(spec, latex=True) == title
+    assert f"\\title{{{title}}}" in report.export(spec, figures=False)
+    frames = report.export(spec, beamer=True, figures=False, fragment_only=True)
+    assert f"\\begin{{frame}}{{{title}}}" in frames
 
 
 def _forbid_building(monkeypatch):

@@ -629,7 +629,7 @@ def test_command_latex_table_compiles(capsys, tmp_path, pdflatex):
     [
         (["--transposed", "--padding-mode", "circular"], "--padding-mode: 'circular' is not "
          "allowed with --transposed"),
-        (["--input", "3", "--padding", "4", "--padding-mode", "reflect"], "--padding-mode: "),
+        (["--input", "3", "--padding", "4", "--padding-mode", "reflect"], "--padding: padding_mode='reflect' needs padding < input size"),
         (["--k", "0"], "--k: '0' is not allowed"),
         (["--bins", "x"], "--bins: 'x' is not allowed"),
         (["--seed", "-2"], "--seed: '-2' is not allowed"),

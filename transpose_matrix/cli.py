@@ -83,7 +83,7 @@ most :data:`MAX_JSON_ENTRIES` entries, ``show --full`` prints C of at most
 frames and :data:`MAX_ANIMATION_PIXELS` pixels in all.
 
 Modules are imported inside the commands, so ``show`` does not pay for
-sympy, torch or pdflatex.
+torch or pdflatex (it does import sympy, which prints its size formula).
 """
 
 from __future__ import annotations
@@ -661,10 +661,10 @@ def _run_export(args: argparse.Namespace) -> int:
                 f"{rows * cols:,}; give a smaller --input or --kernel, or leave out --derivations"
             )
     if not args.no_figures and spec.ndim <= 2:
-        from .render.tikz import check_drawable
+        from .render.tikz import check_figure_size
 
         try:
-            check_drawable(spec)
+            check_figure_size(spec)
         except ConvSpecError as error:
             raise UsageError(
                 f"{_one_line(error, 'export')}; or leave out the figures with --no-figures"

@@ -19,7 +19,9 @@ objects; a step holds, in reading order, blocks of five kinds:
 Building a derivation runs its checks; a failed check is recorded, never
 raised, so a reader sees exactly which statement did not hold. Rendering
 lives in :mod:`transpose_matrix.render.derivation`; the model imports it
-only when asked for text, LaTeX or HTML.
+only when asked for text, LaTeX or HTML. The prose markup itself (its check,
+and :func:`describe_spec`, a layer in words) is
+:mod:`transpose_matrix.render.prose`, which needs nothing beyond Python.
 
 Expressions built inside ``with sympy.evaluate(False):`` keep the order they
 were written in (``n + 2p - d(k - 1) - 1``, not sympy's canonical
@@ -46,6 +48,7 @@ from typing import Any
 import sympy
 
 from .errors import ConvSpecError, ConvSpecTypeError
+from .render.prose import check_markup, describe_spec
 from .shapes import (
     MAX_INT,
     conv_output_size,
@@ -60,6 +63,7 @@ __all__ = [
     "Derivation",
     "Display",
     "Equation",
+    "Filled",
     "Grid",
     "Matrices",
     "Prose",
@@ -69,6 +73,7 @@ __all__ = [
     "describe_spec",
     "exhaustive_check",
     "output_size_derivation",
+    "output_size_equations",
     "strict_sympify",
     "sympy_check",
 ]
@@ -121,12 +126,7 @@ class Prose:
     text: str
 
     def __post_init__(self) -> None:
-        if not isinstance(self.text, str):
-            raise ConvSpecTypeError(f"prose={self.text!r} must be a string")
-        if self.text.count("$") % 2:
-            raise ConvSpecError(f"prose {self.text!r} has an unmatched '$'")
-        if self.text.count("`") % 2:
-            raise ConvSpecError(f"prose {self.text!r} has an unmatched '`'")
+        check_markup(self.text)
 
 
 class Equation:
@@ -205,6 +205,56 @@ class Equation:
         from .render.derivation import equation_latex
 
         return equation_latex(self)
+
+
+class Filled(sympy.Expr):
+    r"""A formula with numbers filled in for its symbols, kept as the formula.
+
+    Printed, each symbol shows its number (``2 p`` with ``p = 1`` prints
+    ``2 \cdot 1``), in the order the formula was written; ``doit()`` puts the
+    numbers in and evaluates. The formula itself stays symbolic, so sympy
+    never reasons about unevaluated products of numbers (it misjudges those
+    with a zero factor).
+
+    Examples
+    --------
+    >>> n, p = sympy.symbols("n p", integer=True, nonnegative=True)
+    >>> with sympy.evaluate(False):
+    ...     formula = n + 2 * p - 1
+    >>> filled = Filled(formula, {n: 4, p: 0})
+    >>> filled.doit(), filled.values[p]
+    (3, 0)
+    """
+
+    is_commutative = True
+
+    def __new__(cls, formula: Any, values: Any, **_options: Any) -> Filled:
+        pairs = values.args if isinstance(values, sympy.Tuple) else tuple(
+            sympy.Tuple(symbol, sympy.Integer(value)) for symbol, value in dict(values).items()
+        )
+        return sympy.Expr.__new__(cls, formula, sympy.Tuple(*pairs))
+
+    @property
+    def formula(self) -> Any:
+        """The expression with its symbols."""
+        return self.args[0]
+
+    @property
+    def values(self) -> dict[Any, Any]:
+        """Symbol -> the integer filled in for it."""
+        return {symbol: value for symbol, value in self.args[1]}
+
+    @property
+    def free_symbols(self) -> set[Any]:
+        """None: every symbol has its number."""
+        return set()
+
+    def doit(self, **hints: Any) -> Any:
+        return self.formula.xreplace(self.values).doit(**hints)
+
+    def _sympystr(self, printer: Any) -> str:
+        numbers = ", ".join(f"{printer.doprint(k)}={v}" for k, v in self.values.items())
+        return f"({printer.doprint(self.formula)} at {numbers})"
 
 
 @dataclass(frozen=True)
@@ -766,55 +816,6 @@ def _positive(name: str, value: Any, minimum: int) -> None:
         raise ConvSpecError(f"grid {name}={value} must be >= {minimum}")
 
 
-# --------------------------------------------------------------------------- headings
-
-
-def _times(values: Sequence[Any]) -> str:
-    return r" \times ".join(str(v) for v in values)
-
-
-def describe_spec(spec: ConvSpec) -> str:
-    r"""A heading for a layer in prose markup: ``$5 \times 5$ input, $3 \times 3$ kernel, …``.
-
-    Stride, padding, dilation, channels and groups are named only when they
-    are not the defaults; asymmetric padding says what goes before and after.
-
-    Examples
-    --------
-    >>> describe_spec(ConvSpec((5, 5), 3, stride=2, padding=1))
-    '$5 \\times 5$ input, $3 \\times 3$ kernel, stride 2, padding 1'
-    >>> describe_spec(ConvSpec(9, 3, padding=[(2, 1)], in_channels=2, out_channels=4, groups=2))
-    'input of length 9, kernel of size 3, padding 2 before and 1 after, 2 to 4 channels in 2 groups'
-    """
-    if not isinstance(spec, ConvSpec):
-        raise ConvSpecTypeError(f"spec={spec!r} must be a ConvSpec")
-
-    def per_dim(values: Sequence[int]) -> str:
-        return str(values[0]) if len(set(values)) == 1 else f"${_times(values)}$"
-
-    if spec.ndim == 1:
-        parts = [f"input of length {spec.input_shape[0]}", f"kernel of size {spec.kernel_size[0]}"]
-    else:
-        parts = [f"${_times(spec.input_shape)}$ input", f"${_times(spec.kernel_size)}$ kernel"]
-    if any(s != 1 for s in spec.stride):
-        parts.append(f"stride {per_dim(spec.stride)}")
-    if any(pair != (0, 0) for pair in spec.padding):
-        if spec.is_symmetric_padding:
-            parts.append(f"padding {per_dim([before for before, _ in spec.padding])}")
-        else:
-            before = per_dim([b for b, _ in spec.padding])
-            after = per_dim([a for _, a in spec.padding])
-            parts.append(f"padding {before} before and {after} after")
-    if any(d != 1 for d in spec.dilation):
-        parts.append(f"dilation {per_dim(spec.dilation)}")
-    if spec.in_channels != 1 or spec.out_channels != 1:
-        channels = f"{spec.in_channels} to {spec.out_channels} channels"
-        if spec.groups != 1:
-            channels += f" in {spec.groups} groups"
-        parts.append(channels)
-    return ", ".join(parts)
-
-
 # --------------------------------------------------------------------------- the derivation
 
 _n, _k, _s, _d, _o = sympy.symbols("n k s d o", integer=True, positive=True)
@@ -903,6 +904,9 @@ _CONV = _written(lambda: sympy.floor((_n + 2 * _p - _d * (_k - 1) - 1) / _s) + 1
 _CONV_PAIR = _written(lambda: sympy.floor((_n + _pb + _pa - _d * (_k - 1) - 1) / _s) + 1)
 _M_MIN = _written(lambda: (_o - 1) * _s - 2 * _p + _d * (_k - 1) + 1)
 _TRANSPOSED = _written(lambda: (_o - 1) * _s - 2 * _p + _d * (_k - 1) + _a + 1)
+# The step after filling in: the numerator q worked out, not yet divided.
+_q = sympy.Symbol("q", integer=True, nonnegative=True)
+_DIVIDED = _written(lambda: sympy.floor(_q / _s) + 1)
 
 
 def _step_span(derivation: Derivation, grid: Grid) -> None:
@@ -1308,9 +1312,8 @@ def _step_spec(derivation: Derivation, spec: ConvSpec) -> None:
         groups.setdefault(key, []).append(i)
     for (n, k, s, (before, after), d, p, a), dims in groups.items():
         o = conv_output_size(n, k, s, (before, after), d)
-        with sympy.evaluate(False):
-            filled = _CONV_PAIR.xreplace({_n: n, _k: k, _s: s, _pb: before, _pa: after, _d: d})
-            halfway = sympy.floor(sympy.Integer(n + before + after - d * (k - 1) - 1) / s) + 1
+        filled = Filled(_CONV_PAIR, {_n: n, _k: k, _s: s, _pb: before, _pa: after, _d: d})
+        halfway = _divided(filled)
         low = (o - 1) * s - before - after + d * (k - 1) + 1
         # Input sizes run from 1 to MAX_INT: the set is cut to them.
         first, stop = max(low, 1), min(low + s, MAX_INT + 1)
@@ -1336,8 +1339,7 @@ def _step_spec(derivation: Derivation, spec: ConvSpec) -> None:
             ),
         ]
         if arguments is not None:
-            with sympy.evaluate(False):
-                back = _TRANSPOSED.xreplace({_o: o, _s: s, _p: p, _d: d, _k: k, _a: a})
+            back = Filled(_TRANSPOSED, {_o: o, _s: s, _p: p, _d: d, _k: k, _a: a})
             rows.append(Equation(_m, back, n))
             size = transposed_conv_output_size(o, k, s, p, a, d)
             checks.append(
@@ -1420,3 +1422,82 @@ def output_size_derivation(spec: ConvSpec | None = None, *, grid: Grid | None = 
     if spec is not None:
         _step_spec(derivation, spec)
     return derivation
+
+
+# --------------------------------------------------------------------------- one layer's sizes
+
+
+def output_size_equations(spec: ConvSpec, *, transposed: bool = False) -> tuple[Equation, ...]:
+    r"""The output-size formula and a layer's numbers in it, as displayed equations.
+
+    The first equation is the general formula, the very expression
+    :func:`output_size_derivation` checks against
+    :func:`~transpose_matrix.shapes.conv_output_size` (or
+    :func:`~transpose_matrix.shapes.transposed_conv_output_size`). Then one
+    equation per set of dims with the same numbers: the formula with the
+    numbers filled in (:class:`Filled`), the numerator worked out (forward),
+    and the size, which is the filled-in formula evaluated by sympy; it
+    equals ``spec.output_shape`` (``spec.input_shape`` for the transposed
+    layer).
+
+    Forward: ``o = floor((n + 2p - d(k - 1) - 1)/s) + 1`` (``p_b + p_a``
+    for asymmetric padding). Transposed: ``m = (o - 1)s - 2p + d(k - 1) + a
+    + 1``, where ``o`` is the layer's input size and ``a`` its
+    ``output_padding``.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`.
+    ConvSpecError
+        ``transposed`` for a padding that no ``ConvTranspose`` layer has.
+
+    Examples
+    --------
+    >>> general, both = output_size_equations(ConvSpec((5, 5), 3, stride=2, padding=1))
+    >>> print(both.text())
+              ⎢5 + 2⋅1 - 1⋅(3 - 1) - 1⎥       ⎢4⎥
+    o₀ = o₁ = ⎢───────────────────────⎥ + 1 = ⎢─⎥ + 1 = 3
+              ⎣           2           ⎦       ⎣2⎦
+    """
+    if not isinstance(spec, ConvSpec):
+        raise ConvSpecTypeError(f"spec={spec!r} must be a ConvSpec")
+    layer = spec.transposed_arguments() if transposed else None
+    if transposed and layer is None:
+        raise ConvSpecError(
+            "no ConvTranspose layer has this padding, so there is no transposed size formula",
+            field="padding",
+        )
+    # Dims with the same numbers share one line.
+    dims: dict[tuple[tuple[sympy.Symbol, int], ...], list[int]] = {}
+    for i in range(spec.ndim):
+        k, s, d = spec.kernel_size[i], spec.stride[i], spec.dilation[i]
+        if layer is not None:
+            a, p = layer["output_padding"][i], layer["padding"][i]
+            values = {_o: spec.output_shape[i], _s: s, _p: p, _d: d, _k: k, _a: a}
+        elif spec.is_symmetric_padding:
+            values = {_n: spec.input_shape[i], _p: spec.padding[i][0], _d: d, _k: k, _s: s}
+        else:
+            before, after = spec.padding[i]
+            values = {_n: spec.input_shape[i], _pb: before, _pa: after, _d: d, _k: k, _s: s}
+        dims.setdefault(tuple(values.items()), []).append(i)
+    if layer is not None:
+        formula, name = _TRANSPOSED, "m"
+    else:
+        formula, name = (_CONV if spec.is_symmetric_padding else _CONV_PAIR), "o"
+    equations = [Equation(sympy.Symbol(name), formula)]
+    for values, group in dims.items():
+        filled = Filled(formula, dict(values))
+        steps = [filled] if layer is not None else [filled, _divided(filled)]
+        names = [sympy.Symbol(f"{name}_{i}" if spec.ndim > 1 else name) for i in group]
+        equations.append(Equation(*names, *steps, filled.doit()))
+    return tuple(equations)
+
+
+def _divided(filled: Filled) -> Filled:
+    """``⌊q/s⌋ + 1`` with the numerator ``q`` of a filled-in forward formula worked out."""
+    (floor,) = (node for node in sympy.preorder_traversal(filled.formula)
+                if isinstance(node, sympy.floor))
+    numerator, _ = sympy.fraction(floor.args[0])
+    values = filled.values
+    return Filled(_DIVIDED, {_q: numerator.xreplace(values).doit(), _s: values[_s]})

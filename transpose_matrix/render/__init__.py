@@ -8,6 +8,10 @@ kind of output:
     LaTeX of numbers, matrices (elided and split by typeset width) and specs;
     the one escape table; typewriter code. A change to the LaTeX of a matrix
     goes here.
+``render/prose.py``
+    The prose markup (``$…$`` maths, backtick code) as LaTeX, text and HTML,
+    reading the one symbol table both ways; a layer's geometry in words
+    (``describe_spec``), which every heading and title prints.
 ``render/measure.py``
     How wide typeset maths will be, estimated without TeX.
 ``render/documents.py``

@@ -8,13 +8,12 @@ upright T, ``∂L/∂x`` for a derivative of a symbol, ``max`` in lower case).
 Expressions written inside ``sympy.evaluate(False)`` print in the order they
 were written.
 
-Prose uses a small markup (``$…$`` inline LaTeX maths, ```…``` code, plain
-text otherwise). Text parts go through the render layer's one escape
-(:func:`~transpose_matrix.render.latex.escape_text`); inline maths is copied
-into LaTeX as it is and turned into Unicode for the terminal by
-:func:`math_text`, which knows the commands the derivations use and refuses
-any other. Matrices go through :func:`~transpose_matrix.render.latex.to_latex`
-and :func:`~transpose_matrix.render.text.render`.
+Prose uses the project's small markup (``$…$`` inline LaTeX maths, ```…```
+code, plain text otherwise), printed by :mod:`~transpose_matrix.render.prose`
+(:func:`prose_latex`, :func:`prose_text` and :func:`math_text` are
+importable from here too). Matrices go through
+:func:`~transpose_matrix.render.latex.to_latex` and
+:func:`~transpose_matrix.render.text.render`.
 
 Entry points: :func:`derivation_text`, :func:`derivation_latex`,
 :func:`derivation_html`, :func:`derivation_repr_latex`; the pieces
@@ -25,14 +24,13 @@ Entry points: :func:`derivation_text`, :func:`derivation_latex`,
 from __future__ import annotations
 
 import html
-import re
 import textwrap
+from collections.abc import Sequence
 from typing import Any
 
 import sympy
 from sympy.printing.latex import LatexPrinter as _SympyLatex
 from sympy.printing.pretty.pretty import PrettyPrinter as _SympyPretty
-from sympy.printing.pretty.pretty_symbology import greek_unicode, sup
 from sympy.printing.pretty.stringpict import prettyForm
 
 from ..derivation import (
@@ -47,10 +45,10 @@ from ..derivation import (
 )
 from ..errors import ConvSpecError
 from .documents import ARTICLE
-from .latex import code_latex, escape_text, to_latex
-from .measure import ARRAY_GAP, BRACKETS, math_width
+from .latex import code_latex, escape_text, matrix_width, to_latex
+from .measure import math_width
+from .prose import math_text, prose_html, prose_latex, prose_text
 from .text import render as text_matrix
-from .text import subscript
 
 __all__ = [
     "check_latex",
@@ -59,7 +57,9 @@ __all__ = [
     "derivation_latex",
     "derivation_repr_latex",
     "derivation_text",
+    "display_latex",
     "equation_latex",
+    "equation_line",
     "equation_text",
     "math_text",
     "prose_latex",
@@ -152,11 +152,35 @@ class _Latex(_SympyLatex):
         inner = ", ".join(self._print(arg) for arg in expr.args)
         return rf"\max({inner})"
 
+    # A filled-in formula prints its numbers where its symbols stand.
+    _values: dict[Any, Any] = {}
+
+    def _print_Filled(self, expr: Any) -> str:
+        printer = _Latex({"order": "none", "mul_symbol": "dot"})
+        printer._values = expr.values
+        return printer._print(_flatten(expr.formula))
+
+    def _print_Symbol(self, expr: Any, style: str = "plain") -> str:
+        if expr in self._values:
+            value = self._values[expr]
+            return str(value) if value >= 0 else rf"\left({value}\right)"
+        return super()._print_Symbol(expr, style)
+
 
 class _Pretty(_SympyPretty):
     """sympy's Unicode pretty printer with the same notations, and LaTeX-named symbols."""
 
+    _values: dict[Any, Any] = {}
+
+    def _print_Filled(self, expr: Any) -> prettyForm:
+        printer = _Pretty({"use_unicode": True, "wrap_line": False, "order": "none"})
+        printer._values = expr.values
+        return printer._print(_flatten(expr.formula))
+
     def _print_Symbol(self, expr: Any, bold_name: bool = False) -> prettyForm:
+        if expr in self._values:
+            value = self._values[expr]
+            return prettyForm(str(value) if value >= 0 else f"({value})")
         return prettyForm(math_text(expr.name))
 
     _print_MatrixSymbol = _print_Symbol
@@ -222,250 +246,6 @@ def _one_line(expr: Any) -> str:
         return sympy.sstr(expr)
 
 
-# --------------------------------------------------------------------------- inline maths
-
-# Inline-maths commands the derivations use, as Unicode text. Greek letters
-# come from sympy's table; an unknown command is refused, so a new one fails
-# here with its name rather than printing a backslash on the terminal.
-_COMMANDS = {
-    "cdot": "·",
-    "times": "×",
-    "le": "≤",
-    "leq": "≤",
-    "ge": "≥",
-    "geq": "≥",
-    "ne": "≠",
-    "neq": "≠",
-    "approx": "≈",
-    "equiv": "≡",
-    "in": "∈",
-    "to": "→",
-    "iff": "⇔",
-    "Leftrightarrow": "⇔",
-    "Rightarrow": "⇒",
-    "otimes": "⊗",
-    "partial": "∂",
-    "sum": "Σ",
-    "infty": "∞",
-    "dots": "…",
-    "ldots": "…",
-    "cdots": "⋯",
-    "lfloor": "⌊",
-    "rfloor": "⌋",
-    "lceil": "⌈",
-    "rceil": "⌉",
-    "langle": "⟨",
-    "rangle": "⟩",
-    "checkmark": "✓",
-    "ell": "ℓ",
-    "pm": "±",
-    "min": "min",
-    "max": "max",
-    "bmod": "\x01mod\x01",
-    "quad": "\x01\x01",
-    "qquad": "\x01\x01\x01",
-}
-_SPACES = {
-    ",": "\x01",
-    ";": "\x01",
-    ":": "\x01",
-    "!": "",
-    " ": "\x01",
-    "{": "{",
-    "}": "}",
-    "|": "‖",
-}
-# Commands that only style their argument, or size the next delimiter.
-_STYLES = {"mathrm", "mathit", "mathbf", "mathsf", "text", "operatorname", "mathcal"}
-_SIZES = {"left", "right", "bigl", "bigr", "Bigl", "Bigr", "big", "Big"}
-
-_SPACE = "\x00"
-_TOKEN = re.compile(r"\\([A-Za-z]+|.)|([{}^_])|(\s+)|(.)", re.DOTALL)
-
-
-def _parse(source: str) -> list[Any]:
-    """Tokens of inline maths, ``{…}`` groups as nested lists."""
-    stack: list[list[Any]] = [[]]
-    for command, special, space, char in _TOKEN.findall(source):
-        if special == "{":
-            stack.append([])
-        elif special == "}":
-            if len(stack) == 1:
-                raise ConvSpecError(f"maths {source!r} has an unmatched '}}'")
-            group = stack.pop()
-            stack[-1].append(group)
-        elif command:
-            stack[-1].append("\\" + command)
-        elif special:
-            stack[-1].append(special)
-        elif space:
-            # Spaces in maths separate tokens only; which survive is decided later.
-            stack[-1].append(_SPACE)
-        else:
-            stack[-1].append(char)
-    if len(stack) != 1:
-        raise ConvSpecError(f"maths {source!r} has an unmatched '{{'")
-    return stack[0]
-
-
-def _script(content: str, mark: str) -> str:
-    """Unicode sub- or superscript of a number, or a plain fallback (``k_eff``, ``w[o,c,t]``)."""
-    if mark == "_":
-        if re.fullmatch(r"\d+(,\d+)*", content):
-            return subscript([int(part) for part in content.split(",")])
-        return f"_{content}" if content.isalnum() else f"[{content}]"
-    if content == "T":
-        return "ᵀ"
-    if content and all(char in sup for char in content):
-        return "".join(sup[char] for char in content)
-    return f"^{content}" if len(content) == 1 else f"^({content})"
-
-
-def _convert(tokens: list[Any]) -> str:
-    out: list[str] = []
-    items = iter(tokens)
-
-    def argument() -> str:
-        token = next(items, "")
-        while token == _SPACE:
-            token = next(items, "")
-        return _convert(token) if isinstance(token, list) else _convert([token])
-
-    for token in items:
-        if isinstance(token, list):
-            out.append(_convert(token))
-        elif token in ("^", "_"):
-            out.append(_script(argument(), token))
-        elif token.startswith("\\"):
-            name = token[1:]
-            if name in _SPACES:
-                out.append(_SPACES[name])
-            elif name in _STYLES:
-                out.append(argument())
-            elif name in _SIZES:
-                delimiter = argument()
-                out.append("" if delimiter == "." else delimiter)
-            elif name == "frac":
-                top, bottom = argument(), argument()
-                wrap = [
-                    f"({part})" if re.search(r"[ +\-−]", part) else part for part in (top, bottom)
-                ]
-                out.append(f"{wrap[0]}/{wrap[1]}")
-            elif name == "hat":
-                out.append(argument() + "\u0302")
-            elif name == "sqrt":
-                out.append("√" + argument())
-            elif name in _COMMANDS:
-                out.append(_COMMANDS[name])
-            elif name.lower() in greek_unicode:
-                out.append(
-                    greek_unicode[name] if name in greek_unicode else greek_unicode[name.lower()]
-                )
-            else:
-                raise ConvSpecError(f"maths command \\{name} has no text form; add it to _COMMANDS")
-        else:
-            out.append(token)
-    return "".join(out)
-
-
-def math_text(source: str) -> str:
-    r"""Inline LaTeX maths as Unicode text for the terminal.
-
-    Examples
-    --------
-    >>> math_text(r"C^{\mathsf T} = D \cdot P \cdot Z")
-    'Cᵀ = D · P · Z'
-    >>> math_text(r"\left\lfloor \frac{n - k}{s} \right\rfloor + 1, k_{\mathrm{eff}}, x_{0,1}")
-    '⌊(n - k)/s⌋ + 1, k_eff, x₀₁'
-    """
-    text = _convert(_parse(source))
-    # Adjacent atoms multiply ("2 r" is 2r); spaces around operators stay.
-    text = re.sub(f"(?<=[\\w)∂]){_SPACE}+(?=[\\w(⌊⌈])", "", text)
-    text = re.sub(f"{_SPACE}+(?=[)⌋⌉⟩])|(?<=[(⌊⌈⟨]){_SPACE}+", "", text)
-    # Explicit spaces (\\, \\quad, \\bmod) survive; a run of spaces is one.
-    return re.sub(f"[ {_SPACE}\x01]+", " ", text).strip()
-
-
-# --------------------------------------------------------------------------- prose
-
-_MARKUP = re.compile(r"\$([^$]*)\$|`([^`]*)`")
-
-
-def _pieces(markup: str) -> list[tuple[str, str]]:
-    """``(kind, content)`` pieces: ``"text"``, ``"math"`` or ``"code"``."""
-    pieces = []
-    position = 0
-    for match in _MARKUP.finditer(markup):
-        if match.start() > position:
-            pieces.append(("text", markup[position : match.start()]))
-        if match.group(1) is not None:
-            pieces.append(("math", match.group(1)))
-        else:
-            pieces.append(("code", match.group(2)))
-        position = match.end()
-    if position < len(markup):
-        pieces.append(("text", markup[position:]))
-    return pieces
-
-
-# Typewriter spaces do not stretch, so a long call in a paragraph can leave
-# its line nowhere to break well; this glue keeps their width and adds stretch.
-_CODE_SPACES = r"\spaceskip=0.525em plus 0.25em minus 0.05em\relax "
-
-
-def _code(code: str) -> str:
-    """The render layer's typewriter code, with spaces that may stretch."""
-    latex = code_latex(code)
-    if " " not in code:
-        return latex
-    return latex.replace(r"\texttt{", r"\texttt{" + _CODE_SPACES, 1)
-
-
-def prose_latex(markup: str) -> str:
-    r"""Prose markup as LaTeX text: maths in ``$…$``, code in straight-quoted typewriter.
-
-    Examples
-    --------
-    >>> print(prose_latex(r"With $k_{\mathrm{eff}}$ taps, `'same'` is 50% off."))
-    With $k_{\mathrm{eff}}$ taps, \texttt{\textquotesingle{}same\textquotesingle{}} is 50\% off.
-    """
-    out = []
-    for kind, content in _pieces(Prose(markup).text):
-        if kind == "math":
-            out.append(f"${content}$")
-        elif kind == "code":
-            out.append(_code(content))
-        else:
-            out.append(escape_text(content))
-    return "".join(out)
-
-
-def prose_text(markup: str) -> str:
-    r"""Prose markup as Unicode text: maths converted, code as it is.
-
-    Examples
-    --------
-    >>> prose_text(r"$C^{\mathsf T}$ is `conv_transpose2d` for $s \ge 1$.")
-    'Cᵀ is conv_transpose2d for s ≥ 1.'
-    """
-    out = []
-    for kind, content in _pieces(Prose(markup).text):
-        out.append(math_text(content) if kind == "math" else content)
-    return "".join(out)
-
-
-def _prose_html(markup: str) -> str:
-    out = []
-    for kind, content in _pieces(Prose(markup).text):
-        if kind == "math":
-            out.append(rf"\({html.escape(content)}\)")
-        elif kind == "code":
-            out.append(f"<code>{html.escape(content)}</code>")
-        else:
-            out.append(html.escape(content))
-    return "".join(out)
-
-
 # --------------------------------------------------------------------------- equations
 
 
@@ -518,6 +298,26 @@ def equation_text(equation: Equation) -> str:
     """The equation as sympy's Unicode pretty printer draws it (lines without trailing blanks)."""
     left, right = _equation_form(equation)
     return _render(_side_by_side([left, right]))
+
+
+def equation_line(equation: Equation) -> str:
+    """The equation on one line of Unicode: sympy's LaTeX of each side, read as inline maths.
+
+    For terminal reports, where a two-dimensional fraction would take three
+    lines (``⌊(n + 2p - d(k - 1) - 1)/s⌋ + 1`` rather than a drawn floor).
+
+    Examples
+    --------
+    >>> n, k = sympy.symbols("n k", integer=True, positive=True)
+    >>> with sympy.evaluate(False):
+    ...     rhs = sympy.floor((n - k) / 2) + 1
+    >>> equation_line(Equation(sympy.Symbol("o_0"), rhs))
+    'o₀ = ⌊(n - k)/2⌋ + 1'
+    """
+    symbol = RELATIONS[equation.relation][1]
+    sides = [math_text(_latex(side, equation.order)) for side in equation.sides]
+    line = f" {symbol} ".join(sides)
+    return f"{line}   {prose_text(equation.note)}" if equation.note else line
 
 
 def _render(form: prettyForm) -> str:
@@ -576,6 +376,15 @@ def _equation_rows(equation: Equation, width: float, left: float = 0.0) -> list[
     return [f"{first} &{rows[0]}"] + [f"&{row}" for row in rows[1:]]
 
 
+def display_latex(equations: Sequence[Equation], width: float = ARTICLE.width) -> str:
+    r"""Equations as one ``align*`` display, aligned on their first relation.
+
+    A row whose last side is a long sum goes on more lines to fit ``width``
+    pt (at 10 pt type).
+    """
+    return _display_latex(Display(tuple(equations)), width)
+
+
 def _display_latex(display: Display, width: float) -> str:
     left = max(math_width(_latex(e.sides[0], e.order)) for e in display.equations)
     rows = [row for equation in display.equations for row in _equation_rows(equation, width, left)]
@@ -629,20 +438,6 @@ def _matrix_text(
     return text_matrix(cells, width=width, max_rows=max_rows or _TEXT_ROWS)
 
 
-def _matrix_width(latex: str) -> float:
-    """Estimated typeset width of one ``bmatrix`` or ``array`` the render layer emitted."""
-    if "\\begin{aligned}" in latex:
-        return float("inf")  # split into column blocks: it takes the whole line
-    body = re.sub(r"\\(begin|end)\{[^}]*\}(\{[^}]*\})?|\\left.|\\right.", "", latex)
-    rows = [row.split("&") for row in body.split("\\\\")]
-    columns = max(len(row) for row in rows)
-    widths = [
-        max((math_width(row[j]) for row in rows if j < len(row)), default=0.0)
-        for j in range(columns)
-    ]
-    return sum(widths) + ARRAY_GAP * (columns - 1) + BRACKETS
-
-
 # Between two matrices set side by side (a comma and a \qquad).
 _SIDE_GAP = 25.0
 
@@ -657,7 +452,7 @@ def _matrices_latex(block: Matrices, width: float) -> str:
         body = to_latex(
             matrix, max_rows=block.max_rows, max_cols=block.max_cols, zero=zero, width=room
         )
-        parts.append((head + body, math_width(head) + _matrix_width(body)))
+        parts.append((head + body, math_width(head) + matrix_width(body)))
     lines: list[list[str]] = []
     used = 0.0
     for text, size in parts:
@@ -794,7 +589,7 @@ def derivation_latex(
     if derivation.label:
         out.append(f"\\label{{sec:{derivation.label}}}")
     if derivation.source:
-        out.append(f"{{\\small Computed and checked by {_code(derivation.source)}.}}\\par")
+        out.append(f"{{\\small Computed and checked by {code_latex(derivation.source)}.}}\\par")
     # Typewriter names cannot hyphenate: let lines stretch rather than overflow,
     # within this derivation only.
     out += [_STRETCH, ""]
@@ -881,30 +676,30 @@ def _mathjax_text(text: str) -> str:
 
 def _block_html(block: Any) -> str:
     if isinstance(block, Prose):
-        return f"<p>{_prose_html(block.text)}</p>"
+        return f"<p>{prose_html(block.text)}</p>"
     if isinstance(block, Display):
         rows = " \\\\\n".join(equation_latex(e, align=True) for e in block.equations)
         return f"<div>\\[\\begin{{aligned}}\n{html.escape(rows)}\n\\end{{aligned}}\\]</div>"
     if isinstance(block, Matrices):
         plain = Matrices(block.items, block.zero, block.max_rows, block.max_cols)
         math = _matrices_latex(plain, ARTICLE.width)
-        note = f"<p>{_prose_html(block.note)}</p>" if block.note else ""
+        note = f"<p>{prose_html(block.note)}</p>" if block.note else ""
         return f"<div>{html.escape(math)}</div>{note}"
     if isinstance(block, Table):
-        head = "".join(f"<th>{_prose_html(cell)}</th>" for cell in block.header)
+        head = "".join(f"<th>{prose_html(cell)}</th>" for cell in block.header)
         body = "".join(
-            "<tr>" + "".join(f"<td>{_prose_html(cell)}</td>" for cell in row) + "</tr>"
+            "<tr>" + "".join(f"<td>{prose_html(cell)}</td>" for cell in row) + "</tr>"
             for row in block.rows
         )
-        caption = f"<caption>{_prose_html(block.caption)}</caption>" if block.caption else ""
+        caption = f"<caption>{prose_html(block.caption)}</caption>" if block.caption else ""
         return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     mark = "✓" if block.passed else "✗ FAILED:"
-    return f'<p class="check">{mark} {_check_words(block, _prose_html)}</p>'
+    return f'<p class="check">{mark} {_check_words(block, prose_html)}</p>'
 
 
 def derivation_html(derivation: Derivation) -> str:
     r"""HTML for notebooks: headings, prose, tables; maths as ``\(…\)``, ``\[…\]`` for MathJax."""
-    out = ['<div class="derivation">', f"<h3>{_prose_html(derivation.title)}</h3>"]
+    out = ['<div class="derivation">', f"<h3>{prose_html(derivation.title)}</h3>"]
     if derivation.source:
         source = html.escape(derivation.source)
         out.append(f"<p><small>Computed and checked by <code>{source}</code>.</small></p>")
@@ -912,7 +707,7 @@ def derivation_html(derivation: Derivation) -> str:
     for step in derivation.steps:
         if step.title:
             number += 1
-            out.append(f"<h4>{number}. {_prose_html(step.title)}</h4>")
+            out.append(f"<h4>{number}. {prose_html(step.title)}</h4>")
         out += [_block_html(block) for block in step.blocks]
     out.append("</div>")
     return "\n".join(out)

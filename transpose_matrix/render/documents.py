@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConvSpecError
-from .latex import LatexError, escape_text
+from .latex import _AMSMATH_MAX_COLS, LatexError, escape_text
 
 __all__ = [
     "ARTICLE",
@@ -40,9 +40,6 @@ __all__ = [
 
 #: What a fragment needs from the preamble of the notes it is ``\input`` into.
 FRAGMENT_PACKAGES = ("amsmath", "amssymb", "tikz")
-
-# amsmath's matrix environments refuse more columns than this by default.
-_AMSMATH_MAX_COLS = 10
 
 
 @dataclass(frozen=True)
@@ -99,6 +96,7 @@ def document(
     title: str | None = None,
     packages: Iterable[str] = (),
     kind: str = "article",
+    latex_title: str | None = None,
 ) -> str:
     r"""A standalone LaTeX document around ``body`` that compiles with pdflatex as is.
 
@@ -110,6 +108,9 @@ def document(
     title : str, optional
         Plain text (escaped here); an article prints it with ``\maketitle``,
         beamer on a title frame.
+    latex_title : str, optional
+        The title already in LaTeX (e.g. with its numbers in maths), instead
+        of ``title``.
     packages : iterable of str
         More packages, names optionally with ``[options]`` in front.
     kind : {"article", "beamer", "standalone"}
@@ -130,6 +131,10 @@ def document(
     """
     if kind not in _CLASSES:
         raise ConvSpecError(f"kind={kind!r} must be one of {', '.join(_CLASSES)}")
+    if title is not None and latex_title is not None:
+        raise ConvSpecError("give title (plain text) or latex_title, not both")
+    if title is not None:
+        latex_title = escape_text(title)
     names = ["[T1]fontenc", "lmodern", "amsmath", "amssymb"]
     if "tikzpicture" in body:
         names.append("tikz")
@@ -142,12 +147,12 @@ def document(
     lines.append(f"\\setcounter{{MaxMatrixCols}}{{{columns}}}")
     if kind == "beamer":
         lines.append(r"\setbeamertemplate{navigation symbols}{}")
-    if title is not None and kind != "standalone":
-        lines += [f"\\title{{{escape_text(title)}}}", r"\date{}"]
+    if latex_title is not None and kind != "standalone":
+        lines += [f"\\title{{{latex_title}}}", r"\date{}"]
     lines.append(r"\begin{document}")
-    if title is not None and kind == "article":
+    if latex_title is not None and kind == "article":
         lines.append(r"\maketitle")
-    elif title is not None and kind == "beamer":
+    elif latex_title is not None and kind == "beamer":
         lines.append(r"\begin{frame}\titlepage\end{frame}")
     lines += [body.rstrip("\n"), r"\end{document}", ""]
     return "\n".join(lines)

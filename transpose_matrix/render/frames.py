@@ -198,6 +198,7 @@ def layer_title(spec: ConvSpec, transposed: bool = False) -> str:
     'ConvTranspose2d: 3 × 3 input, 3 × 3 kernel, stride 2, padding 1, output_padding 1 → 6 × 6'
     """
     from .report import heading
+    from .text import dims_text
 
     if not transposed:
         name = f"Conv{spec.ndim}d"
@@ -206,7 +207,7 @@ def layer_title(spec: ConvSpec, transposed: bool = False) -> str:
     else:
         name = f"transpose of Conv{spec.ndim}d"
     result = spec.input_shape if transposed else spec.output_shape
-    return f"{name}: {heading(spec, transposed)} → {' × '.join(str(n) for n in result)}"
+    return f"{name}: {heading(spec, transposed)} → {dims_text(result)}"
 
 
 def _cell_name(word: str, channel: int, channels: int, position: tuple[int, ...]) -> str:
@@ -288,11 +289,12 @@ def check_drawable(spec: Any, what: str) -> None:
 (input_shape=(2, 2, 2))
     """
     if not isinstance(spec, ConvSpec):
-        raise ConvSpecTypeError(f"spec={spec!r} must be a ConvSpec")
+        raise ConvSpecTypeError(f"spec={spec!r} must be a ConvSpec", field="spec")
     if spec.ndim > 2:
         raise ConvSpecError(
             f"{what} draw 1-D and 2-D layers; this one is {spec.ndim}-D "
-            f"(input_shape={spec.input_shape})"
+            f"(input_shape={spec.input_shape})",
+            field="input_shape",
         )
 
 

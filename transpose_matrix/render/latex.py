@@ -23,8 +23,9 @@ Conventions of the output:
   ``max_cols`` or, given a ``width`` in points, by **typeset width**: each
   column is as wide as its widest entry (estimated by
   :mod:`~transpose_matrix.render.measure`). A matrix too wide for one line
-  but narrow enough for a few is split into column blocks, one per line,
-  the bracket opened on the first and closed on the last.
+  but narrow enough for a few is split into balanced column blocks (cut at
+  the ends of input rows where possible), one per line, the bracket opened on
+  the first and closed on the last.
 
 Heavy modules (sympy, scipy) are imported only when an object of theirs is
 being printed, so importing this module costs next to nothing.
@@ -33,7 +34,9 @@ being printed, so importing this module costs next to nothing.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -41,12 +44,14 @@ from typing import Any
 from ..errors import ConvSpecError, ConvSpecTypeError, LatexError
 from ..shapes import describe
 from .measure import ARRAY_GAP, BRACKETS, math_width
+from .text import keep_ends
 
 __all__ = [
     "DEFAULT_MAX_COLS",
     "DEFAULT_MAX_ROWS",
     "LatexError",
     "LatexPrinter",
+    "MATH_SYMBOLS",
     "code_latex",
     "dims_latex",
     "escape_text",
@@ -54,6 +59,7 @@ __all__ = [
     "latex_of",
     "math_block",
     "matrix_latex",
+    "matrix_width",
     "repr_latex",
     "spec_latex",
     "to_latex",
@@ -130,10 +136,52 @@ def format_number(value: Any) -> str:
 # --------------------------------------------------------------------------- text
 
 
-# The one escape table for text mode: LaTeX's specials, then the Unicode the
-# project's prose uses, as commands that need nothing beyond amsmath/amssymb.
-# (SymPy's latex_escape covers the first ten; the braces after the word
-# commands keep a following space.)
+#: The Unicode symbols of the project's prose and the LaTeX maths command each
+#: stands for: one table, read both ways. :func:`escape_text` sets a symbol as
+#: maths in text mode; the inline-maths reader of
+#: :mod:`~transpose_matrix.render.prose` prints a command as its symbol (the
+#: first symbol listed for a command wins, so ``\cdot`` prints as ``·``).
+MATH_SYMBOLS = {
+    "≤": r"\le",
+    "≥": r"\ge",
+    "≠": r"\ne",
+    "≈": r"\approx",
+    "≡": r"\equiv",
+    "·": r"\cdot",
+    "⋅": r"\cdot",
+    "×": r"\times",
+    "±": r"\pm",
+    "∂": r"\partial",
+    "∞": r"\infty",
+    "⌊": r"\lfloor",
+    "⌋": r"\rfloor",
+    "⌈": r"\lceil",
+    "⌉": r"\rceil",
+    "∈": r"\in",
+    "∀": r"\forall",
+    "Σ": r"\Sigma",
+    "Π": r"\Pi",
+    "α": r"\alpha",
+    "λ": r"\lambda",
+    "ℓ": r"\ell",
+    "⊗": r"\otimes",
+    "→": r"\to",
+    "↦": r"\mapsto",
+    "⇒": r"\Rightarrow",
+    "⇔": r"\Leftrightarrow",
+    "⟨": r"\langle",
+    "⟩": r"\rangle",
+    "‖": r"\|",
+    "⋮": r"\vdots",
+    "⋯": r"\cdots",
+    "✓": r"\checkmark",
+}
+
+# The one escape table for text mode: LaTeX's specials, the text punctuation
+# and superscripts the project's prose uses, and every symbol of MATH_SYMBOLS
+# as inline maths; nothing needs more than amsmath/amssymb. (SymPy's
+# latex_escape covers the first ten; the braces after the word commands keep a
+# following space.)
 _TEXT_ESCAPES = {
     "\\": r"\textbackslash{}",
     "&": r"\&",
@@ -148,17 +196,14 @@ _TEXT_ESCAPES = {
     "<": r"\textless{}",
     ">": r"\textgreater{}",
     "|": r"\textbar{}",
-    "≤": r"$\le$",
-    "≥": r"$\ge$",
-    "≠": r"$\ne$",
-    "≈": r"$\approx$",
-    "≡": r"$\equiv$",
     "−": r"$-$",
     "–": "--",
     "—": "---",
-    "·": r"$\cdot$",
-    "×": r"$\times$",
-    "∂": r"$\partial$",
+    "…": r"\dots{}",
+    "‘": "`",
+    "’": "'",
+    "“": "``",
+    "”": "''",
     "ᵀ": r"$^{\mathsf{T}}$",
     "⁺": r"$^{+}$",
     "⁻": r"$^{-}$",
@@ -166,30 +211,7 @@ _TEXT_ESCAPES = {
     "²": r"$^{2}$",
     "³": r"$^{3}$",
     "ᵈ": r"$^{d}$",
-    "⌊": r"$\lfloor$",
-    "⌋": r"$\rfloor$",
-    "⌈": r"$\lceil$",
-    "⌉": r"$\rceil$",
-    "∈": r"$\in$",
-    "∀": r"$\forall$",
-    "Σ": r"$\Sigma$",
-    "Π": r"$\Pi$",
-    "α": r"$\alpha$",
-    "λ": r"$\lambda$",
-    "ℓ": r"$\ell$",
-    "⊗": r"$\otimes$",
-    "→": r"$\to$",
-    "⇔": r"$\Leftrightarrow$",
-    "⟨": r"$\langle$",
-    "⟩": r"$\rangle$",
-    "‖": r"$\|$",
-    "…": r"\dots{}",
-    "⋮": r"$\vdots$",
-    "✓": r"$\checkmark$",
-    "‘": "`",
-    "’": "'",
-    "“": "``",
-    "”": "''",
+    **{symbol: f"${command}$" for symbol, command in MATH_SYMBOLS.items()},
 }
 
 
@@ -236,16 +258,26 @@ def escape_text(text: str, *, strict: bool = True) -> str:
     return "".join(out)
 
 
+# Where a call may end a line: if it does, the line ends ragged (as code
+# does) instead of being stretched; if not, the two glues cancel and nothing
+# shows. Typewriter spaces do not stretch, so without this a paragraph holding
+# a long call could find no acceptable break and overrun its line; the
+# penalty keeps a ragged end for lines that cannot be justified well.
+_CODE_BREAK = r"\nobreak\hskip0pt plus1fil\penalty50\hskip0pt plus-1fil\relax "
+
+
 def code_latex(code: str) -> str:
-    r"""``code`` in typewriter type with straight quotes, breakable after top-level commas.
+    r"""``code`` in typewriter type with straight quotes, breakable between arguments.
 
     Spaces inside brackets are tied (``~``), so a long call such as a torch
-    constructor wraps between its arguments and never inside ``(3, 3)``.
+    constructor wraps between its arguments, never inside ``(3, 3)``. A line
+    that ends inside the code may fall short of the margin (ragged, as code
+    is), so a call inside a justified paragraph never overruns its line.
 
     Examples
     --------
-    >>> print(code_latex("f(a=(1, 2), b='x')"))
-    \texttt{f(a=(1,~2), b=\textquotesingle{}x\textquotesingle{})}
+    >>> print(code_latex("f(a=(1, 2), b='x')").replace(_CODE_BREAK, "<break>"))
+    \texttt{f(a=(1,~2),<break>\ b=\textquotesingle{}x\textquotesingle{})}
     """
     pieces = []
     depth = 0
@@ -256,6 +288,8 @@ def code_latex(code: str) -> str:
             depth -= 1
         if char == " " and depth > 1:
             pieces.append("~")
+        elif char == " ":
+            pieces.append(_CODE_BREAK + r"\ ")
         elif char in "'`":
             pieces.append(r"\textquotesingle{}" if char == "'" else r"\textasciigrave{}")
         else:
@@ -591,44 +625,66 @@ def _sympy_latex(obj: Any, printer: LatexPrinter) -> str:
     return matrix_latex(_dense_cells(obj), printer)
 
 
-def _keep(size: int, limit: int) -> tuple[list[int], int | None]:
-    """Indices shown along one axis and where the ellipsis goes (None: no elision)."""
-    if size <= limit:
-        return list(range(size)), None
-    head = (limit + 1) // 2
-    tail = limit - head
-    return [*range(head), *range(size - tail, size)], head
-
-
 def _column_widths(cells: list[list[str]]) -> list[float]:
     return [max(math_width(row[j]) for row in cells) for j in range(len(cells[0]))]
 
 
 def _line_width(widths: Sequence[float]) -> float:
-    return sum(widths) + ARRAY_GAP * max(0, len(widths) - 1) + BRACKETS
+    return _line_width_of(sum(widths), len(widths))
+
+
+def _line_width_of(total: float, count: int) -> float:
+    """Width of a bracketed row of ``count`` columns whose cells are ``total`` pt wide."""
+    return total + ARRAY_GAP * max(0, count - 1) + BRACKETS
 
 
 def _pack(
-    widths: Sequence[float], first: float, later: float, boundaries: Sequence[int]
-) -> list[tuple[int, int]]:
-    """Column ranges that fit ``first`` (the first line) and ``later`` (the others) pt.
+    widths: Sequence[float],
+    first: float,
+    later: float,
+    boundaries: Sequence[int],
+    most: int,
+) -> list[tuple[int, int]] | None:
+    """Balanced column ranges: the first fits ``first`` pt, the others ``later``.
 
-    A block ends on one of ``boundaries`` (e.g. the end of an input row)
-    when one falls inside it, so blocks split the matrix where its
-    structure does.
+    Of the ways to cut the columns into at most ``most`` blocks that fit,
+    the one with the fewest lines wins, where a cut off ``boundaries`` (the
+    ends of input rows, where the matrix's structure splits) costs a line;
+    on a tie, the fewest such cuts; then the narrowest widest line (a
+    continued line counted with its indent). 16 equal columns on two lines
+    are 8 + 8, not 14 + 2; rows are cut only when that saves more lines
+    than it cuts. ``None`` when no cut fits.
     """
-    blocks, start, n = [], 0, len(widths)
-    while start < n:
-        room = first if not blocks else later
-        stop = start + 1
-        while stop < n and _line_width(widths[start : stop + 1]) <= room:
-            stop += 1
-        ends = [b for b in boundaries if start < b <= stop]
-        if stop < n and ends:
-            stop = max(ends)
+    n = len(widths)
+    on_boundary = set(boundaries)
+    # best[j][b]: (cuts off boundaries, widest line) of columns [0, j) in b blocks,
+    # and where the last block starts. Within one block count, a better prefix
+    # never makes a worse whole, so the table holds the optimum.
+    best: list[dict[int, tuple[int, float, int]]] = [{} for _ in range(n + 1)]
+    best[0][0] = (0, 0.0, 0)
+    sums = [0.0, *itertools.accumulate(widths)]
+    for stop in range(1, n + 1):
+        for start in range(stop - 1, -1, -1):
+            line = _line_width_of(sums[stop] - sums[start], stop - start)
+            if line > max(first, later):
+                break  # a longer block only gets wider
+            for count, (off, widest, _) in best[start].items():
+                room, indent = (first, 0.0) if count == 0 else (later, _CONTINUED)
+                if count == most or line > room:
+                    continue
+                cut_off = int(0 < start and start not in on_boundary)
+                candidate = (off + cut_off, max(widest, line + indent), start)
+                if candidate[:2] < best[stop].get(count + 1, (n + 1, math.inf, 0))[:2]:
+                    best[stop][count + 1] = candidate
+    if not best[n]:
+        return None
+    count = min(best[n], key=lambda b: (b + best[n][b][0], best[n][b][0], best[n][b][1]))
+    blocks, stop = [], n
+    while count:
+        start = best[stop][count][2]
         blocks.append((start, stop))
-        start = stop
-    return blocks
+        stop, count = start, count - 1
+    return blocks[::-1]
 
 
 def _boundaries(sizes: Sequence[int], count: int) -> list[int]:
@@ -714,31 +770,52 @@ def matrix_latex(source: Any, printer: LatexPrinter) -> str:
 
     With a ``printer.width``, a matrix whose columns fit is printed whole; one
     that fits on at most 3 lines (fewer when ``printer.height`` says so) is
-    split into column blocks, one per line; any other is elided to the first
-    and last columns that fit.
+    split into column blocks of balanced width, one per line, cut where
+    ``column_blocks`` end when that costs no more lines than the limit allows;
+    any other is elided to the first and last columns that fit.
     """
     n_rows, n_cols = source.shape
     if n_rows == 0 or n_cols == 0:
         return r"\begin{bmatrix}\end{bmatrix}"
-    rows, row_gap = _keep(n_rows, printer.max_rows)
+    rows, row_gap = keep_ends(n_rows, printer.max_rows)
     if printer.width is not None and n_cols <= min(_SPLIT_COLUMNS, printer.max_cols):
         cells = _cells(source, rows, list(range(n_cols)), printer.zero)
         widths = _column_widths(cells)
         if _line_width(widths) <= printer.width:
             return _environment(_with_gaps(cells, row_gap, None))
         boundaries = _boundaries(getattr(source, "column_blocks", ()), n_cols)
-        blocks = _pack(widths, printer.width, printer.width - _CONTINUED, boundaries)
         shown_rows = len(rows) + (row_gap is not None)
         allowed = _MAX_BLOCKS
         if printer.height is not None:
             allowed = int(printer.height // (shown_rows * _ROW_HEIGHT + _BLOCK_GAP))
-        if len(blocks) <= allowed:
+        blocks = _pack(widths, printer.width, printer.width - _CONTINUED, boundaries, allowed)
+        if blocks is not None:
             return _split(cells, blocks, row_gap)
     if printer.width is None and n_cols <= printer.max_cols:
         cells = _cells(source, rows, list(range(n_cols)), printer.zero)
         return _environment(_with_gaps(cells, row_gap, None))
     cells, col_gap = _elided(source, rows, printer)
     return _environment(_with_gaps(cells, row_gap, col_gap))
+
+
+def matrix_width(latex: str) -> float:
+    r"""Estimated typeset width in pt of one matrix :func:`matrix_latex` emitted.
+
+    A matrix split into column blocks takes the whole line (``inf``).
+
+    >>> import numpy as np
+    >>> round(matrix_width(to_latex(np.eye(2, dtype=int))))  # 2 digits, a gap, brackets
+    33
+    """
+    if "\\begin{aligned}" in latex:
+        return math.inf
+    body = re.sub(r"\\(begin|end)\{[^}]*\}(\{[^}]*\})?|\\left.|\\right.", "", latex)
+    rows = [row.split("&") for row in body.split("\\\\")]
+    columns = max(len(row) for row in rows)
+    return _line_width(
+        [max((math_width(row[j]) for row in rows if j < len(row)), default=0.0)
+         for j in range(columns)]
+    )
 
 
 def _split(

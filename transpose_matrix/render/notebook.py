@@ -20,6 +20,7 @@ import re
 from typing import Any
 
 from .latex import escape_text
+from .text import dims_text
 
 __all__ = ["solution_latex", "spec_html", "verify_html", "verify_latex"]
 
@@ -33,10 +34,6 @@ def _rows(pairs: list[tuple[str, str]]) -> str:
         for key, value in pairs
     )
     return f"{_TABLE}{body}</table>"
-
-
-def _dims(values: Any) -> str:
-    return " × ".join(str(v) for v in values)
 
 
 def spec_html(spec: Any) -> str:
@@ -55,9 +52,9 @@ def spec_html(spec: Any) -> str:
         [
             ("layer", conv_call(spec)),
             ("geometry", heading(spec)),
-            ("input x", _dims((spec.in_channels, *spec.input_shape))),
-            ("output y", _dims((spec.out_channels, *spec.output_shape))),
-            ("weight w", _dims(spec.weight_shape)),
+            ("input x", dims_text((spec.in_channels, *spec.input_shape))),
+            ("output y", dims_text((spec.out_channels, *spec.output_shape))),
+            ("weight w", dims_text(spec.weight_shape)),
             ("C", f"{rows} × {cols}"),
         ]
     )

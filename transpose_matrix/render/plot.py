@@ -49,13 +49,13 @@ def _tap_colors(count: int) -> list[tuple[float, float, float]]:
 
 def _block_lines(ax: Any, channels: int, shape: tuple[int, ...], vertical: bool) -> None:
     """Lines between channels (dark) and between rows of the spatial grid (light)."""
-    size = math.prod(shape)
-    row = shape[-1] if len(shape) > 1 else 0
+    from .text import block_edges
+
     draw = ax.axvline if vertical else ax.axhline
-    for position in range(1, channels * size):
-        if position % size == 0:
+    for position, heavy in block_edges(channels, shape, channels * math.prod(shape)):
+        if heavy:
             draw(position - 0.5, color="0.15", linewidth=1.2)
-        elif row and position % row == 0:
+        else:
             draw(position - 0.5, color="0.75", linewidth=0.5)
 
 

@@ -18,6 +18,7 @@ same time.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,8 @@ from ..errors import ConvSpecError
 from ..shapes import transposed_conv_output_size
 from .documents import ARTICLE, BEAMER, Page, document, fragment, frame
 from .latex import code_latex, dims_latex, escape_text, to_latex
+from .prose import describe_spec, prose_latex, prose_text
+from .text import dims_text
 
 __all__ = [
     "ZeroInsertion",
@@ -52,7 +55,7 @@ _T = r"^{\mathsf{T}}"
 
 
 def _shape(channels: int, spatial: Sequence[int]) -> str:
-    return " × ".join(str(n) for n in (channels, *spatial))
+    return dims_text((channels, *spatial))
 
 
 def _tuple(values: Sequence[Any]) -> str:
@@ -107,69 +110,32 @@ def transposed_call(spec: Any) -> str | None:
     )
 
 
-def _per_dim(values: Sequence[Any], latex: bool) -> str:
-    """``3`` when every dim agrees, else ``3 × 2`` (in maths for LaTeX)."""
-    if len(set(values)) == 1:
-        return str(values[0])
-    return f"${dims_latex(values)}$" if latex else " × ".join(str(v) for v in values)
-
-
 def heading(spec: Any, transposed: bool = False, *, latex: bool = False) -> str:
     """``5 × 5 input, 3 × 3 kernel, stride 2, padding 1``: the geometry in words.
 
-    Parameters that keep their default (stride 1, no padding, ...) are left
-    out. With ``transposed`` it describes the transposed layer (its input is
-    the forward output; ``output_padding`` is named when not 0). With
-    ``latex`` the numbers are set as maths.
+    The sentence is :func:`~transpose_matrix.render.prose.describe_spec`
+    (defaults left out; with ``transposed``, the transposed layer: its input
+    is the forward output, ``output_padding`` named when not 0), printed as
+    Unicode text or, with ``latex``, as LaTeX with every number in maths.
 
     Examples
     --------
     >>> from transpose_matrix.spec import ConvSpec
     >>> heading(ConvSpec((5, 5), 3, stride=2, padding=1))
     '5 × 5 input, 3 × 3 kernel, stride 2, padding 1'
-    >>> print(heading(ConvSpec((7,), 3, in_channels=2, out_channels=4, groups=2), latex=True))
-    input $7$, kernel $3$, channels $2 \\to 4$, groups 2
+    >>> print(heading(ConvSpec((5, 6), 3, stride=(1, 2), in_channels=2, out_channels=4),
+    ...               latex=True))
+    ${5 \\times 6}$ input, ${3 \\times 3}$ kernel, stride ${1 \\times 2}$, 2 to 4 channels
     """
-
-    def dims(values: Sequence[int]) -> str:
-        text = dims_latex(values) if latex else " × ".join(str(v) for v in values)
-        return f"${text}$" if latex else text
-
-    layer = spec.transposed_arguments() if transposed else None
-    shape = spec.output_shape if transposed else spec.input_shape
-    if spec.ndim == 1:
-        parts = [f"input {dims(shape)}", f"kernel {dims(spec.kernel_size)}"]
-    else:
-        parts = [f"{dims(shape)} input", f"{dims(spec.kernel_size)} kernel"]
-    if any(s != 1 for s in spec.stride):
-        parts.append(f"stride {_per_dim(spec.stride, latex)}")
-    if layer is not None:
-        pads = layer["padding"]
-    elif spec.is_symmetric_padding:
-        pads = [before for before, _ in spec.padding]
-    else:
-        pads = [f"{before}:{after}" for before, after in spec.padding]
-    if any(p != 0 for p in pads):
-        parts.append(f"padding {_per_dim(pads, latex)}")
-    if any(d != 1 for d in spec.dilation):
-        parts.append(f"dilation {_per_dim(spec.dilation, latex)}")
-    if layer is not None and any(layer["output_padding"]):
-        parts.append(f"output_padding {_per_dim(layer['output_padding'], latex)}")
-    if spec.in_channels != 1 or spec.out_channels != 1:
-        source, target = spec.in_channels, spec.out_channels
-        if transposed:
-            source, target = target, source
-        arrow = r" \to " if latex else " → "
-        text = f"{source}{arrow}{target}"
-        parts.append(f"channels ${text}$" if latex else f"channels {text}")
-    if spec.groups != 1:
-        parts.append(f"groups {spec.groups}")
-    text = ", ".join(parts)
-    return text.replace("output_padding", r"\texttt{output\_padding}") if latex else text
+    markup = describe_spec(spec, transposed)
+    return prose_latex(markup) if latex else prose_text(markup)
 
 
-def title(spec: Any, transposed: bool = False) -> str:
-    """Plain-text title: ``ConvTranspose2d: 3 × 3 input → 6 × 6 output`` or the forward one.
+def title(spec: Any, transposed: bool = False, *, latex: bool = False) -> str:
+    r"""Title: ``ConvTranspose2d: 3 × 3 input → 6 × 6 output`` or the forward heading.
+
+    Unicode text, or LaTeX with the numbers in maths (``latex``), where a
+    long title breaks only between its phrases, never inside "2 channels".
 
     Examples
     --------
@@ -179,41 +145,59 @@ def title(spec: Any, transposed: bool = False) -> str:
     'ConvTranspose2d: 3 × 3 input → 6 × 6 output'
     >>> title(ConvSpec((5, 5), 3, stride=2, padding=1))
     'Conv2d: 5 × 5 input, 3 × 3 kernel, stride 2, padding 1'
+    >>> print(title(ConvSpec.from_transposed(4, 1, 1, 3, stride=3), transposed=True, latex=True))
+    ConvTranspose1d: \mbox{input of length 4} $\to$ \mbox{output of length 12}
     """
     if transposed:
-        source = " × ".join(str(n) for n in spec.output_shape)
-        target = " × ".join(str(n) for n in spec.input_shape)
-        return f"ConvTranspose{spec.ndim}d: {source} input → {target} output"
-    mode = getattr(spec, "padding_mode", "zeros")
-    return f"Conv{spec.ndim}d: {heading(spec)}" + (f", {mode} padding" if mode != "zeros" else "")
+        if spec.ndim == 1:
+            ends = [f"input of length {spec.output_shape[0]}",
+                    f"output of length {spec.input_shape[0]}"]
+        else:
+            ends = [f"${{{dims_latex(spec.output_shape)}}}$ input",
+                    f"${{{dims_latex(spec.input_shape)}}}$ output"]
+        phrases, joiner = ends, " $\\to$ "
+    else:
+        phrases, joiner = describe_spec(spec).split(", "), ", "
+    name = f"Conv{'Transpose' if transposed else ''}{spec.ndim}d: "
+    if not latex:
+        return name + prose_text(joiner.join(phrases))
+    return name + prose_latex(joiner).join(f"\\mbox{{{prose_latex(part)}}}" for part in phrases)
+
+
+def _size_symbols(spec: Any, transposed: bool) -> list[tuple[str, str]]:
+    """(symbol, what it is) of the size formula, in the order the formula reads them."""
+    if transposed:
+        return [("o", "input size"), ("s", "stride"), ("p", "padding"), ("d", "dilation"),
+                ("k", "kernel size"), ("a", "`output_padding`")]
+    padding = [("p", "padding")] if spec.is_symmetric_padding else [
+        ("p_b", "padding before"), ("p_a", "padding after")
+    ]
+    return [("n", "input size"), *padding, ("d", "dilation"), ("k", "kernel size"),
+            ("s", "stride")]
 
 
 def size_lines(spec: Any, transposed: bool = False) -> list[str]:
-    """The output-size arithmetic of every dim with the numbers filled in."""
-    lines = []
-    if transposed:
-        layer = spec.transposed_arguments()
-        lines.append(
-            "Output size of the transposed layer, per dim: "
-            "(n - 1)·s - 2p + d·(k - 1) + output_padding + 1"
-        )
-        for i in range(spec.ndim):
-            n, s, p = spec.output_shape[i], spec.stride[i], layer["padding"][i]
-            k, d, a = spec.kernel_size[i], spec.dilation[i], layer["output_padding"][i]
-            lines.append(
-                f"  dim {i}: ({n} - 1)·{s} - 2·{p} + {d}·({k} - 1) + {a} + 1 = "
-                f"{spec.input_shape[i]}"
-            )
-        return lines
-    lines.append("Output size per dim: floor((n + p_before + p_after - d·(k - 1) - 1) / s) + 1")
-    for i in range(spec.ndim):
-        n, (before, after) = spec.input_shape[i], spec.padding[i]
-        k, s, d = spec.kernel_size[i], spec.stride[i], spec.dilation[i]
-        lines.append(
-            f"  dim {i}: floor(({n} + {before} + {after} - {d}·({k} - 1) - 1) / {s}) + 1 = "
-            f"{spec.output_shape[i]}"
-        )
-    return lines
+    """The output-size formula and its numbers per dim, as Unicode lines.
+
+    Printed from :func:`~transpose_matrix.derivation.output_size_equations`,
+    the sympy expressions the derivation checks; the last value of each
+    line is that expression evaluated, the layer's output size.
+    """
+    from ..derivation import output_size_equations
+    from .derivation import equation_line
+
+    general, *rows = output_size_equations(spec, transposed=transposed)
+    symbols = ", ".join(
+        f"{prose_text(f'${symbol}$')} {words}" for symbol, words in _size_symbols(spec, transposed)
+    )
+    lines = [f"Output size along each dim: {equation_line(general)}", f"  ({prose_text(symbols)})"]
+    return lines + [f"  {equation_line(row)}" for row in rows]
+
+
+def _size_words_latex(spec: Any, transposed: bool) -> str:
+    """``$n$ the input size, …, and $s$ the stride``."""
+    named = [f"${symbol}$ the {words}" for symbol, words in _size_symbols(spec, transposed)]
+    return prose_latex(", ".join(named[:-1]) + " and " + named[-1])
 
 
 def output_padding_choices(spec: Any, most: int = 6) -> list[list[tuple[int, int] | None]]:
@@ -424,7 +408,7 @@ def show_text(
         f"{cols} values"
     )
     out.append(
-        f"  weight w: {' × '.join(str(n) for n in spec.weight_shape)}  "
+        f"  weight w: {dims_text(spec.weight_shape)}  "
         "(out_channels × in_channels/groups × kernel)"
     )
     out.append(f"  output y: {_shape(spec.out_channels, spec.output_shape)}, {rows} values")
@@ -472,35 +456,38 @@ def _show_transposed_text(spec: Any, *, seed: int | None, full: bool) -> str:
         f"{rows} values"
     )
     out.append(
-        f"  weight w: {' × '.join(str(n) for n in spec.weight_shape)}  "
+        f"  weight w: {dims_text(spec.weight_shape)}  "
         "(in_channels × out_channels/groups × kernel)"
     )
     out.append(
-        f"  output  : {_shape(spec.in_channels, spec.input_shape)}, {cols} values "
-        "(shaped like the forward convolution's input x)"
+        f"  output x: {_shape(spec.in_channels, spec.input_shape)}, {cols} values "
+        "(the shape of the forward convolution's input)"
     )
     out.append("")
     out += size_lines(spec, transposed=True)
-    out.append(
-        "output_padding a (0 ≤ a < max(s, d)) picks the output size; the forward convolution "
-        f"maps every size with a < s back to {' × '.join(str(n) for n in spec.output_shape)}:"
+    out.append("")
+    out += textwrap.wrap(
+        "The input size alone does not fix the output size: the forward convolution rounds "
+        f"down, so it maps every size with a < s back to {dims_text(spec.output_shape)}. "
+        "output_padding a (0 ≤ a < max(s, d)) picks one:",
+        width=88,
     )
     for i, dim in enumerate(output_padding_choices(spec)):
         chosen = layer["output_padding"][i]
         options = ", ".join(
             "…" if item is None
-            else f"{item[0]} → {item[1]}" + (" (this layer)" if item[0] == chosen else "")
+            else f"a = {item[0]} → {item[1]}" + (" (this layer)" if item[0] == chosen else "")
             for item in dim
         )
-        out.append(f"  dim {i}: output_padding {options}")
+        out.append(f"  dim {i}: {options}")
     out.append("")
     out.append(
         f"Cᵀ: {cols} × {rows}, {_nnz(spec)} stored entries, {_weights_note(seed)}. "
-        "output = Cᵀ y (row = output position, column = input position)"
+        "x = Cᵀ y (row = output position, column = input position)"
     )
     out.append(_text_matrix(view.T, full))
     out.append(
-        "Column j of Cᵀ is what input pixel y_j adds to the output: its value times the "
+        "Column j of Cᵀ is what input pixel yⱼ adds to the output: its value times the "
         "kernel, stamped at stride s."
     )
     out.append("")
@@ -542,10 +529,10 @@ def _json_entries(spec: Any, weight: Any) -> tuple[Any, Any, list[Any]]:
     """
     import numpy as np
 
-    from .views import weight_label
+    from .views import weight_name
 
     def name(flat: int) -> str:
-        return "w_{" + ",".join(str(i) for i in weight_label(spec, flat)) + "}"
+        return weight_name(spec, flat, latex=True)
 
     if spec.padding_mode == "zeros":
         from ..matrix import weight_label_matrix
@@ -625,11 +612,17 @@ def show_json(spec: Any, *, seed: int | None = None) -> str:
 # --------------------------------------------------------------------------- export
 
 
-def _code_block(code: str, size: str = r"\small") -> str:
-    # Ragged right with a hanging indent: a long call wraps between arguments.
+def _code_block(code: str, size: str = r"\small", lead: str = "") -> str:
+    """``code`` ragged right with a hanging indent (a long call wraps between arguments).
+
+    ``lead`` is a line of text set before it, ragged too: a heading with long
+    typewriter names cannot be justified without overrunning a short line.
+    """
+    lead = f"{lead}\\par\\nopagebreak\\smallskip\n" if lead else ""
+    # No page break inside the call, nor between it and its lead.
     return (
-        f"\\begin{{flushleft}}{size}\n\\hangindent=2em\\hangafter=1\n{code_latex(code)}\n"
-        "\\end{flushleft}"
+        f"\\begin{{flushleft}}\\interlinepenalty=10000\n{lead}{size}"
+        f"\\hangindent=2em\\hangafter=1\n{code_latex(code)}\n\\end{{flushleft}}"
     )
 
 
@@ -668,29 +661,12 @@ def _align(rows: list[str]) -> str:
     return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
 
 
-def _forward_size_align(spec: Any) -> str:
-    rows = []
-    for i in range(spec.ndim):
-        n, (before, after) = spec.input_shape[i], spec.padding[i]
-        k, s, d = spec.kernel_size[i], spec.stride[i], spec.dilation[i]
-        rows.append(
-            f"o_{{{i}}} &= \\left\\lfloor \\frac{{{n} + {before} + {after} - {d} \\cdot ({k} - 1)"
-            f" - 1}}{{{s}}} \\right\\rfloor + 1 = {spec.output_shape[i]}"
-        )
-    return _align(rows)
+def _size_display(spec: Any, transposed: bool, width: float) -> str:
+    """The size formula and the layer's numbers in it, printed by sympy in one display."""
+    from ..derivation import output_size_equations
+    from .derivation import display_latex
 
-
-def _transposed_size_align(spec: Any) -> str:
-    layer = spec.transposed_arguments()
-    rows = []
-    for i in range(spec.ndim):
-        n, s, p = spec.output_shape[i], spec.stride[i], layer["padding"][i]
-        k, d, a = spec.kernel_size[i], spec.dilation[i], layer["output_padding"][i]
-        rows.append(
-            f"o_{{{i}}} &= ({n} - 1) \\cdot {s} - 2 \\cdot {p} + {d} \\cdot ({k} - 1) + {a} + 1"
-            f" = {spec.input_shape[i]}"
-        )
-    return _align(rows)
+    return display_latex(output_size_equations(spec, transposed=transposed), width)
 
 
 def _choices_latex(spec: Any) -> str:
@@ -728,37 +704,43 @@ def _gradient() -> str:
 
 
 def _figures(spec: Any, transposed: bool, page: Page) -> list[tuple[str, str, str]]:
-    """(title, caption, picture) of the sparsity figure and the placement or scatter one."""
+    """(title, caption, picture) of the sparsity figure and the placement or scatter one.
+
+    On a beamer page the title heads the frame, so the caption does not repeat it.
+    """
     from .tikz import placement_figure, sparsity_figure
 
+    beamer = page.kind != "article"
     # Beamer's \footnotesize is 9 pt, not 8 pt: its labels need a tenth more room.
-    width = min(page.width, 345.0) if page.kind == "article" else 275.0
-    height = None if page.kind == "article" else 170.0
+    width = min(page.width, 345.0) if not beamer else 275.0
+    height = None if not beamer else 170.0
     center = tuple(n // 2 for n in spec.output_shape)
+    where = ",".join(map(str, center))
+    coloured = "each entry coloured by its kernel tap:"
     pictures = [
         (
             "The sparsity pattern of $C$",
-            "The sparsity pattern of $C$, each entry coloured by its kernel tap:",
+            _sentence(coloured) if beamer else f"The sparsity pattern of $C$, {coloured}",
             sparsity_figure(spec, width=width, height=height),
         )
     ]
     if transposed:
+        name = "The scatter: a column of $C^{\\mathsf{T}}$"
         caption = (
-            "The scatter: input pixel $y_{" + ",".join(map(str, center)) + "}$ of the transposed "
-            "layer stamps its kernel-weighted patch into the output; that patch is a column "
-            "of $C^{\\mathsf{T}}$:"
+            f"input pixel $y_{{{where}}}$ of the transposed layer stamps its kernel-weighted "
+            "patch into the output; that patch is a column of $C^{\\mathsf{T}}$:"
         )
+        caption = _sentence(caption) if beamer else f"The scatter: {caption}"
     else:
+        name = "One placement: a row of $C$"
         caption = (
-            "One placement of the kernel (output position $("
-            + ",".join(map(str, center)) + ")$) and the row of $C$ it produces:"
+            f"The kernel placed for output position $({where})$, and the row of $C$ it produces:"
+            if beamer
+            else f"One placement of the kernel (output position $({where})$) and the row of $C$ "
+            "it produces:"
         )
     if spec.padding_mode != "zeros":
         return pictures  # the placement figure draws zero padding only
-    name = (
-        "The scatter: a column of $C^{\\mathsf{T}}$" if transposed
-        else "One placement: a row of $C$"
-    )
     picture = placement_figure(spec, center, transposed=transposed, width=width, height=height)
     pictures.append((name, caption, picture))
     return pictures
@@ -794,8 +776,9 @@ def export_body(
     )
     if figures and spec.ndim <= 2:
         out.append(r"\section*{Figures}")
-        for _, caption, picture in _figures(spec, transposed, page):
-            out.append(_together(f"{caption}\\par\\medskip", f"\\noindent\n{picture}"))
+        for number, (_, caption, picture) in enumerate(_figures(spec, transposed, page)):
+            space = "\\bigskip\n" if number else ""
+            out.append(space + _together(f"{caption}\\par\\medskip", f"\\noindent\n{picture}"))
     if derivations:
         if spec.padding_mode != "zeros":
             raise ConvSpecError(
@@ -815,7 +798,7 @@ def _forward_sections(spec: Any, view: Any, kind: str, page: Page) -> list[str]:
     rows, cols = spec.matrix_shape
     out = [r"\section*{Geometry}"]
     out.append(
-        _sentence(heading(spec, latex=True)) + ":\n" + _code_block(conv_call(spec))
+        _code_block(conv_call(spec), lead=f"The layer ({heading(spec, latex=True)}) in PyTorch:")
         + "\n\\noindent "
         f"maps ${_space('x', spec.in_channels, spec.input_shape)}$ to "
         f"${_space('y', spec.out_channels, spec.output_shape)}$ with weight "
@@ -825,10 +808,10 @@ def _forward_sections(spec: Any, view: Any, kind: str, page: Page) -> list[str]:
     )
     out.append(r"\section*{Output size}")
     out.append(
-        "Along each dimension, $o = \\lfloor (n + p_{\\mathrm{before}} + p_{\\mathrm{after}}"
-        " - d(k - 1) - 1)/s \\rfloor + 1$:"
+        f"Along each dimension, with {_size_words_latex(spec, False)}, the output "
+        "has $o$ positions; the numbers of this layer, filled in:"
     )
-    out.append(_forward_size_align(spec))
+    out.append(_size_display(spec, False, page.width))
     out.append(r"\section*{The matrix $C$}")
     intro = (
         f"The convolution is $y = C x$ with $C$ of size ${rows} \\times {cols}$, holding {kind}"
@@ -844,7 +827,7 @@ def _forward_sections(spec: Any, view: Any, kind: str, page: Page) -> list[str]:
         out.append(_mode_transpose_latex(spec))
     elif layer is not None:
         out.append(
-            "$C^{\\mathsf{T}} y$ is the transposed convolution\n" + _code_block(layer)
+            _code_block(layer, lead="$C^{\\mathsf{T}} y$ is the transposed convolution")
             + "\n\\noindent applied to $y$, with the same weight $w$."
         )
     else:
@@ -892,8 +875,11 @@ def _transposed_sections(spec: Any, view: Any, kind: str, page: Page) -> list[st
     rows, cols = spec.matrix_shape
     out = [r"\section*{The layer}"]
     out.append(
-        _sentence(heading(spec, transposed=True, latex=True)) + ":\n"
-        + _code_block(transposed_call(spec)) + "\n\\noindent "
+        _code_block(
+            transposed_call(spec),
+            lead=f"The transposed layer ({heading(spec, transposed=True, latex=True)}) in PyTorch:",
+        )
+        + "\n\\noindent "
         f"maps its input ${_space('y', spec.out_channels, spec.output_shape)}$ to an output in "
         f"$\\mathbb{{R}}^{{{dims_latex((spec.in_channels, *spec.input_shape))}}}$ with weight "
         f"$w \\in \\mathbb{{R}}^{{{dims_latex(spec.weight_shape)}}}$ (PyTorch's "
@@ -905,10 +891,10 @@ def _transposed_sections(spec: Any, view: Any, kind: str, page: Page) -> list[st
     )
     out.append(r"\section*{Output size}")
     out.append(
-        "Along each dimension the output has $o = (n - 1)s - 2p + d(k - 1) + a + 1$ positions, "
-        "where $a$ is \\texttt{output\\_padding}:"
+        f"Along each dimension, with {_size_words_latex(spec, True)}, the output "
+        "has $m$ positions; the numbers of this layer, filled in:"
     )
-    out.append(_transposed_size_align(spec))
+    out.append(_size_display(spec, True, page.width))
     out.append(
         "The forward convolution rounds down when it divides by the stride, so it maps the "
         f"$s$ sizes with $a < s$ all back to ${dims_latex(spec.output_shape)}$: the input size "
@@ -964,7 +950,7 @@ def _beamer_frames(
     heading_line = heading(spec, transposed=transposed, latex=True)
     if transposed:
         call = transposed_call(spec)
-        sizes = _transposed_size_align(spec)
+        sizes = _size_display(spec, True, page.width)
         shapes = (
             f"${_space('y', spec.out_channels, spec.output_shape)} \\;\\mapsto\\; "
             f"C^{{\\mathsf{{T}}}} y \\in \\mathbb{{R}}^"
@@ -972,16 +958,18 @@ def _beamer_frames(
         )
     else:
         call = conv_call(spec)
-        sizes = _forward_size_align(spec)
+        sizes = _size_display(spec, False, page.width)
         shapes = (
             f"${_space('x', spec.in_channels, spec.input_shape)} \\;\\mapsto\\; y = Cx \\in "
             f"\\mathbb{{R}}^{{{dims_latex((spec.out_channels, *spec.output_shape))}}}$"
         )
+    # A forward layer's title is its heading already; a transposed one's names only shapes.
+    lead = f"{heading_line}\n" if transposed else ""
     geometry = (
-        f"{heading_line}\n{_code_block(call, size=chr(92) + 'footnotesize')}\n{shapes}\n"
+        f"{lead}{_code_block(call, size=chr(92) + 'footnotesize')}\n{shapes}\n"
         f"{{\\small\n{sizes}\n}}"
     )
-    frames.append(frame(escape_text(title(spec, transposed)), geometry))
+    frames.append(frame(title(spec, transposed, latex=True), geometry))
     matrices = [
         ("C", view, f"$C$: ${rows} \\times {cols}$, $y = Cx$"),
         (f"C{_T}", view.T, f"$C^{{\\mathsf{{T}}}}$: ${cols} \\times {rows}$"),
@@ -1025,10 +1013,10 @@ def export(
         frames = _beamer_frames(spec, seed=seed, figures=figures, transposed=transposed)
         if fragment_only:
             return fragment(frames, what="beamer frames")
-        return document(frames, title=title(spec, transposed), kind="beamer")
+        return document(frames, latex_title=title(spec, transposed, latex=True), kind="beamer")
     body = export_body(
         spec, seed=seed, figures=figures, derivations=derivations, transposed=transposed
     )
     if fragment_only:
         return fragment(body)
-    return document(body, title=title(spec, transposed))
+    return document(body, latex_title=title(spec, transposed, latex=True))

@@ -7,26 +7,32 @@ row of the spatial grid, heavier ``┃`` and ``━`` the channels. A matrix wide
 than the allowed width keeps its first and last columns and marks the gap
 with ``…``; one taller than ``max_rows`` does the same with ``⋮``.
 
-:func:`kernel_labels` and :func:`position_labels` name weights and grid
-positions with Unicode subscripts (``w₀₂``, ``x₁₃``); this module needs only
-numpy, so ``python -m transpose_matrix show`` does not pay for sympy.
+:func:`kernel_labels` and :func:`position_labels` (:class:`PositionLabels`,
+made on demand) name weights and grid positions with Unicode subscripts
+(``w₀₂``, ``x₁₃``). :func:`keep_ends` is the one elision rule of text and
+LaTeX matrices; :func:`block_edges` says where figures rule channels and
+rows. The module needs nothing beyond Python.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
     "ZERO",
+    "PositionLabels",
+    "block_edges",
     "blocks_of",
+    "dims_text",
+    "keep_ends",
     "kernel_labels",
     "position_labels",
     "render",
     "subscript",
     "terminal_width",
+    "weight_index",
 ]
 
 #: How a zero entry prints.
@@ -48,8 +54,55 @@ def subscript(index: Sequence[int]) -> str:
     return joiner.join(parts).translate(_SUBSCRIPTS)
 
 
+def dims_text(values: Sequence[Any]) -> str:
+    """``5 × 5``: a shape in text (:func:`~transpose_matrix.render.latex.dims_latex` in LaTeX).
+
+    >>> dims_text((1, 4, 4))
+    '1 × 4 × 4'
+    """
+    return " × ".join(str(v) for v in values)
+
+
+def _unravel(flat: int, shape: Sequence[int]) -> tuple[int, ...]:
+    """The C-order multi-index of entry ``flat`` of an array of ``shape``."""
+    index = []
+    for size in reversed(shape):
+        flat, rest = divmod(flat, size)
+        index.append(rest)
+    return tuple(reversed(index))
+
+
+class PositionLabels(Sequence):
+    """Labels ``x₀₀, x₀₁, …`` of a flattened ``(channel, *shape)`` tensor, made on demand.
+
+    The channel is left out when there is one. ``width`` is the length of the
+    longest label (the last one), known without making the others.
+
+    >>> labels = PositionLabels("y", 2, (3,))
+    >>> len(labels), labels[4], labels.width
+    (6, 'y₁₁', 3)
+    """
+
+    def __init__(self, letter: str, channels: int, shape: Sequence[int]) -> None:
+        self.letter, self.channels, self.shape = letter, channels, tuple(shape)
+        self._length = channels * math.prod(self.shape)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, i: int) -> str:  # type: ignore[override]
+        if not 0 <= i < self._length:
+            raise IndexError(i)
+        index = _unravel(i, (self.channels, *self.shape))
+        return self.letter + subscript(index if self.channels > 1 else index[1:])
+
+    @property
+    def width(self) -> int:
+        return len(self[self._length - 1]) if self._length else 0
+
+
 def position_labels(letter: str, channels: int, shape: Sequence[int]) -> list[str]:
-    """Labels of a flattened ``(channel, *shape)`` tensor; the channel is omitted when 1.
+    """Every label of :class:`PositionLabels`, as a list.
 
     Examples
     --------
@@ -58,10 +111,18 @@ def position_labels(letter: str, channels: int, shape: Sequence[int]) -> list[st
     >>> position_labels("y", 2, (2,))
     ['y₀₀', 'y₀₁', 'y₁₀', 'y₁₁']
     """
-    labels = []
-    for index in itertools.product(range(channels), *(range(n) for n in shape)):
-        labels.append(letter + subscript(index if channels > 1 else index[1:]))
-    return labels
+    return list(PositionLabels(letter, channels, shape))
+
+
+def weight_index(weight_shape: Sequence[int], flat: int) -> tuple[int, ...]:
+    """The index weight ``flat`` is named by: ``(o, c, *t)``, or ``t`` alone for one channel each.
+
+    >>> weight_index((1, 1, 3, 3), 5), weight_index((2, 2, 2), 5)
+    ((1, 2), (1, 0, 1))
+    """
+    index = _unravel(flat, weight_shape)
+    single = weight_shape[0] == 1 and weight_shape[1] == 1
+    return index[2:] if single else index
 
 
 def kernel_labels(weight_shape: Sequence[int]) -> list[str]:
@@ -72,11 +133,8 @@ def kernel_labels(weight_shape: Sequence[int]) -> list[str]:
     >>> kernel_labels((1, 1, 2))
     ['w₀', 'w₁']
     """
-    single = weight_shape[0] == 1 and weight_shape[1] == 1
-    labels = []
-    for index in itertools.product(*(range(n) for n in weight_shape)):
-        labels.append("w" + subscript(index[2:] if single else index))
-    return labels
+    return ["w" + subscript(weight_index(weight_shape, flat))
+            for flat in range(math.prod(weight_shape))]
 
 
 def terminal_width(minimum: int = 80) -> int:
@@ -90,6 +148,27 @@ def terminal_width(minimum: int = 80) -> int:
     return max(minimum, shutil.get_terminal_size((minimum, 24)).columns)
 
 
+def block_edges(channels: int, shape: Sequence[int], count: int) -> list[tuple[int, bool]]:
+    """Where the figures rule a flattened ``(channel, *shape)`` axis of ``count`` positions.
+
+    ``(position, heavy)`` for every position in ``1 … count - 1`` that starts
+    a channel (heavy) or a row of the spatial grid (light; 1-D grids have no
+    rows).
+
+    >>> block_edges(2, (2, 2), 8)
+    [(2, False), (4, True), (6, False)]
+    """
+    size = math.prod(shape)
+    row = shape[-1] if len(shape) > 1 else 0
+    edges = []
+    for position in range(1, count):
+        if channels > 1 and position % size == 0:
+            edges.append((position, True))
+        elif row and position % row == 0:
+            edges.append((position, False))
+    return edges
+
+
 def _level(index: int, blocks: Sequence[int]) -> int:
     """Separator weight before position ``index``: 0 none, 1 thin, 2 heavy."""
     level = 0
@@ -99,7 +178,16 @@ def _level(index: int, blocks: Sequence[int]) -> int:
     return level
 
 
-def _keep(size: int, limit: int | None) -> tuple[list[int], int | None]:
+def keep_ends(size: int, limit: int | None) -> tuple[list[int], int | None]:
+    """Indices shown along an axis of ``size`` elided to ``limit``, and where the gap goes.
+
+    The first ``ceil(limit/2)`` and last ``floor(limit/2)`` are kept; the gap
+    (``None``: nothing elided) is the position in the kept list it precedes.
+    Text and LaTeX matrices elide by this one rule.
+
+    >>> keep_ends(7, 4), keep_ends(3, 4), keep_ends(3, None)
+    (([0, 1, 5, 6], 2), ([0, 1, 2], None), ([0, 1, 2], None))
+    """
     if limit is None or size <= limit:
         return list(range(size)), None
     head = (limit + 1) // 2
@@ -210,8 +298,8 @@ def render(
         limit = min(n_cols, max(2, width // (column_width + 1)))
         while limit > 2 and line_width(limit, True) > width:
             limit -= 1
-        columns, col_gap = _keep(n_cols, limit)
-    rows, row_gap = _keep(n_rows, max_rows)
+        columns, col_gap = keep_ends(n_cols, limit)
+    rows, row_gap = keep_ends(n_rows, max_rows)
     texts = block(rows, columns)
 
     def centred(mark: str) -> str:

@@ -35,11 +35,12 @@ from ..matrix import conv_matrix_entries, conv_matrix_terms
 from ..memory import check_index_range
 from ..shapes import describe
 from ..spec import ConvSpec
-from .frames import check_zero_padding
+from .frames import check_drawable, check_zero_padding
 from .latex import dims_latex
 from .measure import text_width
+from .text import block_edges
 
-__all__ = ["check_drawable", "placement_figure", "sparsity_figure", "tap_colors", "text_color"]
+__all__ = ["check_figure_size", "placement_figure", "sparsity_figure", "tap_colors", "text_color"]
 
 #: Largest window of C that :func:`sparsity_figure` draws by default.
 MAX_ROWS = 48
@@ -82,17 +83,6 @@ def text_color(fill: str) -> str:
     return "black" if luminance > 0.179 else "white"
 
 
-def _check_spec(spec: ConvSpec) -> None:
-    if not isinstance(spec, ConvSpec):
-        raise ConvSpecTypeError(f"spec={spec!r} must be a ConvSpec", field="spec")
-    if spec.ndim > 2:
-        raise ConvSpecError(
-            f"figures draw 1-D and 2-D convolutions; this spec is {spec.ndim}-D "
-            f"(input_shape={spec.input_shape})",
-            field="input_shape",
-        )
-
-
 #: Most kernel taps a figure draws (each is a colour and a legend cell).
 MAX_TAPS = 1024
 #: Widest span of a dilated kernel, in cells, that a placement figure draws.
@@ -101,7 +91,7 @@ MAX_SPAN = 1024
 MAX_ROW_ENTRIES = 2**16
 
 
-def check_drawable(spec: ConvSpec, placement: bool = True) -> None:
+def check_figure_size(spec: ConvSpec, placement: bool = True) -> None:
     """Refuse, in O(dims), figures whose drawing would grow with the kernel or channels.
 
     A figure draws every kernel tap (at most :data:`MAX_TAPS`); a placement
@@ -112,10 +102,12 @@ def check_drawable(spec: ConvSpec, placement: bool = True) -> None:
     Raises
     ------
     ConvSpecError
-        With ``field`` ``kernel_size``, ``dilation`` or ``in_channels``.
+        For a 3-D spec (``field`` ``input_shape``), or with ``field``
+        ``kernel_size``, ``dilation`` or ``in_channels``.
     MemoryGuardError
         C has more rows or columns than 64-bit indices address.
     """
+    check_drawable(spec, "figures")
     taps = math.prod(spec.kernel_size)
     if taps > MAX_TAPS:
         raise ConvSpecError(
@@ -243,22 +235,12 @@ def _caption(x: float, y: float, width: float, text: str) -> str:
     )
 
 
-def _blocks(channels: int, shape: Sequence[int]) -> list[int]:
-    """Sizes of one spatial row, plane (3-D) and channel along a flattened axis."""
-    from .text import blocks_of
-
-    return blocks_of(channels, shape)
-
-
 def _rules(
-    count: int, spatial: int, channel: int | None, length: float, cell: float, vertical: bool
+    channels: int, shape: Sequence[int], count: int, length: float, cell: float, vertical: bool
 ) -> list[str]:
     """Thin grey rules between spatial rows, heavy ones between channels."""
     lines = []
-    for position in range(1, count):
-        heavy = channel is not None and position % channel == 0
-        if not heavy and not (spatial and position % spatial == 0):
-            continue
+    for position, heavy in block_edges(channels, shape, count):
         style = "black!75, line width=0.8pt" if heavy else "black!30"
         at, end = _fmt(position * cell), _fmt(length)
         if vertical:
@@ -318,12 +300,11 @@ def sparsity_figure(
     >>> tex.startswith(r"\begin{tikzpicture}"), tex.count(r"\fill[tap")
     (True, 36)
     """
-    _check_spec(spec)
+    check_figure_size(spec, placement=False)
     for name, value in (("max_rows", max_rows), ("max_cols", max_cols)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConvSpecError(f"{name}={value!r} must be a positive integer", field=name)
     _check_room(width, height)
-    check_drawable(spec, placement=False)
     rows, cols = spec.matrix_shape
     shown_rows, shown_cols = min(rows, max_rows), min(cols, max_cols)
     cut_rows, cut_cols = shown_rows < rows, shown_cols < cols
@@ -358,14 +339,8 @@ def sparsity_figure(
                     f"\\draw[black!70, line width=0.4pt] ({_fmt(c * cell)},-{_fmt((r + 1) * cell)})"
                     f" rectangle +({_fmt(cell)},{_fmt(cell)});"
                 )
-    in_blocks = _blocks(spec.in_channels, spec.input_shape)
-    out_blocks = _blocks(spec.out_channels, spec.output_shape)
-    in_row = in_blocks[0] if spec.ndim > 1 else 0
-    out_row = out_blocks[0] if spec.ndim > 1 else 0
-    in_channel = math.prod(spec.input_shape) if spec.in_channels > 1 else None
-    out_channel = math.prod(spec.output_shape) if spec.out_channels > 1 else None
-    lines += _rules(shown_cols, in_row, in_channel, matrix_height, cell, True)
-    lines += _rules(shown_rows, out_row, out_channel, matrix_width, cell, False)
+    lines += _rules(spec.in_channels, spec.input_shape, shown_cols, matrix_height, cell, True)
+    lines += _rules(spec.out_channels, spec.output_shape, shown_rows, matrix_width, cell, False)
     if spec.groups > 1:
         lines += _group_frames(spec, shown_rows, shown_cols, cell)
     lines.append(f"\\draw (0,0) rectangle ({_fmt(matrix_width)},-{_fmt(matrix_height)});")
@@ -642,10 +617,9 @@ def placement_figure(
     >>> tex.count("fill=tap"), tex.count(r"\fill[tap")
     (18, 9)
     """
-    _check_spec(spec)
+    check_figure_size(spec, placement=True)
     check_zero_padding(spec, "placement figures")
     _check_room(width, height)
-    check_drawable(spec, placement=True)
     channel, *position = _resolve_index(spec, output_index)
     geo = _as_2d(spec)
     if spec.ndim == 1:
@@ -750,9 +724,8 @@ def placement_figure(
     lines += _grid(small_x, small_y, small, out_rows, out_cols, "black!50")
     if transposed:
         source = (small_x + (position[1] + 0.5) * small, small_y - (position[0] + 0.5) * small)
-        target = (
-            origin_x + (reach[1][0] + 0.5) * cell, origin_y - (reach[0][0] + 0.5) * cell
-        )
+        # The tip stops at the first tap's left edge, clear of its label.
+        target = (origin_x + reach[1][0] * cell, origin_y - (reach[0][0] + 0.5) * cell)
         lines.append(
             f"\\draw[->, thick, black!70] ({_fmt(source[0])},{_fmt(source[1])}) "
             f"to[bend right=25] ({_fmt(target[0])},{_fmt(target[1])});"
@@ -787,13 +760,14 @@ def placement_figure(
     strip = min(0.4, (strip_width - 1.4) / (hi - lo))  # room for a \\cdots each side
     drawn_bottom = max(grid_h * cell + 0.5, small_h * small + 0.5, legend_height)
     label_y = -drawn_bottom - 0.25
+    noun = "entries" if transposed else "columns"
+    shown = f"all {n_cols} {noun}" if (lo, hi) == (0, n_cols) else (
+        f"{noun} {lo}--{hi - 1} of {n_cols}"
+    )
     if transposed:
-        name = (
-            f"column {row} of $C^{{\\mathsf{{T}}}}$ (row {row} of $C$) on its side: "
-            f"entries {lo}--{hi - 1} of {n_cols}"
-        )
+        name = f"column {row} of $C^{{\\mathsf{{T}}}}$ (row {row} of $C$) on its side, {shown}"
     else:
-        name = f"row {row} of $C$: columns {lo}--{hi - 1} of {n_cols}"
+        name = f"row {row} of $C$, {shown}"
     lines.append(_caption(0.0, label_y, strip_width, name))
     lines_of_caption = math.ceil(_small_text(name) / strip_width)
     y0 = label_y - 0.4 * lines_of_caption - 0.15

@@ -29,9 +29,9 @@ import numpy as np
 from ..matrix import check_weight, conv_matrix_entries, conv_matrix_max_terms, conv_matrix_terms
 from ..spec import ConvSpec
 from .latex import format_number, matrix_latex
-from .text import blocks_of, subscript
+from .text import PositionLabels, blocks_of, subscript, weight_index
 
-__all__ = ["MAX_TERMS", "ConvMatrixView", "PositionLabels", "weight_label"]
+__all__ = ["MAX_TERMS", "ConvMatrixView", "PositionLabels", "weight_label", "weight_name"]
 
 #: Longest sum of weights a cell spells out; longer ones print as first + … + last.
 MAX_TERMS = 4
@@ -45,39 +45,19 @@ def weight_label(spec: ConvSpec, flat: int) -> tuple[int, ...]:
     >>> weight_label(ConvSpec((4,), 2, in_channels=2, out_channels=2), 5)
     (1, 0, 1)
     """
-    index = tuple(int(i) for i in np.unravel_index(flat, spec.weight_shape))
-    single = spec.in_channels == 1 and spec.out_channels == 1
-    return index[2:] if single else index
+    return weight_index(spec.weight_shape, int(flat))
 
 
-class PositionLabels(Sequence):
-    """Labels ``x₀₀, x₀₁, …`` of a flattened ``(channel, *shape)`` tensor, made on demand.
+def weight_name(spec: ConvSpec, flat: int, *, latex: bool = False) -> str:
+    """The name of weight ``flat``: ``w_{1,2}`` in LaTeX, ``w₁₂`` in text.
 
-    The channel is left out when there is one. ``width`` is the length of the
-    longest label (the last one), known without making the others.
-
-    >>> labels = PositionLabels("y", 2, (3,))
-    >>> len(labels), labels[4], labels.width
-    (6, 'y₁₁', 3)
+    >>> weight_name(ConvSpec((4, 4), 3), 5, latex=True), weight_name(ConvSpec((4, 4), 3), 5)
+    ('w_{1,2}', 'w₁₂')
     """
-
-    def __init__(self, letter: str, channels: int, shape: Sequence[int]) -> None:
-        self.letter, self.channels, self.shape = letter, channels, tuple(shape)
-        self._length = channels * math.prod(self.shape)
-
-    def __len__(self) -> int:
-        return self._length
-
-    def __getitem__(self, i: int) -> str:  # type: ignore[override]
-        if not 0 <= i < self._length:
-            raise IndexError(i)
-        index = np.unravel_index(i, (self.channels, *self.shape))
-        index = tuple(int(v) for v in index)
-        return self.letter + subscript(index if self.channels > 1 else index[1:])
-
-    @property
-    def width(self) -> int:
-        return len(self[self._length - 1]) if self._length else 0
+    label = weight_label(spec, flat)
+    if latex:
+        return "w_{" + ",".join(str(i) for i in label) + "}"
+    return "w" + subscript(label)
 
 
 class ConvMatrixView:
@@ -143,18 +123,15 @@ class ConvMatrixView:
 
     # Cells -----------------------------------------------------------------
 
-    def _name(self, flat: int, latex: bool) -> str:
-        label = weight_label(self.spec, flat)
-        if latex:
-            return "w_{" + ",".join(str(i) for i in label) + "}"
-        return "w" + subscript(label)
+    def _weight_name(self, flat: int, latex: bool) -> str:
+        return weight_name(self.spec, flat, latex=latex)
 
     def _cell(self, flat: int, latex: bool) -> str:
         """The cell holding weight ``flat`` alone."""
         if self.weight is not None:
             value = self.weight[flat]
             return format_number(value) if latex else f"{value:.2f}"
-        return self._name(flat, latex)
+        return self._weight_name(flat, latex)
 
     def _sum_cell(self, flats: tuple[int, ...], latex: bool) -> str:
         """The cell summing the weights ``flats`` (one or more)."""
@@ -166,8 +143,9 @@ class ConvMatrixView:
         plus = " + " if latex else "+"
         if len(flats) > MAX_TERMS:
             dots = r"\dots" if latex else "…"
-            return plus.join((self._name(flats[0], latex), dots, self._name(flats[-1], latex)))
-        return plus.join(self._name(f, latex) for f in flats)
+            first, last = self._weight_name(flats[0], latex), self._weight_name(flats[-1], latex)
+            return plus.join((first, dots, last))
+        return plus.join(self._weight_name(f, latex) for f in flats)
 
     def latex_block(self, rows: Sequence[int], cols: Sequence[int]) -> list[list[str | None]]:
         """LaTeX of the cells ``rows × cols``; ``None`` for a zero."""
@@ -191,7 +169,7 @@ class ConvMatrixView:
         if self.weight is not None:
             largest = most * float(np.abs(self.weight).max(initial=0.0))
             return max(len(f"{value:.2f}") for value in (-largest, self.weight.min()))
-        last = len(self._name(math.prod(self.spec.weight_shape) - 1, False))
+        last = len(self._weight_name(math.prod(self.spec.weight_shape) - 1, False))
         spelled = min(most, MAX_TERMS)
         # A sum spelled out (name+name+…), or an abbreviated one (first+…+last).
         return max(spelled * last + spelled - 1, 2 * last + 3 if most > MAX_TERMS else 0)

@@ -1,0 +1,367 @@
+r"""The project's prose markup, and the geometry of a layer in words.
+
+Derivations, headings and captions are written in a small markup: ``$…$`` is
+inline LaTeX maths, ```…``` is code, everything else is plain text. This
+module prints it three ways, with no dependency beyond the standard library:
+
+* :func:`prose_latex`: text through the one escape table
+  (:func:`~transpose_matrix.render.latex.escape_text`), maths copied as it
+  is, code through :func:`~transpose_matrix.render.latex.code_latex`;
+* :func:`prose_text`: maths turned into Unicode by :func:`math_text`, which
+  reads the LaTeX commands of the one symbol table
+  (:data:`~transpose_matrix.render.latex.MATH_SYMBOLS`) back into their
+  symbols and refuses any command it does not know;
+* :func:`prose_html`: maths for MathJax, code in ``<code>``.
+
+:func:`describe_spec` writes a layer's geometry in this markup (``$5 \times
+5$ input, $3 \times 3$ kernel, stride 2``); every heading and title the
+project prints is that sentence, in LaTeX or in text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import ConvSpecError, ConvSpecTypeError
+from ..spec import ConvSpec
+from .latex import MATH_SYMBOLS, code_latex, escape_text
+from .text import subscript
+
+__all__ = [
+    "check_markup",
+    "describe_spec",
+    "math_text",
+    "prose_html",
+    "prose_latex",
+    "prose_text",
+]
+
+_SUPERSCRIPTS = dict(zip("0123456789+-=()in", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿ", strict=True))
+# Unicode's names of the Greek letters that TeX spells otherwise.
+_GREEK_NAMES = {"lambda": "lamda", "varsigma": "final sigma"}
+
+
+def _greek(name: str) -> str | None:
+    """The Greek letter ``\\name`` stands for (``\\Pi`` is a capital), or None."""
+    word = _GREEK_NAMES.get(name.lower(), name.lower()).upper()
+    case = "CAPITAL" if name[:1].isupper() else "SMALL"
+    try:
+        return unicodedata.lookup(f"GREEK {case} LETTER {word}")
+    except KeyError:
+        return None
+
+
+# --------------------------------------------------------------------------- inline maths
+
+# Inline-maths commands as Unicode text: every command of the one symbol table
+# (render.latex.MATH_SYMBOLS) as its symbol, other spellings of them, words,
+# and spaces (``\x01`` is a space that survives). Greek letters come from
+# Unicode's names. An unknown command is refused, so a new one fails here with
+# its name rather than printing a backslash on the terminal.
+_COMMANDS = {
+    **{command[1:]: symbol for symbol, command in reversed(MATH_SYMBOLS.items())},
+    "leq": "≤",
+    "geq": "≥",
+    "neq": "≠",
+    "iff": "⇔",
+    "sum": "Σ",
+    "dots": "…",
+    "ldots": "…",
+    "min": "min",
+    "max": "max",
+    "bmod": "\x01mod\x01",
+    "quad": "\x01\x01",
+    "qquad": "\x01\x01\x01",
+}
+_SPACES = {
+    ",": "\x01",
+    ";": "\x01",
+    ":": "\x01",
+    "!": "",
+    " ": "\x01",
+    "{": "{",
+    "}": "}",
+}
+# Commands that only style their argument, or size the next delimiter.
+_STYLES = {"mathrm", "mathit", "mathbf", "mathsf", "text", "operatorname", "mathcal"}
+_SIZES = {"left", "right", "bigl", "bigr", "Bigl", "Bigr", "big", "Big"}
+
+_SPACE = "\x00"
+_TOKEN = re.compile(r"\\([A-Za-z]+|.)|([{}^_])|(\s+)|(.)", re.DOTALL)
+
+
+def _parse(source: str) -> list[Any]:
+    """Tokens of inline maths, ``{…}`` groups as nested lists."""
+    stack: list[list[Any]] = [[]]
+    for command, special, space, char in _TOKEN.findall(source):
+        if special == "{":
+            stack.append([])
+        elif special == "}":
+            if len(stack) == 1:
+                raise ConvSpecError(f"maths {source!r} has an unmatched '}}'")
+            group = stack.pop()
+            stack[-1].append(group)
+        elif command:
+            stack[-1].append("\\" + command)
+        elif special:
+            stack[-1].append(special)
+        elif space:
+            # Spaces in maths separate tokens only; which survive is decided later.
+            stack[-1].append(_SPACE)
+        else:
+            stack[-1].append(char)
+    if len(stack) != 1:
+        raise ConvSpecError(f"maths {source!r} has an unmatched '{{'")
+    return stack[0]
+
+
+def _script(content: str, mark: str) -> str:
+    """Unicode sub- or superscript of a number, or a plain fallback (``k_eff``, ``w[o,c,t]``)."""
+    if mark == "_":
+        if re.fullmatch(r"\d+(,\d+)*", content):
+            return subscript([int(part) for part in content.split(",")])
+        return f"_{content}" if content.isalnum() else f"[{content}]"
+    if content == "T":
+        return "ᵀ"
+    if content and all(char in _SUPERSCRIPTS for char in content):
+        return "".join(_SUPERSCRIPTS[char] for char in content)
+    return f"^{content}" if len(content) == 1 else f"^({content})"
+
+
+def _convert(tokens: list[Any]) -> str:
+    out: list[str] = []
+    items = iter(tokens)
+
+    def argument() -> str:
+        token = next(items, "")
+        while token == _SPACE:
+            token = next(items, "")
+        return _convert(token) if isinstance(token, list) else _convert([token])
+
+    for token in items:
+        if isinstance(token, list):
+            out.append(_convert(token))
+        elif token in ("^", "_"):
+            out.append(_script(argument(), token))
+        elif token.startswith("\\"):
+            name = token[1:]
+            if name in _SPACES:
+                out.append(_SPACES[name])
+            elif name in _STYLES:
+                out.append(argument())
+            elif name in _SIZES:
+                delimiter = argument()
+                out.append("" if delimiter == "." else delimiter)
+            elif name == "frac":
+                top, bottom = argument(), argument()
+                wrap = [
+                    f"({part})" if re.search(r"[ +\-−]", part) else part for part in (top, bottom)
+                ]
+                out.append(f"{wrap[0]}/{wrap[1]}")
+            elif name == "hat":
+                out.append(argument() + "\u0302")
+            elif name == "sqrt":
+                out.append("√" + argument())
+            elif name in _COMMANDS:
+                out.append(_COMMANDS[name])
+            elif _greek(name):
+                out.append(_greek(name))
+            else:
+                raise ConvSpecError(f"maths command \\{name} has no text form; add it to _COMMANDS")
+        else:
+            out.append(token)
+    return "".join(out)
+
+
+def math_text(source: str) -> str:
+    r"""Inline LaTeX maths as Unicode text for the terminal.
+
+    Examples
+    --------
+    >>> math_text(r"C^{\mathsf T} = D \cdot P \cdot Z")
+    'Cᵀ = D · P · Z'
+    >>> math_text(r"\left\lfloor \frac{n - k}{s} \right\rfloor + 1, k_{\mathrm{eff}}, x_{0,1}")
+    '⌊(n - k)/s⌋ + 1, k_eff, x₀₁'
+    """
+    text = _convert(_parse(source))
+    # Adjacent atoms multiply ("2 r" is 2r); spaces around operators stay.
+    text = re.sub(f"(?<=[\\w)∂]){_SPACE}+(?=[\\w(⌊⌈])", "", text)
+    text = re.sub(f"{_SPACE}+(?=[)⌋⌉⟩])|(?<=[(⌊⌈⟨]){_SPACE}+", "", text)
+    # Explicit spaces (\\, \\quad, \\bmod) survive; a run of spaces is one.
+    return re.sub(f"[ {_SPACE}\x01]+", " ", text).strip()
+
+
+# --------------------------------------------------------------------------- prose
+
+_MARKUP = re.compile(r"\$([^$]*)\$|`([^`]*)`")
+
+
+def check_markup(markup: Any) -> str:
+    """``markup`` if it is a string whose ``$`` and backticks pair up, else an error.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``markup`` is not a string.
+    ConvSpecError
+        A ``$`` or a backtick has no partner.
+
+    Examples
+    --------
+    >>> check_markup("a `b` $c$")
+    'a `b` $c$'
+    """
+    if not isinstance(markup, str):
+        raise ConvSpecTypeError(f"prose={markup!r} must be a string")
+    for mark in "$`":
+        if markup.count(mark) % 2:
+            raise ConvSpecError(f"prose {markup!r} has an unmatched '{mark}'")
+    return markup
+
+
+def _pieces(markup: str) -> list[tuple[str, str]]:
+    """``(kind, content)`` pieces: ``"text"``, ``"math"`` or ``"code"``."""
+    check_markup(markup)
+    pieces = []
+    position = 0
+    for match in _MARKUP.finditer(markup):
+        if match.start() > position:
+            pieces.append(("text", markup[position : match.start()]))
+        if match.group(1) is not None:
+            pieces.append(("math", match.group(1)))
+        else:
+            pieces.append(("code", match.group(2)))
+        position = match.end()
+    if position < len(markup):
+        pieces.append(("text", markup[position:]))
+    return pieces
+
+
+def prose_latex(markup: str) -> str:
+    r"""Prose markup as LaTeX text: maths in ``$…$``, code in straight-quoted typewriter.
+
+    Examples
+    --------
+    >>> print(prose_latex(r"With $k_{\mathrm{eff}}$ taps, `'same'` is 50% off."))
+    With $k_{\mathrm{eff}}$ taps, \texttt{\textquotesingle{}same\textquotesingle{}} is 50\% off.
+    """
+    out = []
+    for kind, content in _pieces(markup):
+        if kind == "math":
+            out.append(f"${content}$")
+        elif kind == "code":
+            out.append(code_latex(content))
+        else:
+            out.append(escape_text(content))
+    return "".join(out)
+
+
+def prose_text(markup: str) -> str:
+    r"""Prose markup as Unicode text: maths converted, code as it is.
+
+    Examples
+    --------
+    >>> prose_text(r"$C^{\mathsf T}$ is `conv_transpose2d` for $s \ge 1$.")
+    'Cᵀ is conv_transpose2d for s ≥ 1.'
+    """
+    out = []
+    for kind, content in _pieces(markup):
+        out.append(math_text(content) if kind == "math" else content)
+    return "".join(out)
+
+
+def prose_html(markup: str) -> str:
+    r"""Prose markup as HTML: maths as ``\(…\)`` for MathJax, code in ``<code>``.
+
+    Examples
+    --------
+    >>> prose_html("`f(x)` is $x < 1$ & small")
+    '<code>f(x)</code> is \\(x &lt; 1\\) &amp; small'
+    """
+    out = []
+    for kind, content in _pieces(markup):
+        if kind == "math":
+            out.append(rf"\({html.escape(content)}\)")
+        elif kind == "code":
+            out.append(f"<code>{html.escape(content)}</code>")
+        else:
+            out.append(html.escape(content))
+    return "".join(out)
+
+
+
+
+# --------------------------------------------------------------------------- a layer in words
+
+
+def _times(values: Sequence[Any]) -> str:
+    # Braced: a line never breaks inside 5 × 5.
+    return "{" + r" \times ".join(str(v) for v in values) + "}"
+
+
+def _per_dim(values: Sequence[Any]) -> str:
+    """``3`` when every dim agrees, else ``${3 \times 2}$``."""
+    return str(values[0]) if len(set(values)) == 1 else f"${_times(values)}$"
+
+
+def describe_spec(spec: ConvSpec, transposed: bool = False) -> str:
+    r"""A layer's geometry in prose markup: ``$5 \times 5$ input, $3 \times 3$ kernel, …``.
+
+    Stride, padding, dilation, channels and groups are named only when they
+    are not the defaults; asymmetric padding says what goes before and after.
+    With ``transposed`` it describes the transposed layer whose matrix is Cᵀ:
+    its input is the forward output, its ``padding`` the forward
+    convolution's, ``output_padding`` is named when not 0, and the channels
+    run the other way. Print it with :func:`prose_latex` or
+    :func:`prose_text`.
+
+    Examples
+    --------
+    >>> describe_spec(ConvSpec((5, 5), 3, stride=2, padding=1))
+    '${5 \\times 5}$ input, ${3 \\times 3}$ kernel, stride 2, padding 1'
+    >>> describe_spec(ConvSpec(9, 3, padding=[(2, 1)], in_channels=2, out_channels=4, groups=2))
+    'input of length 9, kernel of size 3, padding 2 before and 1 after, 2 to 4 channels in 2 groups'
+    >>> spec = ConvSpec.from_transposed((3, 3), 1, 1, 3, stride=(2, 1), padding=1,
+    ...                                 output_padding=(1, 0))
+    >>> prose_text(describe_spec(spec, transposed=True))
+    '3 × 3 input, 3 × 3 kernel, stride 2 × 1, padding 1, output_padding 1 × 0'
+    """
+    if not isinstance(spec, ConvSpec):
+        raise ConvSpecTypeError(f"spec={spec!r} must be a ConvSpec")
+    layer = spec.transposed_arguments() if transposed else None
+    shape = spec.output_shape if transposed else spec.input_shape
+    if spec.ndim == 1:
+        parts = [f"input of length {shape[0]}", f"kernel of size {spec.kernel_size[0]}"]
+    else:
+        parts = [f"${_times(shape)}$ input", f"${_times(spec.kernel_size)}$ kernel"]
+    if any(s != 1 for s in spec.stride):
+        parts.append(f"stride {_per_dim(spec.stride)}")
+    if layer is not None:
+        if any(layer["padding"]):
+            parts.append(f"padding {_per_dim(layer['padding'])}")
+    elif any(pair != (0, 0) for pair in spec.padding):
+        if spec.is_symmetric_padding:
+            parts.append(f"padding {_per_dim([before for before, _ in spec.padding])}")
+        else:
+            before = _per_dim([b for b, _ in spec.padding])
+            after = _per_dim([a for _, a in spec.padding])
+            parts.append(f"padding {before} before and {after} after")
+    if spec.padding_mode != "zeros":
+        parts.append(f"`padding_mode='{spec.padding_mode}'`")
+    if any(d != 1 for d in spec.dilation):
+        parts.append(f"dilation {_per_dim(spec.dilation)}")
+    if layer is not None and any(layer["output_padding"]):
+        parts.append(f"`output_padding` {_per_dim(layer['output_padding'])}")
+    if spec.in_channels != 1 or spec.out_channels != 1:
+        source, target = spec.in_channels, spec.out_channels
+        if transposed:
+            source, target = target, source
+        channels = f"{source} channels" if source == target else f"{source} to {target} channels"
+        if spec.groups != 1:
+            channels += f" in {spec.groups} groups"
+        parts.append(channels)
+    return ", ".join(parts)
