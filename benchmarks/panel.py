@@ -188,7 +188,8 @@ def _alternate(ours: Callable, theirs: Callable, rounds: int, pause: float,
 
 def measure(size: str = "full", rounds: int = 7, dtypes: tuple[str, ...] = ("float32", "float64"),
             layers: list[int] | None = None, pause: float = 0.25,
-            clock: Callable[[], float] = time.perf_counter) -> list[dict[str, Any]]:
+            clock: Callable[[], float] = time.perf_counter,
+            method: str = "auto") -> list[dict[str, Any]]:
     """Time every layer; one row per (layer, dtype, direction), results checked against torch.
 
     ``clock`` is wall time by default; ``time.process_time`` (the CPU time
@@ -212,7 +213,7 @@ def measure(size: str = "full", rounds: int = 7, dtypes: tuple[str, ...] = ("flo
             weight = rng.standard_normal(spec.weight_shape).astype(dtype)
             x = rng.standard_normal(spec.matrix_shape[1]).astype(dtype)
             y = rng.standard_normal(spec.matrix_shape[0]).astype(dtype)
-            op = conv_operator(spec, weight)
+            op = conv_operator(spec, weight, method)
             forward, adjoint = _torch_calls(
                 torch, spec, torch.from_numpy(weight),
                 torch.from_numpy(x.reshape(1, *op.dims)), torch.from_numpy(y.reshape(1, *op.dimsd)))
@@ -296,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="numpy's BLAS and torch threads (default: every core)")
     parser.add_argument("--layers", default=None, help="comma-separated layer numbers (0-11)")
     parser.add_argument("--dtypes", default="float32,float64")
+    parser.add_argument("--method", default="auto",
+                        help="conv_operator's method= for every row (default: auto)")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="cpu: the process's CPU time, steadier when other jobs share the "
                              "cores (needs --threads 1)")
@@ -317,7 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     rounds = 1 if args.smoke else args.rounds
     rows = measure("smoke" if args.smoke else "full", rounds,
                    tuple(args.dtypes.split(",")), layers, pause=0.0 if args.smoke else 0.25,
-                   clock=time.process_time if args.clock == "cpu" else time.perf_counter)
+                   clock=time.process_time if args.clock == "cpu" else time.perf_counter,
+                   method=args.method)
     print(f"threads: torch {torch.get_num_threads()}, numpy's BLAS {blas_threads()}, "
           f"requested {threads}; {args.clock} clock, medians of {rounds} alternating "
           "rounds; ratio = ours / torch\n")
