@@ -1,4 +1,4 @@
-"""The numpy backend of :func:`~transpose_matrix.conv_operator`: im2col and its two adjoints.
+"""The numpy backend of :func:`~transpose_matrix.conv_operator`: im2col, summed, and the adjoints.
 
 Arrays here are ``(channels, *spatial, batch)``: the batch (the columns of
 ``matmat``) is the last axis, so that one sample's ``(channel, *spatial)``
