@@ -59,10 +59,9 @@ def fold(z: np.ndarray, spec: ConvSpec, pairs: list[list[tuple[int, int]]]) -> n
 
     The per-dim folds commute (``Pᵀ`` is a Kronecker product too); entries
     already folded along one dim are carried along, then dropped with the
-    border at the end.
+    border at the end. ``z`` is the kernel's fresh result and is added into
+    in place.
     """
-    if not z.flags.writeable:
-        z = z.copy()
     for axis, border in enumerate(pairs):
         for position, source in border:
             z[_at(axis, source)] += z[_at(axis, position)]
