@@ -11,6 +11,7 @@ Usage (also run by ``benchmarks/run.py``)::
     python benchmarks/panel.py              # full sizes, every core
     python benchmarks/panel.py --threads 1  # numpy's BLAS and torch on one thread
     python benchmarks/panel.py --smoke      # tiny layers: checks, times mean nothing
+    python benchmarks/panel.py --compare --threads 1 --clock cpu  # every method side by side
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
-__all__ = ["GOALS", "LAYERS", "blas_threads", "main", "markdown", "measure", "summary"]
+__all__ = ["GOALS", "LAYERS", "blas_threads", "compare", "main", "markdown", "measure",
+           "summary"]
 
 # label, network, ConvSpec arguments (full size, smoke size); ConvTranspose
 # layers are given by their own arguments, marked "transposed". The table
@@ -163,19 +165,20 @@ def _torch_calls(torch: Any, spec: Any, weight: Any, x: Any, y: Any) -> tuple[Ca
     return no_grad(forward), no_grad(adjoint)
 
 
-def _alternate(ours: Callable, theirs: Callable, rounds: int, pause: float,
-               calls: int | None = None,
-               clock: Callable[[], float] = time.perf_counter) -> tuple[float, float]:
-    """Median seconds per call of each, from alternating blocks of about 50 ms each."""
-    ours(), theirs()
+def _alternate(candidates: list[Callable], rounds: int, pause: float, calls: int | None = None,
+               clock: Callable[[], float] = time.perf_counter) -> list[float]:
+    """Median seconds per call of each candidate, from alternating blocks of about 100 ms."""
+    for call in candidates:
+        call()
     if calls is None:
         start = time.perf_counter()
-        ours()
-        theirs()
-        calls = max(1, min(20, int(0.1 / max(time.perf_counter() - start, 1e-6))))
-    mine, baseline = [], []
+        for call in candidates:
+            call()
+        spent = (time.perf_counter() - start) / len(candidates)
+        calls = max(1, min(20, int(0.1 / max(spent, 1e-6))))
+    times: list[list[float]] = [[] for _ in candidates]
     for _ in range(rounds):
-        for call, store in ((ours, mine), (theirs, baseline)):
+        for call, store in zip(candidates, times):
             # Both libraries' idle worker threads spin for a while after a
             # call; the pause keeps them from stealing the other's cores.
             time.sleep(pause)
@@ -183,48 +186,61 @@ def _alternate(ours: Callable, theirs: Callable, rounds: int, pause: float,
                 begin = clock()
                 call()
                 store.append(clock() - begin)
-    return statistics.median(mine), statistics.median(baseline)
+    return [statistics.median(store) for store in times]
+
+
+def _layer(number: int, size: str, dtype: str) -> tuple[Any, ...]:
+    """Spec, weight, x, y of panel layer ``number`` and torch's two calls on them."""
+    import numpy as np
+    import torch
+
+    label, network, full, smoke = LAYERS[number]
+    arguments = full if size == "full" else smoke
+    spec = _spec(arguments)
+    rng = np.random.default_rng(number)
+    weight = rng.standard_normal(spec.weight_shape).astype(dtype)
+    x = rng.standard_normal(spec.matrix_shape[1]).astype(dtype)
+    y = rng.standard_normal(spec.matrix_shape[0]).astype(dtype)
+    forward, adjoint = _torch_calls(
+        torch, spec, torch.from_numpy(weight),
+        torch.from_numpy(x.reshape(1, spec.in_channels, *spec.input_shape)),
+        torch.from_numpy(y.reshape(1, spec.out_channels, *spec.output_shape)))
+    return f"{label}: {describe(arguments)}", network, spec, weight, x, y, forward, adjoint
+
+
+def _check(name: str, dtype: str, direction: str, mine: Any, reference: Any) -> None:
+    """Stop unless ours computed what torch did (the comparison means nothing otherwise)."""
+    import numpy as np
+
+    error = np.abs(mine - reference).max() / max(1.0, np.abs(reference).max())
+    if mine.dtype != np.dtype(dtype) or error > (1e-4 if dtype == "float32" else 1e-10):
+        raise SystemExit(f"conv_operator differs from torch on {name} {dtype} {direction}: "
+                         f"{mine.dtype}, relative error {error:.2e}")
 
 
 def measure(size: str = "full", rounds: int = 7, dtypes: tuple[str, ...] = ("float32", "float64"),
             layers: list[int] | None = None, pause: float = 0.25,
-            clock: Callable[[], float] = time.perf_counter) -> list[dict[str, Any]]:
+            clock: Callable[[], float] = time.perf_counter,
+            method: str = "auto") -> list[dict[str, Any]]:
     """Time every layer; one row per (layer, dtype, direction), results checked against torch.
 
     ``clock`` is wall time by default; ``time.process_time`` (the CPU time
     of the whole process) is steadier on a shared machine, but only
     comparable when both libraries run one thread.
     """
-    import numpy as np
-    import torch
-
     from transpose_matrix import conv_operator
 
     rows = []
-    for number, (label, network, full, smoke) in enumerate(LAYERS):
+    for number in range(len(LAYERS)):
         if layers is not None and number not in layers:
             continue
-        arguments = full if size == "full" else smoke
-        spec = _spec(arguments)
-        name = f"{label}: {describe(arguments)}"
         for dtype in dtypes:
-            rng = np.random.default_rng(number)
-            weight = rng.standard_normal(spec.weight_shape).astype(dtype)
-            x = rng.standard_normal(spec.matrix_shape[1]).astype(dtype)
-            y = rng.standard_normal(spec.matrix_shape[0]).astype(dtype)
-            op = conv_operator(spec, weight)
-            forward, adjoint = _torch_calls(
-                torch, spec, torch.from_numpy(weight),
-                torch.from_numpy(x.reshape(1, *op.dims)), torch.from_numpy(y.reshape(1, *op.dimsd)))
+            name, network, spec, weight, x, y, forward, adjoint = _layer(number, size, dtype)
+            op = conv_operator(spec, weight, method)
             for direction, ours, theirs in (("matvec", lambda op=op, x=x: op.matvec(x), forward),
                                             ("rmatvec", lambda op=op, y=y: op.rmatvec(y), adjoint)):
-                # The comparison means something only if both compute the same.
-                mine, reference = ours(), theirs().numpy().reshape(-1)
-                error = np.abs(mine - reference).max() / max(1.0, np.abs(reference).max())
-                if mine.dtype != np.dtype(dtype) or error > (1e-4 if dtype == "float32" else 1e-10):
-                    raise SystemExit(f"conv_operator differs from torch on {name} {dtype} "
-                                     f"{direction}: {mine.dtype}, relative error {error:.2e}")
-                seconds, baseline = _alternate(ours, theirs, rounds, pause,
+                _check(name, dtype, direction, ours(), theirs().numpy().reshape(-1))
+                seconds, baseline = _alternate([ours, theirs], rounds, pause,
                                                1 if size == "smoke" else None, clock)
                 rows.append(dict(layer=name, network=network, dtype=dtype, direction=direction,
                                  method=op.method, ours=seconds, torch=baseline,
@@ -233,6 +249,43 @@ def measure(size: str = "full", rounds: int = 7, dtypes: tuple[str, ...] = ("flo
                       f"{seconds * 1e3:.2f} ms vs {baseline * 1e3:.2f} ms "
                       f"({seconds / baseline:.2f})", file=sys.stderr, flush=True)
     return rows
+
+
+def compare(size: str = "full", rounds: int = 7, dtypes: tuple[str, ...] = ("float32", "float64"),
+            layers: list[int] | None = None, pause: float = 0.25,
+            clock: Callable[[], float] = time.perf_counter) -> str:
+    """Every method of ``conv_operator`` and torch, alternating in one loop per row.
+
+    Returns a markdown table of ratios ours / torch per method, matvec then
+    rmatvec, with the method ``'auto'`` picks: the measurements behind
+    :func:`~transpose_matrix.operator.auto_method`.
+    """
+    from transpose_matrix import conv_operator
+    from transpose_matrix.operator import METHODS
+
+    lines = ["| layer | dtype | auto | " + " | ".join(METHODS) + " |",
+             "|" + "---|" * (3 + len(METHODS))]
+    for number in range(len(LAYERS)):
+        if layers is not None and number not in layers:
+            continue
+        for dtype in dtypes:
+            name, network, spec, weight, x, y, forward, adjoint = _layer(number, size, dtype)
+            ops = [conv_operator(spec, weight, method) for method in METHODS]
+            ratios: list[list[float]] = []
+            for direction, theirs, data in (("matvec", forward, x), ("rmatvec", adjoint, y)):
+                calls = [getattr(op, direction) for op in ops]
+                for call in calls:
+                    _check(name, dtype, direction, call(data), theirs().numpy().reshape(-1))
+                runs = [lambda call=call, data=data: call(data) for call in calls]
+                times = _alternate([theirs, *runs], rounds, pause,
+                                   1 if size == "smoke" else None, clock)
+                ratios.append([t / times[0] for t in times[1:]])
+            cells = " | ".join(f"{a:.2f} / {b:.2f}" for a, b in zip(*ratios))
+            line = (f"| {network} {name.split(':')[0]} | {dtype} | "
+                    f"{conv_operator(spec, weight).method} | {cells} |")
+            print(line, file=sys.stderr, flush=True)
+            lines.append(line)
+    return "\n".join(lines)
 
 
 def summary(rows: list[dict[str, Any]], dtype: str) -> tuple[float, dict[str, Any]]:
@@ -296,6 +349,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="numpy's BLAS and torch threads (default: every core)")
     parser.add_argument("--layers", default=None, help="comma-separated layer numbers (0-11)")
     parser.add_argument("--dtypes", default="float32,float64")
+    parser.add_argument("--method", default="auto",
+                        help="conv_operator's method= for every row (default: auto)")
+    parser.add_argument("--compare", action="store_true",
+                        help="time every method side by side: ratios matvec / rmatvec per method")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="cpu: the process's CPU time, steadier when other jobs share the "
                              "cores (needs --threads 1)")
@@ -315,13 +372,21 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(threads)
     layers = None if args.layers is None else [int(n) for n in args.layers.split(",")]
     rounds = 1 if args.smoke else args.rounds
-    rows = measure("smoke" if args.smoke else "full", rounds,
-                   tuple(args.dtypes.split(",")), layers, pause=0.0 if args.smoke else 0.25,
+    options = dict(size="smoke" if args.smoke else "full", rounds=rounds,
+                   dtypes=tuple(args.dtypes.split(",")), layers=layers,
+                   pause=0.0 if args.smoke else 0.25,
                    clock=time.process_time if args.clock == "cpu" else time.perf_counter)
-    print(f"threads: torch {torch.get_num_threads()}, numpy's BLAS {blas_threads()}, "
-          f"requested {threads}; {args.clock} clock, medians of {rounds} alternating "
-          "rounds; ratio = ours / torch\n")
-    print(markdown(rows, judge=not args.smoke and layers is None))
+    header = (f"threads: torch {torch.get_num_threads()}, numpy's BLAS {blas_threads()}, "
+              f"requested {threads}; {args.clock} clock, medians of {rounds} alternating "
+              "rounds; ratio = ours / torch\n")
+    if args.compare:
+        table = compare(**options)
+        print(header)
+        print(table)
+        return 0
+    rows = measure(**options, method=args.method)
+    print(header)
+    print(markdown(rows, judge=not args.smoke and layers is None and args.method == "auto"))
     return 0
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -15,7 +14,7 @@ from hypothesis import strategies as st
 from test_matrix import FORWARD_CASES, TRANSPOSED_CASES, TRANSPOSED_PARAMS, make_spec
 from torch_ref import torch_conv, torch_conv_transpose, torch_input_grad
 
-from transpose_matrix import ConvSpec, ConvSpecError, ConvSpecTypeError, conv_matrix
+from transpose_matrix import ConvSpec, ConvSpecError, ConvSpecTypeError, conv_matrix, pad_matrix
 from transpose_matrix.operator import (
     METHODS,
     ConvOperator,
@@ -49,9 +48,29 @@ EXTRA_CASES = {
     "2d-unet-upconv": ConvSpec.from_transposed((4, 3), 6, 4, 2, 2),
     "3d-patchify-groups": ConvSpec((6, 6, 6), (2, 3, 1), (2, 3, 1), 0, 1, 2, 2, 2),
     "3d-middle-kernel-one": ConvSpec((5, 4, 6), (3, 1, 3), (1, 2, 1), (1, 0, 1), 1, 2, 3, 1),
+    "1d-summed-no-gather": ConvSpec((13,), 3, 1, [(4, 2)], 2, 3, 2, 1),
+    "2d-summed-tall-reach": ConvSpec((5, 6), (4, 2), 1, [(3, 1), (1, 0)], (2, 1), 2, 3, 1),
 }
 
-ALL_CASES = {**{name: make_spec(name) for name in FORWARD_CASES}, **EXTRA_CASES}
+# Padding modes (C = D·P): 1-, 2- and 3-D, strides, dilation, groups and
+# depthwise, one-sided and asymmetric amounts up to each mode's limit.
+MODE_CASES = {
+    "1d-reflect-strided": ConvSpec((9,), 4, 2, [(3, 2)], 1, 2, 4, 2, padding_mode="reflect"),
+    "1d-circular-wrap-all": ConvSpec((5,), 3, 1, [(5, 5)], 2, 1, 2, 1, padding_mode="circular"),
+    "1d-replicate-causal": ConvSpec((8,), 2, 1, [(6, 0)], 3, 2, 2, 1, padding_mode="replicate"),
+    "2d-reflect-same": ConvSpec((7, 6), 3, 1, 1, 1, 3, 4, 1, padding_mode="reflect"),
+    "2d-replicate-stem-like": ConvSpec((9, 10), 5, 2, 2, 1, 2, 6, 1, padding_mode="replicate"),
+    "2d-circular-dilated-groups": ConvSpec((6, 7), 3, (1, 2), [(2, 1), (3, 0)], (2, 1), 4, 2, 2,
+                                           padding_mode="circular"),
+    "2d-reflect-depthwise": ConvSpec((6, 5), 3, 1, [(2, 1), (1, 2)], 1, 3, 3, 3,
+                                     padding_mode="reflect"),
+    "3d-replicate": ConvSpec((4, 3, 5), (3, 2, 3), (1, 2, 1), [(1, 2), (0, 1), (2, 2)], 1, 2, 2, 1,
+                             padding_mode="replicate"),
+    "3d-circular-strided": ConvSpec((3, 4, 4), 2, 2, 1, (1, 2, 1), 2, 4, 2,
+                                    padding_mode="circular"),
+}
+
+ALL_CASES = {**{name: make_spec(name) for name in FORWARD_CASES}, **EXTRA_CASES, **MODE_CASES}
 EVERY_METHOD = [*METHODS, "auto"]
 
 
@@ -209,7 +228,8 @@ def test_integer_weights_are_exact(case, method):
 
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("case", ["3d-stride3", "2d-3x3-groups", "1d-stride-skips-inputs",
-                                  "2d-crop-after", "2d-dcgan-like"])
+                                  "2d-crop-after", "2d-dcgan-like", "2d-summed-tall-reach",
+                                  "3d-replicate"])
 def test_banded_gather_gives_the_same_result(monkeypatch, case, method):
     # Big layers are gathered a band of output rows at a time; a tiny budget
     # makes every band one row here, so that bands meet padding and crops.
@@ -223,15 +243,35 @@ def test_banded_gather_gives_the_same_result(monkeypatch, case, method):
 
 
 def test_auto_picks_by_the_stated_rule():
-    # Many more output than input channels (a ResNet stem) -> im2col;
-    # otherwise (3x3 'same', strided, grouped, depthwise) -> polyphase.
+    # Many more output than input channels (a ResNet stem) -> im2col.
     assert auto_method(ConvSpec((16, 16), 7, 2, 3, 1, 3, 64)) == "im2col"
     assert auto_method(ConvSpec((8, 8), 3, 2, 1, 1, 4, 9, 1)) == "im2col"
-    assert auto_method(ConvSpec((8, 8), 3, 1, 1, 1, 8, 16)) == "polyphase"
-    assert auto_method(ConvSpec((8, 8), 3, 2, 1, 1, 8, 8, 4)) == "polyphase"
+    # 'same' layers with as many outputs as inputs per tap -> summed: the
+    # saved copies outweigh the products added back.
+    assert auto_method(ConvSpec((16, 16), 3, 1, 1, 1, 8, 8)) == "summed"
+    assert auto_method(ConvSpec((6, 8, 8), 3, 1, 1, 1, 4, 4)) == "summed"
+    assert auto_method(ConvSpec((64,), 2, 1, [(4, 0)], 4, 4, 8)) == "summed"
+    # Large products with a long reach (a dilated 3x3 on a small input), any
+    # grouped layer, and 1x1 layers (nothing to sum) -> polyphase.
+    assert auto_method(ConvSpec((9, 9), 3, 1, 2, 2, 64, 64)) == "polyphase"
+    assert auto_method(ConvSpec((8, 8), 3, 1, 1, 1, 8, 8, 4)) == "polyphase"
     assert auto_method(ConvSpec((8, 8), 3, 1, 1, 1, 6, 6, 6)) == "polyphase"
+    assert auto_method(ConvSpec((8, 8), 1, 2, 0, 1, 8, 16)) == "polyphase"
     spec = ConvSpec((8, 8), 3, 2, 1, 1, 2, 5)
     assert conv_operator(spec, np.ones(spec.weight_shape)).method == "im2col"
+
+
+def test_summed_estimate_follows_its_formula():
+    # The estimate of summed_pays, recomputed for one 'same' 3x3 layer from
+    # the docstring's terms: forward and its single adjoint phase alike.
+    cost = numpy_backend.PRODUCT_COST
+    for channels, expected in ((8, True), (400, False)):
+        spec = ConvSpec((12, 12), 3, 1, 1, 1, channels, channels)
+        n, rows = 12 * 12, 14 * 12
+        im2col = (channels * 9 + cost * channels * channels * 9) * n
+        summed = (channels * 3 + cost * channels * channels * 9 + 3 * channels / 2) * rows
+        assert (summed <= im2col) is expected
+        assert numpy_backend.summed_pays(spec) is expected
 
 
 def test_unknown_method_backend_or_device_is_refused():
@@ -257,16 +297,58 @@ def test_operator_checks_its_weight():
         ConvOperator("not a spec", np.zeros((1, 1, 3)))
 
 
-def test_other_padding_modes_are_refused():
-    # Reflect/replicate/circular padding is a separate operator to compose
-    # with; computing zeros instead would be a wrong answer.
-    @dataclass(frozen=True)
-    class ReflectSpec(ConvSpec):
-        padding_mode: str = "reflect"
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+@pytest.mark.parametrize("case", MODE_CASES)
+def test_padding_modes_match_torch_modules(case, backend, torch):
+    # torch's ConvNd(padding_mode=...) forward and autograd's input gradient,
+    # through every numpy method and the torch backend.
+    spec = MODE_CASES[case]
+    module_class = (torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)[spec.ndim - 1]
+    amounts = [amount for pair in reversed(spec.padding) for amount in pair]
+    module = module_class(spec.in_channels, spec.out_channels, spec.kernel_size, spec.stride, 0,
+                          spec.dilation, spec.groups, bias=False).double()
+    rng = np.random.default_rng(17)
+    x = torch.tensor(rng.standard_normal((1, spec.in_channels, *spec.input_shape)),
+                     requires_grad=True)
+    g = rng.standard_normal((spec.out_channels, *spec.output_shape))
+    # F.pad with the mode then the padding-free layer: what ConvNd does inside.
+    out = module(torch.nn.functional.pad(x, amounts, mode=spec.padding_mode))
+    out.backward(torch.tensor(g)[None])
+    w = module.weight.detach().numpy()
+    for method in (METHODS if backend == "numpy" else ["auto"]):
+        op = conv_operator(spec, w, method, backend=backend)
+        np.testing.assert_allclose(op.matvec(x.detach().numpy().reshape(-1)),
+                                   out.detach().numpy().reshape(-1), atol=1e-12, err_msg=method)
+        np.testing.assert_allclose(op.rmatvec(g.reshape(-1)), x.grad.numpy().reshape(-1),
+                                   atol=1e-12, err_msg=method)
 
-    spec = ReflectSpec((5,), 3, padding=1)
-    with pytest.raises(ConvSpecError, match="padding_mode='reflect'"):
-        conv_operator(spec, np.ones((1, 1, 3)))
+
+def test_padding_mode_matches_torch_padding_mode_argument(torch):
+    # The module's own padding_mode= argument (reflect of a 'same' 3x3).
+    spec = MODE_CASES["2d-reflect-same"]
+    module = torch.nn.Conv2d(3, 4, 3, padding=1, bias=False, padding_mode="reflect").double()
+    x = np.random.default_rng(18).standard_normal((3, 7, 6))
+    expected = module(torch.tensor(x)[None]).detach().numpy().reshape(-1)
+    for method in EVERY_METHOD:
+        op = conv_operator(spec, module.weight.detach().numpy(), method)
+        np.testing.assert_allclose(op.matvec(x.reshape(-1)), expected, atol=1e-12)
+
+
+def test_padding_mode_is_d_after_p():
+    # C = D·P with P the pad_matrix of every channel and D the padding-free
+    # convolution of the padded input, whose own operator is zero-padded.
+    spec = MODE_CASES["2d-circular-dilated-groups"]
+    w, X, Y = arrays(spec, seed=19, batch=2)
+    lengths = tuple(n + b + e for n, (b, e) in zip(spec.input_shape, spec.padding))
+    inner = ConvSpec(lengths, spec.kernel_size, spec.stride, 0, spec.dilation,
+                     spec.in_channels, spec.out_channels, spec.groups)
+    P = scipy.sparse.kron(scipy.sparse.eye_array(spec.in_channels),
+                          pad_matrix(spec.input_shape, spec.padding, mode=spec.padding_mode))
+    D = conv_operator(inner, w)
+    op = conv_operator(spec, w)
+    np.testing.assert_allclose(op.matmat(X), D.matmat(P @ X), atol=1e-12)
+    np.testing.assert_allclose(op.rmatmat(Y), P.T @ D.rmatmat(Y), atol=1e-12)
+    assert op.method == auto_method(inner)
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -428,37 +510,49 @@ def test_numpy_backend_never_imports_torch():
 
 @st.composite
 def specs(draw):
+    """A valid spec: any padding mode, amounts inside its limits ('zeros' may crop)."""
     ndim = draw(st.integers(1, 3))
+    mode = draw(st.sampled_from(["zeros", "zeros", "reflect", "replicate", "circular"]))
     groups = draw(st.integers(1, 3))
     cin = groups * draw(st.integers(1, 2))
     cout = groups * draw(st.integers(1, 2))
     shape, kernel, stride, padding, dilation = [], [], [], [], []
     for _ in range(ndim):
-        k, d, s = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
-        n = draw(st.integers(1, 4 if ndim == 3 else 9))
-        before = draw(st.integers(0, 3))
-        span = d * (k - 1) + 1
-        # The padded length must hold the dilated kernel; 'after' below zero crops.
-        length = draw(st.integers(span, max(span, n + before + 3)))
+        n = draw(st.integers(1 if mode != "reflect" else 2, 4 if ndim == 3 else 9))
+        before = draw(st.integers(0, {"reflect": n - 1, "circular": n}.get(mode, 3)))
+        if mode == "zeros":
+            # The padded length must hold the dilated kernel; 'after' below zero crops.
+            k, d = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+            span = d * (k - 1) + 1
+            after = draw(st.integers(span, max(span, n + before + 3))) - n - before
+        else:
+            after = draw(st.integers(0, {"reflect": n - 1, "circular": n}.get(mode, 3)))
+            length = n + before + after
+            k = draw(st.integers(1, min(4, length)))
+            d = draw(st.integers(1, max(1, min(3, (length - 1) // max(1, k - 1)))))
         shape.append(n)
         kernel.append(k)
-        stride.append(s)
+        stride.append(draw(st.integers(1, 3)))
         dilation.append(d)
-        padding.append((before, length - n - before))
+        padding.append((before, after))
     return ConvSpec(tuple(shape), tuple(kernel), tuple(stride), tuple(padding), tuple(dilation),
-                    cin, cout, groups)
+                    cin, cout, groups, padding_mode=mode)
 
 
 @given(spec=specs(), method=st.sampled_from(EVERY_METHOD), seed=st.integers(0, 2**16),
-       batch=st.integers(1, 3), dtype=st.sampled_from([np.float64, np.complex128]))
+       batch=st.integers(1, 3), dtype=st.sampled_from([np.float32, np.float64, np.complex128]))
 def test_property_every_method_is_c_and_its_adjoint(spec, method, seed, batch, dtype):
     w, X, Y = arrays(spec, seed, batch, dtype)
-    C = conv_matrix(spec, w)
+    # C in double precision: float32 results are compared to the exact product.
+    C = conv_matrix(spec, w.astype(np.result_type(w.dtype, np.float64)))
     op = conv_operator(spec, w, method)
-    np.testing.assert_allclose(op.matmat(X), C @ X, atol=1e-11)
-    np.testing.assert_allclose(op.rmatmat(Y), C.conj().T @ Y, atol=1e-11)
-    left, right = np.vdot(Y, op.matmat(X)), np.vdot(op.rmatmat(Y), X)
-    assert abs(left - right) <= 1e-11 * max(1.0, abs(left))
+    tolerance = 1e-4 if dtype == np.float32 else 1e-11
+    result, adjoint = op.matmat(X), op.rmatmat(Y)
+    assert result.dtype == adjoint.dtype == dtype
+    np.testing.assert_allclose(result, C @ X, atol=tolerance, rtol=tolerance)
+    np.testing.assert_allclose(adjoint, C.conj().T @ Y, atol=tolerance, rtol=tolerance)
+    left, right = np.vdot(Y, result), np.vdot(adjoint, X)
+    assert abs(left - right) <= tolerance * max(1.0, abs(left))
 
 
 @given(spec=specs(), seed=st.integers(0, 2**16), batch=st.integers(1, 2),

@@ -25,7 +25,8 @@ Matrices
     reference_conv_matrix         slow loop builder from the definition (a referee)
 Scale (matrix-free and memory-safe)
     conv_operator, ConvOperator   C as a ``scipy.sparse.linalg.LinearOperator``, C never built;
-                                  ``method='im2col'|'polyphase'``, ``backend='numpy'|'torch'``
+                                  ``method='im2col'|'polyphase'|'summed'``, any padding_mode,
+                                  ``backend='numpy'|'torch'``
     conv_matrix_nnz, conv_matrix_nbytes   exact entries and bytes of C (or Cᵀ) from the spec
     conv_matrix_entries           which weight sits at C[r, c], for any block of indices
     conv_matrix_terms             the weights summed at C[r, c] (padding modes), any block

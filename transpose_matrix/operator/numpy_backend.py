@@ -1,4 +1,4 @@
-"""The numpy backend of :func:`~transpose_matrix.conv_operator`: im2col and its two adjoints.
+"""The numpy backend of :func:`~transpose_matrix.conv_operator`: im2col, summed, and the adjoints.
 
 Arrays here are ``(channels, *spatial, batch)``: the batch (the columns of
 ``matmat``) is the last axis, so that one sample's ``(channel, *spatial)``
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -17,8 +18,8 @@ from numpy.lib.stride_tricks import as_strided
 from ..spec import ConvSpec
 
 __all__ = [
-    "CACHED_ENTRIES", "GATHER_ENTRIES", "NumpyKernel", "PhaseAxis", "Plan", "correlate", "pad",
-    "windows",
+    "CACHED_ENTRIES", "GATHER_ENTRIES", "PRODUCT_COST", "NumpyKernel", "PhaseAxis", "Plan",
+    "adjoint_phases", "correlate", "correlate_summed", "pad", "summed_pays", "windows",
 ]
 
 #: Most entries of a gathered block in memory at once (32 MiB in float64):
@@ -29,11 +30,11 @@ CACHED_ENTRIES = 1 << 18
 
 
 class Plan(NamedTuple):
-    """One correlation, computed by :func:`correlate`.
+    """One correlation, computed by :func:`correlate` or :func:`correlate_summed`.
 
-    ``out[g*m + o, *j] = sum over c, t of matrix[g, o, (c, *t)] *
+    ``out[g*m + o, *j] = sum over c, t of weight[g, o, c, *t] *
     src[g*cg + c, *(start + t*step + j*stride)]`` for ``j < count``, with
-    ``matrix`` of shape ``(groups, m, cg * prod(taps))``.
+    ``weight`` of shape ``(groups, m, cg, *taps)``.
     """
 
     start: tuple[int, ...]
@@ -41,7 +42,17 @@ class Plan(NamedTuple):
     step: tuple[int, ...]
     stride: tuple[int, ...]
     count: tuple[int, ...]
-    matrix: np.ndarray
+    weight: np.ndarray
+
+    def matrix(self, summed: bool) -> np.ndarray:
+        """The weight as the product's left factor: ``(groups, m, cg * taps)`` for
+        :func:`correlate`; ``(groups, taps[0] * m, cg * prod(taps[1:]))`` (rows
+        ``(t0, o)``) for :func:`correlate_summed`."""
+        groups, m = self.weight.shape[:2]
+        if summed:
+            moved = np.moveaxis(self.weight, 3, 1)
+            return np.ascontiguousarray(moved.reshape(groups, self.taps[0] * m, -1))
+        return np.ascontiguousarray(self.weight.reshape(groups, m, -1))
 
 
 def pad(a: np.ndarray, pairs: list[tuple[int, int]]) -> np.ndarray:
@@ -73,15 +84,16 @@ def windows(src: np.ndarray, plan: Plan) -> np.ndarray:
     )
 
 
-def correlate(src: np.ndarray, plan: Plan) -> np.ndarray:
+def correlate(src: np.ndarray, plan: Plan, matrix: np.ndarray) -> np.ndarray:
     """``plan`` applied to the padded ``src`` by im2col: shape ``(groups*m, *count, batch)``.
 
     Gathering copies the window view into ``(groups, cg * taps, columns)``;
-    one product per group then gives every output. Large layers are done a
-    band of output rows at a time (at most :data:`GATHER_ENTRIES` gathered,
-    or :data:`CACHED_ENTRIES` when each group has fewer than 16 outputs).
+    one product per group by ``matrix`` (:meth:`Plan.matrix`) then gives
+    every output. Large layers are done a band of output rows at a time (at
+    most :data:`GATHER_ENTRIES` gathered, or :data:`CACHED_ENTRIES` when each
+    group has fewer than 16 outputs).
     """
-    groups, m, inner = plan.matrix.shape
+    groups, m, inner = matrix.shape
     view, batch = windows(src, plan), src.shape[-1]
     out = np.empty((groups, m, *plan.count, batch), dtype=src.dtype)
     # With few rows per group (depthwise, ResNeXt) the products are bound by
@@ -93,10 +105,44 @@ def correlate(src: np.ndarray, plan: Plan) -> np.ndarray:
         rows = (slice(None),) * (1 + len(plan.taps)) + (slice(lo, hi),)
         columns = np.ascontiguousarray(view[rows]).reshape(groups, inner, -1)
         if hi - lo == plan.count[0]:
-            np.matmul(plan.matrix, columns, out=out.reshape(groups, m, -1))
+            np.matmul(matrix, columns, out=out.reshape(groups, m, -1))
         else:
-            out[:, :, lo:hi] = np.matmul(plan.matrix, columns).reshape(
+            out[:, :, lo:hi] = np.matmul(matrix, columns).reshape(
                 groups, m, hi - lo, *out.shape[3:])
+    return out.reshape(groups * m, *plan.count, batch)
+
+
+def correlate_summed(src: np.ndarray, plan: Plan, matrix: np.ndarray) -> np.ndarray:
+    """``plan`` (stride 1 on the first dim) by products of the first dim's taps, summed.
+
+    Only the taps of the other dims are gathered, over every source row the
+    first dim's taps read (``count[0] + (taps[0] - 1) * step[0]`` rows); one
+    product by ``matrix`` (rows ``(t0, o)``, :meth:`Plan.matrix`) gives each
+    first-dim tap's contribution at every row, and tap ``t0``'s is added
+    ``t0 * step[0]`` rows further on: ``taps[0]`` times fewer copies than
+    :func:`correlate`, for additions on the output side. Bands of output
+    rows keep the gathered block and the products under
+    :data:`GATHER_ENTRIES` entries.
+    """
+    groups, rows_per_tap, inner = matrix.shape
+    (k0, *_), e0, n0 = plan.taps, plan.step[0], plan.count[0]
+    m, batch, reach = rows_per_tap // k0, src.shape[-1], (k0 - 1) * plan.step[0]
+    per_row = math.prod(plan.count[1:]) * batch
+    out = np.empty((groups, m, n0 * per_row), dtype=src.dtype)
+    band = max(1, GATHER_ENTRIES // (groups * (inner + rows_per_tap) * per_row) - reach)
+    # Rows lo .. hi + reach of the source, every other dim as im2col reads it.
+    view = windows(src, plan._replace(taps=(1, *plan.taps[1:]), count=(n0 + reach,
+                                                                       *plan.count[1:])))
+    for lo in range(0, n0, band):
+        hi = min(n0, lo + band)
+        rows = (slice(None),) * (1 + len(plan.taps)) + (slice(lo, hi + reach),)
+        columns = view[rows].reshape(groups, inner, -1)  # a copy unless already in order
+        products = np.matmul(matrix, columns).reshape(groups, k0, m, -1)
+        size, target = (hi - lo) * per_row, out[:, :, lo * per_row:hi * per_row]
+        terms = [products[:, t, :, t * e0 * per_row:t * e0 * per_row + size] for t in range(k0)]
+        np.add(terms[0], terms[1], out=target)
+        for term in terms[2:]:
+            target += term
     return out.reshape(groups * m, *plan.count, batch)
 
 
@@ -137,79 +183,141 @@ def _phase_axis(
     )
 
 
+def adjoint_phases(spec: ConvSpec) -> tuple[list[int], list[int], list[list[PhaseAxis]]]:
+    """The polyphase adjoint's geometry: ``y``'s padding ``(lead, trail)`` per dim
+    and, per phase that some tap reaches and that holds inputs, its :class:`PhaseAxis`
+    per dim."""
+    lengths = [n + b + e for n, (b, e) in zip(spec.input_shape, spec.padding)]
+    # y is padded by the largest tap shift before, and after by as much as
+    # the last phase reads beyond it.
+    lead = [(k - 1) * d // s for k, d, s in zip(spec.kernel_size, spec.dilation, spec.stride)]
+    trail = [0] * spec.ndim
+    phases = []
+    # Only residues some tap reaches can hold a nonzero phase: at most
+    # prod(kernel_size) phases, however large the stride.
+    reached = [sorted({t * d % s for t in range(k)}) for k, d, s in
+               zip(spec.kernel_size, spec.dilation, spec.stride)]
+    for phase in itertools.product(*reached):
+        axes = []
+        for a, r in enumerate(phase):
+            n, (before, _) = spec.input_shape[a], spec.padding[a]
+            axis = _phase_axis(before, min(n, lengths[a] - before), spec.kernel_size[a],
+                               spec.dilation[a], spec.stride[a], r, lead[a])
+            if axis is None:
+                break  # these inputs receive nothing: zero
+            axes.append(axis)
+            last = axis.start + (len(axis.taps) - 1) * axis.step + axis.count - 1
+            trail[a] = max(trail[a], last + 1 - lead[a] - spec.output_shape[a])
+        else:
+            phases.append(axes)
+    return lead, trail, phases
+
+
+#: Cost of one multiply-add in the products, in copied entries, for :func:`summed_pays`
+#: (OpenBLAS's products against numpy's strided copies, measured on the panel).
+PRODUCT_COST = 0.04
+
+
+def summed_pays(spec: ConvSpec) -> bool:
+    """Whether :func:`correlate_summed` is estimated to do at least as well as :func:`correlate`.
+
+    Per correlation (the forward, and each adjoint phase) with ``cg``
+    inputs and ``m`` outputs per group, ``taps``, ``N`` outputs and ``N'``
+    columns (``count[0]`` extended by the first dim's reach), in units of
+    one copied entry, with ``c`` = :data:`PRODUCT_COST`:
+
+    * im2col: ``cg*prod(taps)*N`` copies + ``c*m*cg*prod(taps)*N``;
+    * summed: ``cg*prod(taps[1:])*N'`` copies (none in 1-D: the product
+      reads the source in place) + ``c*m*cg*prod(taps)*N'`` +
+      ``taps[0]*m*N'/2`` for the products written and added back (whole
+      contiguous rows: half a strided copy per entry).
+
+    Correlations with one tap on the first dim, or a stride there, cost the
+    same either way. Summed when some correlation can use it and the totals
+    over all of them are not higher. One group only: per-group products with
+    few channels (depthwise, ResNeXt) run far below BLAS speed whatever
+    their shape.
+    """
+    if spec.groups > 1:
+        return False
+    correlations = [(spec.in_channels, spec.out_channels, spec.kernel_size, spec.dilation[0],
+                     spec.output_shape, spec.stride[0])]
+    for axes in adjoint_phases(spec)[2]:
+        correlations.append((spec.out_channels, spec.in_channels,
+                             tuple(len(axis.taps) for axis in axes), axes[0].step,
+                             tuple(axis.count for axis in axes), 1))
+    im2col = summed = 0.0
+    applies = False
+    for cg, m, taps, step, count, stride in correlations:
+        size, outputs = math.prod(taps), math.prod(count)
+        gathered = (cg * size + PRODUCT_COST * m * cg * size) * outputs
+        im2col += gathered
+        if stride > 1 or taps[0] == 1:
+            summed += gathered
+            continue
+        applies = True
+        copies = cg * size // taps[0] if len(taps) > 1 else 0
+        columns = outputs // count[0] * (count[0] + (taps[0] - 1) * step)
+        summed += (copies + PRODUCT_COST * m * cg * size + taps[0] * m / 2) * columns
+    return applies and summed <= im2col
+
+
 class NumpyKernel:
     """``matmat``/``rmatmat`` of one operator on ``(channels, *spatial, batch)`` arrays."""
 
     def __init__(self, spec: ConvSpec, weight: np.ndarray, method: str) -> None:
         self.spec, self.method = spec, method
-        groups, out = spec.groups, spec.output_shape
-        cg, mg, ndim = spec.in_channels // groups, spec.out_channels // groups, spec.ndim
+        groups, ndim = spec.groups, spec.ndim
+        cg, mg = spec.in_channels // groups, spec.out_channels // groups
         grouped = weight.reshape(groups, mg, cg, *spec.kernel_size)
-        matrix = grouped.reshape(groups, mg, -1)
         self.forward = Plan(start=(0,) * ndim, taps=spec.kernel_size, step=spec.dilation,
-                            stride=spec.stride, count=out, matrix=matrix)
+                            stride=spec.stride, count=spec.output_shape, weight=grouped)
         # col2im multiplies by the adjoint, (groups, cg * taps, mg).
-        self.spread = np.ascontiguousarray(np.conj(matrix).swapaxes(1, 2))
+        self.spread = np.ascontiguousarray(np.conj(grouped.reshape(groups, mg, -1)).swapaxes(1, 2))
         self.lengths = [n + b + e for n, (b, e) in zip(spec.input_shape, spec.padding)]
-        # The polyphase adjoint pads y by the largest tap shift before, and
-        # after by as much as the last phase reads beyond y.
-        self.lead = [(k - 1) * d // s for k, d, s in
-                     zip(spec.kernel_size, spec.dilation, spec.stride)]
-        self.trail = [0] * ndim
+        self.lead, self.trail, phases = adjoint_phases(spec)
         self.phases: list[tuple[Plan, tuple[slice, ...]]] = []
-        # Only residues some tap reaches can hold a nonzero phase: at most
-        # prod(kernel_size) phases, however large the stride.
-        reached = [sorted({t * d % s for t in range(k)}) for k, d, s in
-                   zip(spec.kernel_size, spec.dilation, spec.stride)]
-        for phase in itertools.product(*reached):
-            axes = []
-            for a, r in enumerate(phase):
-                n, (before, _) = spec.input_shape[a], spec.padding[a]
-                axis = _phase_axis(before, min(n, self.lengths[a] - before),
-                                   spec.kernel_size[a], spec.dilation[a], spec.stride[a], r,
-                                   self.lead[a])
-                if axis is None:
-                    break  # these inputs receive nothing: zero
-                axes.append(axis)
-                last = axis.start + (len(axis.taps) - 1) * axis.step + axis.count - 1
-                self.trail[a] = max(self.trail[a], last + 1 - self.lead[a] - out[a])
-            else:
-                sub = grouped[(slice(None),) * 3 + np.ix_(*(axis.taps for axis in axes))]
-                matrix = np.conj(sub).swapaxes(1, 2).reshape(groups, cg, -1)
-                plan = Plan(start=tuple(axis.start for axis in axes),
-                            taps=tuple(len(axis.taps) for axis in axes),
-                            step=tuple(axis.step for axis in axes), stride=(1,) * ndim,
-                            count=tuple(axis.count for axis in axes),
-                            matrix=np.ascontiguousarray(matrix))
-                self.phases.append((plan, tuple(axis.inputs for axis in axes)))
+        for axes in phases:
+            sub = grouped[(slice(None),) * 3 + np.ix_(*(axis.taps for axis in axes))]
+            plan = Plan(start=tuple(axis.start for axis in axes),
+                        taps=tuple(len(axis.taps) for axis in axes),
+                        step=tuple(axis.step for axis in axes), stride=(1,) * ndim,
+                        count=tuple(axis.count for axis in axes),
+                        weight=np.ascontiguousarray(np.conj(sub).swapaxes(1, 2)))
+            self.phases.append((plan, tuple(axis.inputs for axis in axes)))
         # Stride 1 and nothing cropped: the one phase is the whole input.
         self.whole = len(self.phases) == 1 and self.phases[0][0].count == spec.input_shape
-        self.cast: dict[np.dtype, tuple[Plan, np.ndarray, list[Plan]]] = {}
+        self.cast: dict[np.dtype, tuple[list[Callable[[np.ndarray], np.ndarray]], np.ndarray]] = {}
 
-    def _in(self, dtype: np.dtype) -> tuple[Plan, np.ndarray, list[Plan]]:
-        """The forward plan, col2im matrix and phase plans in ``dtype`` (cast once)."""
+    def _runs(self, dtype: np.dtype) -> tuple[list[Callable[[np.ndarray], np.ndarray]], np.ndarray]:
+        """The forward and every phase as functions of the padded source, and the
+        col2im matrix, in ``dtype`` (weights cast once)."""
         if dtype not in self.cast:
-            def cast(plan: Plan) -> Plan:
-                return plan._replace(matrix=plan.matrix.astype(dtype, copy=False))
+            def run(plan: Plan) -> Callable[[np.ndarray], np.ndarray]:
+                summed = self.method == "summed" and plan.stride[0] == 1 and plan.taps[0] > 1
+                matrix = plan.matrix(summed).astype(dtype, copy=False)
+                if summed:
+                    return lambda src: correlate_summed(src, plan, matrix)
+                return lambda src: correlate(src, plan, matrix)
 
-            self.cast[dtype] = (cast(self.forward), self.spread.astype(dtype, copy=False),
-                                [cast(plan) for plan, _ in self.phases])
+            runs = [run(self.forward), *(run(plan) for plan, _ in self.phases)]
+            self.cast[dtype] = runs, self.spread.astype(dtype, copy=False)
         return self.cast[dtype]
 
     def matmat(self, x: np.ndarray) -> np.ndarray:
-        return correlate(pad(x, list(self.spec.padding)), self._in(x.dtype)[0])
+        return self._runs(x.dtype)[0][0](pad(x, list(self.spec.padding)))
 
     def rmatmat(self, y: np.ndarray) -> np.ndarray:
-        _, spread, plans = self._in(y.dtype)
+        (_, *runs), spread = self._runs(y.dtype)
         if self.method == "im2col":
             return self._col2im(y, spread)
         padded = pad(y, list(zip(self.lead, self.trail)))
         if self.whole:
-            return correlate(padded, plans[0])
+            return runs[0](padded)
         spec = self.spec
         x = np.zeros((spec.in_channels, *spec.input_shape, y.shape[-1]), dtype=y.dtype)
-        for plan, (_, inputs) in zip(plans, self.phases):
-            x[(slice(None), *inputs)] = correlate(padded, plan)
+        for run, (_, inputs) in zip(runs, self.phases):
+            x[(slice(None), *inputs)] = run(padded)
         return x
 
     def _col2im(self, y: np.ndarray, spread: np.ndarray) -> np.ndarray:
