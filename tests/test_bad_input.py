@@ -83,6 +83,8 @@ LIBRARY_CASES = {
                              r"padding='same' needs stride 1"),
     "padding mode": (lambda: ConvSpec((4,), 3, padding_mode="edge"), ConvSpecError, "padding_mode", r"padding_mode='edge'"),
     "padding mode type": (lambda: ConvSpec((4,), 3, padding_mode=1), ConvSpecTypeError, "padding_mode", r"padding_mode=1 must be a string"),
+    "gradient derivation of reflect": (lambda: tm.gradient_derivation(ConvSpec((4,), 3, padding=1, padding_mode="reflect")),
+                                       ConvSpecError, "padding_mode", r"derives zero padding only.*transpose_recipe"),
     "reflect too wide": (lambda: ConvSpec((2,), 3, padding=2, padding_mode="reflect"), ConvSpecError, "padding",
                          r"padding_mode='reflect' needs padding < input size"),
     "circular too wide": (lambda: ConvSpec((2,), 3, padding=3, padding_mode="circular"), ConvSpecError, "padding",

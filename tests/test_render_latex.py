@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
 import scipy.sparse
 import sympy
+from conftest import require
 
 from transpose_matrix.errors import ConvSpecError, ConvSpecTypeError
 from transpose_matrix.matrix import conv_matrix
@@ -361,6 +364,20 @@ def test_escape_and_code():
         r"mode=\textquotesingle{}constant\textquotesingle{})}"
     )
     assert code_latex("x[0]") == r"\texttt{x[0]}"
+    assert code_latex("--input") == r"\texttt{-{}-{}input}"
+
+
+def test_code_prints_double_hyphens_as_typed(pdflatex, tmp_path):
+    # T1 typewriter fonts have the -- ligature: a command line copied out of
+    # the PDF must still read --input, not an en dash.
+    compile_pdf(document(code_latex("python -m transpose_matrix show --input 4x4 --padding-mode circular")),
+                tmp_path)
+    pdftotext = shutil.which("pdftotext")
+    require("pdftotext (poppler-utils)", pdftotext is not None)
+    text = subprocess.run([pdftotext, str(tmp_path / "document.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "show --input 4x4 --padding-mode circular" in " ".join(text.split())
+    assert "\u2013" not in text
 
 
 def test_long_torch_calls_in_a_paragraph_never_overflow(pdflatex, tmp_path):

@@ -337,7 +337,10 @@ def gradient_derivation(spec: ConvSpec) -> Derivation:
     ConvSpecTypeError
         ``spec`` is not a ConvSpec.
     ConvSpecError
-        C is larger than :data:`GRADIENT_MAX_ENTRIES` entries.
+        C is larger than :data:`GRADIENT_MAX_ENTRIES` entries, or
+        ``padding_mode`` is not ``'zeros'`` (the derivation's index sums are
+        those of zero padding; ``verification.transpose_recipe`` gives Cᵀ
+        of the other modes).
 
     Examples
     --------
@@ -351,6 +354,13 @@ def gradient_derivation(spec: ConvSpec) -> Derivation:
     ∂L/∂x₂ = g₁⋅w₁
     """
     spec = _check_spec(spec)
+    if spec.padding_mode != "zeros":
+        raise ConvSpecError(
+            f"gradient_derivation derives zero padding only; with padding_mode="
+            f"{spec.padding_mode!r} C = D·P and the input gradient is Pᵀ·Dᵀ·g, which "
+            "transpose_matrix.verification.transpose_recipe(spec) spells out",
+            field="padding_mode",
+        )
     rows, cols = spec.matrix_shape
     if rows * cols > GRADIENT_MAX_ENTRIES:
         raise ConvSpecError(

@@ -269,6 +269,9 @@ _CODE_BREAK = r"\nobreak\hskip0pt plus1fil\penalty50\hskip0pt plus-1fil\relax "
 def code_latex(code: str) -> str:
     r"""``code`` in typewriter type with straight quotes, breakable between arguments.
 
+    Every hyphen is followed by ``{}``, so ``--input`` prints as two hyphens
+    (T1 typewriter fonts would join them into an en dash).
+
     Spaces inside brackets are tied (``~``), so a long call such as a torch
     constructor wraps between its arguments, never inside ``(3, 3)``. A line
     that ends inside the code may fall short of the margin (ragged, as code
@@ -292,6 +295,8 @@ def code_latex(code: str) -> str:
             pieces.append(_CODE_BREAK + r"\ ")
         elif char in "'`":
             pieces.append(r"\textquotesingle{}" if char == "'" else r"\textasciigrave{}")
+        elif char == "-":
+            pieces.append("-{}")  # T1 typewriter fonts join -- into an en dash
         else:
             pieces.append(escape_text(char))
     return "\\texttt{" + "".join(pieces) + "}"
