@@ -32,7 +32,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -41,6 +40,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from threads import use_threads  # noqa: E402  (benchmarks/threads.py, beside this file)
 
 __all__ = ["main", "measure_accuracy", "measure_circular", "measure_norm"]
 
@@ -304,20 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     rounds = args.rounds if args.rounds is not None else (1 if args.smoke else 3)
     if rounds < 1:
         parser.error(f"--rounds={rounds} must be >= 1")
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        cores = os.cpu_count() or 1
-    threads = args.threads if args.threads is not None else cores
-    if threads < 1:
-        parser.error(f"--threads={threads} must be >= 1")
-    # BLAS reads these when numpy (or torch) is first imported, which is below.
-    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[variable] = str(threads)
+    threads = use_threads(args.threads, parser)
     sys.path.insert(0, str(ROOT))
-    import torch
-
-    torch.set_num_threads(threads)
     size = "smoke" if args.smoke else "full"
     text = table(size, rounds, judge=not args.smoke,
                  progress=lambda what: print(f"  measuring: {what}", file=sys.stderr, flush=True))

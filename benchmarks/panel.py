@@ -27,6 +27,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from threads import use_threads  # noqa: E402  (benchmarks/threads.py, beside this file)
 
 __all__ = ["GOALS", "LAYERS", "blas_threads", "compare", "main", "markdown", "measure",
            "summary"]
@@ -357,19 +360,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="cpu: the process's CPU time, steadier when other jobs share the "
                              "cores (needs --threads 1)")
     args = parser.parse_args(argv)
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    threads = args.threads or cores
-    if args.clock == "cpu" and threads != 1:
+    if args.clock == "cpu" and args.threads != 1:
         parser.error("--clock cpu needs --threads 1 (CPU time adds up every thread)")
-    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[variable] = str(threads)
+    threads = use_threads(args.threads, parser)
     sys.path.insert(0, str(ROOT))
     import torch
 
-    torch.set_num_threads(threads)
     layers = None if args.layers is None else [int(n) for n in args.layers.split(",")]
     rounds = 1 if args.smoke else args.rounds
     options = dict(size="smoke" if args.smoke else "full", rounds=rounds,

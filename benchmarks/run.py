@@ -17,11 +17,14 @@ Rows (medians of repeated runs; ``ratio`` is ours / baseline, with the goal):
 * symbolic build time (``benchmarks/bench_symbolic.py``) and the cold start of
   ``python -m transpose_matrix show`` (``benchmarks/bench_cli.py``);
 * the textbook animation's render time, in process and as a cold command
-  (``benchmarks/bench_animate.py``, which also tabulates every preset).
+  (``benchmarks/bench_animate.py``, which also tabulates every preset);
+* spectra (``benchmarks/bench_spectrum.py``): the full circular spectrum, its
+  accuracy against a dense SVD of C, and ‖C‖₂ by Lanczos against torch's
+  power iteration, printed as a table of their own.
 
 Usage::
 
-    python benchmarks/run.py              # the full table (about two minutes, ~4 GB RAM)
+    python benchmarks/run.py              # the full tables (about 20 minutes, ~4 GB RAM)
     python benchmarks/run.py --smoke      # tiny layers, a few seconds: CI runs this
     python benchmarks/run.py --threads 1  # BLAS and torch thread count (default: all cores)
 
@@ -48,6 +51,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from threads import use_threads  # noqa: E402  (benchmarks/threads.py, beside this file)
 
 __all__ = ["main"]
 
@@ -335,6 +341,19 @@ def bench_animate(table: Table, size: str) -> None:
               "< 1 s", cold < 1)
 
 
+def bench_spectrum(size: str) -> str:
+    """The spectrum benchmarks (``benchmarks/bench_spectrum.py``), as their own table."""
+    try:
+        import torch  # noqa: F401
+
+        module = _load("bench_spectrum")
+    except (ImportError, OSError) as error:
+        return f"unavailable: {error}"
+    return module.table(size, 1 if size == "smoke" else 3, judge=size == "full",
+                        progress=lambda what: print(f"  spectrum: {what}", file=sys.stderr,
+                                                    flush=True))
+
+
 def machine(threads: int) -> str:
     import numpy as np
     import scipy
@@ -378,23 +397,8 @@ def main(argv: list[str] | None = None) -> int:
     repeats = args.repeats if args.repeats is not None else (2 if args.smoke else 7)
     if repeats < 1:
         parser.error(f"--repeats={repeats} must be >= 1")
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
-    threads = args.threads if args.threads is not None else cores
-    if threads < 1:
-        parser.error(f"--threads={threads} must be >= 1")
-    # BLAS reads these when numpy (or torch) is first imported, which is below.
-    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[variable] = str(threads)
+    threads = use_threads(args.threads, parser)
     sys.path.insert(0, str(ROOT))
-    try:
-        import torch
-
-        torch.set_num_threads(threads)
-    except ImportError:
-        pass
 
     table = Table(judge=not args.smoke)
     bench_build_vs_floor(table, size, repeats)
@@ -404,11 +408,14 @@ def main(argv: list[str] | None = None) -> int:
     bench_symbolic(table, size)
     bench_cli(table, size)
     bench_animate(table, size)
+    spectrum = bench_spectrum(size)
     print(f"Machine: {machine(threads)}.")
     print(f"Mode: {size}; medians of {repeats} alternating rounds; ratio = ours / baseline.\n")
     print(table.markdown())
     if panel:
         print(f"\nThe operator panel (`benchmarks/panel.py`):\n\n{panel}")
+    if spectrum:
+        print(f"\nSpectra (`benchmarks/bench_spectrum.py`):\n\n{spectrum}")
     return 0
 
 
