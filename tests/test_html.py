@@ -262,3 +262,25 @@ def test_matrix_window_marks_channel_and_row_blocks(open_page):
     # rows 4..31, so rows 8, 12, 20, 24, 28 (its first row has no line above it).
     assert sum(c == "tm-rw" and upright for c, upright in lines) == 6
     assert sum(c == "tm-rw" and not upright for c, upright in lines) == 5
+
+
+def test_lit_cells_name_their_own_weight(open_page):
+    # With channels, each lit input cell is labelled with the weight C holds
+    # there, w with subscripts (o, c within the group, *tap), not just the tap.
+    spec = ConvSpec((4, 4), 3, padding=1, in_channels=2, out_channels=4, groups=2)
+    labels = conv_matrix(spec, np.arange(1, np.prod(spec.weight_shape) + 1).reshape(spec.weight_shape))
+    labels = labels.tocsr()
+    digits = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+    page = open_page(spec)
+    for r in _sample(labels.shape[0]):
+        page.tab.hover(f".tm-y[data-y='{r}']")
+        row = labels[[r], :].tocoo()
+        expected = {
+            int(c): "w" + "".join(str(i) for i in np.unravel_index(int(v) - 1, spec.weight_shape)).translate(digits)
+            for c, v in zip(row.col, row.data)
+        }
+        shown = dict(page.tab.eval_on_selector_all(
+            ".tm-x.hl:not(.tm-pale)",
+            "els => els.map(e => [Number(e.getAttribute('data-x')), e.querySelector('text').textContent])",
+        ))
+        assert shown == expected and all(shown.values()), r

@@ -392,6 +392,7 @@ _SCRIPT = r"""
         g.classList.remove("hl", "tm-pale", "tm-active");
         g.querySelector("rect").style.fill = "";
         g.querySelector("text").textContent = "";
+        g.querySelector("text").style.fontSize = "";
       });
       lit = [];
     }
@@ -401,7 +402,12 @@ _SCRIPT = r"""
       g.classList.add("hl");
       if (isPale) g.classList.add("tm-pale");
       g.querySelector("rect").style.fill = isPale ? pale(color) : color;
-      if (data.cell >= 22) g.querySelector("text").textContent = data.tapNames[tap(label)];
+      if (data.cell >= 22) {
+        // The weight's own name (w_{o,c,t} with channels), smaller when long.
+        var text = g.querySelector("text"), name = data.weights[label - 1];
+        text.textContent = name;
+        text.style.fontSize = name.length <= 3 ? "" : data.cell >= 30 ? "8px" : "6.5px";
+      }
       lit.push(g);
     }
     function activate(g) { if (g) { g.classList.add("tm-active"); lit.push(g); } }
