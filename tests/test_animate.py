@@ -349,6 +349,27 @@ def test_numeric_weights_label_the_cells(pillow):
         tm.animate(spec, weight=np.ones((1, 1, 2), dtype=complex))
 
 
+def test_symbolic_labels_name_the_weight_with_channels(pillow):
+    # With channels a cell is labelled with its own weight, w with subscripts
+    # (o, c in the group, *tap), falling back to the tap alone where that is
+    # too wide; with one channel each the two names are one.
+    digits = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+    spec = ConvSpec((4, 4), 3, padding=1, in_channels=2, out_channels=2)
+    model = tm.animate(spec, cell=40).model
+    texts = animate_module._weight_texts(model, None)
+    for flat, names in enumerate(texts):
+        index = np.unravel_index(flat, spec.weight_shape)
+        full = "w" + "".join(map(str, index)).translate(digits)
+        tap = "w" + "".join(map(str, index[2:])).translate(digits)
+        assert names == (full, tap)
+    single = tm.animate(ConvSpec((4, 4), 3), cell=40).model
+    assert animate_module._weight_texts(single, None)[5] == ("w₁₂",)
+    from transpose_matrix.render import slides
+
+    assert slides._label_tex(model, 6, None, room=100.0) == "$w_{0,0,1,2}$"
+    assert slides._label_tex(model, 6, None, room=10.0) == "$w_{1,2}$"
+
+
 def test_notebook_display_and_repr(pillow):
     anim = tm.animate(FORWARD["textbook"], cell=12)
     assert anim.layout.cell == 12

@@ -139,9 +139,12 @@ def _subscript(index: Sequence[int]) -> str:
 def _weight_texts(model: FrameModel, weight: np.ndarray | None) -> list[tuple[str, ...]]:
     """Per label (index ``label - 1``): texts from longest to shortest, to fit a cell.
 
-    Names carry the kernel tap only (``w₁₂``): the plane a cell lies on shows
-    its input channel and the active cell the output channel.
+    A name is the weight's own (``w₁₀₁₂``: output channel, input channel in
+    its group, tap) where it fits, else the kernel tap alone (``w₁₂``); with
+    one channel each the two are the same.
     """
+    from .views import weight_name
+
     spec = model.spec
     texts = []
     for flat in range(math.prod(spec.weight_shape)):
@@ -150,7 +153,8 @@ def _weight_texts(model: FrameModel, weight: np.ndarray | None) -> list[tuple[st
             texts.append((f"{value:.2g}", f"{value:.1g}"))
         else:
             tap = np.unravel_index(flat, spec.weight_shape)[2:]
-            texts.append(("w" + _subscript(tap),))
+            short, full = "w" + _subscript(tap), weight_name(spec, flat)
+            texts.append((full, short) if full != short else (short,))
     return texts
 
 

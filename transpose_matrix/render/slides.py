@@ -121,11 +121,18 @@ def _rect(x: float, y: float, size: float, height: float | None = None) -> str:
     return f"({_num(x)},{_num(-y)}) rectangle ({_num(x + size)},{_num(-y - height)})"
 
 
-def _label_tex(model: FrameModel, label: int, weight: np.ndarray | None) -> str:
+def _label_tex(model: FrameModel, label: int, weight: np.ndarray | None, room: float) -> str:
+    """A cell's label: the value, or the weight's own name (``w_{o,c,t}``) if it fits
+    ``room`` (pt at the label's size, scaled to 10 pt), else the kernel tap's name."""
+    from .measure import math_width
+    from .views import weight_name
+
     if weight is not None:
         return f"${_num(float(np.asarray(weight).reshape(-1)[label - 1]))}$"
     tap = np.unravel_index(model.tap(label), model.spec.kernel_size)
-    return "$w_{" + ",".join(str(int(t)) for t in tap) + "}$"
+    short = "w_{" + ",".join(str(int(t)) for t in tap) + "}"
+    full = weight_name(model.spec, label - 1, latex=True)
+    return f"${full if math_width(full) <= room else short}$"
 
 
 def _box_name(model: FrameModel) -> str:
@@ -190,6 +197,9 @@ def beamer_frame(model: FrameModel, *, weight: np.ndarray | None = None) -> str:
 
     geo = _Geometry(model)
     font = (r"\scriptsize" if geo.cell >= 0.7 else r"\tiny") if geo.cell >= 0.42 else None
+    # The cell's width less a little, in pt at 10 pt type (beamer's \scriptsize
+    # is 8 pt, \tiny 6 pt).
+    room = (geo.cell * 28.45 - 2) * 10 / (8 if geo.cell >= 0.7 else 6)
     box = _box_name(model)
     lines = _color_definitions(model.taps)
     lines += [f"\\definecolor{{{name}}}{{HTML}}{{{code}}}" for name, code in _COLORS.items()]
@@ -234,7 +244,7 @@ def beamer_frame(model: FrameModel, *, weight: np.ndarray | None = None) -> str:
                 body.append(
                     f"\\node[font={font}, text={text}, inner sep=0pt] at "
                     f"({_num(x + geo.cell / 2)},{_num(-y - geo.cell / 2)}) "
-                    f"{{{_label_tex(model, mark.label, weight)}}};"
+                    f"{{{_label_tex(model, mark.label, weight, room)}}};"
                 )
         x, y = geo.box(active_side, frame.active.channel, frame.active.cell)
         body.append(f"\\filldraw[fill=tmactive, draw=black, thick] {_rect(x, y, geo.cell)};")
