@@ -558,6 +558,7 @@ def test_command_circular_takes_the_fft(capsys):
     status, out, _ = spectrum_call(capsys, *GEOMETRY, "--padding-mode", "circular")
     assert status == 0
     assert "padding_mode='circular'" in out and "Methods: all: FFT, exact" in out
+    assert out.splitlines()[0].count("padding_mode") == 1  # named once, in the torch call
     spec = tm.ConvSpec((8, 8), 3, padding=1, in_channels=3, out_channels=2,
                        padding_mode="circular")
     want = numpy_values(spec, np.random.default_rng(4).standard_normal(spec.weight_shape))

@@ -155,10 +155,9 @@ def _number(value: float) -> str:
 
 
 def _layer_line(spec: Any, transposed: bool) -> str:
-    mode = "" if spec.padding_mode == "zeros" else f", padding_mode={spec.padding_mode!r}"
     if transposed and transposed_call(spec) is not None:
         return f"Cᵀ of {transposed_call(spec)}; C, its forward convolution, has the same values"
-    return f"C of {conv_call(spec)}{mode}"
+    return f"C of {conv_call(spec)}"  # the call names a padding_mode other than zeros
 
 
 def _method_line(report: SpectrumReport) -> str:
