@@ -382,8 +382,49 @@ def test_forcing_torch_without_torch_gives_an_install_hint(monkeypatch):
     import sys
 
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch now fails
-    with pytest.raises(ModuleNotFoundError, match=r"verify\(use_torch=True\) needs PyTorch: pip install torch"):
+    with pytest.raises(tm.MissingDependencyError,
+                       match=r'^verify\(use_torch=True\) needs PyTorch: pip install "transpose_matrix\[torch\]"$'):
         tm.verify(ConvSpec((4,), 2), use_torch=True)
+
+
+# Every optional feature, with its package hidden: (call, package hidden, the one line it prints).
+MISSING_EXTRAS = {
+    "animation": (lambda: tm.animate(ConvSpec((4, 4), 3)).to_bytes("gif"), "PIL",
+                  'drawing animations needs Pillow: pip install "transpose_matrix[plot]"'),
+    "plot": (lambda: tm.plot_coverage(ConvSpec((4, 4), 3)), "matplotlib",
+             'plotting needs matplotlib: pip install "transpose_matrix[plot]"'),
+    "torch backend": (lambda: tm.conv_operator(ConvSpec((4,), 2), np.ones((1, 1, 2)), backend="torch"), "torch",
+                      'backend=\'torch\' needs PyTorch: pip install "transpose_matrix[torch]"'),
+    "torch modules": (lambda: tm.module_matrix(object(), (1, 4, 4)), "torch",
+                      'reading torch modules needs PyTorch: pip install "transpose_matrix[torch]"'),
+}
+
+
+@pytest.mark.parametrize("case", MISSING_EXTRAS)
+def test_missing_extras_say_how_to_install_them(case, monkeypatch):
+    import sys
+
+    call, package, line = MISSING_EXTRAS[case]
+    for name in [name for name in sys.modules if name == package or name.startswith(package + ".")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, package, None)  # import now fails
+    with pytest.raises(tm.MissingDependencyError) as caught:
+        call()
+    assert str(caught.value) == line
+    assert isinstance(caught.value, ImportError) and caught.value.field is None
+
+
+def test_cli_prints_the_install_hint_alone(monkeypatch, capsys):
+    import sys
+
+    from transpose_matrix.cli import main
+
+    for name in [name for name in sys.modules if name == "PIL" or name.startswith("PIL.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "PIL", None)
+    assert main(["animate", "--out", "never.gif"]) == 2
+    err = capsys.readouterr().err
+    assert err == 'transpose_matrix: error: drawing animations needs Pillow: pip install "transpose_matrix[plot]"\n'
 
 
 # ----------------------------------------------------------------- output paths

@@ -490,7 +490,7 @@ def test_torch_backend_refusals(torch, monkeypatch):
         conv_operator(spec, np.ones((1, 1, 3)), backend="torch").rmatvec(np.ones(5))
     # Without torch: an ImportError whose one line says how to install it.
     monkeypatch.setitem(sys.modules, "torch", None)
-    with pytest.raises(ImportError, match=r'^backend="torch" needs torch: pip install '
+    with pytest.raises(ImportError, match=r"^backend='torch' needs PyTorch: pip install "
                        r'"transpose_matrix\[torch\]"$'):
         conv_operator(spec, np.ones((1, 1, 3)), backend="torch")
 

@@ -84,6 +84,8 @@ Errors (``error.field`` names the argument an error is about)
     MemoryGuardError              result would not fit; refused first (also a ``MemoryError``)
     LatexError                    pdflatex missing or failed (not a geometry error)
     OutputPathError               an output file cannot be written (also an ``OSError``)
+    MissingDependencyError        an optional package is missing; says how to install it
+                                  (also an ``ImportError``)
 
 Names are imported lazily, so ``import transpose_matrix`` stays cheap and a
 command pays only for the modules it uses.
@@ -99,6 +101,7 @@ from .errors import (
     ConvSpecTypeError,
     LatexError,
     MemoryGuardError,
+    MissingDependencyError,
     OutputPathError,
     TransposeMatrixError,
 )
@@ -186,6 +189,7 @@ __all__ = [
     "MemoryGuardError",
     "LatexError",
     "OutputPathError",
+    "MissingDependencyError",
     "__version__",
     *_EXPORTS,
 ]

@@ -96,7 +96,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ConvSpecError, MemoryGuardError, OutputPathError, TransposeMatrixError
+from .errors import (
+    ConvSpecError,
+    MemoryGuardError,
+    MissingDependencyError,
+    OutputPathError,
+    TransposeMatrixError,
+)
 from .shapes import MAX_INT, describe, parse_int
 
 __all__ = ["COMMANDS", "Command", "build_parser", "main", "parse_dims", "parse_padding", "register"]
@@ -416,8 +422,8 @@ def _one_line(error: TransposeMatrixError, command: str | None) -> str:
     """The stderr line of ``error``: the option first, the library's facts after."""
     # One line: breaks become spaces; quoted values keep their own spacing.
     message = re.sub(r"\s*[\r\n]+\s*", " ", str(error)).strip()
-    if isinstance(error, UsageError):
-        return message
+    if isinstance(error, (UsageError, MissingDependencyError)):
+        return message  # an install hint is about no option
     if isinstance(error, MemoryGuardError) and error.field is None:
         # Guard messages read "facts; a library way out": keep the facts and
         # give the way out a command-line user has.

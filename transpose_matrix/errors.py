@@ -15,11 +15,16 @@ so ``except TransposeMatrixError`` catches them all. Below it:
 * :class:`LatexError`: pdflatex is missing or failed. Not a geometry error.
 * :class:`OutputPathError` (also an :class:`OSError`): an output file cannot be
   written. Not a geometry error.
+* :class:`MissingDependencyError` (also an :class:`ImportError`): an optional
+  feature's package is not installed; the message is the one-line install
+  hint (:func:`optional_import`).
 
 Messages name the argument, the offending value and the rule it broke.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 __all__ = [
     "TransposeMatrixError",
@@ -28,6 +33,8 @@ __all__ = [
     "MemoryGuardError",
     "LatexError",
     "OutputPathError",
+    "MissingDependencyError",
+    "optional_import",
 ]
 
 
@@ -80,3 +87,38 @@ class LatexError(TransposeMatrixError):
 
 class OutputPathError(TransposeMatrixError, OSError):
     """An output path is a directory, has no parent directory, or cannot be written."""
+
+
+class MissingDependencyError(TransposeMatrixError, ImportError):
+    """An optional feature's package is missing; the message says how to install it."""
+
+
+#: Per optional package: the extra that installs it.
+_EXTRAS = {"torch": "torch", "PIL": "plot", "matplotlib": "plot"}
+_PACKAGES = {"torch": "PyTorch", "PIL": "Pillow", "matplotlib": "matplotlib"}
+
+
+def optional_import(module: str, feature: str) -> Any:
+    """Import ``module`` for ``feature`` (e.g. ``"animations"``), or say how to install it.
+
+    Raises
+    ------
+    MissingDependencyError
+        One line: ``drawing animations needs Pillow: pip install
+        "transpose_matrix[plot]"``.
+
+    Examples
+    --------
+    >>> optional_import("math", "arithmetic").sqrt(4.0)
+    2.0
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        top = module.split(".")[0]
+        package = _PACKAGES.get(top, top)
+        extra = _EXTRAS.get(top)
+        install = f'pip install "transpose_matrix[{extra}]"' if extra else f"pip install {top}"
+        raise MissingDependencyError(f"{feature} needs {package}: {install}") from None

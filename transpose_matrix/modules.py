@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 
-from .errors import ConvSpecError, ConvSpecTypeError
+from .errors import ConvSpecError, ConvSpecTypeError, optional_import
 from .matrix import conv_matrix, transposed_conv_matrix
 from .memory import check_memory
 from .shapes import as_int, per_dim
@@ -83,13 +83,7 @@ SUPPORTED_MODULES = (
 
 
 def _torch() -> Any:
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is installed wherever modules exist
-        raise ImportError(
-            "reading torch modules needs PyTorch: pip install torch"
-        ) from None
-    return torch
+    return optional_import("torch", "reading torch modules")
 
 
 def _array(tensor: Any) -> np.ndarray:

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConvSpecError, ConvSpecTypeError
+from .errors import ConvSpecError, ConvSpecTypeError, optional_import
 from .matrix import check_weight, conv_matrix
 from .memory import check_memory
 from .shapes import as_int, describe
@@ -457,12 +457,7 @@ def verify(
         use_torch = importlib.util.find_spec("torch") is not None
         reason = "torch is not installed"
     if use_torch:
-        try:
-            import torch
-        except ImportError:
-            raise ModuleNotFoundError(
-                "verify(use_torch=True) needs PyTorch: pip install torch"
-            ) from None
+        torch = optional_import("torch", "verify(use_torch=True)")
 
         referee = f"torch {torch.__version__}"
         errors = _torch_errors(spec, weight, C, x, y, g)

@@ -11,22 +11,17 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConvSpecTypeError
+from ..errors import ConvSpecTypeError, optional_import
 from ..spec import ConvSpec
 
-__all__ = ["INSTALL_HINT", "TorchKernel"]
-
-INSTALL_HINT = 'backend="torch" needs torch: pip install "transpose_matrix[torch]"'
+__all__ = ["TorchKernel"]
 
 
 class TorchKernel:
     """``matmat``/``rmatmat`` on ``(channels, *spatial, batch)`` numpy arrays, run by torch."""
 
     def __init__(self, spec: ConvSpec, weight: np.ndarray, device: Any) -> None:
-        try:
-            import torch
-        except ImportError:
-            raise ImportError(INSTALL_HINT) from None
+        torch = optional_import("torch", "backend='torch'")
         if weight.dtype.kind not in "fc":
             raise ConvSpecTypeError(
                 f"weight dtype {weight.dtype}: backend='torch' computes in float32, float64, "

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConvSpecError, ConvSpecTypeError
+from ..errors import ConvSpecError, ConvSpecTypeError, optional_import
 from ..spec import ConvSpec
 from .frames import DATA, PAD, ZERO, FrameModel, frame_model
 
@@ -48,9 +48,6 @@ __all__ = [
 #: Output formats by name; ``beamer`` writes LaTeX, the others pixels.
 FORMATS = ("gif", "apng", "beamer")
 
-_PILLOW_HINT = (
-    'animations need Pillow: pip install "transpose_matrix[plot]" (or pip install Pillow)'
-)
 
 # The drawing's fixed colours (RGB). Cells of the tensor being read are blue,
 # of the tensor being written green, as in most convolution-arithmetic pictures.
@@ -91,10 +88,9 @@ def _blend(color: Sequence[int], base: Sequence[int], amount: float) -> tuple[in
 
 
 def _pillow() -> Any:
-    try:
-        from PIL import Image, ImageDraw, ImageFont
-    except ImportError:  # pragma: no cover - Pillow is installed where tests run
-        raise ConvSpecError(_PILLOW_HINT) from None
+    optional_import("PIL", "drawing animations")
+    from PIL import Image, ImageDraw, ImageFont
+
     return Image, ImageDraw, ImageFont
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConvSpecError, ConvSpecTypeError
+from ..errors import ConvSpecError, ConvSpecTypeError, optional_import
 from ..spec import ConvSpec
 
 __all__ = ["MAX_IMAGE_CELLS", "plot_coverage", "plot_matrix"]
@@ -23,15 +23,8 @@ MAX_IMAGE_CELLS = 4_000_000
 #: Entries drawn as markers at most.
 MAX_MARKERS = 2_000_000
 
-_HINT = 'plots need matplotlib: pip install "transpose_matrix[plot]" (or pip install matplotlib)'
-
-
 def _pyplot() -> Any:
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:  # pragma: no cover - matplotlib is installed where tests run
-        raise ConvSpecError(_HINT) from None
-    return plt
+    return optional_import("matplotlib.pyplot", "plotting")
 
 
 def _axes(ax: Any) -> Any:
