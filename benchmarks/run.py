@@ -414,8 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table.markdown())
     if panel:
         print(f"\nThe operator panel (`benchmarks/panel.py`):\n\n{panel}")
-    if spectrum:
-        print(f"\nSpectra (`benchmarks/bench_spectrum.py`):\n\n{spectrum}")
+    print(f"\nSpectra (`benchmarks/bench_spectrum.py`):\n\n{spectrum}")
     return 0
 
 

@@ -397,13 +397,6 @@ def test_errors_name_the_argument(call, message, pillow):
         call()
 
 
-def test_missing_pillow_says_how_to_install(monkeypatch):
-    monkeypatch.setitem(__import__("sys").modules, "PIL", None)
-    anim = tm.animate(FORWARD["textbook"])
-    with pytest.raises(ConvSpecError, match=r'pip install "transpose_matrix\[plot\]"'):
-        anim.images  # noqa: B018 - the property draws
-
-
 # --------------------------------------------------------------------------- presets
 
 # The classic set's geometries, from the paper's captions (arXiv:1603.07285):

@@ -1164,6 +1164,42 @@ def test_animation_bytes_are_not_written_to_a_terminal(capsys, monkeypatch):
                    "redirect standard output or give a file name\n")
 
 
+@pytest.mark.parametrize("out", ["-", "/dev/stdout"])
+def test_animation_bytes_are_not_written_to_a_real_terminal(out):
+    # A pseudo-terminal as standard output: '-' and /dev/stdout are both it.
+    import pty
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run([sys.executable, "-m", "transpose_matrix", "animate", "--input", "3", "--kernel", "2",
+                               "--format", "gif", "--out", out], stdout=follower, stderr=subprocess.PIPE,
+                              timeout=120, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        os.set_blocking(leader, False)
+        try:
+            shown = os.read(leader, 1 << 16)
+        except BlockingIOError:
+            shown = b""
+    finally:
+        os.close(leader)
+        os.close(follower)
+    assert done.returncode == 2 and b"GIF" not in shown
+    assert done.stderr.decode() == (f"transpose_matrix: error: --out: {out!r} is a terminal; GIF data is not "
+                                    "written to one: redirect standard output or give a file name\n")
+
+
+def test_export_with_a_padding_mode_is_not_refused_over_the_placement_figure(tmp_path, capsys):
+    # The placement figure is drawn for zero padding only: 8,000 channels
+    # make its row too long to draw, which must not refuse a reflect layer's
+    # export, whose figures are the sparsity pattern alone.
+    from transpose_matrix.cli import main
+
+    argv = ["export", "--input", "4x4", "--in-channels", "8000", "--padding", "1", "--out", str(tmp_path / "e.tex")]
+    assert main([*argv, "--padding-mode", "reflect"]) == 0
+    assert main(argv) == 2 and "placement figures draw one row of C" in capsys.readouterr().err
+
+
 # ---------------------------------------------- pathological sizes, batched in children
 # (argv, status, option named or None, pattern on stderr (status 2) or stdout (0/1)).
 G60, T40 = str(2**60), str(2**40)

@@ -540,3 +540,5 @@ def test_dash_takes_bytes_through_the_text_stream_s_buffer():
     assert binary.getvalue() == BINARY
     with pytest.raises(OutputPathError, match="takes text only, not bytes"):
         write_output("-", b"x", stdout=io.StringIO())
+    with pytest.raises(OutputPathError, match="takes bytes only, not text"):
+        write_output("-", "x", stdout=io.BytesIO())

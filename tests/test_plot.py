@@ -151,5 +151,6 @@ def test_plot_errors(matplotlib):
 
 def test_missing_matplotlib_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
-    with pytest.raises(ConvSpecError, match=r'pip install "transpose_matrix\[plot\]"'):
+    with pytest.raises(tm.MissingDependencyError,
+                       match=r'^plotting needs matplotlib: pip install "transpose_matrix\[plot\]"$'):
         tm.plot_matrix(SPECS["textbook"])

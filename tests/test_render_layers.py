@@ -9,7 +9,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-CORE = ["spec", "shapes", "matrix", "operator", "symbolic", "upsample", "memory", "errors"]
+# derivation and gradient are models: they print through render only when asked.
+CORE = ["spec", "shapes", "matrix", "operator", "symbolic", "upsample", "memory", "errors", "derivation",
+        "gradient"]
 
 
 def test_core_never_imports_render():

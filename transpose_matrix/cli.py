@@ -670,7 +670,8 @@ def _run_export(args: argparse.Namespace) -> int:
         from .render.tikz import check_figure_size
 
         try:
-            check_figure_size(spec)
+            # The placement figure is drawn for zero padding only (report._figures).
+            check_figure_size(spec, placement=spec.padding_mode == "zeros")
         except ConvSpecError as error:
             raise UsageError(
                 f"{_one_line(error, 'export')}; or leave out the figures with --no-figures"
@@ -908,9 +909,9 @@ def _run_animate(args: argparse.Namespace) -> int:
         from .verification import random_weight
 
         weight = random_weight(spec, seed)
-    if format != "beamer" and args.out == "-" and _is_terminal(sys.stdout):
+    if format != "beamer" and _is_standard_output(args.out) and _is_terminal(sys.stdout):
         raise UsageError(
-            f"--out: '-' is a terminal; {format.upper()} data is not written to one: "
+            f"--out: {args.out!r} is a terminal; {format.upper()} data is not written to one: "
             "redirect standard output or give a file name"
         )
     rows, cols = spec.matrix_shape

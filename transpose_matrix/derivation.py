@@ -21,7 +21,7 @@ raised, so a reader sees exactly which statement did not hold. Rendering
 lives in :mod:`transpose_matrix.render.derivation`; the model imports it
 only when asked for text, LaTeX or HTML. The prose markup itself (its check,
 and :func:`describe_spec`, a layer in words) is
-:mod:`transpose_matrix.render.prose`, which needs nothing beyond Python.
+:mod:`transpose_matrix.render.prose`, also imported when first used.
 
 Expressions built inside ``with sympy.evaluate(False):`` keep the order they
 were written in (``n + 2p - d(k - 1) - 1``, not sympy's canonical
@@ -48,7 +48,6 @@ from typing import Any
 import sympy
 
 from .errors import ConvSpecError, ConvSpecTypeError
-from .render.prose import check_markup, describe_spec
 from .shapes import (
     MAX_INT,
     conv_output_size,
@@ -113,6 +112,13 @@ RELATIONS = {
 _SPLIT = {"Equality": "=", "StrictLessThan": "<", "LessThan": "<=", "GreaterThan": ">="}
 
 
+def describe_spec(spec: Any, transposed: bool = False) -> str:
+    """A layer's geometry in prose markup: :func:`transpose_matrix.render.prose.describe_spec`."""
+    from .render.prose import describe_spec as describe
+
+    return describe(spec, transposed)
+
+
 @dataclass(frozen=True)
 class Prose:
     r"""A paragraph: plain text with ``$…$`` inline LaTeX maths and ```…``` code.
@@ -126,6 +132,8 @@ class Prose:
     text: str
 
     def __post_init__(self) -> None:
+        from .render.prose import check_markup
+
         check_markup(self.text)
 
 

@@ -507,7 +507,8 @@ def write_output(
     except OSError as error:
         raise OutputPathError(f"standard output cannot be written: {_reason(error)}") from None
     except TypeError:
+        takes, given = ("text", "bytes") if binary else ("bytes", "text")
         raise OutputPathError(
-            "standard output cannot be written: it takes text only, not bytes"
+            f"standard output cannot be written: it takes {takes} only, not {given}"
         ) from None
     return None

@@ -423,8 +423,9 @@ def verify(
         ``seed`` is negative or above ``2**60``, or the weight is wrong.
     MemoryGuardError
         C (or the loop reference) would not fit.
-    ModuleNotFoundError
-        ``use_torch=True`` and torch is not installed.
+    MissingDependencyError
+        ``use_torch=True`` and torch is not installed (an ``ImportError``
+        whose message says how to install it).
     """
     spec = as_spec(spec)
     seed = as_int("seed", seed, 0)

@@ -88,10 +88,8 @@ def _blend(color: Sequence[int], base: Sequence[int], amount: float) -> tuple[in
 
 
 def _pillow() -> Any:
-    optional_import("PIL", "drawing animations")
-    from PIL import Image, ImageDraw, ImageFont
-
-    return Image, ImageDraw, ImageFont
+    return tuple(optional_import(f"PIL.{name}", "drawing animations")
+                 for name in ("Image", "ImageDraw", "ImageFont"))
 
 
 def _font_paths(bold: bool) -> list[str]:

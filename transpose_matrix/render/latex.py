@@ -850,8 +850,7 @@ def dims_latex(values: Sequence[Any]) -> str:
 
 def _padding_latex(padding: Sequence[tuple[int, int]]) -> str:
     if all(before == after for before, after in padding):
-        sizes = [before for before, _ in padding]
-        return str(sizes[0]) if len(set(sizes)) == 1 else dims_latex(sizes)
+        return _uniform([before for before, _ in padding])
     return dims_latex(f"({before}, {after})" for before, after in padding)
 
 

@@ -2,7 +2,8 @@ r"""The project's prose markup, and the geometry of a layer in words.
 
 Derivations, headings and captions are written in a small markup: ``$…$`` is
 inline LaTeX maths, ```…``` is code, everything else is plain text. This
-module prints it three ways, with no dependency beyond the standard library:
+module prints it three ways, from the escape and symbol tables of
+:mod:`~transpose_matrix.render.latex`:
 
 * :func:`prose_latex`: text through the one escape table
   (:func:`~transpose_matrix.render.latex.escape_text`), maths copied as it
@@ -28,7 +29,7 @@ from typing import Any
 
 from ..errors import ConvSpecError, ConvSpecTypeError
 from ..spec import ConvSpec
-from .latex import MATH_SYMBOLS, code_latex, escape_text
+from .latex import MATH_SYMBOLS, code_latex, dims_latex, escape_text
 from .text import subscript
 
 __all__ = [
@@ -293,14 +294,12 @@ def prose_html(markup: str) -> str:
     return "".join(out)
 
 
-
-
 # --------------------------------------------------------------------------- a layer in words
 
 
 def _times(values: Sequence[Any]) -> str:
     # Braced: a line never breaks inside 5 × 5.
-    return "{" + r" \times ".join(str(v) for v in values) + "}"
+    return "{" + dims_latex(values) + "}"
 
 
 def _per_dim(values: Sequence[Any]) -> str:

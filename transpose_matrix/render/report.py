@@ -338,7 +338,7 @@ def mode_transpose_text(spec: Any) -> list[str]:
         f"    dim {i}: o = {padded} - (({out} - 1)·{s} + {d}·({k} - 1) + 1) = {o}"
         for i, (padded, out, s, d, k, o) in enumerate(terms)
     ]
-    shape = " × ".join(str(n) for n in (1, spec.out_channels, *spec.output_shape))
+    shape = dims_text((1, spec.out_channels, *spec.output_shape))
     return [
         "  Cᵀ is the input gradient but no ConvTransposeNd (torch's transposed layers pad "
         "with zeros):",

@@ -123,15 +123,12 @@ class ConvMatrixView:
 
     # Cells -----------------------------------------------------------------
 
-    def _weight_name(self, flat: int, latex: bool) -> str:
-        return weight_name(self.spec, flat, latex=latex)
-
     def _cell(self, flat: int, latex: bool) -> str:
         """The cell holding weight ``flat`` alone."""
         if self.weight is not None:
             value = self.weight[flat]
             return format_number(value) if latex else f"{value:.2f}"
-        return self._weight_name(flat, latex)
+        return weight_name(self.spec, flat, latex=latex)
 
     def _sum_cell(self, flats: tuple[int, ...], latex: bool) -> str:
         """The cell summing the weights ``flats`` (one or more)."""
@@ -143,9 +140,9 @@ class ConvMatrixView:
         plus = " + " if latex else "+"
         if len(flats) > MAX_TERMS:
             dots = r"\dots" if latex else "…"
-            first, last = self._weight_name(flats[0], latex), self._weight_name(flats[-1], latex)
+            first, last = (weight_name(self.spec, f, latex=latex) for f in (flats[0], flats[-1]))
             return plus.join((first, dots, last))
-        return plus.join(self._weight_name(f, latex) for f in flats)
+        return plus.join(weight_name(self.spec, f, latex=latex) for f in flats)
 
     def latex_block(self, rows: Sequence[int], cols: Sequence[int]) -> list[list[str | None]]:
         """LaTeX of the cells ``rows × cols``; ``None`` for a zero."""
@@ -169,7 +166,7 @@ class ConvMatrixView:
         if self.weight is not None:
             largest = most * float(np.abs(self.weight).max(initial=0.0))
             return max(len(f"{value:.2f}") for value in (-largest, self.weight.min()))
-        last = len(self._weight_name(math.prod(self.spec.weight_shape) - 1, False))
+        last = len(weight_name(self.spec, math.prod(self.spec.weight_shape) - 1))
         spelled = min(most, MAX_TERMS)
         # A sum spelled out (name+name+…), or an abbreviated one (first+…+last).
         return max(spelled * last + spelled - 1, 2 * last + 3 if most > MAX_TERMS else 0)
