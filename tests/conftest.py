@@ -37,13 +37,17 @@ def require(what: str, found: bool) -> None:
     pytest.skip(message)
 
 
+def _module(name: str):
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
 @pytest.fixture(scope="session")
 def torch():
     """The torch module, the outside referee."""
-    try:
-        module = importlib.import_module("torch")
-    except ImportError:
-        module = None
+    module = _module("torch")
     require("torch", module is not None)
     return module
 
@@ -78,10 +82,7 @@ def keras():
 def jax():
     """JAX on the CPU, a referee of the translations."""
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
-    try:
-        module = importlib.import_module("jax")
-    except ImportError:
-        module = None
+    module = _module("jax")
     require("jax", module is not None)
     return module
 
@@ -96,13 +97,6 @@ def onnx():
         module = None
     require("onnx (with onnx.reference)", module is not None)
     return module
-
-
-def _module(name: str):
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
 
 
 @pytest.fixture(scope="session")
