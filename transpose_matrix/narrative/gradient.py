@@ -28,19 +28,19 @@ import numpy as np
 import scipy.sparse
 import sympy
 
-from .derivation import Derivation, Equation, describe_spec, strict_sympify, sympy_check
-from .errors import ConvSpecError, ConvSpecTypeError
-from .matrix import conv_matrix_nnz
-from .memory import check_entries, check_index_range, check_memory
-from .reference import reference_conv_matrix
-from .spec import ConvSpec
-from .symbolic import (
+from ..errors import ConvSpecError, ConvSpecTypeError
+from ..geometry.spec import ConvSpec
+from ..matrices.conv import conv_matrix_nnz
+from ..matrices.reference import reference_conv_matrix
+from ..matrices.symbolic import (
     symbolic_conv_matrix,
     symbolic_input,
     symbolic_output,
     weight_pattern,
     weight_symbols,
 )
+from ..memory import check_entries, check_index_range, check_memory
+from .derivation import Derivation, Equation, describe_spec, strict_sympify, sympy_check
 
 __all__ = ["patch_matrix", "gradient_derivation", "GRADIENT_MAX_ENTRIES"]
 
@@ -358,7 +358,7 @@ def gradient_derivation(spec: ConvSpec) -> Derivation:
         raise ConvSpecError(
             f"gradient_derivation derives zero padding only; with padding_mode="
             f"{spec.padding_mode!r} C = D·P and the input gradient is Pᵀ·Dᵀ·g, which "
-            "transpose_matrix.verification.transpose_recipe(spec) spells out",
+            "transpose_matrix.analysis.verification.transpose_recipe(spec) spells out",
             field="padding_mode",
         )
     rows, cols = spec.matrix_shape

@@ -24,7 +24,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import ConvSpecError, ConvSpecTypeError
+from ..errors import ConvSpecError, ConvSpecTypeError
 
 __all__ = [
     "MAX_DIMS",
