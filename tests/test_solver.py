@@ -199,7 +199,7 @@ def test_a_pinned_huge_stride_costs_nothing():
 
 
 def test_candidate_and_search_limits():
-    from transpose_matrix.analysis.solver import MAX_CANDIDATES, MAX_COMBINATIONS
+    from transpose_matrix.analysis.solver import MAX_CANDIDATES
 
     listed = list(range(1, MAX_CANDIDATES + 1))
     assert solve_sizes(8, 16, kernel_sizes=listed, strides=[2], paddings=[1])

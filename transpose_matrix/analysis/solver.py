@@ -448,7 +448,8 @@ def solve_sizes(
         ``n`` or ``m`` below 1 or above ``2**60``, a candidate out of range,
         more than :data:`MAX_CANDIDATES` listed values for one parameter, or
         more than :data:`MAX_COMBINATIONS` (kernel, stride, dilation) sets
-        able to reach ``m`` (``error.field`` names the parameter).
+        able to reach ``m``, or more answers than that (``error.field``
+        names the parameter).
 
     Notes
     -----
@@ -536,7 +537,15 @@ def solve_sizes(
         for s in reachable:
             low, high = _padding_range(transposed, n, m, k, s, d)
             # Every padding in [low, high] gives m (see _padding_range).
-            for p in _between(padding_list, max(0, low), min(high, most)):
+            chosen = _between(padding_list, max(0, low), min(high, most))
+            if len(solutions) + len(chosen) > MAX_COMBINATIONS:
+                raise ConvSpecError(
+                    f"more than {MAX_COMBINATIONS:,} parameter sets take {n} to {m} "
+                    f"(kernel_size={k}, stride={describe(s)} alone allows "
+                    f"{describe(len(chosen))} paddings); give narrower ranges",
+                    field="padding",
+                )
+            for p in chosen:
                 if not transposed:
                     solutions.append(SizeSolution(n, m, False, k, s, p, d, None))
                     continue

@@ -59,7 +59,9 @@ from __future__ import annotations
 import math
 import operator
 import os
-from collections.abc import Sequence
+import time
+import warnings
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
@@ -77,8 +79,10 @@ __all__ = [
     "DENSE_LIMIT",
     "METHODS",
     "SHIFT_INVERT_LIMIT",
+    "FloorWarning",
     "NormComparison",
     "choose_method",
+    "method_floor",
     "circulant_repeats",
     "compare_norms",
     "operator_norm",
@@ -115,6 +119,22 @@ _DENSE_BLOCK = 256
 
 # Frequencies per thread below which the FFT method's SVDs run in one thread.
 _THREAD_BATCH = 64
+
+# Seconds between two progress lines of a long Lanczos run.
+_PROGRESS_SECONDS = 2.0
+
+
+class FloorWarning(UserWarning):
+    """A singular value at the method's floor: the true value may be anywhere below it.
+
+    Raised (as a warning) by :func:`singular_values` when a smallest value
+    computed by ``'shift-invert'`` or ``'iterative'`` is at or below
+    :func:`method_floor`; ``floor`` holds that level.
+    """
+
+    def __init__(self, message: str, floor: float) -> None:
+        super().__init__(message)
+        self.floor = floor
 
 
 # --------------------------------------------------------------------------- checks
@@ -317,17 +337,30 @@ def _layer_operator(spec: ConvSpec, weight: np.ndarray, **backend: Any) -> Linea
 class _Gram(LinearOperator):
     """``CᵀC / scale²`` (or ``CCᵀ / scale²`` when C is wide): the smaller Gram matrix."""
 
-    def __init__(self, op: LinearOperator, scale: float) -> None:
+    def __init__(
+        self, op: LinearOperator, scale: float, progress: Callable[[str], None] | None = None
+    ) -> None:
         rows, cols = op.shape
         self.wide = rows < cols
         side = rows if self.wide else cols
         super().__init__(dtype=np.result_type(op.dtype, np.float64), shape=(side, side))
         self._op, self._scale2 = op, scale * scale
+        self._progress, self._products = progress, 0
+        self._start = self._said = time.perf_counter()
 
     def _matmat(self, x: np.ndarray) -> np.ndarray:
         if self.wide:
-            return self._op.matmat(self._op.rmatmat(x)) / self._scale2
-        return self._op.rmatmat(self._op.matmat(x)) / self._scale2
+            out = self._op.matmat(self._op.rmatmat(x)) / self._scale2
+        else:
+            out = self._op.rmatmat(self._op.matmat(x)) / self._scale2
+        self._products += x.shape[1]
+        now = time.perf_counter()
+        if self._progress is not None and now - self._said >= _PROGRESS_SECONDS:
+            self._said = now
+            self._progress(
+                f"{self._products} products with the Gram matrix, {now - self._start:.0f} s"
+            )
+        return out
 
     def _matvec(self, x: np.ndarray) -> np.ndarray:
         return self._matmat(np.reshape(x, (-1, 1))).reshape(-1)
@@ -475,9 +508,9 @@ def _top_vectors(
 
 def _iterative_values(
     op: LinearOperator, k: int, which: str, tol: float, scale: float, seed: int,
-    maxiter: int | None,
+    maxiter: int | None, progress: Callable[[str], None] | None = None,
 ) -> np.ndarray:
-    gram = _Gram(op, scale)
+    gram = _Gram(op, scale, progress)
     # The smallest eigenvalues of G are the largest of I - G (G <= I, scaled).
     matrix = gram if which == "largest" else _Complement(gram)
     return gram.norms(_top_vectors(matrix, k, tol, seed, maxiter, "iterative", which))
@@ -616,8 +649,9 @@ def singular_values(
     maxiter: int | None = None,
     backend: str = "numpy",
     device: Any = None,
+    progress: Callable[[str], None] | None = None,
 ) -> np.ndarray:
-    """Singular values of C (and of Cᵀ), in decreasing order, like :func:`numpy.linalg.svd`.
+    """Singular values of C (and of Cᵀ): largest first, except ``which='smallest'``, smallest first.
 
     Parameters
     ----------
@@ -650,11 +684,25 @@ def singular_values(
         :func:`~transpose_matrix.conv_operator`'s ``backend='numpy'`` or
         ``'torch'`` (CPU, or a GPU ``device``), so a large layer's spectrum
         runs where its model runs. torch is imported only for ``'torch'``.
+    progress : callable, optional
+        Called with a one-line text every few seconds of a Lanczos run (how
+        many products with the Gram matrix so far, how long), e.g. to print
+        on stderr.
 
     Returns
     -------
     numpy.ndarray
-        float64 values, largest first.
+        float64 values: decreasing, like :func:`numpy.linalg.svd`, for
+        ``which='largest'`` and ``'all'``; increasing for ``'smallest'``
+        (the smallest first: ``values[0]`` is ``σ_min``).
+
+    Warns
+    -----
+    FloorWarning
+        A smallest value from ``'shift-invert'`` or ``'iterative'`` is at
+        or below :func:`method_floor`: those methods resolve values only
+        down to it, so the true value may be anywhere in ``[0, floor]``
+        (``method='dense'`` gives it to rounding, within its limit).
 
     Raises
     ------
@@ -732,10 +780,19 @@ def singular_values(
             if method == "iterative":
                 values = _iterative_values(
                     _layer_operator(one, part, **where), wanted, which, tol, upper, seed,
-                    maxiter,
+                    maxiter, progress,
                 )
             else:
                 values = _shift_invert_values(one, part, wanted, tol, upper, seed, maxiter)
+            if which == "smallest":
+                floor = _floor(method, tol, upper)
+                if np.min(values) <= floor:
+                    warnings.warn(FloorWarning(
+                        f"the smallest singular value {np.min(values):.3g} is at or below "
+                        f"the floor {floor:.3g} of method={method!r}, which resolves values "
+                        f"only down to it: the true value lies in [0, {floor:.3g}]; "
+                        "method='dense' computes it to rounding (small layers)", floor,
+                    ), stacklevel=2)
         # A whole spectrum has min(rows, cols) values: what the FFT does not
         # return (columns no circulant block reaches, wrapped rows) is zero.
         if len(values) > wanted or method in ("fft", "dense"):
@@ -745,10 +802,48 @@ def singular_values(
     merged = np.concatenate(parts)
     missing = count - sum(min(one.matrix_shape) for one, _ in groups)
     merged = np.concatenate([merged, np.zeros(max(0, missing))])
-    merged = np.sort(merged)[::-1]
     if which == "smallest":
-        return np.ascontiguousarray(merged[len(merged) - k :])
+        return np.ascontiguousarray(np.sort(merged)[:k])
+    merged = np.sort(merged)[::-1]
     return np.ascontiguousarray(merged[:k])
+
+
+def _floor(method: str, tol: float, upper: float) -> float:
+    if method == "shift-invert":
+        return math.sqrt(_SHIFT) * upper
+    if method == "iterative":
+        return math.sqrt(tol) * upper
+    return 0.0
+
+
+def method_floor(
+    spec: ConvSpec, weight: Any, method: str = "shift-invert", *, tol: float = DEFAULT_TOL
+) -> float:
+    """The level below which ``method`` cannot resolve a smallest singular value.
+
+    ``sqrt(δ) · B`` for ``'shift-invert'`` (``δ = 1e-14``) and ``sqrt(tol) ·
+    B`` for ``'iterative'``, with ``B = sqrt(μ) · max_g ‖W_g‖`` the upper
+    bound of ``‖C‖`` that scales the Gram matrix (see :func:`singular_values`,
+    Notes); 0 for the exact methods ``'fft'`` and ``'dense'``. A computed
+    smallest value at or below it only says ``σ_min <= floor``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> spec = ConvSpec((8,), 3, padding=1)
+    >>> float(method_floor(spec, np.array([[[0.0, 2.0, 0.0]]])))  # B = sqrt(3) * 2
+    3.4641016151377545e-07
+    >>> method_floor(spec, np.ones((1, 1, 3)), "dense")
+    0.0
+    """
+    weight = check_weight(spec, weight)
+    method = _choice("method", method, METHODS)
+    tol = _check_tol(tol)
+    upper = max(
+        math.sqrt(read_counts(one)[0]) * _reshaped_norm(part, 0)
+        for one, part in _groups(spec, weight)
+    ) or 1.0
+    return _floor(method, tol, upper)
 
 
 def operator_norm(

@@ -122,8 +122,8 @@ def _run_solve(args: argparse.Namespace) -> int:
     holes = len(solutions) - len(covering)
     lines.append(
         f"{_count(len(solutions), 'layer takes', 'layers take', layer)} {n} to {m} "
-        f"(searched {ranges}); {len(covering):,} reach every output from an input and read "
-        "every input" + (f", {_count(holes, 'leaves', 'leave')} outputs without input or "
+        f"(searched {ranges}); {_count(len(covering), 'reaches', 'reach')} every output from an "
+        f"input and {'reads' if len(covering) == 1 else 'read'} every input" + (f", {_count(holes, 'leaves', 'leave')} outputs without input or "
                          "inputs unused" if holes else "") + "."
     )
     if not covering:
