@@ -431,3 +431,13 @@ def test_command_ranges_and_nothing_found(capsys):
     assert status == 2 and "give narrower ranges, e.g. --kernel 1:64" in err
     status, out, _ = _solve(capsys, "--help")
     assert "--kernel V|A:B" in out and "default 1:N" in out and "--all" in out
+
+
+def test_options_are_never_abbreviated(capsys):
+    from transpose_matrix.cli import main
+
+    for argv in (["show", "--strid", "2"], ["solve", "8", "16", "--kern", "4"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "unrecognized arguments: " in err and argv[-2] in err
+    assert main(["show", "--stride", "2"]) == 0
