@@ -22,6 +22,7 @@ Matrices
     symbolic_conv_equations       y = Cx entry by entry, ``sympy.Eq`` per output
     weight_substitution           ``{w_{...}: value}`` to substitute a weight array
     patch_matrix                  U(x) with y = U(x) vec(w); numeric or symbolic
+    unfold_matrix                 im2col U: F.unfold(x) = U x, F.fold = Uᵀ, C = (W ⊗ I)·U
     reference_conv_matrix         slow loop builder from the definition (a referee)
 Scale (matrix-free and memory-safe)
     conv_operator, ConvOperator   C as a ``scipy.sparse.linalg.LinearOperator``, C never built;
@@ -134,6 +135,7 @@ _EXPORTS = {
     "solve_sizes": "analysis.solver",
     "SizeSolution": "analysis.solver",
     "format_solutions": "analysis.solver",
+    "unfold_matrix": "matrices.unfold",
     "reference_conv_matrix": "matrices.reference",
     "conv_operator": "operator",
     "ConvOperator": "operator",
