@@ -1029,9 +1029,10 @@ def coverage_map(
 
     Every convolution's, ``Linear``'s and ``BatchNorm``'s weight (its
     per-channel scale) is replaced by ones and every bias dropped; fixed
-    layers (upsampling, pooling, padding, shuffles) keep their values. For one ``ConvTransposeNd`` this is ``Cᵀ 1``
-    with an all-ones kernel: entry ``(o, *i)`` counts the (input entry,
-    kernel tap) pairs that write it, times the input channels of its group.
+    layers (upsampling, pooling, padding, shuffles) keep their values. For
+    one ``ConvTransposeNd`` this is ``Cᵀ 1`` with an all-ones kernel: entry
+    ``(o, *i)`` counts the (input entry, kernel tap) pairs that write it,
+    times the input channels of its group.
     Uneven counts are the checkerboard that transposed convolutions whose
     kernel size is not a multiple of the stride leave behind; for a stack
     they compound.
