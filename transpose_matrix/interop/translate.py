@@ -56,7 +56,7 @@ import scipy.sparse
 from ..errors import ConvSpecError, ConvSpecTypeError
 from ..geometry.shapes import as_int, per_dim
 from ..geometry.spec import ConvSpec
-from ..matrices.conv import transposed_conv_matrix
+from ..matrices.conv import refuse_masked, transposed_conv_matrix
 from ..matrices.resampling import pad_matrix
 
 __all__ = [
@@ -841,7 +841,7 @@ def kernel_to_torch(
     >>> kernel_to_torch("jax", np.array([[[1.0]], [[2.0]], [[3.0]]]))[0, 0]
     array([3., 2., 1.])
     """
-    array = np.asarray(kernel)
+    array = np.asarray(refuse_masked(kernel, "kernel"))
     if framework == "onnx":
         return np.array(array)
     if framework == "keras":
