@@ -175,6 +175,8 @@ def _translation(args: argparse.Namespace) -> Translation:
     dims = range(1, 4)
     if args.framework == "keras":
         spatial = _ints("--input", args.input, 1, lengths=dims)
+        if spatial is None:
+            raise UsageError("--input: required")
         channels = integer("--in-channels", args.in_channels, 1)
         shape = (*spatial, channels) if args.data_format == "channels_last" else (
             channels, *spatial)

@@ -262,11 +262,13 @@ def _conv_step(module: Any, shape: tuple[int, ...], ones: bool, **_: Any) -> _St
     ndim = len(module.kernel_size)
     spatial = _need_dims(module, shape, ndim)
     _need_channels(module, shape, module.in_channels)
+    # ConvSpec takes a padding string or per-dim amounts (it normalises both).
+    padding: Any = module.padding if isinstance(module.padding, str) else tuple(module.padding)
     spec = ConvSpec(
         spatial,
         module.kernel_size,
         module.stride,
-        module.padding if isinstance(module.padding, str) else tuple(module.padding),
+        padding,
         module.dilation,
         module.in_channels,
         module.out_channels,
@@ -523,8 +525,8 @@ def _identity_step(module: Any, shape: tuple[int, ...], ones: bool, **_: Any) ->
     size = math.prod(shape)
     layer = None
     if 2 <= len(shape) <= 4:
-        spec = ConvSpec(shape[1:], 1, in_channels=shape[0], out_channels=shape[0],
-                        groups=shape[0])
+        spec = ConvSpec(shape[1:], (1,) * (len(shape) - 1), in_channels=shape[0],
+                        out_channels=shape[0], groups=shape[0])
         layer = LayerSpec(name, spec, np.ones(spec.weight_shape), None, False)
     return _Step(name, _identity(size), None, shape, layer)
 
@@ -589,8 +591,8 @@ def _batch_norm_step(module: Any, shape: tuple[int, ...], ones: bool, **_: Any) 
     layer = None
     if 2 <= len(shape) <= 4:
         # Per channel a x + t: a depthwise 1x1 convolution with bias.
-        spec = ConvSpec(shape[1:], 1, in_channels=channels, out_channels=channels,
-                        groups=channels)
+        spec = ConvSpec(shape[1:], (1,) * (len(shape) - 1), in_channels=channels,
+                        out_channels=channels, groups=channels)
         layer = LayerSpec(name, spec, scale.reshape(spec.weight_shape), shift, False)
 
     def build(max_bytes: int | None) -> scipy.sparse.csr_array:
@@ -759,7 +761,7 @@ def _handler(module: Any) -> Callable[..., _Step]:
         if base in table or _nonlinear(base):
             # A subclass that keeps the forward (e.g. a parametrized layer) is
             # the same layer; one that overrides it may compute anything.
-            if type(module).forward is not base.forward:
+            if type(module).forward is not getattr(base, "forward", None):
                 raise ConvSpecError(
                     f"{name} is not supported: it overrides the forward of {base.__name__}, "
                     "so it may compute anything (subclasses that keep the forward are read)"
@@ -823,7 +825,7 @@ def _product(
 ) -> tuple[scipy.sparse.csr_array, np.ndarray]:
     """The product of the steps' matrices and the offset they accumulate, memory-guarded."""
     matrix: scipy.sparse.csr_array | None = None
-    offset = np.zeros(size)
+    offset: np.ndarray = np.zeros(size)
     for i, step in enumerate(steps):
         layer = step.build(max_bytes)
         offset = layer @ offset

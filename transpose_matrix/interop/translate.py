@@ -47,7 +47,7 @@ project's (and ``ConvTransposeNd``'s) ``(in_channels, out_channels // groups,
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -903,7 +903,9 @@ def translate_layer(framework: str, *args: Any, **arguments: Any) -> Translation
       layer = torch.nn.ConvTranspose1d(1, 1, kernel_size=(3,), stride=(2,), bias=False)
     ...
     """
-    functions = {"keras": translate_keras, "jax": translate_jax, "onnx": translate_onnx}
+    functions: dict[str, Callable[..., Translation]] = {
+        "keras": translate_keras, "jax": translate_jax, "onnx": translate_onnx,
+    }
     if framework not in functions:
         raise ConvSpecError(f"framework={framework!r} must be one of {', '.join(FRAMEWORKS)}")
     return functions[framework](*args, **arguments)
