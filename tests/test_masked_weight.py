@@ -32,7 +32,7 @@ ENTRIES = {
     "singular_values": lambda w: tm.singular_values(SPEC, w, k=1),
     "operator_norm": lambda w: tm.operator_norm(SPEC, w),
     "weight_substitution": lambda w: tm.weight_substitution(SPEC, w),
-    "translation": lambda w: tm.translate_onnx((2, 5, 4), (2, 1, 3, 3)).matrix(w[:, :1]),
+    "translation": lambda w: tm.interop.translate_onnx((2, 5, 4), (2, 1, 3, 3)).matrix(w[:, :1]),
 }
 
 
@@ -59,6 +59,6 @@ def test_a_masked_framework_kernel_is_refused():
     kernel = np.ma.MaskedArray(np.ones((3, 3, 2, 4)), mask=np.eye(3, dtype=bool)[:, :, None, None]
                                & np.ones((3, 3, 2, 4), dtype=bool))
     with pytest.raises(ConvSpecTypeError, match=r"kernel is a numpy\.ma\.MaskedArray with 24 masked"):
-        tm.kernel_to_torch("keras", kernel)
+        tm.interop.kernel_to_torch("keras", kernel)
     unmasked = np.ma.MaskedArray(np.arange(6.0).reshape(1, 2, 3))
-    np.testing.assert_array_equal(tm.kernel_to_torch("onnx", unmasked), np.arange(6.0).reshape(1, 2, 3))
+    np.testing.assert_array_equal(tm.interop.kernel_to_torch("onnx", unmasked), np.arange(6.0).reshape(1, 2, 3))

@@ -517,7 +517,7 @@ def test_eval_batch_norm_and_dropout_modules(torch, make, shape):
 
 def test_eval_batch_norm_is_a_depthwise_unit_convolution_with_bias(torch):
     norm = _randomised_batch_norms(torch, torch.nn.BatchNorm2d(3).double()).eval()
-    found = tm.from_module(norm, (3, 4, 2))
+    found = tm.interop.from_module(norm, (3, 4, 2))
     assert found.spec.groups == 3 and found.spec.kernel_size == (1, 1) and not found.transposed
     # A torch Conv2d with that weight and bias computes the BatchNorm.
     conv = torch.nn.Conv2d(3, 3, 1, groups=3).double()

@@ -162,11 +162,11 @@ def test_keras_bias_is_carried_by_default(torch, keras, case):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         expected = keras.ops.convert_to_numpy(module(x))[0]
-    t = tm.translate_keras(shape, **config)
-    assert t.bias and tm.translate_keras(shape, **module.get_config()).bias
+    t = tm.interop.translate_keras(shape, **config)
+    assert t.bias and tm.interop.translate_keras(shape, **module.get_config()).bias
     last = config.get("data_format", "channels_last") == "channels_last"
     first = np.moveaxis(x[0], -1, 0) if last else x[0]
-    y = t.matrix(tm.kernel_to_torch("keras", kernel)) @ first.reshape(-1) + t.offset(bias)
+    y = t.matrix(tm.interop.kernel_to_torch("keras", kernel)) @ first.reshape(-1) + t.offset(bias)
     y = np.moveaxis(y.reshape(t.output_shape), 0, -1) if last else y.reshape(t.output_shape)
     np.testing.assert_allclose(y, expected, rtol=0, atol=1e-12)
     # The printed PyTorch code, run as written, gives Keras' output, bias included.
@@ -180,14 +180,14 @@ def test_keras_bias_is_carried_by_default(torch, keras, case):
 
 
 def test_keras_without_bias_says_so(keras):
-    t = tm.translate_keras((5, 1), 1, 4, 2, "same", use_bias=False)
+    t = tm.interop.translate_keras((5, 1), 1, 4, 2, "same", use_bias=False)
     assert not t.bias and "use_bias=False" in t.layer and "bias=False" in t.torch_code()
     with pytest.raises(ConvSpecError, match="has no bias"):
         t.offset([1.0])
     with pytest.raises(ConvSpecError, match="one per output channel, 2"):
-        tm.translate_keras((5, 1), 2, 4, 2, "same").offset([1.0, 2.0, 3.0])
+        tm.interop.translate_keras((5, 1), 2, 4, 2, "same").offset([1.0, 2.0, 3.0])
     with pytest.raises(ConvSpecTypeError, match="use_bias='yes' must be True or False"):
-        tm.translate_keras((5, 1), 1, 4, use_bias="yes")
+        tm.interop.translate_keras((5, 1), 1, 4, use_bias="yes")
 
 
 # ------------------------------------------------------------------ JAX

@@ -547,7 +547,7 @@ def _jax_dimension_numbers(dimension_numbers: Any, rank: int) -> tuple[tuple[int
     if all(hasattr(dimension_numbers, a) for a in ("lhs_spec", "rhs_spec", "out_spec")):
         specs = (dimension_numbers.lhs_spec, dimension_numbers.rhs_spec,
                  dimension_numbers.out_spec)
-        return tuple(tuple(int(i) for i in spec) for spec in specs)  # type: ignore[return-value]
+        return tuple(tuple(int(i) for i in spec) for spec in specs)
     if (
         not isinstance(dimension_numbers, (tuple, list))
         or len(dimension_numbers) != 3
