@@ -1297,7 +1297,7 @@ PATHOLOGICAL_CLI = {
     "solve kernel 2**60": (["solve", "8", "16", "--kernel", G60], 0, None, r"ConvTranspose"),
     "solve dilation 2**60": (["solve", "8", "16", "--dilation", G60, "--output-padding", str(2**60 - 1)], 1, None,
                              r"no ConvTranspose"),
-    "solve padding 2**60": (["solve", "8", G60, "--padding", G60, "--kernel", "3"], 1, None, r"no ConvTranspose"),
+    "solve padding 2**60": (["solve", "8", G60, "--padding", G60, "--kernel", "3"], 2, "solve", r"would try [0-9,]+ \(kernel_size"),
 }
 # Batches: one child each, about ten seconds each.
 BATCHES = {

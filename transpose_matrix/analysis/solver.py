@@ -497,9 +497,9 @@ def solve_sizes(
     padding_list = _values("padding", fixed.get(
         "padding", range(0, MAX_INT + 1) if paddings is None else paddings), 0)
     dilation_list = _values("dilation", fixed.get("dilation", dilations), 1)
-    if "output_padding" in fixed:
-        output_paddings = fixed["output_padding"]
-    extras = None if output_paddings is None else _values("output_padding", output_paddings, 0)
+    extra_candidates: Any = fixed.get("output_padding", output_paddings)
+    extras = None if extra_candidates is None else _values(
+        "output_padding", extra_candidates, 0)
     allowed = None if extras is None else set(extras)
 
     # (kernel, dilation) pairs, each with the strides that can reach m.
@@ -530,7 +530,7 @@ def solve_sizes(
             "narrower ranges"
         )
 
-    solutions = []
+    solutions: list[SizeSolution] = []
     for k, d, reachable in plan:
         most = padding_list[-1] if padding_given else d * (k - 1) // 2
         span = d * (k - 1) + 1

@@ -289,7 +289,7 @@ class _PaddedOperator(LinearOperator):
         from ..matrices.resampling import pad_matrix
         from ..operator import conv_operator
 
-        super().__init__(dtype=weight.dtype, shape=spec.matrix_shape)
+        super().__init__(dtype=weight.dtype, shape=spec.matrix_shape)  # type: ignore[call-arg]
         padded = tuple(n + b + a for n, (b, a) in zip(spec.input_shape, spec.padding))
         inner = ConvSpec(
             padded,
@@ -343,7 +343,7 @@ class _Gram(LinearOperator):
         rows, cols = op.shape
         self.wide = rows < cols
         side = rows if self.wide else cols
-        super().__init__(dtype=np.result_type(op.dtype, np.float64), shape=(side, side))
+        super().__init__(dtype=np.result_type(op.dtype, np.float64), shape=(side, side))  # type: ignore[call-arg]
         self._op, self._scale2 = op, scale * scale
         self._progress, self._products = progress, 0
         self._start = self._said = time.perf_counter()
@@ -454,7 +454,7 @@ class _Deflated(LinearOperator):
     """``P A P`` with ``P = I - V Vᴴ``: ``A`` on the complement of the found vectors."""
 
     def __init__(self, matrix: LinearOperator, vectors: np.ndarray) -> None:
-        super().__init__(dtype=matrix.dtype, shape=matrix.shape)
+        super().__init__(dtype=matrix.dtype, shape=matrix.shape)  # type: ignore[call-arg]
         self._matrix, self._vectors = matrix, vectors
 
     def project(self, x: np.ndarray) -> np.ndarray:
@@ -520,7 +520,7 @@ class _Complement(LinearOperator):
     """``I - G`` for a Gram matrix ``G`` scaled to ``G <= I``."""
 
     def __init__(self, gram: LinearOperator) -> None:
-        super().__init__(dtype=gram.dtype, shape=gram.shape)
+        super().__init__(dtype=gram.dtype, shape=gram.shape)  # type: ignore[call-arg]
         self._gram = gram
 
     def _matmat(self, x: np.ndarray) -> np.ndarray:
@@ -768,8 +768,9 @@ def singular_values(
     for one, part in groups:
         side = min(one.matrix_shape)
         wanted = min(k, side)
-        if method == "fft":
-            values = _fft_values(one, part, circulant_repeats(one))
+        repeats = circulant_repeats(one) if method == "fft" else None
+        if repeats is not None:
+            values = _fft_values(one, part, repeats)
         elif method == "dense" or wanted >= side - 1:
             # ARPACK needs k < side - 1: a group this small is solved densely.
             values = _dense_values(_layer_operator(one, part, **where))
@@ -993,7 +994,8 @@ def _padded_circular(spec: ConvSpec) -> ConvSpec:
         total = spec.dilation[a] * (spec.kernel_size[a] - 1)
         pads.append((total // 2, total - total // 2))
     return replace(
-        spec, input_shape=shape, stride=1, padding=tuple(pads), padding_mode="circular",
+        spec, input_shape=shape, stride=(1,) * spec.ndim, padding=tuple(pads),
+        padding_mode="circular",
     )
 
 

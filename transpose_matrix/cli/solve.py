@@ -120,12 +120,15 @@ def _run_solve(args: argparse.Namespace) -> int:
         shown = (covering or solutions)[:DEFAULT_SHOWN]
     lines = [format_solutions(shown), ""]
     holes = len(solutions) - len(covering)
-    lines.append(
+    reads = "reads" if len(covering) == 1 else "read"
+    summary = (
         f"{_count(len(solutions), 'layer takes', 'layers take', layer)} {n} to {m} "
-        f"(searched {ranges}); {_count(len(covering), 'reaches', 'reach')} every output from an "
-        f"input and {'reads' if len(covering) == 1 else 'read'} every input" + (f", {_count(holes, 'leaves', 'leave')} outputs without input or "
-                         "inputs unused" if holes else "") + "."
+        f"(searched {ranges}); {_count(len(covering), 'reaches', 'reach')} every output from "
+        f"an input and {reads} every input"
     )
+    if holes:
+        summary += f", {_count(holes, 'leaves', 'leave')} outputs without input or inputs unused"
+    lines.append(summary + ".")
     if not covering:
         lines.append("None reaches every output and reads every input: the note column says "
                      "what each one leaves out (outputs without input hold only the bias).")

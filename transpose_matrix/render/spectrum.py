@@ -335,12 +335,12 @@ def spectrum_text(report: SpectrumReport, *, bins: int = 12, transposed: bool = 
     if asks:
         lines += ["", "Not computed by default (ask for it):"] + [f"  {ask}" for ask in asks]
     if report.values is not None:
-        table = histogram(report.values, bins)
+        counts = histogram(report.values, bins)
         lines += ["", f"Histogram of the {report.count} singular values ({bins} bins from 0):"]
-        most = max(n for _, _, n in table) or 1
-        edge = max(len(f"{hi:.4g}") for _, hi, _ in table)
-        for number, (lo, hi, n) in enumerate(table):
-            close = "]" if number == len(table) - 1 else ")"
+        most = max(n for _, _, n in counts) or 1
+        edge = max(len(f"{hi:.4g}") for _, hi, _ in counts)
+        for number, (lo, hi, n) in enumerate(counts):
+            close = "]" if number == len(counts) - 1 else ")"
             bar = "█" * round(_BAR * n / most) if n else ""
             lines.append(f"  [{lo:>{edge}.4g}, {hi:>{edge}.4g}{close}  {bar:<{_BAR}}  {n}")
     return "\n".join(lines) + "\n"
@@ -392,10 +392,10 @@ def spectrum_latex(report: SpectrumReport, *, bins: int = 12, transposed: bool =
         f"{_latex_number(report.norm)} & exact \\\\",
     ]
     if report.smallest is not None:
-        lines.append(f"$\\sigma_{{\\min}}$ & {_latex_number(report.minimum)} & \\\\")
+        lines.append(f"$\\sigma_{{\\min}}$ & {_latex_number(report.minimum or 0.0)} & \\\\")
         lines.append(
             r"$\kappa(C) = \sigma_{\max}/\sigma_{\min}$ & "
-            f"{_latex_number(report.condition)} & \\\\"
+            f"{_latex_number(report.condition or 0.0)} & \\\\"
         )
     lines.append(r"\hline")
     reasons = []
