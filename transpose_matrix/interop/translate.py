@@ -656,7 +656,8 @@ def translate_jax(
         ``'VALID'`` or the wrong number of pairs, or a bad
         ``dimension_numbers``.
     ConvSpecTypeError
-        A shape, stride, dilation or padding amount that is not an integer.
+        A shape, stride, dilation or padding amount that is not an integer,
+        or ``dimension_numbers`` of another type.
 
     Notes
     -----
@@ -1021,7 +1022,8 @@ def kernel_to_torch(
     ConvSpecError
         ``framework`` is not one of the three, or a bad ``dimension_numbers``.
     ConvSpecTypeError
-        ``kernel`` is a masked array with masked entries.
+        ``kernel`` is a masked array with masked entries, or
+        ``dimension_numbers`` is of the wrong type.
 
     Examples
     --------
