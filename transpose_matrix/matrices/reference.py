@@ -22,6 +22,7 @@ from ..errors import MemoryGuardError
 from ..geometry.shapes import describe
 from ..geometry.spec import ConvSpec, as_spec
 from ..memory import check_memory
+from .conv import refuse_masked
 
 __all__ = ["REFERENCE_MAX_STEPS", "reference_conv_matrix", "reference_conv"]
 
@@ -125,7 +126,8 @@ def reference_conv_matrix(spec: ConvSpec, weight: Any) -> scipy.sparse.csr_array
     Raises
     ------
     ConvSpecTypeError
-        ``spec`` is not a :class:`ConvSpec`.
+        ``spec`` is not a :class:`ConvSpec`, or ``weight`` is a masked array
+        with masked entries (the mask would be ignored).
     MemoryGuardError
         The loops would take more than :data:`REFERENCE_MAX_STEPS` steps, or
         their dict would not fit in memory.
@@ -142,7 +144,7 @@ def reference_conv_matrix(spec: ConvSpec, weight: Any) -> scipy.sparse.csr_array
            [0., 0., 0., 3.]])
     """
     _guard(as_spec(spec))
-    weight = np.asarray(weight)
+    weight = np.asarray(refuse_masked(weight))
     ndim = len(spec.input_shape)
     out_shape = _output_shape(spec)
     cin_group = spec.in_channels // spec.groups
