@@ -115,8 +115,9 @@ def reference_conv_matrix(spec: ConvSpec, weight: Any) -> scipy.sparse.csr_array
     spec : ConvSpec
         The convolution's geometry.
     weight : array_like
-        Shape ``spec.weight_shape``, PyTorch's layout. Not validated: this is
-        the referee, fed by tests that pass well-formed weights.
+        Shape ``spec.weight_shape``, PyTorch's layout. Only a masked array is
+        refused; shape, dtype and finiteness are not checked: this is the
+        referee, fed by tests that pass well-formed weights.
 
     Returns
     -------
