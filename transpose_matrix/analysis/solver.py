@@ -139,6 +139,21 @@ class SizeSolution:
     symmetric, as in the ``padding`` argument of ``torch.nn.ConvNd`` and
     ``ConvTransposeNd``.
 
+    Parameters
+    ----------
+    n : int
+        Input size along the dim.
+    m : int
+        Output size the parameters produce.
+    transposed : bool
+        ``True`` for a ``ConvTransposeNd`` layer, ``False`` for a ``ConvNd``.
+    kernel_size, stride, padding : int
+        The layer's arguments along the dim (``padding`` on each side).
+    dilation : int, default 1
+        Spacing between kernel taps.
+    output_padding : int, optional
+        The transposed layer's ``output_padding``; ``None`` for a convolution.
+
     Examples
     --------
     >>> SizeSolution(8, 16, True, 4, 2, 1, 1, 0).arguments()
@@ -568,12 +583,33 @@ def _taps_text(solution: SizeSolution) -> str:
 def format_solutions(solutions: Iterable[SizeSolution]) -> str:
     """A plain-text table of solutions, one per line, with a header.
 
+    Parameters
+    ----------
+    solutions : iterable of SizeSolution
+        Typically what :func:`solve_sizes` returns.
+
+    Returns
+    -------
+    str
+        The header, then one line per solution (layer, ``k s p d``,
+        ``output_padding`` or ``-``, taps per residue class, a note on uneven
+        overlap); a line saying none was found when ``solutions`` is empty.
+
+    Raises
+    ------
+    AttributeError
+        Only Python's own, when an item is not a :class:`SizeSolution`: the
+        items are not validated here.
+
     Examples
     --------
     >>> print(format_solutions(solve_sizes(4, 8, kernel_sizes=[2, 3], strides=[2])))
     layer           k  s  p  d  out_pad  taps per position  note
     ConvTranspose   2  2  0  1        0  1,1
     ConvTranspose   3  2  1  1        1  2,1                uneven overlap
+    >>> print(format_solutions([]))
+    layer           k  s  p  d  out_pad  taps per position  note
+    (no parameter set in the given ranges gives this size)
     """
     lines = [
         f"{'layer':<14} {'k':>2} {'s':>2} {'p':>2} {'d':>2}  {'out_pad':>7}  "

@@ -856,9 +856,41 @@ def operator_norm(
     The same computation as ``singular_values(spec, weight, k=1)[0]``; see
     :func:`singular_values` for the methods and their accuracy.
 
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution (for a transposed layer, its forward convolution).
+    weight : array_like
+        Shape ``(out_channels, in_channels // groups, *kernel_size)``.
+    tol : float
+        Relative tolerance of the iterative method, in ``(0, 1)``.
+    method : {'auto', 'fft', 'dense', 'iterative'}
+        As in :func:`singular_values`.
+    seed : int
+        Seed of the iterative method's random start vector.
+    backend, device
+        Where the matrix-free methods apply C, as in :func:`singular_values`.
+
+    Returns
+    -------
+    float
+        The largest singular value of C.
+
+    Raises
+    ------
+    ConvSpecError, ConvSpecTypeError
+        As in :func:`singular_values`: a bad spec, weight, ``tol``, ``seed``
+        or ``method``, a method that does not apply to the layer, or no
+        convergence.
+    MissingDependencyError
+        ``backend='torch'`` without torch installed.
+
     Examples
     --------
     >>> import numpy as np
+    >>> w = np.array([[[1.0, 2.0, 1.0]]])
+    >>> round(operator_norm(ConvSpec((8,), 3, padding=1), w, method="dense"), 12)
+    3.879385241572
     >>> spec = ConvSpec((8,), 2, stride=2)  # kernel = stride: disjoint windows
     >>> float(operator_norm(spec, np.array([[[3.0, 4.0]]])))
     5.0
@@ -891,11 +923,26 @@ def reshaped_kernel_norm(weight: Any, dim: int = 0) -> float:
     dim : int
         The axis that becomes the rows.
 
+    Returns
+    -------
+    float
+        The largest singular value of the reshaped matrix.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``weight`` is not a numeric array, or ``dim`` is not an integer.
+    ConvSpecError
+        ``weight`` has fewer than 2 dims or a NaN or infinite entry, or
+        ``dim`` is not an axis of it.
+
     Examples
     --------
     >>> import numpy as np
     >>> reshaped_kernel_norm(np.array([[[3.0, 0.0]], [[0.0, 4.0]]]))
     4.0
+    >>> reshaped_kernel_norm(np.array([[[3.0, 0.0]], [[0.0, 4.0]]]), dim=1)  # [[3, 0, 0, 4]]
+    5.0
     """
     try:
         array = np.asarray(weight)
@@ -917,7 +964,10 @@ def reshaped_kernel_norm(weight: Any, dim: int = 0) -> float:
 class NormComparison:
     r"""The layer's norm beside the shortcuts people take for it, and what bounds what.
 
-    Attributes
+    Built by :func:`compare_norms`; each field is a parameter of the
+    constructor and an attribute of the result.
+
+    Parameters
     ----------
     norm : float
         ``‖C‖₂``, exact (:func:`operator_norm`).
@@ -958,6 +1008,16 @@ class NormComparison:
       positions kept, ``C = R·C_circ·E``, ``E`` an isometry: ``‖C‖ <=
       ‖C_circ‖``. Other modes copy inputs into the padding, ``C = D·P`` with
       ``‖P‖ = sqrt(most copies)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = np.array([[[1.0, 2.0, 1.0]]])
+    >>> c = compare_norms(ConvSpec((8,), 3, padding=1), w)
+    >>> round(c.norm, 6), round(c.reshaped, 6), c.reads, c.circular  # 2 + 2cos(π/9), √6
+    (3.879385, 2.44949, 3, 4.0)
+    >>> c.lower == c.reshaped_groups, round(c.upper, 6)  # √3 · √6
+    (True, 4.242641)
     """
 
     norm: float
@@ -1020,6 +1080,30 @@ def compare_norms(
     bounds. The circular numbers are exact FFT spectra of other layers (the
     same kernel with circular padding); ``norm`` is :func:`operator_norm`,
     unless the caller already has it and passes it as ``norm=``.
+
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution.
+    weight : array_like
+        Shape ``(out_channels, in_channels // groups, *kernel_size)``.
+    tol : float
+        Relative tolerance of :func:`operator_norm`.
+    seed : int
+        Seed of :func:`operator_norm`'s iterative method.
+    norm : float, optional
+        ``‖C‖₂`` when the caller already has it (not recomputed, not checked).
+
+    Returns
+    -------
+    NormComparison
+        The numbers side by side.
+
+    Raises
+    ------
+    ConvSpecError, ConvSpecTypeError
+        A bad spec, weight, ``tol`` or ``seed``, or :func:`operator_norm`
+        refusing the layer (see :func:`singular_values`).
 
     Examples
     --------
