@@ -13,11 +13,10 @@ from __future__ import annotations
 import importlib
 import inspect
 
+import numpydoc.validate as numpydoc_validate  # the referee: pip install -e ".[test]"
 import pytest
 
-numpydoc_validate = pytest.importorskip("numpydoc.validate", reason="pip install numpydoc")
-
-import transpose_matrix as tm  # noqa: E402
+import transpose_matrix as tm
 
 SUBPACKAGES = ["geometry", "matrices", "operator", "analysis", "interop", "narrative", "render"]
 CHECKS = {"GL06", "GL07", "GL08", "PR01", "PR02", "RT01", "EX01"}
