@@ -696,14 +696,6 @@ def singular_values(
         ``which='largest'`` and ``'all'``; increasing for ``'smallest'``
         (the smallest first: ``values[0]`` is ``σ_min``).
 
-    Warns
-    -----
-    FloorWarning
-        A smallest value from ``'shift-invert'`` or ``'iterative'`` is at
-        or below :func:`method_floor`: those methods resolve values only
-        down to it, so the true value may be anywhere in ``[0, floor]``
-        (``method='dense'`` gives it to rounding, within its limit).
-
     Raises
     ------
     ConvSpecError, ConvSpecTypeError
@@ -712,6 +704,14 @@ def singular_values(
         ``which='all'`` on a non-circulant layer with more than
         :data:`DENSE_LIMIT` entries per group; no convergence within
         ``maxiter``.
+
+    Warns
+    -----
+    FloorWarning
+        A smallest value from ``'shift-invert'`` or ``'iterative'`` is at
+        or below :func:`method_floor`: those methods resolve values only
+        down to it, so the true value may be anywhere in ``[0, floor]``
+        (``method='dense'`` gives it to rounding, within its limit).
 
     Notes
     -----
