@@ -122,7 +122,12 @@ html_theme_options = {
     "footer_end": ["sphinx-version"],
     "secondary_sidebar_items": ["page-toc"],
 }
+# One colour scheme, stated (an unset mode makes the theme log a console error).
+html_context = {"default_mode": "light"}
 html_show_sourcelink = False
+# The search page would fetch each hit's page for a summary, which browsers
+# refuse to do for a site opened from files (file://): titles only.
+html_show_search_summary = False
 html_copy_source = False
 
 # MathJax from Debian's libjs-mathjax (2.7, SVG output: no web fonts), copied
@@ -162,9 +167,3 @@ def _copy_mathjax() -> str:
 
 html_static_path.append(_copy_mathjax())
 mathjax_path = "mathjax/MathJax.js?config=TeX-AMS_SVG"
-
-
-def setup(app):
-    # Derivation pages carry their maths as raw HTML (\(...\)), which Sphinx
-    # does not see as maths: load MathJax on every page.
-    app.set_html_assets_policy("always")

@@ -22,7 +22,8 @@ def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.Argument
 
 
 def _literal(text: str) -> list[str]:
-    return ["::", "", *[f"   {line}" if line else "" for line in text.splitlines()], ""]
+    body = [f"   {line}" if line else "" for line in text.splitlines()]
+    return [".. code-block:: text", "", *body, ""]
 
 
 def write_page(path: Path) -> None:

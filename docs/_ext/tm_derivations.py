@@ -90,7 +90,9 @@ def _finish(app: Any) -> None:
             title,
             "=" * len(title),
             "",
-            f"Written and checked by ``{source}``; the same derivation is a section of the "
+            # The inline maths makes Sphinx load MathJax here, which typesets the raw HTML.
+            f"Written and checked by ``{source}`` (:math:`C` is the convolution's matrix, "
+            r":math:`C^{\mathsf T}` the transposed layer); the same derivation is a section of the "
             ":download:`lecture notes (PDF) <../../_build/derivations/notes.pdf>`.",
             "",
             ".. raw:: html",
