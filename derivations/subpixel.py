@@ -26,8 +26,9 @@ import sympy
 from _common import difference, max_error
 
 import transpose_matrix as tm
-from transpose_matrix import Derivation, Equation
-from transpose_matrix.derivation import exhaustive_check, sympy_check
+from transpose_matrix import Derivation
+from transpose_matrix.narrative import Equation
+from transpose_matrix.narrative.derivation import exhaustive_check, sympy_check
 
 
 def sub_kernel(weight: np.ndarray, s: int) -> np.ndarray:

@@ -19,7 +19,7 @@ import transpose_matrix as tm
 torch.manual_seed(0)
 layer = torch.nn.ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1).double()
 M = tm.module_matrix(layer, (8, 5, 5))
-found = tm.from_module(layer, (8, 5, 5))
+found = tm.interop.from_module(layer, (8, 5, 5))
 print(M.shape, "transposed:", found.transposed)
 print(found.spec)
 x = torch.randn(1, 8, 5, 5, dtype=torch.float64)

@@ -55,6 +55,6 @@ print(tm.compare_norms(zero, w))
 depthwise = tm.ConvSpec((12, 12), 3, padding=1, in_channels=8, out_channels=8, groups=8)
 wd = np.repeat(rng.standard_normal((1, 1, 3, 3)), 8, axis=0)
 true = tm.operator_norm(depthwise, wd)
-shortcut = tm.reshaped_kernel_norm(wd)
+shortcut = tm.analysis.reshaped_kernel_norm(wd)
 print(f"depthwise: ‖C‖₂ = {true:.4f}, reshaped kernel norm = {shortcut:.4f}, "
       f"ratio {shortcut / true:.3f} (sqrt(8) = {np.sqrt(8):.3f})")

@@ -38,6 +38,10 @@ torch's own ``convNd``/``conv_transposeNd`` behind the same interface. A
 (:mod:`.padding`): the input is padded by index, ``D`` (the padding-free
 convolution of the padded input) is the backend's, and the adjoint folds
 the border back, ``Cᴴ = Pᵀ·Dᴴ``.
+
+Public names: :func:`conv_operator` returns a :class:`ConvOperator`;
+:data:`METHODS` lists its ``method=`` choices and :func:`auto_method` the
+rule ``'auto'`` follows.
 """
 
 from __future__ import annotations
@@ -49,9 +53,9 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
 from ..errors import ConvSpecError, ConvSpecTypeError
-from ..matrix import check_weight
+from ..geometry.spec import ConvSpec
+from ..matrices.conv import check_weight
 from ..memory import check_memory
-from ..spec import ConvSpec
 from .numpy_backend import NumpyKernel, summed_pays
 from .padding import ModePadded
 
@@ -251,7 +255,7 @@ def conv_operator(
         ``padding_mode`` (``C = D·P``, the padding applied by index).
     weight : array_like
         Shape ``(out_channels, in_channels // groups, *kernel_size)``; a
-        dtype of :data:`~transpose_matrix.matrix.WEIGHT_DTYPES`, all finite.
+        dtype of :data:`~transpose_matrix.matrices.conv.WEIGHT_DTYPES`, all finite.
         Copied (read-only), so later edits of the caller's array change
         nothing; a torch tensor is detached first.
     method : {'auto', 'im2col', 'polyphase', 'summed'}
@@ -292,7 +296,7 @@ def conv_operator(
     Raises
     ------
     ConvSpecError, ConvSpecTypeError
-        A bad weight (from :func:`~transpose_matrix.matrix.check_weight`), an
+        A bad weight (from :func:`~transpose_matrix.matrices.conv.check_weight`), an
         unknown ``method`` or ``backend``; later, a vector of the wrong length
         or a non-numeric dtype (the message names the expected length).
     ImportError

@@ -43,4 +43,4 @@ scatter_6x6 = animations[1]
 # %%
 # The sizes ``output_padding`` can choose from are solved, not searched:
 # :func:`transpose_matrix.solve_sizes` lists the layers that take 3 to 6.
-print(tm.format_solutions(tm.solve_sizes(3, 6, kernel_sizes=[3], strides=[2])))
+print(tm.analysis.format_solutions(tm.solve_sizes(3, 6, kernel_sizes=[3], strides=[2])))
