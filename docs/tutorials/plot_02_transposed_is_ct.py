@@ -53,7 +53,8 @@ print(report)
 # one you want, so ``output_padding`` picks it.
 for n in (9, 10):
     print(n, "->", tm.conv_output_size(n, 3, stride=2, padding=1))
-print(tm.analysis.format_solutions(tm.solve_sizes(5, 10, kernel_sizes=[3], strides=[2], paddings=[1])))
+solutions = tm.solve_sizes(5, 10, kernel_sizes=[3], strides=[2], paddings=[1])
+print(tm.analysis.format_solutions(solutions))
 
 # %%
 # One input pixel of the transposed layer stamps its kernel-weighted patch into
