@@ -68,7 +68,7 @@ nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(numpy|np|scipy|sympy|torch|matplotlib|PIL|jax|keras|onnx|argparse)(\..*)?"),
     (r"py:.*", r"(typing|collections|os|pathlib|dataclasses|enum|io|functools)(\..*)?"),
-    (r"py:class", r"(int|float|str|bytes|bool|tuple|list|dict|object|Exception|ValueError"
+    (r"py:class", r"(int|float|str|string|bytes|bool|tuple|list|dict|object|Exception|ValueError"
                   r"|TypeError|ImportError|MemoryError|OSError|RuntimeError)"),
 ]
 

@@ -125,6 +125,9 @@ def write_pages(outdir: Path) -> list[str]:
     """Write ``outdir/index.rst`` and one page per public module; their names."""
     modules, exports, by_id, by_name = collect()
     outdir.mkdir(parents=True, exist_ok=True)
+    # Pages of modules that no longer exist must not outlive them.
+    for stale in outdir.glob("*.rst"):
+        stale.unlink()
     top = importlib.import_module(PACKAGE)
     written = []
     for module_name in modules:
