@@ -38,6 +38,11 @@ __all__ = [
 ]
 
 
+#: Largest seed of :func:`random_weight`: numpy's ``default_rng`` takes any
+#: non-negative integer; 128 bits is the entropy its SeedSequence keeps.
+MAX_SEED = 2**128 - 1
+
+
 def random_weight(spec: ConvSpec, seed: int = 0) -> np.ndarray:
     """Standard normal float64 weight of ``spec.weight_shape`` from a fixed seed.
 
@@ -45,12 +50,12 @@ def random_weight(spec: ConvSpec, seed: int = 0) -> np.ndarray:
     ------
     ConvSpecTypeError, ConvSpecError
         ``spec`` is not a :class:`ConvSpec`, or ``seed`` is not an integer in
-        ``[0, 2**60]`` (``error.field == "seed"``).
+        ``[0, MAX_SEED]`` (``2**128 - 1``; ``error.field == "seed"``).
     MemoryGuardError
         The weight would not fit in the memory limit.
     """
     spec = as_spec(spec)
-    seed = as_int("seed", seed, 0)
+    seed = as_int("seed", seed, 0, MAX_SEED)
     size = math.prod(spec.weight_shape)
     check_memory(size * 8, what=f"a random weight of shape {spec.weight_shape}")
     return np.random.default_rng(seed).standard_normal(spec.weight_shape)
@@ -469,7 +474,7 @@ def verify(
     ['C vs reference C', 'C.T @ y vs reference C.T @ y', 'dot test <Cx,y> vs <x,C.T y>']
     """
     spec = as_spec(spec)
-    seed = as_int("seed", seed, 0)
+    seed = as_int("seed", seed, 0, MAX_SEED)
     if use_torch is not None and not isinstance(use_torch, bool):
         raise ConvSpecTypeError(
             f"use_torch={describe(use_torch)} must be True, False or None", field="use_torch"

@@ -44,6 +44,7 @@ __all__ = [
     "out_option",
     "parse_dims",
     "parse_padding",
+    "parse_seed",
     "seed_of",
     "shown",
     "spec_from_args",
@@ -79,6 +80,8 @@ def shown(text: str) -> str:
 def _bound(value: int) -> str:
     if abs(value) == MAX_INT:
         return f"{'-' if value < 0 else ''}2**60"
+    if value > 2**32 and value & (value + 1) == 0:  # 2**k - 1
+        return f"2**{value.bit_length()} - 1"
     return str(value)
 
 
@@ -471,6 +474,13 @@ def emit(text: str, out: str | None) -> None:
 
 def seed_of(args: argparse.Namespace) -> int | None:
     """The seed of random weights with ``--numeric``, None for symbolic weights."""
-    seed = integer("--seed", args.seed, 0)
+    seed = parse_seed(args.seed)
     return seed if args.numeric else None
+
+
+def parse_seed(text: str) -> int:
+    """``--seed``: an integer from 0 to ``2**128 - 1``, as numpy's ``default_rng`` takes."""
+    from ..analysis.verification import MAX_SEED
+
+    return integer("--seed", text, 0, MAX_SEED)
 

@@ -248,17 +248,16 @@ def parse_int(
             field=field_of(name),
         )
     sign, digits = match.groups()
-    if len(digits) > 30:
-        # Far outside any bound: refuse without converting.
+    bound = minimum if sign == "-" else maximum
+    if bound is not None and len(digits) > max(30, len(str(abs(bound)))):
+        # Far outside the bound: refuse by length, without converting.
         side = "-" if sign == "-" else ""
-        bound = minimum if sign == "-" else maximum
-        if bound is not None:
-            relation = ">=" if sign == "-" else "<="
-            raise ConvSpecError(
-                f"{name}={side}<a {len(digits)}-digit integer> must be {relation} "
-                f"{_bound_text(bound)}",
-                field=field_of(name),
-            )
+        relation = ">=" if sign == "-" else "<="
+        raise ConvSpecError(
+            f"{name}={side}<a {len(digits)}-digit integer> must be {relation} "
+            f"{_bound_text(bound)}",
+            field=field_of(name),
+        )
     return as_int(name, int(sign + digits), minimum, maximum)
 
 
@@ -503,11 +502,20 @@ def conv_output_size(
     span = effective_kernel_size(kernel_size, dilation)
     padded = n + before + after
     if _is_true(padded < span):
+        # Blame what made the kernel too wide: a crop (negative padding) the
+        # uncropped input would have held, a dilation the plain kernel fits
+        # without, or else the kernel itself.
+        if _is_true(after < 0) and not _is_true(n + before < span):
+            field = "padding"
+        elif not _is_true(padded < kernel_size):
+            field = "dilation"
+        else:
+            field = "kernel_size"
         raise ConvSpecError(
             f"dilated kernel size {span} (kernel_size={kernel_size}, "
             f"dilation={dilation}) exceeds padded input size {padded} "
             f"(n={n}, padding=({before}, {after}))",
-            field="kernel_size",
+            field=field,
         )
     return (padded - span) // stride + 1
 
