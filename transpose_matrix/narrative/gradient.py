@@ -29,6 +29,7 @@ import scipy.sparse
 import sympy
 
 from ..errors import ConvSpecError, ConvSpecTypeError
+from ..geometry.padding import copies_input
 from ..geometry.spec import ConvSpec
 from ..matrices.conv import conv_matrix_nnz
 from ..matrices.reference import reference_conv_matrix
@@ -354,7 +355,7 @@ def gradient_derivation(spec: ConvSpec) -> Derivation:
     ∂L/∂x₂ = g₁⋅w₁
     """
     spec = _check_spec(spec)
-    if spec.padding_mode != "zeros":
+    if copies_input(spec.padding_mode):
         raise ConvSpecError(
             f"gradient_derivation derives zero padding only; with padding_mode="
             f"{spec.padding_mode!r} C = D·P and the input gradient is Pᵀ·Dᵀ·g, which "

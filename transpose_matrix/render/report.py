@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConvSpecError
+from ..geometry.padding import require_transposed_layer
 from ..geometry.shapes import transposed_conv_output_size
 from .documents import ARTICLE, BEAMER, Page, document, fragment, frame
 from .latex import code_latex, dims_latex, escape_text, to_latex
@@ -247,12 +248,7 @@ def _view(spec: Any, seed: int | None) -> Any:
 
 def _zeros_only(spec: Any) -> None:
     """Refuse a transposed-layer report for a padding mode: no ConvTransposeNd has it."""
-    if spec.padding_mode != "zeros":
-        raise ConvSpecError(
-            f"padding_mode={spec.padding_mode!r} has no transposed layer: torch's "
-            "ConvTransposeNd pads with zeros only; report the convolution instead",
-            field="padding_mode",
-        )
+    require_transposed_layer(spec.padding_mode, "report the convolution instead")
 
 
 def _recipe_terms(spec: Any) -> tuple[Any, list[tuple[int, ...]]]:
