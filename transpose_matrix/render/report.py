@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConvSpecError
-from ..geometry.padding import require_transposed_layer
+from ..geometry.padding import padding_mode, require_transposed_layer
 from ..geometry.shapes import transposed_conv_output_size
 from .documents import ARTICLE, BEAMER, Page, document, fragment, frame
 from .latex import code_latex, dims_latex, escape_text, to_latex
@@ -66,7 +66,8 @@ def conv_call(spec: Any) -> str:
 
     A spec made from ``padding='same'``/``'valid'`` shows the string; a
     ``padding_mode`` other than ``'zeros'`` is shown as torch's argument (or
-    as ``F.pad``'s ``mode`` for uneven pairs).
+    as ``F.pad``'s ``mode`` for uneven pairs; a mode torch does not have as
+    the pairs padded by ``numpy.pad``).
 
     >>> from transpose_matrix.geometry.spec import ConvSpec
     >>> conv_call(ConvSpec((5,), 4, padding="same", padding_mode="reflect"))  # doctest: +ELLIPSIS
@@ -75,7 +76,12 @@ padding_mode='reflect', bias=False)"
     """
     mode = getattr(spec, "padding_mode", "zeros")
     extra = ""
-    if spec.padding_string is not None:
+    if padding_mode(mode).torch is None:
+        # torch has no such mode: the pairs, padded as numpy.pad does.
+        padding = _tuple([tuple(pair) for pair in spec.padding])
+        padding += f" via numpy.pad(mode={padding_mode(mode).numpy!r})"
+        mode = "zeros"
+    elif spec.padding_string is not None:
         padding = repr(spec.padding_string)
     elif spec.is_symmetric_padding:
         padding = _tuple([before for before, _ in spec.padding])
