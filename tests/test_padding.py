@@ -30,6 +30,7 @@ NUMPY_PAD = {
     "reflect": "reflect",
     "replicate": "edge",
     "circular": "wrap",
+    "symmetric": "symmetric",
 }
 
 #: Small named geometries; every amount is legal in every mode (< input size).
@@ -102,7 +103,7 @@ def test_every_mode_has_a_referee():
 @pytest.mark.parametrize("n", [1, 2, 3, 5])
 def test_padding_source_is_numpy_pad(mode, n):
     # The largest amounts the mode allows, and some smaller ones.
-    most = {"reflect": n - 1, "circular": n}.get(mode, 2 * n + 1)
+    most = {"reflect": n - 1, "circular": n, "symmetric": n}.get(mode, 2 * n + 1)
     for before, after in itertools.product(range(most + 1), repeat=2):
         # Entries shifted by one, so that numpy's padding zeros read -1.
         extra = {"constant_values": 0} if mode == "zeros" else {}
@@ -246,3 +247,49 @@ def test_cli_offers_every_mode():
     assert code == 2
     for mode in PADDING_MODES:
         assert repr(mode) in err
+
+
+# --------------------------------------------------------------------------- symmetric
+
+
+def test_symmetric_repeats_the_edge_entry_up_to_the_input_size():
+    # TensorFlow's rule (tf.pad(mode='SYMMETRIC') pads at most the size); numpy
+    # goes on mirroring, and agrees up to that amount.
+    spec = ConvSpec((3,), 1, padding=3, padding_mode="symmetric")
+    P = tm.pad_matrix(3, 3, mode="symmetric")
+    np.testing.assert_array_equal(P @ np.array([1.0, 2.0, 3.0]),
+                                  [3, 2, 1, 1, 2, 3, 3, 2, 1])
+    assert spec.output_shape == (9,)
+    with pytest.raises(ConvSpecError, match=r"padding_mode='symmetric' needs padding <= input "
+                       r"size in every dim \(TensorFlow's rule.*dim 0 pads \(4, 4\) on input "
+                       r"size 3") as error:
+        ConvSpec((3,), 1, padding=4, padding_mode="symmetric")
+    assert error.value.field == "padding"
+    with pytest.raises(ConvSpecError, match=r"dim 1 pads \(0, 3\) on input size 2"):
+        tm.pad_matrix((4, 2), [(1, 1), (0, 3)], mode="symmetric")
+
+
+def test_symmetric_verify_uses_the_loop_reference_not_torch():
+    spec = ConvSpec((5, 4), 3, padding=[(2, 1), (1, 2)], in_channels=2, out_channels=2,
+                    groups=2, padding_mode="symmetric")
+    report = tm.verify(spec)
+    assert report.ok
+    assert report.referee == "reference loop builder (torch has no padding_mode='symmetric')"
+    with pytest.raises(ConvSpecError, match=r"verify\(use_torch=True\): torch has no "
+                       r"padding_mode='symmetric' \(its modes are zeros, reflect, replicate, "
+                       r"circular\)") as error:
+        tm.verify(spec, use_torch=True)
+    assert error.value.field == "padding_mode"
+
+
+def test_symmetric_from_the_command_line():
+    args = ["--input", "4x3", "--kernel", "3", "--padding", "2x1", "--padding-mode", "symmetric"]
+    code, out, _ = _run(["show", *args, "--numeric"])
+    # torch has no such layer: the call shows the pairs numpy.pad pads.
+    assert code == 0 and "padding=((2, 2), (1, 1)) via numpy.pad(mode='symmetric')" in out
+    code, out, _ = _run(["verify", *args])
+    assert code == 0 and "torch has no padding_mode='symmetric'" in out
+    code, _, err = _run(["html", *args])
+    assert code == 2 and "--padding-mode: html draws zero padding only" in err
+    code, _, err = _run(["show", "--transposed", "--padding-mode", "symmetric"])
+    assert code == 2 and "padding_mode='symmetric' has no transposed layer" in err

@@ -96,6 +96,12 @@ def _circular(coord: np.ndarray, n: int) -> np.ndarray:
     return np.mod(coord, n)
 
 
+def _symmetric(coord: np.ndarray, n: int) -> np.ndarray:
+    import numpy as np
+
+    return np.where(coord < 0, -1 - coord, np.where(coord >= n, 2 * n - 1 - coord, coord))
+
+
 def _points(*images: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(image, image) for image in images]
 
@@ -125,6 +131,11 @@ def _replicate_images(i: np.ndarray, n: int, before: int, after: int) -> list[tu
 
 def _circular_images(i: np.ndarray, n: int, before: int, after: int) -> list[tuple[Any, Any]]:
     return _points(i, i - n, i + n)
+
+
+def _symmetric_images(i: np.ndarray, n: int, before: int, after: int) -> list[tuple[Any, Any]]:
+    # The mirror repeats the edge entry, so an image is never i itself.
+    return _points(i, -1 - i, 2 * n - 1 - i)
 
 
 @dataclass(frozen=True)
@@ -213,13 +224,27 @@ MODES: dict[str, PaddingMode] = {
             "circular",
             "wrap",
         ),
+        PaddingMode(
+            "symmetric",
+            "the input mirrored about its edge, the edge entry repeated",
+            _symmetric,
+            _symmetric_images,
+            lambda n: n,
+            "padding <= input size in every dim (TensorFlow's rule: the mirror repeats "
+            "the input at most once)",
+            "flip",
+            None,
+            "symmetric",
+        ),
     )
 }
 
 #: The ``padding_mode`` values: what the padded border holds. ``zeros``:
 #: zeros; ``reflect``: the input mirrored about its edge entry, which is not
 #: repeated (``x[1], x[0], x[1], ...``); ``replicate``: the edge entry
-#: repeated; ``circular``: the input wrapped around periodically.
+#: repeated; ``circular``: the input wrapped around periodically;
+#: ``symmetric`` (numpy's and TensorFlow's, not torch's): the input mirrored
+#: with its edge entry repeated (``x[1], x[0], x[0], x[1], ...``).
 PADDING_MODES: tuple[str, ...] = tuple(MODES)
 
 #: The padding strings ``torch.nn.Conv{1,2,3}d`` accepts.
@@ -262,7 +287,8 @@ def check_padding_mode(
     For every dim ``i`` with input size ``n`` and padding ``(before, after)``:
     ``reflect`` needs ``before < n`` and ``after < n`` (a mirror that does not
     repeat the edge has ``n - 1`` entries to offer); ``circular`` needs
-    ``before <= n`` and ``after <= n`` (torch wraps around at most once);
+    ``before <= n`` and ``after <= n`` (torch wraps around at most once), and
+    so does ``symmetric`` (TensorFlow's rule for ``tf.pad(mode='SYMMETRIC')``);
     ``replicate`` takes any amount. Modes other than ``zeros`` also need
     ``before, after >= 0``: a crop has nothing to fill.
 
@@ -448,7 +474,8 @@ def padding_source(coord: Any, n: int, mode: str) -> np.ndarray:
     negative coordinates and the padding after coordinates ``>= n``):
     ``reflect`` mirrors about the edge entries without repeating them
     (``-c`` before, ``2(n - 1) - c`` after), ``replicate`` clamps to
-    ``[0, n - 1]``, ``circular`` wraps (``c mod n``). Inside the input every
+    ``[0, n - 1]``, ``circular`` wraps (``c mod n``), ``symmetric`` mirrors
+    repeating the edge entries (``-1 - c`` before, ``2n - 1 - c`` after). Inside the input every
     mode returns ``coord``; for ``zeros``, padded positions get ``-1`` (they
     copy nothing). Valid for the amounts :func:`check_padding_mode` allows,
     which never reflect or wrap twice.
@@ -460,6 +487,8 @@ def padding_source(coord: Any, n: int, mode: str) -> np.ndarray:
     array([2, 1, 0, 1, 2, 3, 2, 1])
     >>> padding_source(np.arange(-2, 6), 4, "circular")
     array([2, 3, 0, 1, 2, 3, 0, 1])
+    >>> padding_source(np.arange(-2, 6), 4, "symmetric")
+    array([1, 0, 0, 1, 2, 3, 3, 2])
     """
     import numpy as np
 
