@@ -20,9 +20,11 @@ import sympy
 
 import transpose_matrix as tm
 from transpose_matrix import ConvSpec, ConvSpecError
+from transpose_matrix.analysis import transpose_recipe
 from transpose_matrix.cli import main
-from transpose_matrix.geometry import PADDING_MODES
+from transpose_matrix.geometry import PADDING_MODES, padding_source
 from transpose_matrix.geometry.padding import fold_array, pad_array, padding_borders
+from transpose_matrix.matrices import conv_matrix_terms
 
 #: numpy.pad's name of every padding mode: the referee of what P copies.
 NUMPY_PAD = {
@@ -108,7 +110,7 @@ def test_padding_source_is_numpy_pad(mode, n):
         # Entries shifted by one, so that numpy's padding zeros read -1.
         extra = {"constant_values": 0} if mode == "zeros" else {}
         expected = np.pad(np.arange(1, n + 1), (before, after), mode=NUMPY_PAD[mode], **extra) - 1
-        got = tm.padding_source(np.arange(-before, n + after), n, mode)
+        got = padding_source(np.arange(-before, n + after), n, mode)
         np.testing.assert_array_equal(got, expected)
 
 
@@ -144,7 +146,7 @@ def test_conv_matrix_is_the_loop_convolution_of_the_numpy_padded_input(mode, cas
     assert tm.conv_matrix_nnz(spec) == C.nnz
     # Every entry is the sum of the weights conv_matrix_terms lists for it.
     rows, cols = spec.matrix_shape
-    terms = tm.conv_matrix_terms(spec, range(rows), range(cols))
+    terms = conv_matrix_terms(spec, range(rows), range(cols))
     flat = w.reshape(-1)
     sums = np.array([[flat[list(cell)].sum() if cell else 0.0 for cell in row] for row in terms])
     np.testing.assert_allclose(sums, C.toarray(), atol=1e-12)
@@ -194,7 +196,7 @@ def test_transpose_recipe_folds_what_torch_transposes(torch, mode):
                     out_channels=2, padding_mode=mode)
     rng = np.random.default_rng(17)
     w, y = rng.standard_normal(spec.weight_shape), rng.standard_normal(spec.matrix_shape[0])
-    recipe = tm.transpose_recipe(spec)
+    recipe = transpose_recipe(spec)
     yt = torch.tensor(y.reshape(spec.out_channels, *spec.output_shape))[None]
     with torch.no_grad():
         folded = recipe.apply(yt, torch.tensor(w)).numpy().reshape(-1)

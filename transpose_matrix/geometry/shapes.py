@@ -31,6 +31,7 @@ from ..errors import ConvSpecError, ConvSpecTypeError
 from .padding import PADDING_MODES, check_padding_mode
 
 __all__ = [
+    "strict_sympify",
     "MAX_DIMS",
     "MAX_INT",
     "as_int",
@@ -563,3 +564,22 @@ def transposed_conv_output_size(
         )
     return size
 
+
+def strict_sympify(value: Any, what: str) -> Any:
+    """``value`` as a sympy object; numbers and sympy objects only.
+
+    A string would be parsed (and evaluated) by ``sympify``, so it is refused.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``"<what> must be a number or a sympy expression, not str"``.
+    """
+    import sympy  # only symbolic callers pay for it
+
+    try:
+        return sympy.sympify(value, strict=True)
+    except sympy.SympifyError:
+        raise ConvSpecTypeError(
+            f"{what} must be a number or a sympy expression, not {type(value).__name__}"
+        ) from None
