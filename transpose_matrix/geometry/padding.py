@@ -142,7 +142,7 @@ def _symmetric_images(i: np.ndarray, n: int, before: int, after: int) -> list[tu
 class PaddingMode:
     """One padding mode: what ``P`` copies into the border, and what the mode allows.
 
-    Attributes
+    Parameters
     ----------
     name : str
         The ``padding_mode`` value.
@@ -171,6 +171,17 @@ class PaddingMode:
         is the same except ``'constant'`` for zeros), ``None`` if torch has none.
     numpy : str
         ``numpy.pad``'s name for the mode.
+
+    Raises
+    ------
+    ConvSpecError
+        Never itself: :func:`check_padding_mode` applies ``limit``.
+
+    Examples
+    --------
+    >>> mode = MODES["circular"]
+    >>> mode.limit(4), mode.fold, mode.torch, mode.numpy
+    (4, 'copy', 'circular', 'wrap')
     """
 
     name: str
@@ -254,6 +265,20 @@ PADDING_STRINGS = ("same", "valid")
 def padding_mode(mode: str) -> PaddingMode:
     """The :class:`PaddingMode` called ``mode`` (checked by :func:`check_padding_mode`).
 
+    Parameters
+    ----------
+    mode : str
+        A ``padding_mode`` value.
+
+    Returns
+    -------
+    PaddingMode
+
+    Raises
+    ------
+    ConvSpecTypeError, ConvSpecError
+        As :func:`check_padding_mode`: not a string, or not a mode.
+
     Examples
     --------
     >>> padding_mode("replicate").numpy
@@ -267,6 +292,20 @@ def copies_input(mode: str) -> bool:
 
     Then a tap in the border reads an input entry, an entry of C can sum
     several weights, and ``Cᵀ = PᵀDᵀ`` is no ``ConvTransposeNd`` layer.
+
+    Parameters
+    ----------
+    mode : str
+        A ``padding_mode`` value.
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    ConvSpecTypeError, ConvSpecError
+        As :func:`check_padding_mode`: not a string, or not a mode.
 
     Examples
     --------
@@ -291,6 +330,20 @@ def check_padding_mode(
     so does ``symmetric`` (TensorFlow's rule for ``tf.pad(mode='SYMMETRIC')``);
     ``replicate`` takes any amount. Modes other than ``zeros`` also need
     ``before, after >= 0``: a crop has nothing to fill.
+
+    Parameters
+    ----------
+    mode : str
+        The ``padding_mode`` to check.
+    pairs : sequence of (int, int), optional
+        Per-dim ``(before, after)`` amounts it fills.
+    shape : sequence of int, optional
+        Per-dim input sizes.
+
+    Returns
+    -------
+    str
+        ``mode``, unchanged.
 
     Raises
     ------
@@ -345,6 +398,13 @@ def require_zero_padding(spec: Padded, what: str) -> None:
     entry, so an entry of C can sum several weights; the drawings that show
     each tap in the padding as empty refuse it.
 
+    Parameters
+    ----------
+    spec : ConvSpec
+        The layer (anything with a ``padding_mode``).
+    what : str
+        The drawing, named first in the message.
+
     Raises
     ------
     ConvSpecError
@@ -375,6 +435,13 @@ def require_transposed_layer(mode: str, instead: str) -> None:
 
     ``instead`` says what to do (it ends the message).
 
+    Parameters
+    ----------
+    mode : str
+        The ``padding_mode``.
+    instead : str
+        What to do instead; it ends the message.
+
     Raises
     ------
     ConvSpecError
@@ -398,6 +465,18 @@ torch's ConvTransposeNd pads with zeros only; report the convolution instead
 
 def require_torch_mode(mode: str, what: str) -> str:
     """torch's name of padding ``mode``; refuse ``what`` if torch has no such mode.
+
+    Parameters
+    ----------
+    mode : str
+        The ``padding_mode``.
+    what : str
+        What needs torch, named first in the message.
+
+    Returns
+    -------
+    str
+        torch's name of the mode.
 
     Raises
     ------
@@ -433,6 +512,18 @@ def string_padding(
     ``floor(total / 2)`` before and the rest after, so an even total splits
     evenly and an odd one puts the extra entry after (torch's split); the
     output size then equals the input size, which needs stride 1.
+
+    Parameters
+    ----------
+    value : str
+        ``'same'`` or ``'valid'``.
+    kernel, stride, dilation : sequence of int
+        Per-dim kernel sizes, strides and dilations.
+
+    Returns
+    -------
+    tuple of (int, int)
+        One ``(before, after)`` pair per dim.
 
     Raises
     ------
@@ -480,9 +571,34 @@ def padding_source(coord: Any, n: int, mode: str) -> np.ndarray:
     copy nothing). Valid for the amounts :func:`check_padding_mode` allows,
     which never reflect or wrap twice.
 
+    Parameters
+    ----------
+    coord : array_like of int
+        Coordinates along one dim, counted from the first input entry.
+    n : int
+        Input size along that dim.
+    mode : str
+        One of :data:`PADDING_MODES`; any other string is treated as
+        ``'zeros'`` (modes are checked by :func:`check_padding_mode` at the
+        boundary).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64``, the shape of ``coord``: the input index each coordinate
+        copies, or ``-1`` for a zero-padded one.
+
+    Raises
+    ------
+    ValueError
+        numpy's own, when ``coord`` cannot be read as integers; nothing else
+        is validated here.
+
     Examples
     --------
     >>> import numpy as np
+    >>> padding_source(np.arange(-2, 6), 4, "zeros")
+    array([-1, -1,  0,  1,  2,  3, -1, -1])
     >>> padding_source(np.arange(-2, 6), 4, "reflect")
     array([2, 1, 0, 1, 2, 3, 2, 1])
     >>> padding_source(np.arange(-2, 6), 4, "circular")
@@ -492,7 +608,7 @@ def padding_source(coord: Any, n: int, mode: str) -> np.ndarray:
     """
     import numpy as np
 
-    return MODES[mode].source(np.asarray(coord, dtype=np.int64), n)
+    return MODES.get(mode, MODES["zeros"]).source(np.asarray(coord, dtype=np.int64), n)
 
 
 def padding_preimages(i: Any, n: int, pair: tuple[int, int], mode: str) -> list[tuple[Any, Any]]:
@@ -504,6 +620,27 @@ def padding_preimages(i: Any, n: int, pair: tuple[int, int], mode: str) -> list[
     any convolution reads, so it needs no check. A convolution's taps
     reading ``i`` are those whose coordinate ``j*s - before + t*d`` falls in
     one of these intervals; their weights add up in C.
+
+    Parameters
+    ----------
+    i : array_like of int
+        Input entries along one dim.
+    n : int
+        Input size along that dim.
+    pair : (int, int)
+        The dim's ``(before, after)`` padding.
+    mode : str
+        One of :data:`PADDING_MODES`.
+
+    Returns
+    -------
+    list of (numpy.ndarray, numpy.ndarray)
+        ``(low, high)`` per interval, each shaped like ``i``.
+
+    Raises
+    ------
+    KeyError
+        ``mode`` is not one of :data:`PADDING_MODES`.
 
     Examples
     --------
@@ -528,6 +665,25 @@ def padding_borders(
 
     Both positions count on the padded grid (the input starts at
     ``before``). The pairs of :func:`pad_array` and :func:`fold_array`.
+
+    Parameters
+    ----------
+    input_shape : sequence of int
+        Spatial input shape.
+    padding : sequence of (int, int)
+        Per-dim ``(before, after)``, within the mode's limits.
+    mode : str
+        One of :data:`PADDING_MODES` (zeros copy nothing: empty lists).
+
+    Returns
+    -------
+    list of list of (int, int)
+        Per dim, the border's pairs, before then after.
+
+    Raises
+    ------
+    ConvSpecTypeError, ConvSpecError
+        ``mode`` is not a mode.
 
     Examples
     --------
@@ -565,6 +721,29 @@ def pad_array(
     copies a border entry that an earlier dim has already filled: ``P`` is
     the Kronecker product of the per-dim paddings. ``borders`` is
     :func:`padding_borders` of the same geometry (empty lists for zeros).
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        The input; its spatial dims are ``x.shape[first : first + len(input_shape)]``.
+    input_shape : sequence of int
+        Spatial input shape.
+    padding : sequence of (int, int)
+        Per-dim ``(before, after)``.
+    borders : list of list of (int, int)
+        :func:`padding_borders` of this geometry.
+    first : int, optional
+        Axis of the first spatial dim.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``x`` padded, a new array of ``x``'s dtype.
+
+    Raises
+    ------
+    ValueError
+        numpy's own, when ``x`` does not have ``input_shape`` at ``first``.
 
     Examples
     --------
@@ -604,6 +783,29 @@ def fold_array(
     already folded along one dim are carried along, then dropped with the
     border at the end. ``z`` is added into in place.
 
+    Parameters
+    ----------
+    z : numpy.ndarray
+        On the padded grid (spatial dims from axis ``first``); added into.
+    input_shape : sequence of int
+        Spatial input shape.
+    padding : sequence of (int, int)
+        Per-dim ``(before, after)``.
+    borders : list of list of (int, int)
+        :func:`padding_borders` of this geometry.
+    first : int, optional
+        Axis of the first spatial dim.
+
+    Returns
+    -------
+    numpy.ndarray
+        The input's part of ``z`` after the fold (a view of ``z``).
+
+    Raises
+    ------
+    IndexError
+        numpy's own, when ``z`` is not on the padded grid.
+
     Examples
     --------
     >>> import numpy as np
@@ -629,6 +831,25 @@ def fold_blocks(
     :attr:`PaddingMode.fold`: ``'flip'`` adds the block reversed onto
     ``target``, ``'sum'`` adds its sum onto the one entry, ``'copy'`` adds it
     as it is.
+
+    Parameters
+    ----------
+    n : int
+        Input size along the dim.
+    pair : (int, int)
+        The dim's ``(before, after)`` padding.
+    mode : str
+        A mode that copies input entries.
+
+    Returns
+    -------
+    list of ((int, int), (int, int), str)
+        ``(target, source, op)`` for the block before, then the one after.
+
+    Raises
+    ------
+    ConvSpecTypeError, ConvSpecError
+        ``mode`` is not a mode.
 
     Examples
     --------
