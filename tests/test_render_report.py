@@ -100,9 +100,10 @@ def test_output_padding_choices_of_a_huge_dilation_are_elided():
 def test_no_transposed_layer_no_views():
     spec = ConvSpec((6,), 3, padding=[(0, 2)])
     assert report.zero_insertion(spec) is None and report.output_padding_choices(spec) == []
-    assert "no single ConvTransposeNd layer" in report.show_text(spec)
+    # One sentence, printed as text and as LaTeX.
+    assert "Cᵀ y is no single ConvTransposeNd layer" in report.show_text(spec)
     body = report.export_body(spec, figures=False)
-    assert "No single transposed-convolution layer has this padding" in body
+    assert r"$C^{\mathsf{T}}\,y$ is no single \texttt{ConvTransposeNd} layer" in body
 
 
 def test_show_transposed_leads_with_the_transposed_layer():

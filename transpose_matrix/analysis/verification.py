@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConvSpecError, ConvSpecTypeError, optional_import
-from ..geometry.shapes import as_int, describe
+from ..geometry.shapes import as_int, describe, transposed_conv_output_size
 from ..geometry.spec import ConvSpec, as_spec
 from ..matrices.conv import check_weight, conv_matrix
 from ..memory import check_memory
@@ -261,9 +261,13 @@ def transpose_recipe(spec: ConvSpec) -> TransposeRecipe:
     padded, extras, keep, steps = [], [], [], []
     for axis, (n, (before, after)) in enumerate(zip(spec.input_shape, spec.padding)):
         size = n + before + after
-        span = spec.dilation[axis] * (spec.kernel_size[axis] - 1) + 1
         padded.append(size)
-        extras.append(size - ((spec.output_shape[axis] - 1) * spec.stride[axis] + span))
+        # Dᵀ without padding nor output_padding reaches this far; the rest is o.
+        reach = transposed_conv_output_size(
+            spec.output_shape[axis], spec.kernel_size[axis], spec.stride[axis],
+            dilation=spec.dilation[axis],
+        )
+        extras.append(size - reach)
         keep.append((before, before + n))
         head, tail = (0, before), (before + n, size)
         if mode == "reflect":
@@ -337,7 +341,10 @@ def _torch_forward(spec: ConvSpec, w: Any, xt: Any) -> tuple[Any, str]:
     return conv(padded, w, **arguments), f"F.pad(mode={mode!r}) + conv{spec.ndim}d"
 
 
-def _torch_errors(spec: ConvSpec, weight: np.ndarray, C, x, y, g) -> dict[str, float]:
+def _torch_errors(
+    spec: ConvSpec, weight: np.ndarray, C, x, y, g, h: np.ndarray | None = None
+) -> dict[str, float]:
+    """torch's errors; ``h`` (input-shaped) also checks the transposed layer's input gradient."""
     import torch
     import torch.nn.functional as F
 
@@ -364,6 +371,7 @@ def _torch_errors(spec: ConvSpec, weight: np.ndarray, C, x, y, g) -> dict[str, f
         return errors
     layer = spec.transposed_arguments()
     if layer is not None:
+        yt.requires_grad_(h is not None)
         out_t = conv_t(
             yt,
             w,
@@ -374,8 +382,14 @@ def _torch_errors(spec: ConvSpec, weight: np.ndarray, C, x, y, g) -> dict[str, f
             dilation=layer["dilation"],
         )
         errors["C.T @ y vs conv_transpose"] = _relative(
-            C.T @ y, out_t.numpy().reshape(-1)
+            C.T @ y, out_t.detach().numpy().reshape(-1)
         )
+        if h is not None:
+            # The transposed layer's own input gradient is C: backpropagate x-shaped h.
+            out_t.backward(torch.tensor(h.reshape(1, spec.in_channels, *spec.input_shape)))
+            errors["C @ h vs conv_transpose's autograd input gradient"] = _relative(
+                C @ h, yt.grad.numpy().reshape(-1)
+            )
     return errors
 
 
@@ -385,6 +399,7 @@ def verify(
     *,
     seed: int = 0,
     use_torch: bool | None = None,
+    transposed: bool = False,
 ) -> VerifyReport:
     """Measure how exactly C and Cᵀ reproduce the convolution and its transpose.
 
@@ -400,6 +415,11 @@ def verify(
         Force (``True``) or forbid (``False``) PyTorch; by default it is used
         when installed. Without it, C is compared with the loop reference
         builder, and the report says why (by request, or torch missing).
+    transposed : bool
+        Check the transposed layer too: with torch, and when
+        :meth:`ConvSpec.transposed_arguments` names one, its own input
+        gradient (autograd through ``conv_transposeNd``) is compared with
+        ``C @ h``.
 
     Returns
     -------
@@ -453,6 +473,7 @@ def verify(
     )
     rng = np.random.default_rng(seed + 1)
     x, y, g = rng.standard_normal(cols), rng.standard_normal(rows), rng.standard_normal(rows)
+    h = rng.standard_normal(cols) if transposed else None
     reason = "by request, instead of torch"
     if use_torch is None:
         use_torch = importlib.util.find_spec("torch") is not None
@@ -461,7 +482,7 @@ def verify(
         torch = optional_import("torch", "verify(use_torch=True)")
 
         referee = f"torch {torch.__version__}"
-        errors = _torch_errors(spec, weight, C, x, y, g)
+        errors = _torch_errors(spec, weight, C, x, y, g, h)
     else:
         from ..matrices.reference import reference_conv_matrix
 
