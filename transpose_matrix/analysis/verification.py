@@ -387,6 +387,7 @@ def _torch_errors(
         if h is not None:
             # The transposed layer's own input gradient is C: backpropagate x-shaped h.
             out_t.backward(torch.tensor(h.reshape(1, spec.in_channels, *spec.input_shape)))
+            assert yt.grad is not None  # backward just filled it
             errors["C @ h vs conv_transpose's autograd input gradient"] = _relative(
                 C @ h, yt.grad.numpy().reshape(-1)
             )

@@ -46,7 +46,7 @@ def spec_html(spec: Any) -> str:
     True
     """
     from .prose import heading
-    from .report import conv_call
+    from ..narrative.report import conv_call
 
     rows, cols = spec.matrix_shape
     return _rows(

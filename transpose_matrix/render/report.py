@@ -283,9 +283,10 @@ def show_latex(
     """``show --format latex``: C and Cᵀ as display blocks, in the order the story shows them."""
     doc = show_document(spec, seed=seed, transposed=transposed, figures=False)
     views = _views(doc)
-    limits = {"max_rows": 10**9, "max_cols": 10**9} if full else {}
+    most = 10**9 if full else None
     return "\n".join(
-        f"\\[\n{block.name} = {to_latex(views[(block.seed, block.transposed)], **limits)}\n\\]"
+        f"\\[\n{block.name} = "
+        f"{to_latex(views[(block.seed, block.transposed)], max_rows=most, max_cols=most)}\n\\]"
         for block in doc.blocks(MatrixShown)
     )
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConvSpecError
 from .documents import fragment
 from .latex import code_latex, escape_text
-from .report import conv_call, transposed_call
+from ..narrative.report import conv_call, transposed_call
 
 if TYPE_CHECKING:
     import numpy as np
