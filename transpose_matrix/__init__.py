@@ -120,7 +120,7 @@ _EXPORTS = {
     "symbolic_output": "matrices.symbolic",
     "symbolic_conv_equations": "matrices.symbolic",
     "weight_substitution": "matrices.symbolic",
-    "patch_matrix": "narrative.gradient",
+    "patch_matrix": "matrices.patch",
     "gradient_derivation": "narrative.gradient",
     "output_size_derivation": "narrative.derivation",
     "Derivation": "narrative.derivation",
