@@ -25,7 +25,7 @@ project's prose markup (``$…$`` maths, backtick code):
 Builders: :func:`show_document` (``show`` and ``export``, forward or
 transposed), :func:`verify_document`. The sentences that say what goes where
 in a row of C or a column of Cᵀ (:data:`READOUTS`, :func:`readout`) serve the
-reports, the HTML page and the animation captions alike.
+reports and the HTML page; :func:`frame_caption` captions the animations.
 
 The printers are :mod:`transpose_matrix.render.report` (text, LaTeX
 article, beamer); nothing here knows a format.
@@ -45,6 +45,7 @@ from ..geometry.spec import ConvSpec
 from ..geometry.transposed import ZeroInsertion, output_padding_choices, zero_insertion
 from .derivation import Equation, Filled, Prose, output_size_equations
 from .markup import describe_spec
+from .readouts import READOUTS, VIEW_CAPTIONS, frame_caption, readout
 
 if TYPE_CHECKING:
     from ..analysis.verification import VerifyReport
@@ -65,8 +66,10 @@ __all__ = [
     "Sizes",
     "Tensor",
     "Tensors",
+    "VIEW_CAPTIONS",
     "ZeroInsertionSteps",
     "conv_call",
+    "frame_caption",
     "readout",
     "show_document",
     "transposed_call",
@@ -320,41 +323,7 @@ class Document:
         return [b for s in self.sections for b in s.blocks if isinstance(b, kind)]
 
 
-# --------------------------------------------------------------------------- readouts
-
-#: What a row of C or a column of Cᵀ says, as (lead, term, joiner) templates:
-#: ``{y}``/``{x}`` are the position the row or column belongs to, ``{w}`` a
-#: weight and ``{other}`` the position that weight meets. A row of C gathers
-#: (yᵢ = Σ w·x); a column of Cᵀ scatters (yⱼ adds yⱼ·w to each x it reaches).
-READOUTS = {
-    "row of C": ("{y} = ", "{w}·{other}", " + "),
-    "column of C": ("{x} adds ", "{w}·{x} to {other}", ", "),
-    "column of Cᵀ": ("{y} adds ", "{y}·{w} to {other}", ", "),
-    "row of Cᵀ": ("{x} = ", "{w}·{other}", " + "),
-}
-
-
-def readout(
-    kind: str, own: str, terms: Sequence[tuple[str, str]], limit: int | None = None
-) -> str:
-    """The sentence of :data:`READOUTS` ``kind`` for position ``own`` and ``(weight, other)`` terms.
-
-    Examples
-    --------
-    >>> readout("column of Cᵀ", "y₀₀", [("w₁₁", "x₀₀"), ("w₁₂", "x₀₁")])
-    'y₀₀ adds y₀₀·w₁₁ to x₀₀, y₀₀·w₁₂ to x₀₁'
-    >>> readout("row of C", "y₀", [("w₀", "x₀"), ("w₁", "x₁"), ("w₂", "x₂")], limit=2)
-    'y₀ = w₀·x₀ + w₁·x₁ + … (1 more)'
-    """
-    if kind not in READOUTS:
-        raise ConvSpecError(f"kind={kind!r} must be one of {', '.join(map(repr, READOUTS))}")
-    lead, term, joiner = READOUTS[kind]
-    names = {"y": own, "x": own}
-    shown = list(terms if limit is None else terms[:limit])
-    parts = [term.format(w=w, other=other, **names) for w, other in shown]
-    if limit is not None and len(terms) > limit:
-        parts.append(f"… ({len(terms) - limit} more)")
-    return lead.format(**names) + (joiner.join(parts) if parts else "0")
+# --------------------------------------------------------------------------- names in prose
 
 
 def _index_name(letter: str, channels: int, shape: Sequence[int], flat: int) -> str:
@@ -370,19 +339,35 @@ def _weight_name(spec: ConvSpec, flat: int) -> str:
 
 
 def _scatter_sentence(spec: ConvSpec, j: int) -> str:
-    """Markup: what input pixel ``j`` of the transposed layer adds where (column ``j`` of Cᵀ)."""
-    from ..matrices.conv import weight_label_matrix
+    """Markup: what input pixel ``j`` of the transposed layer adds where (column ``j`` of Cᵀ).
 
-    row = weight_label_matrix(spec).tocsr()[[j], :].tocoo()
+    Asks C only for the block of row ``j`` its kernel window can reach, so a
+    layer of any size costs the window.
+    """
+    from ..matrices.conv import conv_matrix_entries
+
+    out_channel, *position = np.unravel_index(j, (spec.out_channels, *spec.output_shape))
+    per_group = spec.in_channels // spec.groups
+    group = int(out_channel) // (spec.out_channels // spec.groups)
+    reach = [
+        [p * s - before + t * d for t in range(k) if 0 <= p * s - before + t * d < n]
+        for p, s, (before, _), d, k, n in zip(
+            position, spec.stride, spec.padding, spec.dilation, spec.kernel_size,
+            spec.input_shape, strict=True,
+        )
+    ]
+    window = np.ix_(range(group * per_group, (group + 1) * per_group), *reach)
+    shape = (spec.in_channels, *spec.input_shape)
+    cols = np.ravel_multi_index(np.broadcast_arrays(*window), shape).reshape(-1)
+    labels = conv_matrix_entries(spec, [j], np.sort(cols))[0] if cols.size else cols
     terms = [
-        (f"${_weight_name(spec, label - 1)}$",
-         f"${_index_name('x', spec.in_channels, spec.input_shape, col)}$")
-        for col, label in sorted(zip(row.col.tolist(), row.data.tolist()))
+        (f"${_weight_name(spec, int(f))}$",
+         f"${_index_name('x', spec.in_channels, spec.input_shape, int(c))}$")
+        for c, f in zip(np.sort(cols).tolist(), labels.tolist(), strict=True) if f >= 0
     ]
     own = f"${_index_name('y', spec.out_channels, spec.output_shape, j)}$"
     # One maths span per product: y·w reads as a product, not as two names.
-    sentence = readout("column of Cᵀ", own, terms, limit=6)
-    return sentence.replace("$·$", r" \cdot ")
+    return readout("column of Cᵀ", own, terms, limit=6).replace("$·$", r" \cdot ")
 
 
 # --------------------------------------------------------------------------- show and export

@@ -103,7 +103,8 @@ def _grid_svg(
 
 
 def _text_lines(spec: ConvSpec) -> dict[str, Any]:
-    from ..narrative.report import READOUTS, conv_call, transposed_call
+    from ..narrative.readouts import READOUTS
+    from ..narrative.report import conv_call, transposed_call
     from .report import size_lines
 
     layer = transposed_call(spec)

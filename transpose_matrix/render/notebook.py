@@ -45,8 +45,8 @@ def spec_html(spec: Any) -> str:
     >>> "<td" in spec_html(ConvSpec((4, 4), 3))
     True
     """
-    from .prose import heading
     from ..narrative.report import conv_call
+    from .prose import heading
 
     rows, cols = spec.matrix_shape
     return _rows(

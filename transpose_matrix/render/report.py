@@ -555,7 +555,14 @@ def document_latex(doc: Document, page: Page = ARTICLE) -> str:
     out = []
     for section in doc.sections:
         out.append(f"\\section*{{{prose_latex(section.title)}}}")
-        pieces = [_block_latex(block, doc, views, page) for block in section.blocks]
+        pieces = []
+        for number, block in enumerate(section.blocks):
+            piece = _block_latex(block, doc, views, page)
+            # A paragraph after a code block continues it: no indent.
+            after_code = number and isinstance(section.blocks[number - 1], (Layer, Applied))
+            if after_code and isinstance(block, (Prose, Aside, Tensors)):
+                piece = "\\noindent " + piece
+            pieces.append(piece)
         if section.title == "Figures":
             pieces = [("\\bigskip\n" if i else "") + piece for i, piece in enumerate(pieces)]
         out += pieces
