@@ -317,7 +317,9 @@ def _torch_forward(spec: ConvSpec, w: Any, xt: Any) -> tuple[Any, str]:
     import torch.nn.functional as F
 
     conv = (F.conv1d, F.conv2d, F.conv3d)[spec.ndim - 1]
-    arguments = {"stride": spec.stride, "dilation": spec.dilation, "groups": spec.groups}
+    arguments: dict[str, Any] = {
+        "stride": spec.stride, "dilation": spec.dilation, "groups": spec.groups
+    }
     if spec.padding_mode == "zeros":
         return conv(_torch_pad(F, xt, spec.padding), w, **arguments), "conv"
     mode = spec.padding_mode
@@ -356,6 +358,7 @@ def _torch_errors(
     errors = {f"C @ x vs {name}": _relative(C @ x, out.detach().numpy().reshape(-1))}
     gt = torch.tensor(g.reshape(spec.out_channels, *spec.output_shape))[None]
     out.backward(gt)
+    assert xt.grad is not None  # backward just filled it
     errors["C.T @ g vs autograd input gradient"] = _relative(
         C.T @ g, xt.grad.numpy().reshape(-1)
     )

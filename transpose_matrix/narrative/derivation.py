@@ -1318,8 +1318,7 @@ def _step_spec(derivation: Derivation, spec: ConvSpec) -> None:
             ),
             _placement_check(n, k, s, before, after, d, o),
             _membership_check(
-                (k, s, (before, after), d), o, low, s,
-                lambda m, first=first, stop=stop: first <= m < stop,
+                (k, s, (before, after), d), o, low, s, range(first, stop).__contains__,
             ),
         ]
         if arguments is not None:
@@ -1458,7 +1457,9 @@ def output_size_equations(spec: ConvSpec, *, transposed: bool = False) -> tuple[
         k, s, d = spec.kernel_size[i], spec.stride[i], spec.dilation[i]
         if layer is not None:
             a, p = layer["output_padding"][i], layer["padding"][i]
-            values = {_o: spec.output_shape[i], _s: s, _p: p, _d: d, _k: k, _a: a}
+            values: dict[sympy.Symbol, int] = {
+                _o: spec.output_shape[i], _s: s, _p: p, _d: d, _k: k, _a: a
+            }
         elif spec.is_symmetric_padding:
             values = {_n: spec.input_shape[i], _p: spec.padding[i][0], _d: d, _k: k, _s: s}
         else:
@@ -1470,8 +1471,8 @@ def output_size_equations(spec: ConvSpec, *, transposed: bool = False) -> tuple[
     else:
         formula, name = (_CONV if spec.is_symmetric_padding else _CONV_PAIR), "o"
     equations = [Equation(sympy.Symbol(name), formula)]
-    for values, group in dims.items():
-        filled = Filled(formula, dict(values))
+    for numbers, group in dims.items():
+        filled = Filled(formula, dict(numbers))
         steps = [filled] if layer is not None else [filled, _divided(filled)]
         names = [sympy.Symbol(f"{name}_{i}" if spec.ndim > 1 else name) for i in group]
         equations.append(Equation(*names, *steps, filled.doit()))

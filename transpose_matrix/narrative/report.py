@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sympy  # type: ignore[import-untyped]
+import sympy
 
 from ..errors import ConvSpecError
 from ..geometry.spec import ConvSpec
