@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import transpose_matrix as tm
 from transpose_matrix.analysis.verification import random_weight
 from transpose_matrix.cli import main, parse_dims, parse_padding
 from transpose_matrix.errors import ConvSpecError
@@ -404,3 +405,29 @@ def test_seeds_as_long_as_numpy_takes_them(capsys):
     assert "--seed: '<a 39-digit integer>' is not allowed; give a single integer <= 2**128 - 1" in (
         capsys.readouterr().err
     )
+
+
+def test_verify_transposed_names_the_layer_it_checked(capsys, torch):
+    args = ["--input", "8x8", "--in-channels", "4", "--out-channels", "6", "--groups", "2",
+            "--transposed", "--stride", "2", "--output-padding", "1"]
+    status, out, _ = call(capsys, "verify", *args)
+    assert status == 0 and out.rstrip().endswith("all checks passed")
+    line = next(line for line in out.splitlines() if line.startswith("Transposed convolution: "))
+    # Build the layer exactly as printed, in torch, and compare it with Cᵀ.
+    layer = eval(line.split(": ", 1)[1], {"torch": torch}).double()  # noqa: S307 - our output
+    assert isinstance(layer, torch.nn.ConvTranspose2d)
+    from transpose_matrix.cli import build_parser, spec_from_args
+
+    spec = spec_from_args(build_parser().parse_args(["verify", *args]))
+    weight = random_weight(spec, 0)
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor(weight))
+        y = np.random.default_rng(1).standard_normal(spec.matrix_shape[0])
+        x = layer(torch.tensor(y.reshape(1, spec.out_channels, *spec.output_shape)))
+    C = tm.conv_matrix(spec, weight)
+    np.testing.assert_allclose(x.numpy().reshape(-1), C.T @ y, rtol=0, atol=1e-12)
+    # What was checked for it: Cᵀ is the layer, and its input gradient is C.
+    said = " ".join(out.split())
+    assert "its output is Cᵀy (C.T @ y vs conv_transpose)" in said
+    assert "its input gradient is Ch (C @ h vs conv_transpose's autograd input gradient)" in said
+    assert "C @ h vs conv_transpose's autograd input gradient" in out.split("referee:")[1]

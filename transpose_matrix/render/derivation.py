@@ -80,7 +80,7 @@ def _flatten(expr: Any) -> Any:
         return expr
     args = [_flatten(arg) for arg in expr.args]
     if isinstance(expr, (sympy.Add, sympy.Mul)):
-        spliced = []
+        spliced: list[Any] = []
         for arg in args:
             spliced.extend(arg.args if type(arg) is type(expr) else [arg])
         head, rest = spliced[0], spliced[1:]
