@@ -410,7 +410,9 @@ def test_sympy_check_compares_matrices_and_names_the_domain():
     same = sympy_check(sympy.Matrix([x + x, 0]), sympy.Matrix([2 * x, 0]))
     assert same.passed and same.claim == "The equation holds for all real $x$"
     differ = sympy_check(sympy.Matrix([x, 1]), sympy.Matrix([x, 2]))
-    assert not differ.passed and differ.detail == "1 entries differ, e.g. by $-1$"
+    assert not differ.passed and differ.detail == "1 entry differs, e.g. by $-1$"
+    two = sympy_check(sympy.Matrix([x, 1, 1]), sympy.Matrix([x, 2, 3]))
+    assert not two.passed and two.detail.startswith("2 entries differ, e.g. by $")
     assert sympy_check(sympy.Integer(2), 2).claim == "The equation holds"
     free = sympy.Symbol("z")
     assert sympy_check(free, free).claim == "The equation holds for all $z$"

@@ -56,7 +56,7 @@ from ..geometry.shapes import (
     transposed_conv_output_size,
 )
 from ..geometry.spec import ConvSpec
-from .markup import check_markup, describe_spec
+from .markup import check_markup, counted, describe_spec
 
 __all__ = [
     "RELATIONS",
@@ -734,7 +734,8 @@ def sympy_check(lhs: Any, rhs: Any, *, says: str = "The equation holds") -> Chec
             detail = (
                 ""
                 if passed
-                else f"{len(residual)} entries differ, e.g. by ${sympy.latex(residual[0])}$"
+                else f"{counted(len(residual), 'entry differs', 'entries differ')}, "
+                f"e.g. by ${sympy.latex(residual[0])}$"
             )
         else:
             if difference != 0:

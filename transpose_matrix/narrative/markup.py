@@ -19,7 +19,7 @@ from ..errors import ConvSpecError, ConvSpecTypeError
 from ..geometry.padding import copies_input
 from ..geometry.spec import ConvSpec
 
-__all__ = ["check_markup", "describe_spec", "dims_latex", "markup_pieces"]
+__all__ = ["check_markup", "counted", "describe_spec", "dims_latex", "markup_pieces"]
 
 _MARKUP = re.compile(r"\$([^$]*)\$|`([^`]*)`")
 
@@ -45,6 +45,23 @@ def check_markup(markup: Any) -> str:
         if markup.count(mark) % 2:
             raise ConvSpecError(f"prose {markup!r} has an unmatched '{mark}'")
     return markup
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``count`` and ``noun``, singular for exactly one: ``1 value``, ``16 values``.
+
+    The one place a count meets its noun in printed prose; thousands are
+    separated by commas. ``plural`` defaults to ``noun + "s"``.
+
+    Examples
+    --------
+    >>> counted(1, "value"), counted(0, "value"), counted(150528, "value")
+    ('1 value', '0 values', '150,528 values')
+    >>> counted(1, "stored entry", "stored entries"), counted(2, "entry", "entries")
+    ('1 stored entry', '2 entries')
+    """
+    word = noun if count == 1 else (noun + "s" if plural is None else plural)
+    return f"{count:,} {word}"
 
 
 def markup_pieces(markup: str) -> list[tuple[str, str]]:

@@ -30,6 +30,7 @@ import numpy as np
 
 from ..errors import ConvSpecError, ConvSpecTypeError, optional_import
 from ..geometry.spec import ConvSpec
+from ..narrative.markup import counted
 from .frames import DATA, PAD, ZERO, FrameModel, frame_model
 
 __all__ = [
@@ -174,7 +175,8 @@ def _heading(model: FrameModel, side: str) -> str:
 
 def _vector_heading(model: FrameModel, vector: int, entries: int) -> str:
     return (
-        f"{model.vector} {vector} of {model.matrix}: {model.vector_length} entries, "
+        f"{model.vector} {vector} of {model.matrix}: "
+        f"{counted(model.vector_length, 'entry', 'entries')}, "
         f"{entries} nonzero"
     )
 

@@ -27,6 +27,7 @@ from ..geometry.padding import copies_input
 from ..geometry.spec import ConvSpec
 from ..geometry.transposed import ZeroInsertion, output_padding_choices, zero_insertion
 from ..narrative.derivation import Equation, Prose
+from ..narrative.markup import counted
 from ..narrative.report import (
     Applied,
     Aside,
@@ -144,7 +145,10 @@ def _text_matrix(view: Any, full: bool) -> str:
 def _matrix_header(block: MatrixShown, latex: bool) -> str:
     rows, cols = block.shape
     size = f"${rows} \\times {cols}$" if latex else f"{rows} × {cols}"
-    stats = "" if block.nnz is None else f", {block.nnz} stored entries, {block.weights}"
+    stats = (
+        "" if block.nnz is None
+        else f", {counted(block.nnz, 'stored entry', 'stored entries')}, {block.weights}"
+    )
     name = f"${block.name}$" if latex else math_text(block.name)
     return f"{name}: {size}{prose_latex(stats) if latex else prose_text(stats)}. "
 
@@ -156,7 +160,7 @@ def _tensor_lines(block: Tensors) -> list[str]:
         if t.axes:
             line += f"  ({prose_text(t.axes)})"
         if t.count:
-            line += f", {t.size} values"
+            line += f", {counted(t.size, 'value')}"
         if t.note:
             line += f" ({prose_text(t.note)})"
         lines.append(line)
