@@ -7,7 +7,6 @@ classic convolution-arithmetic animation.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any
 
@@ -21,7 +20,9 @@ from .options import (
     emit,
     geometry_options,
     integer,
+    is_standard_output,
     out_option,
+    report_written,
     seed_of,
     spec_from_args,
     weight_options,
@@ -129,7 +130,7 @@ def _run_animate(args: argparse.Namespace) -> int:
         from ..analysis.verification import random_weight
 
         weight = random_weight(spec, seed)
-    if format != "beamer" and _is_standard_output(args.out) and _is_terminal(sys.stdout):
+    if format != "beamer" and is_standard_output(args.out) and _is_terminal(sys.stdout):
         raise UsageError(
             f"--out: {args.out!r} is a terminal; {format.upper()} data is not written to one: "
             "redirect standard output or give a file name"
@@ -143,8 +144,11 @@ def _run_animate(args: argparse.Namespace) -> int:
             "all; animate a smaller layer"
         )
     animation = animate(spec, view, weight=weight, duration=duration)
+    from ..narrative.markup import counted
+
+    drawn = counted(len(animation), "frame")
     if format == "beamer":
-        emit(animation.beamer(fragment=args.fragment), args.out)
+        emit(animation.beamer(fragment=args.fragment), args.out, what=f"{drawn}, beamer overlays")
         return 0
     from ..memory import check_memory
 
@@ -165,9 +169,7 @@ def _run_animate(args: argparse.Namespace) -> int:
         write_output(args.out, data)
     except OutputPathError as error:
         raise UsageError(f"--out: {error}") from None
-    if not _is_standard_output(args.out):
-        size = -(-len(data) // 1024)
-        print(f"{args.out}: {len(animation)} frames, {format.upper()}, {size} KB")
+    report_written(args.out, f"{drawn}, {format.upper()}", data)
     return 0
 
 
@@ -176,17 +178,6 @@ def _is_terminal(stream: Any) -> bool:
         return bool(stream.isatty())
     except (AttributeError, ValueError, OSError):
         return False
-
-
-def _is_standard_output(out: str) -> bool:
-    """Whether ``out`` is where the summary line would go (``-``, /dev/stdout, a redirect)."""
-    if out == "-":
-        return True
-    try:
-        written, stdout = os.stat(out), os.fstat(sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):
-        return False
-    return (written.st_dev, written.st_ino) == (stdout.st_dev, stdout.st_ino)
 
 
 COMMAND = (

@@ -91,7 +91,12 @@ def _run_export(args: argparse.Namespace) -> int:
         beamer=args.beamer,
         fragment_only=args.fragment,
     )
-    emit(text, args.out)
+    if args.fragment:
+        body = "beamer frames" if args.beamer else "article body"
+        what = f"LaTeX fragment ({body}, for \\input)"
+    else:
+        what = "LaTeX beamer talk" if args.beamer else "LaTeX article"
+    emit(text, args.out, what=what)
     return 0
 COMMAND = (
     Command(

@@ -49,9 +49,11 @@ def _run_figure(args: argparse.Namespace) -> int:
         picture = placement_figure(spec, index, transposed=args.transposed)
     if args.fragment:
         # Unindented, so a picture as wide as the line fits in a paragraph.
-        emit(fragment(f"\\noindent\n{picture}", what="figure"), args.out)
+        what = f"TikZ {args.kind} figure, tikzpicture fragment"
+        emit(fragment(f"\\noindent\n{picture}", what="figure"), args.out, what=what)
         return 0
-    emit(document(picture, kind="standalone"), args.out)
+    what = f"TikZ {args.kind} figure, standalone LaTeX document"
+    emit(document(picture, kind="standalone"), args.out, what=what)
     return 0
 COMMAND = (
     Command(

@@ -23,7 +23,7 @@ def _run_html(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
     zero_padding_only(spec, "html")
     page = html_page(spec, transposed=args.transposed)
-    emit(str(page), args.out)
+    emit(str(page), args.out, what="self-contained HTML page")
     return 0
 COMMAND = (
     Command(

@@ -3,7 +3,9 @@ weight and ``--out`` options, the spec they describe, one-line errors and the
 command record.
 
 A command module declares its options with these helpers, builds its spec with
-:func:`spec_from_args`, calls the library and prints with :func:`emit`. Library
+:func:`spec_from_args`, calls the library and prints with :func:`emit`, which
+names a file it wrote on stderr (:func:`report_written`, for every command that
+writes one). Library
 errors become one line through :func:`one_line`, which names the option from
 the error's ``field``. Nothing here imports more than the standard library and
 the package's errors and shapes, so building the parser stays cheap.
@@ -12,6 +14,7 @@ the package's errors and shapes, so building the parser stays cheap.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -46,14 +49,17 @@ __all__ = [
     "emit",
     "geometry_options",
     "integer",
+    "is_standard_output",
     "one_line",
     "option_of",
     "out_option",
     "parse_dims",
     "parse_padding",
     "parse_seed",
+    "report_written",
     "seed_of",
     "shown",
+    "size_text",
     "spec_from_args",
     "weight_options",
     "zero_padding_only",
@@ -460,8 +466,11 @@ def zero_padding_only(spec: Any, command: str) -> None:
 # --------------------------------------------------------------------------- commands
 
 
-def emit(text: str, out: str | None) -> None:
-    """Print ``text`` (one final newline), or write it where ``--out`` says (``-``: stdout)."""
+def emit(text: str, out: str | None, what: str | None = None) -> None:
+    """Print ``text`` (one final newline), or write it where ``--out`` says (``-``: stdout).
+
+    With ``what``, a file written is then named on stderr by :func:`report_written`.
+    """
     text = text if text.endswith("\n") else text + "\n"
     if out is None:
         sys.stdout.write(text)
@@ -472,6 +481,51 @@ def emit(text: str, out: str | None) -> None:
         write_output(out, text)
     except OutputPathError as error:
         raise UsageError(f"--out: {error}") from None
+    if what is not None:
+        report_written(out, what, text)
+
+
+def size_text(size: int) -> str:
+    """``size`` bytes for people: ``1 byte``, ``812 bytes``, ``12 KB`` (rounded up), ``3.4 MB``.
+
+    Examples
+    --------
+    >>> size_text(1), size_text(1023), size_text(1025), size_text(5 * 2**20)
+    ('1 byte', '1,023 bytes', '2 KB', '5.0 MB')
+    """
+    from ..narrative.markup import counted
+
+    if size < 1024:
+        return counted(size, "byte")
+    if size < 2**20:
+        return f"{-(-size // 1024):,} KB"
+    return f"{size / 2**20:,.1f} MB"
+
+
+def is_standard_output(out: str) -> bool:
+    """Whether ``--out`` is standard output: ``-``, /dev/stdout, or the file stdout goes to."""
+    return out == "-" or _same_file(out, sys.stdout)
+
+
+def _same_file(out: str, stream: Any) -> bool:
+    try:
+        written, standard = os.stat(out), os.fstat(stream.fileno())
+    except (OSError, ValueError, AttributeError):
+        return False
+    return (written.st_dev, written.st_ino) == (standard.st_dev, standard.st_ino)
+
+
+def report_written(out: str, what: str, content: str | bytes) -> None:
+    """Say on stderr what ``--out`` received: ``notes.tex: LaTeX article, 14 KB``.
+
+    Stderr, because ``--out -`` writes the document itself to stdout. Nothing
+    is said when ``out`` is standard output or standard error (the line would
+    land in, or beside, the document itself).
+    """
+    if is_standard_output(out) or _same_file(out, sys.stderr):
+        return
+    size = len(content.encode("utf-8")) if isinstance(content, str) else len(content)
+    print(f"{out}: {what}, {size_text(size)}", file=sys.stderr)
 
 
 def seed_of(args: argparse.Namespace) -> int | None:
