@@ -446,7 +446,7 @@ def test_preset_command_writes_the_animation(name, pillow, tmp_path, capsys):
     *_, steps = _classic(name)
     path = tmp_path / f"{name}.gif"
     assert main(["animate", "--preset", name, "--out", str(path)]) == 0
-    assert f"{steps} frames" in capsys.readouterr().out
+    assert f"{steps} frames" in capsys.readouterr().err
     with Image.open(path) as image:
         assert image.n_frames == steps
     # The options the README lists make the same animation.

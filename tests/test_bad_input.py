@@ -870,7 +870,7 @@ def test_animations_are_refused_by_cells_and_pixels_before_drawing(capsys, monke
     assert os.listdir(tmp_path) == []
     monkeypatch.setattr(cli.animate, "MAX_ANIMATION_PIXELS", 2**26)
     assert cli.main(["animate", "--input", "3", "--kernel", "2", "--out", "x.gif"]) == 0
-    assert capsys.readouterr().out.startswith("x.gif: 2 frames, GIF, ")  # a summary: stdout is no file
+    assert capsys.readouterr().err.startswith("x.gif: 2 frames, GIF, ")  # a summary: stdout is no file
     assert (tmp_path / "x.gif").read_bytes().startswith(b"GIF89a")
 
 
@@ -1031,6 +1031,20 @@ def _kinds(folder):
 
 _REFERENCE: dict[str, bytes] = {}
 
+#: Commands that name the file they wrote on stderr (stdout stays the document's).
+SUMMARISED = ("export", "figure", "html", "animate")
+
+
+def _check_summary(err, command, path, expected):
+    """stderr after writing ``expected`` to ``path``: one summary line, or nothing."""
+    if command.split()[0] not in SUMMARISED:
+        assert err == b"", (command, err)
+        return
+    kib = -(-len(expected) // 1024)
+    line = err.decode()
+    assert line.startswith(f"{path}: ") and line.endswith(f", {kib} KB\n"), (command, line)
+    assert line.count("\n") == 1, line
+
 
 def _same(written, expected):
     """Equal outputs; an HTML page's element id counts pages made by this process."""
@@ -1048,13 +1062,12 @@ def _reference(command, capture, tmp_path):
 
         target = tmp_path / "reference"
         assert main([*OUT_COMMANDS[command], "--out", str(target)]) == 0
-        summary = capture.readouterr().out
+        captured = capture.readouterr()
         _REFERENCE[command] = target.read_bytes()
         target.unlink()
-        if command.startswith("animate") and "beamer" not in command:
-            assert summary.startswith(str(target).encode() + b": ")
-        else:
-            assert summary == b""
+        assert captured.out == b""
+        _check_summary(captured.err, command, target, _REFERENCE[command])
+        if not (command.startswith("animate") and "beamer" not in command):
             assert main(OUT_COMMANDS[command]) == 0
             assert _same(capture.readouterr().out, _REFERENCE[command])
     return _REFERENCE[command]
@@ -1109,7 +1122,7 @@ def test_cli_out_vector(case, capfdbinary, tmp_path, monkeypatch):
             if not ROOT:
                 pytest.skip("mknod needs root")
             assert main([*argv, "--out", str(folder / "null")]) == expected_status
-            assert capfdbinary.readouterr().err == b""
+            _check_summary(capfdbinary.readouterr().err, command, folder / "null", expected)
             assert stat.S_ISCHR(os.lstat(folder / "null").st_mode)
         elif kind == "fifo":
             os.mkfifo(folder / "pipe")
@@ -1124,20 +1137,20 @@ def test_cli_out_vector(case, capfdbinary, tmp_path, monkeypatch):
             assert main([*argv, "--out", str(folder / "pipe")]) == expected_status
             reader.join(timeout=60)
             assert len(received) == 1 and _same(received[0], expected)
-            assert capfdbinary.readouterr().err == b""
+            _check_summary(capfdbinary.readouterr().err, command, folder / "pipe", expected)
             assert stat.S_ISFIFO(os.lstat(folder / "pipe").st_mode)
         elif kind == "symlink":
             (folder / "real").write_bytes(b"old")
             (folder / "link").symlink_to("real")
             assert main([*argv, "--out", str(folder / "link")]) == expected_status
-            assert capfdbinary.readouterr().err == b""
+            _check_summary(capfdbinary.readouterr().err, command, folder / "link", expected)
             assert (folder / "link").is_symlink() and _same((folder / "real").read_bytes(), expected)
         else:  # an existing file keeps its mode
             target = folder / "private"
             target.write_bytes(b"old")
             os.chmod(target, 0o600)
             assert main([*argv, "--out", str(target)]) == expected_status
-            assert capfdbinary.readouterr().err == b""
+            _check_summary(capfdbinary.readouterr().err, command, target, expected)
             assert _same(target.read_bytes(), expected) and stat.S_IMODE(target.stat().st_mode) == 0o600
         leftovers = [name for name in os.listdir(folder) if name.endswith(".tmp")]
         assert leftovers == []
@@ -1208,11 +1221,11 @@ def test_export_with_a_padding_mode_is_not_refused_over_the_placement_figure(tmp
 G60, T40 = str(2**60), str(2**40)
 PATHOLOGICAL_CLI = {
     "show 10**12": (["show", "--input", "1000000000000", "--kernel", "3"], 0, None, r"999999999998 × 1000000000000"),
-    "show 2**60 stride 2**60": (["show", "--input", G60, "--kernel", "1", "--stride", G60], 0, None, r"1 stored entries"),
+    "show 2**60 stride 2**60": (["show", "--input", G60, "--kernel", "1", "--stride", G60], 0, None, r"1 stored entry,"),
     "show stored entries of 10**8": (["show", "--input", "100000000", "--kernel", "1"], 0, None,
                                      r"100000000 stored entries"),
     "show one entry of 10**8": (["show", "--input", "100000000", "--kernel", "1", "--stride", "100000000"], 0, None,
-                                r"C: 1 × 100000000, 1 stored entries"),
+                                r"C: 1 × 100000000, 1 stored entry,"),
     "show transposed dilation 10**9": (["show", "--transposed", "--dilation", "1000000000", "--output-padding", "5"],
                                        0, None, r"output_padding"),
     "show 128x128x64": (["show", "--input", "128x128", "--in-channels", "64", "--out-channels", "64", "--padding", "1"],

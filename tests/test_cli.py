@@ -206,7 +206,10 @@ def test_export_document_compiles(pdflatex, tmp_path):
     target = tmp_path / "notes.tex"
     result = run("export", "--input", "5x5", "--stride", "2", "--padding", "1",
                  "--out", str(target))
-    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    # What was written is said on stderr: stdout stays free for --out -.
+    kib = -(-target.stat().st_size // 1024)
+    assert (result.returncode, result.stdout) == (0, "")
+    assert result.stderr == f"{target}: LaTeX article, {kib} KB\n"
     tex = target.read_text()
     assert "\\frac{\\partial L}{\\partial x} = C^{\\mathsf{T}}" in tex
     assert "ConvTranspose2d" in tex and "\\begin{tikzpicture}" in tex

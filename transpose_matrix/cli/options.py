@@ -491,7 +491,7 @@ def size_text(size: int) -> str:
     Examples
     --------
     >>> size_text(1), size_text(1023), size_text(1025), size_text(5 * 2**20)
-    ('1 byte', '1,023 bytes', '2 KB', '5.0 MB')
+    ('1 byte', '1023 bytes', '2 KB', '5.0 MB')
     """
     from ..narrative.markup import counted
 

@@ -50,18 +50,18 @@ def check_markup(markup: Any) -> str:
 def counted(count: int, noun: str, plural: str | None = None) -> str:
     """``count`` and ``noun``, singular for exactly one: ``1 value``, ``16 values``.
 
-    The one place a count meets its noun in printed prose; thousands are
-    separated by commas. ``plural`` defaults to ``noun + "s"``.
+    The one place a count meets its noun in printed prose. ``plural``
+    defaults to ``noun + "s"``; the count is printed as it is (no separators).
 
     Examples
     --------
     >>> counted(1, "value"), counted(0, "value"), counted(150528, "value")
-    ('1 value', '0 values', '150,528 values')
+    ('1 value', '0 values', '150528 values')
     >>> counted(1, "stored entry", "stored entries"), counted(2, "entry", "entries")
     ('1 stored entry', '2 entries')
     """
     word = noun if count == 1 else (noun + "s" if plural is None else plural)
-    return f"{count:,} {word}"
+    return f"{count} {word}"
 
 
 def markup_pieces(markup: str) -> list[tuple[str, str]]:
