@@ -104,6 +104,12 @@ def _ratio(value: float) -> str:
     return f"{value:.2f}"
 
 
+#: Printed under the mode line of a smoke run: its layers only check that
+#: every benchmark still runs.
+SMOKE_NOTE = ("Smoke mode: tiny layers, only to check that every benchmark runs; timings "
+              "are not judged (the goals apply to full runs, without --smoke).")
+
+
 class Table:
     """Rows of the final table. In smoke mode the layers are too small for the
     goals to mean anything, so nothing is judged."""
@@ -122,9 +128,11 @@ class Table:
               file=sys.stderr, flush=True)
 
     def markdown(self) -> str:
+        """The table; unjudged (smoke), without the goal and met columns."""
         header = ("measurement", "layer", "ours", "baseline", "ratio", "goal", "met")
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(row) + " |" for row in self.rows]
+        width = len(header) if self.judge else len(header) - 2
+        lines = ["| " + " | ".join(header[:width]) + " |", "|" + "---|" * width]
+        lines += ["| " + " | ".join(row[:width]) + " |" for row in self.rows]
         return "\n".join(lines)
 
 
@@ -410,7 +418,10 @@ def main(argv: list[str] | None = None) -> int:
     bench_animate(table, size)
     spectrum = bench_spectrum(size)
     print(f"Machine: {machine(threads)}.")
-    print(f"Mode: {size}; medians of {repeats} alternating rounds; ratio = ours / baseline.\n")
+    print(f"Mode: {size}; medians of {repeats} alternating rounds; ratio = ours / baseline.")
+    if args.smoke:
+        print(SMOKE_NOTE)
+    print()
     print(table.markdown())
     if panel:
         print(f"\nThe operator panel (`benchmarks/panel.py`):\n\n{panel}")
