@@ -20,6 +20,7 @@ and last term around an ellipsis.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -176,6 +177,20 @@ class ConvMatrixView:
         # A sum spelled out (name+name+…), or an abbreviated one (first+…+last).
         return max(spelled * last + spelled - 1, 2 * last + 3 if most > MAX_TERMS else 0)
 
+    # Pattern (what the elision rule asks) -----------------------------------
+
+    def nonzero_block(self, rows: Sequence[int], cols: Sequence[int]) -> list[list[bool]]:
+        """Whether each entry of the block ``rows × cols`` is stored."""
+        return [[bool(f) for f in row] for row in self.terms(rows, cols)]
+
+    def nonempty_rows(self, rows: Sequence[int]) -> list[bool]:
+        """Whether each of ``rows`` holds an entry (from the geometry, per dim)."""
+        return _nonempty(self.spec, rows, not self.transposed)
+
+    def nonempty_cols(self, cols: Sequence[int]) -> list[bool]:
+        """Whether each of ``cols`` holds an entry (from the geometry, per dim)."""
+        return _nonempty(self.spec, cols, self.transposed)
+
     # Structure ---------------------------------------------------------------
 
     @property
@@ -198,3 +213,38 @@ class ConvMatrixView:
 
     def _latex(self, printer: Any) -> str:
         return matrix_latex(self, printer)
+
+
+@functools.lru_cache(maxsize=64)
+def _axis_nonempty(spec: ConvSpec, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """Along one dim: which output positions read an input, which inputs are read.
+
+    From the 1-D, one-channel C of that dim (the pattern of C is the
+    Kronecker product of these, every padding mode being separable).
+    """
+    from ..matrices.conv import conv_matrix
+
+    line = ConvSpec(
+        (spec.input_shape[axis],),
+        spec.kernel_size[axis],
+        stride=spec.stride[axis],
+        padding=[spec.padding[axis]],
+        dilation=spec.dilation[axis],
+        padding_mode=spec.padding_mode,
+    )
+    pattern = conv_matrix(line, np.ones(line.weight_shape)).tocsr()
+    return np.diff(pattern.indptr) > 0, np.bincount(pattern.indices, minlength=pattern.shape[1]) > 0
+
+
+def _nonempty(spec: ConvSpec, indices: Sequence[int], outputs: bool) -> list[bool]:
+    """Whether rows (``outputs``) or columns of C at ``indices`` hold an entry."""
+    channels, shape = (
+        (spec.out_channels, spec.output_shape) if outputs else (spec.in_channels, spec.input_shape)
+    )
+    flat = np.asarray(indices, dtype=np.int64)
+    positions = np.unravel_index(flat, (channels, *shape))[1:]
+    found = np.ones(len(flat), dtype=bool)
+    for axis, position in enumerate(positions):
+        reads, read = _axis_nonempty(spec, axis)
+        found &= (reads if outputs else read)[position]
+    return [bool(f) for f in found]
