@@ -177,6 +177,11 @@ class ConvMatrixView:
         # A sum spelled out (name+name+…), or an abbreviated one (first+…+last).
         return max(spelled * last + spelled - 1, 2 * last + 3 if most > MAX_TERMS else 0)
 
+    def latex_labels(self, indices: Sequence[int], rows: bool) -> list[str]:
+        """LaTeX labels ``y_{0,0}`` of rows (``rows``) or columns at ``indices``."""
+        labels = self.row_labels if rows else self.col_labels
+        return [_latex_label(labels, i) for i in indices]
+
     # Pattern (what the elision rule asks) -----------------------------------
 
     def nonzero_block(self, rows: Sequence[int], cols: Sequence[int]) -> list[list[bool]]:
@@ -248,3 +253,10 @@ def _nonempty(spec: ConvSpec, indices: Sequence[int], outputs: bool) -> list[boo
         reads, read = _axis_nonempty(spec, axis)
         found &= (reads if outputs else read)[position]
     return [bool(f) for f in found]
+
+
+def _latex_label(labels: PositionLabels, flat: int) -> str:
+    """``x_{0,1}``: the LaTeX of label ``flat`` (the channel left out when there is one)."""
+    index = np.unravel_index(flat, (labels.channels, *labels.shape))
+    parts = [int(i) for i in (index if labels.channels > 1 else index[1:])]
+    return f"{labels.letter}_{{{','.join(str(p) for p in parts)}}}"
