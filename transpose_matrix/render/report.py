@@ -19,7 +19,7 @@ same time.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -647,10 +647,13 @@ def _gradient() -> str:
     )
 
 
-def _figures(spec: Any, transposed: bool, page: Page) -> list[tuple[str, str, str]]:
+def _figures(
+    spec: Any, transposed: bool, page: Page, sparsity: Mapping[str, Any] | None = None
+) -> list[tuple[str, str, str]]:
     """(title, caption, picture) of the sparsity figure and the placement or scatter one.
 
     On a beamer page the title heads the frame, so the caption does not repeat it.
+    ``sparsity`` holds the rows/cols the sparsity figure shows (its default window).
     """
     from .tikz import placement_figure, sparsity_figure
 
@@ -665,7 +668,7 @@ def _figures(spec: Any, transposed: bool, page: Page) -> list[tuple[str, str, st
         (
             "The sparsity pattern of $C$",
             _sentence(coloured) if beamer else f"The sparsity pattern of $C$, {coloured}",
-            sparsity_figure(spec, width=width, height=height),
+            sparsity_figure(spec, width=width, height=height, **(sparsity or {})),
         )
     ]
     if transposed:
@@ -698,6 +701,7 @@ def export_body(
     derivations: bool = False,
     transposed: bool = False,
     page: Page = ARTICLE,
+    sparsity: Mapping[str, Any] | None = None,
 ) -> str:
     """The LaTeX body of ``export`` for an article (or a fragment of one).
 
@@ -720,7 +724,7 @@ def export_body(
     )
     if figures and spec.ndim <= 2:
         out.append(r"\section*{Figures}")
-        for number, (_, caption, picture) in enumerate(_figures(spec, transposed, page)):
+        for number, (_, caption, picture) in enumerate(_figures(spec, transposed, page, sparsity)):
             space = "\\bigskip\n" if number else ""
             out.append(space + _together(f"{caption}\\par\\medskip", f"\\noindent\n{picture}"))
     if derivations:
@@ -883,7 +887,8 @@ def _transposed_sections(spec: Any, view: Any, kind: str, page: Page) -> list[st
 
 
 def _beamer_frames(
-    spec: Any, *, seed: int | None, figures: bool, transposed: bool
+    spec: Any, *, seed: int | None, figures: bool, transposed: bool,
+    sparsity: Mapping[str, Any] | None = None,
 ) -> str:
     if transposed:
         _zeros_only(spec)
@@ -925,7 +930,7 @@ def _beamer_frames(
             frame(caption, _matrix_display(name, matrix, page, size=r"\small"))
         )
     if figures and spec.ndim <= 2:
-        for name, caption, picture in _figures(spec, transposed, page):
+        for name, caption, picture in _figures(spec, transposed, page, sparsity):
             frames.append(
                 frame(name, f"\\small {caption}\\par\n\\centering\n{picture}")
             )
@@ -941,8 +946,11 @@ def export(
     derivations: bool = False,
     beamer: bool = False,
     fragment_only: bool = False,
+    sparsity: Mapping[str, Any] | None = None,
 ) -> str:
     """The text ``export`` writes: an article, a beamer talk, or either's body as a fragment.
+
+    ``sparsity`` (``{"rows": …, "cols": …}``) picks what the sparsity figure shows.
 
     Raises
     ------
@@ -954,12 +962,15 @@ def export(
             raise ConvSpecError(
                 "derivations are article sections; leave out --derivations with --beamer"
             )
-        frames = _beamer_frames(spec, seed=seed, figures=figures, transposed=transposed)
+        frames = _beamer_frames(
+            spec, seed=seed, figures=figures, transposed=transposed, sparsity=sparsity
+        )
         if fragment_only:
             return fragment(frames, what="beamer frames")
         return document(frames, latex_title=title(spec, transposed, latex=True), kind="beamer")
     body = export_body(
-        spec, seed=seed, figures=figures, derivations=derivations, transposed=transposed
+        spec, seed=seed, figures=figures, derivations=derivations, transposed=transposed,
+        sparsity=sparsity,
     )
     if fragment_only:
         return fragment(body)

@@ -224,21 +224,19 @@ class ConvMatrixView:
 def _axis_nonempty(spec: ConvSpec, axis: int) -> tuple[np.ndarray, np.ndarray]:
     """Along one dim: which output positions read an input, which inputs are read.
 
-    From the 1-D, one-channel C of that dim (the pattern of C is the
-    Kronecker product of these, every padding mode being separable).
+    Tap ``t`` of output ``j`` reads the input entry that padded coordinate
+    ``j*s - before + t*d`` copies (none in a zero padding); the pattern of C
+    is the Kronecker product of these per-dim patterns.
     """
-    from ..matrices.conv import conv_matrix
+    from ..matrices.resampling import padding_source
 
-    line = ConvSpec(
-        (spec.input_shape[axis],),
-        spec.kernel_size[axis],
-        stride=spec.stride[axis],
-        padding=[spec.padding[axis]],
-        dilation=spec.dilation[axis],
-        padding_mode=spec.padding_mode,
-    )
-    pattern = conv_matrix(line, np.ones(line.weight_shape)).tocsr()
-    return np.diff(pattern.indptr) > 0, np.bincount(pattern.indices, minlength=pattern.shape[1]) > 0
+    n, out = spec.input_shape[axis], spec.output_shape[axis]
+    coord = (np.arange(out)[:, None] * spec.stride[axis] - spec.padding[axis][0]
+             + np.arange(spec.kernel_size[axis])[None, :] * spec.dilation[axis])
+    source = padding_source(coord, n, spec.padding_mode)
+    read = np.zeros(n, dtype=bool)
+    read[source[source >= 0]] = True
+    return (source >= 0).any(axis=1), read
 
 
 def _nonempty(spec: ConvSpec, indices: Sequence[int], outputs: bool) -> list[bool]:
