@@ -376,7 +376,7 @@ def test_escape_and_code():
     assert escape_text("☃", strict=False) == "☃"
     # A line may end (ragged) between the call's arguments; spaces inside
     # brackets are tied.
-    ragged = r"\nobreak\hskip0pt plus1fil\penalty50\hskip0pt plus-1fil\relax "
+    ragged = r"\argbreak"  # defined once per document (documents.ARGBREAK)
     assert code_latex("F.pad(x, (1, 0), mode='constant')") == (
         rf"\texttt{{F.pad(x,{ragged}\ (1,~0),{ragged}\ "
         r"mode=\textquotesingle{}constant\textquotesingle{})}"

@@ -264,7 +264,8 @@ def escape_text(text: str, *, strict: bool = True) -> str:
 # shows. Typewriter spaces do not stretch, so without this a paragraph holding
 # a long call could find no acceptable break and overrun its line; the
 # penalty keeps a ragged end for lines that cannot be justified well.
-_CODE_BREAK = r"\nobreak\hskip0pt plus1fil\penalty50\hskip0pt plus-1fil\relax "
+# The macro is defined once per document (documents.ARGBREAK).
+_CODE_BREAK = r"\argbreak"
 
 
 def code_latex(code: str) -> str:

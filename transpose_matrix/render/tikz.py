@@ -768,6 +768,26 @@ def _border(x0: float, y0: float, cell: float, shape: tuple[int, int],
         lines.append(f"\\draw[thick] {point(top, width)} -- {point(bottom, width)};")
     return lines
 
+def _strip_window(columns: np.ndarray, n_cols: int) -> Kept:
+    """The columns the strip of a placement figure shows: all, or ranges around its entries.
+
+    A row of C reads a few runs of columns (one per kernel row and input
+    channel); each is shown with a column of margin, the first runs and the
+    last while they fit :data:`MAX_COLS`.
+    """
+    if n_cols <= MAX_COLS or not len(columns):
+        return Kept.all(n_cols) if n_cols <= MAX_COLS else Kept(n_cols, (range(MAX_COLS),))
+    runs = _clusters({int(c) for c in columns}, n_cols, margin=1)
+    kept: list[tuple[int, int]] = []
+    last = runs[-1][1] - runs[-1][0]
+    for a, b in runs[:-1]:
+        if sum(y - x for x, y in kept) + (b - a) + last > MAX_COLS:
+            break
+        kept.append((a, b))
+    kept.append((runs[-1][0], min(runs[-1][1], runs[-1][0] + MAX_COLS)))
+    return keep_ranges(n_cols, kept)
+
+
 def _resolve_index(spec: ConvSpec, output_index: int | Sequence[int]) -> tuple[int, ...]:
     """``(out_channel, *position)`` from a row of C or a (channel-less) position."""
     rows = spec.matrix_shape[0]
@@ -1014,18 +1034,18 @@ def placement_figure(
         )
     )
     columns, weights = _row_entries(spec, row)
-    n_cols = spec.matrix_shape[1]
-    lo, hi = 0, n_cols
-    if n_cols > MAX_COLS and len(columns):
-        lo = max(0, int(columns.min()) - 2)
-        hi = min(n_cols, max(lo + 8, int(columns.max()) + 3))
+    kept = _strip_window(columns, spec.matrix_shape[1])
+    strip_axis = _AxisLayout.of(kept)
+    n_cols = kept.size
+    lo, hi = kept.span()
     strip_width = legend_x + legend_width
-    strip = min(0.4, (strip_width - 1.4) / (hi - lo))  # room for a \\cdots each side
+    strip = min(0.4, (strip_width - 1.4) / strip_axis.extent)  # room for a \\cdots each side
     drawn_bottom = max(grid_h * cell + 0.5, small_h * small + 0.5, legend_height)
     label_y = -drawn_bottom - 0.25
     noun = "entries" if transposed else "columns"
-    shown = f"all {n_cols} {noun}" if (lo, hi) == (0, n_cols) else (
-        f"{noun} {lo}--{hi - 1} of {n_cols}"
+    shown = f"all {n_cols} {noun}" if kept.whole else (
+        f"{noun} " + ", ".join(f"{part.start}--{part.stop - 1}" for part in kept.ranges)
+        + f" of {n_cols}"
     )
     if transposed:
         name = f"column {row} of $C^{{\\mathsf{{T}}}}$ (row {row} of $C$) on its side, {shown}"
@@ -1035,23 +1055,35 @@ def placement_figure(
     lines_of_caption = math.ceil(_small_text(name) / strip_width)
     y0 = label_y - 0.4 * lines_of_caption - 0.15
     strip_x = 0.5 if lo > 0 else 0.0
+    where = dict(zip(kept.indices, strip_axis.offsets, strict=True))
     lines.append(r"\begin{scope}[local bounding box=strip]")
     for c, flat in zip(columns, weights, strict=True):
-        if lo <= c < hi:
+        if int(c) in where:
             tap = int(flat) % taps
-            lines.append(f"\\fill[tap{_letters(tap)}] {box(0, c - lo, strip, strip_x, y0)};")
+            lines.append(
+                f"\\fill[tap{_letters(tap)}] {box(0, where[int(c)], strip, strip_x, y0)};"
+            )
+    right = strip_x + strip_axis.extent * strip
     lines.append(
-        f"\\draw ({_fmt(strip_x)},{_fmt(y0)}) rectangle "
-        f"({_fmt(strip_x + (hi - lo) * strip)},{_fmt(y0 - strip)});"
+        f"\\draw ({_fmt(strip_x)},{_fmt(y0)}) rectangle ({_fmt(right)},{_fmt(y0 - strip)});"
     )
+    for at in strip_axis.gaps:  # entries left out between two shown ranges
+        lines.append(
+            f"\\fill[white] ({_fmt(strip_x + (at - _GAP_CELLS / 2) * strip)},{_fmt(y0 + 0.05)}) "
+            f"rectangle +({_fmt(_GAP_CELLS * strip)},-{_fmt(strip + 0.1)});"
+        )
+        lines.append(
+            f"\\node[inner sep=0pt, font=\\tiny] at ({_fmt(strip_x + at * strip)},"
+            f"{_fmt(y0 - strip / 2)}) {{$\\cdots$}};"
+        )
     if lo > 0:
         lines.append(
             f"\\node[anchor=east, inner sep=1pt] at ({_fmt(strip_x)},{_fmt(y0 - strip / 2)}) "
             "{$\\cdots$};"
         )
-    if hi < n_cols:
+    if hi < n_cols - 1:
         lines.append(
-            f"\\node[anchor=west, inner sep=1pt] at ({_fmt(strip_x + (hi - lo) * strip)},"
+            f"\\node[anchor=west, inner sep=1pt] at ({_fmt(right)},"
             f"{_fmt(y0 - strip / 2)}) {{$\\cdots$}};"
         )
     lines.append(r"\end{scope}")
