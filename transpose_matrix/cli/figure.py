@@ -6,6 +6,7 @@ The figures are :mod:`transpose_matrix.render.tikz`'s.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from .options import (
     Command,
@@ -54,9 +55,9 @@ def _ranges(option: str, text: str) -> list[tuple[int, int]]:
     return pairs
 
 
-def sparsity_window(args: argparse.Namespace) -> dict[str, list[tuple[int, int]]]:
+def sparsity_window(args: argparse.Namespace) -> dict[str, Any]:
     """The ``rows``/``cols`` keyword arguments of the sparsity figure the options pick."""
-    picked = {}
+    picked: dict[str, Any] = {}
     for option, name in (("--rows", "rows"), ("--cols", "cols")):
         text = getattr(args, name, None)
         if text is not None:

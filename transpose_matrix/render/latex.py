@@ -44,8 +44,8 @@ from typing import Any
 from ..errors import ConvSpecError, ConvSpecTypeError, LatexError
 from ..geometry.shapes import describe
 from ..narrative.markup import dims_latex
-from .measure import ARRAY_GAP, BRACKETS, math_width
 from .elision import Kept, ends, keep_band
+from .measure import ARRAY_GAP, BRACKETS, math_width
 
 __all__ = [
     "DEFAULT_MAX_COLS",
@@ -624,7 +624,7 @@ def _sparse_cells(matrix: Any) -> _Cells:
 
 def _scalar_or_none(entry: Any) -> str | None:
     if "sympy" in sys.modules:
-        import sympy
+        import sympy  # type: ignore[import-untyped]
 
         if isinstance(entry, sympy.Basic):
             return None if entry == 0 else sympy.latex(entry)
@@ -739,7 +739,7 @@ def _pack(
 
 def _boundaries(sizes: Sequence[int], count: int) -> list[int]:
     """Every column index where one of the blocks of ``sizes`` (fine to coarse) ends."""
-    found = set()
+    found: set[int] = set()
     for size in sizes:
         if size and size < count:
             found.update(range(size, count, size))

@@ -147,7 +147,7 @@ class _Reader:
         command, special, _space, char = token
         if special != "{":
             return f"\\{command}" if command else (special or char or "")
-        depth, pieces = 1, []
+        depth, pieces = 1, list[str]()
         while True:
             token = self.next()
             if token is None:

@@ -20,7 +20,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from .elision import Kept, ends, keep_band, keep_ends
+from ..matrices.names import weight_index
+from .elision import Kept, Pattern, ends, keep_band, keep_ends
 
 __all__ = [
     "ZERO",
@@ -114,17 +115,6 @@ def position_labels(letter: str, channels: int, shape: Sequence[int]) -> list[st
     ['y₀₀', 'y₀₁', 'y₁₀', 'y₁₁']
     """
     return list(PositionLabels(letter, channels, shape))
-
-
-def weight_index(weight_shape: Sequence[int], flat: int) -> tuple[int, ...]:
-    """The index weight ``flat`` is named by: ``(o, c, *t)``, or ``t`` alone for one channel each.
-
-    >>> weight_index((1, 1, 3, 3), 5), weight_index((2, 2, 2), 5)
-    ((1, 2), (1, 0, 1))
-    """
-    index = _unravel(flat, weight_shape)
-    single = weight_shape[0] == 1 and weight_shape[1] == 1
-    return index[2:] if single else index
 
 
 def kernel_labels(weight_shape: Sequence[int]) -> list[str]:
@@ -289,7 +279,9 @@ def render(
     kept_rows = ends(n_rows, max_rows)
     if not (kept_rows.whole and kept_cols.whole):
         # Rows and columns are cut together, along the band (the one elision rule).
-        pattern = cells if hasattr(cells, "nonzero_block") else _ListPattern(cells, n_cols)
+        pattern: Pattern = (
+            cells if hasattr(cells, "nonzero_block") else _ListPattern(cells, n_cols)
+        )
         kept_rows, kept_cols = keep_band(pattern, kept_rows, kept_cols)
         columns, col_gap = kept_cols.indices, kept_cols.gap
     rows, row_gap = kept_rows.indices, kept_rows.gap
@@ -355,6 +347,8 @@ def blocks_of(channels: int, shape: Sequence[int]) -> list[int]:
 
 class _ListPattern:
     """The pattern of a list of cell strings (``""`` a zero), for the elision rule."""
+
+    shape: tuple[int, ...]
 
     def __init__(self, cells: Sequence[Sequence[str]], n_cols: int) -> None:
         self.cells, self.shape = cells, (len(cells), n_cols)

@@ -38,12 +38,14 @@ from ..errors import ConvSpecError, ConvSpecTypeError
 from ..geometry.shapes import describe
 from ..geometry.spec import ConvSpec
 from ..matrices.conv import conv_matrix_entries, conv_matrix_terms
+from ..matrices.names import tap_index
 from ..matrices.resampling import padding_source
 from ..memory import check_index_range
+from .elision import Kept, keep_around, keep_ranges
 from .frames import check_drawable, check_zero_padding
 from .latex import dims_latex
 from .measure import text_width
-from .elision import Kept, keep_around, keep_ranges
+from .views import tap_name
 
 __all__ = [
     "MAX_PICKED",
@@ -191,10 +193,10 @@ def _kernel_grid(spec: ConvSpec) -> tuple[int, int]:
 
 
 def _tap_name(spec: ConvSpec, tap: int) -> str:
-    index = ",".join(str(int(i)) for i in np.unravel_index(tap, spec.kernel_size))
+    """The tap's name (``w_{1,2}``), or its bare index when weights also name channels."""
     if spec.in_channels == 1 and spec.out_channels == 1:
-        return f"w_{{{index}}}"
-    return index
+        return tap_name(spec, tap, latex=True)
+    return ",".join(str(i) for i in tap_index(spec.kernel_size, tap))
 
 
 def _legend_title(spec: ConvSpec) -> str:
@@ -423,7 +425,7 @@ def sparsity_window(spec: ConvSpec, max_rows: int = MAX_ROWS,
     col_ranges: list[tuple[int, int]] = []
     for g in groups:
         first = g * out_per * out_size
-        picked = []
+        picked: list[int] = []
         for o in range(outs):
             for start in starts:
                 stop = min(start + run, (start // width + 1) * width)
@@ -445,12 +447,15 @@ def sparsity_window(spec: ConvSpec, max_rows: int = MAX_ROWS,
 
 def _ranges_text(kept: Kept, letter: str, channels: int, shape: Sequence[int]) -> str:
     """``0--7 ($y_{0,0}$--$y_{0,7}$), 28--35 (…)``: the shown ranges and what they hold."""
+    def name(flat: int) -> str:
+        index = [int(i) for i in np.unravel_index(flat, (channels, *shape))]
+        where = ",".join(str(i) for i in index[1:])
+        if channels > 1:
+            where = f"{index[0]};{where}"
+        return f"${letter}_{{{where}}}$"
+
     parts = []
     for part in kept.ranges:
-        def name(flat: int) -> str:
-            index = [int(i) for i in np.unravel_index(flat, (channels, *shape))]
-            where = ",".join(str(i) for i in index[1:])
-            return f"${letter}_{{{index[0]};{where}}}$" if channels > 1 else f"${letter}_{{{where}}}$"
         first, last = part.start, part.stop - 1
         text = f"{first}" if first == last else f"{first}--{last}"
         label = name(first) if first == last else f"{name(first)}--{name(last)}"
@@ -988,12 +993,12 @@ def placement_figure(
         for r in range(max(0, rows[0]), min(in_h, rows[1])):
             for c in range(max(0, cols[0]), min(in_w, cols[1])):
                 index = f"{r},{c}" if spec.ndim == 2 else f"{c}"
-                tap = covered.get((r, c))
-                color = "black!70" if tap is None else text_color(colors[tap])
+                hit = covered.get((r, c))
+                color = "black!70" if hit is None else text_color(colors[hit])
                 if transposed:  # the stamped weights, on the transposed layer's output
-                    if tap is None:
+                    if hit is None:
                         continue
-                    label = f"${_tap_name(spec, tap)}$"
+                    label = f"${_tap_name(spec, hit)}$"
                 else:
                     label = f"$x_{{{index}}}$"
                 lines.append(
@@ -1055,13 +1060,13 @@ def placement_figure(
     lines_of_caption = math.ceil(_small_text(name) / strip_width)
     y0 = label_y - 0.4 * lines_of_caption - 0.15
     strip_x = 0.5 if lo > 0 else 0.0
-    where = dict(zip(kept.indices, strip_axis.offsets, strict=True))
+    strip_at = dict(zip(kept.indices, strip_axis.offsets, strict=True))
     lines.append(r"\begin{scope}[local bounding box=strip]")
     for c, flat in zip(columns, weights, strict=True):
-        if int(c) in where:
+        if int(c) in strip_at:
             tap = int(flat) % taps
             lines.append(
-                f"\\fill[tap{_letters(tap)}] {box(0, where[int(c)], strip, strip_x, y0)};"
+                f"\\fill[tap{_letters(tap)}] {box(0, strip_at[int(c)], strip, strip_x, y0)};"
             )
     right = strip_x + strip_axis.extent * strip
     lines.append(

@@ -34,10 +34,18 @@ from ..matrices.conv import (
     conv_matrix_max_terms,
     conv_matrix_terms,
 )
+from ..matrices.names import latex_name, tap_index, weight_index
 from .latex import format_number, matrix_latex
-from .text import PositionLabels, blocks_of, subscript, weight_index
+from .text import PositionLabels, blocks_of, subscript
 
-__all__ = ["MAX_TERMS", "ConvMatrixView", "PositionLabels", "weight_label", "weight_name"]
+__all__ = [
+    "MAX_TERMS",
+    "ConvMatrixView",
+    "PositionLabels",
+    "tap_name",
+    "weight_label",
+    "weight_name",
+]
 
 #: Longest sum of weights a cell spells out; longer ones print as first + … + last.
 MAX_TERMS = 4
@@ -57,13 +65,24 @@ def weight_label(spec: ConvSpec, flat: int) -> tuple[int, ...]:
 def weight_name(spec: ConvSpec, flat: int, *, latex: bool = False) -> str:
     """The name of weight ``flat``: ``w_{1,2}`` in LaTeX, ``w₁₂`` in text.
 
+    The one formatter of :func:`~transpose_matrix.matrices.names.weight_index`
+    for the printers; the LaTeX name is the sympy symbol's.
+
     >>> weight_name(ConvSpec((4, 4), 3), 5, latex=True), weight_name(ConvSpec((4, 4), 3), 5)
     ('w_{1,2}', 'w₁₂')
     """
     label = weight_label(spec, flat)
-    if latex:
-        return "w_{" + ",".join(str(i) for i in label) + "}"
-    return "w" + subscript(label)
+    return latex_name("w", label) if latex else "w" + subscript(label)
+
+
+def tap_name(spec: ConvSpec, tap: int, *, latex: bool = False) -> str:
+    """The name of kernel tap ``tap`` alone: ``w_{1,2}`` in LaTeX, ``w₁₂`` in text.
+
+    >>> tap_name(ConvSpec((4, 4), 3, in_channels=2), 5, latex=True)
+    'w_{1,2}'
+    """
+    index = tap_index(spec.kernel_size, int(tap))
+    return latex_name("w", index) if latex else "w" + subscript(index)
 
 
 class ConvMatrixView:
@@ -236,7 +255,7 @@ def _axis_nonempty(spec: ConvSpec, axis: int) -> tuple[np.ndarray, np.ndarray]:
     source = padding_source(coord, n, spec.padding_mode)
     read = np.zeros(n, dtype=bool)
     read[source[source >= 0]] = True
-    return (source >= 0).any(axis=1), read
+    return np.asarray((source >= 0).any(axis=1), dtype=bool), read
 
 
 def _nonempty(spec: ConvSpec, indices: Sequence[int], outputs: bool) -> list[bool]:
@@ -257,4 +276,4 @@ def _latex_label(labels: PositionLabels, flat: int) -> str:
     """``x_{0,1}``: the LaTeX of label ``flat`` (the channel left out when there is one)."""
     index = np.unravel_index(flat, (labels.channels, *labels.shape))
     parts = [int(i) for i in (index if labels.channels > 1 else index[1:])]
-    return f"{labels.letter}_{{{','.join(str(p) for p in parts)}}}"
+    return latex_name(labels.letter, parts)
