@@ -463,16 +463,9 @@ def _ranges_text(kept: Kept, letter: str, channels: int, shape: Sequence[int]) -
     return ", ".join(parts)
 
 
-def sparsity_layout(
-    spec: ConvSpec,
-    *,
-    rows: Any = None,
-    cols: Any = None,
-    max_rows: int = MAX_ROWS,
-    max_cols: int = MAX_COLS,
-    width: float = 345.0,
-    height: float | None = None,
-) -> SparsityLayout:
+def sparsity_layout(spec: ConvSpec, *, rows: Any = None, cols: Any = None,
+                    max_rows: int = MAX_ROWS, max_cols: int = MAX_COLS, width: float = 345.0,
+                    height: float | None = None) -> SparsityLayout:
     """The layout of :func:`sparsity_figure` (same parameters), computed as data."""
     check_figure_size(spec, placement=False)
     for name, value in (("max_rows", max_rows), ("max_cols", max_cols)):
