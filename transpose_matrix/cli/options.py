@@ -363,7 +363,7 @@ def _spec_from_args(args: argparse.Namespace) -> Any:
                     f"--padding: {shown(args.padding)} is not allowed with --transposed; "
                     "ConvTransposeNd pads symmetrically: give an int or one per dim"
                 )
-            extra = 0
+            extra: int | tuple[int, ...] = 0
             if args.output_padding is not None:
                 extra = parse_dims("--output-padding", args.output_padding, 0)
             return ConvSpec.from_transposed(

@@ -46,8 +46,9 @@ project's (and ``ConvTransposeNd``'s) ``(in_channels, out_channels // groups,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -56,7 +57,7 @@ import scipy.sparse
 from ..errors import ConvSpecError, ConvSpecTypeError
 from ..geometry.shapes import as_int, per_dim
 from ..geometry.spec import ConvSpec
-from ..matrices.conv import transposed_conv_matrix
+from ..matrices.conv import refuse_masked, transposed_conv_matrix
 from ..matrices.resampling import pad_matrix
 
 __all__ = [
@@ -83,7 +84,9 @@ class Translation:
     identity when there are none, which is the usual case). The PyTorch
     equivalent is ``ConvTransposeNd(**torch_arguments)`` followed, when
     :attr:`crop` is set, by ``F.pad`` with the negated amounts: a positive
-    crop removes entries, a negative one adds zeros.
+    crop removes entries, a negative one adds zeros. A layer with a
+    :attr:`bias` computes ``y = Z Cᵀ x + b`` with ``b`` the bias repeated over
+    every output entry (:meth:`offset`).
 
     Attributes
     ----------
@@ -96,8 +99,10 @@ class Translation:
     input_shape, output_shape : tuple of int
         One sample, channels first ``(C, *spatial)``.
     torch_arguments : dict
-        Keyword arguments of ``torch.nn.ConvTranspose{1,2,3}d`` (``bias`` left
-        out).
+        Keyword arguments of ``torch.nn.ConvTranspose{1,2,3}d``; ``bias`` is
+        true when the torch layer carries the framework's bias itself (a
+        layer with a bias whose output is cropped or padded adds it after
+        the ``F.pad`` instead, as the framework adds it to every entry).
     crop : tuple of (int, int), or None
         Per spatial dim, entries to remove ``(before, after)`` from the torch
         layer's output (negative: zeros to add); ``None`` when the layer
@@ -113,6 +118,9 @@ class Translation:
         How to get the torch weight from the framework's kernel.
     notes : tuple of str
         Conventions worth knowing about this layer.
+    bias : bool
+        Whether the layer adds a bias per output channel (Keras' ``use_bias``,
+        true by default there).
     """
 
     framework: str
@@ -127,6 +135,7 @@ class Translation:
     output_permutation: tuple[int, ...] | None
     kernel: str
     notes: tuple[str, ...] = field(default=())
+    bias: bool = False
 
     @property
     def single_layer(self) -> bool:
@@ -146,6 +155,25 @@ class Translation:
         eye = scipy.sparse.eye_array(self.output_shape[0], format="csr")
         return scipy.sparse.csr_array(scipy.sparse.kron(eye, pad, format="csr") @ Ct)
 
+    def offset(self, bias: Any) -> np.ndarray:
+        """``b`` of ``y = Z Cᵀ x + b``: the per-channel ``bias`` repeated over every output entry.
+
+        Raises
+        ------
+        ConvSpecError
+            The layer has no bias, or ``bias`` has not one entry per output
+            channel.
+        """
+        if not self.bias:
+            raise ConvSpecError(f"{self.layer} has no bias (its output is Z Cᵀ x alone)")
+        values = np.asarray(refuse_masked(bias, "bias"), dtype=np.float64).reshape(-1)
+        if values.shape != (self.output_shape[0],):
+            raise ConvSpecError(
+                f"bias of {values.size} entries must have one per output channel, "
+                f"{self.output_shape[0]}"
+            )
+        return np.repeat(values, int(np.prod(self.output_shape[1:])))
+
     def torch_code(self) -> str:
         """Python lines computing the layer with PyTorch: ``x`` in, ``y`` out."""
         ndim = self.spec.ndim
@@ -158,10 +186,14 @@ class Translation:
                 parts.append(f"{name}={_tuple(a[name])}")
         if a["groups"] != 1:
             parts.append(f"groups={a['groups']}")
+        if not a.get("bias"):
+            parts.append("bias=False")
         lines = [
-            f"layer = torch.nn.ConvTranspose{ndim}d({', '.join(parts)}, bias=False)",
+            f"layer = torch.nn.ConvTranspose{ndim}d({', '.join(parts)})",
             f"layer.weight.data = torch.as_tensor({self.kernel})",
         ]
+        if a.get("bias"):
+            lines.append("layer.bias.data = torch.as_tensor(bias)")
         source = "x" if self.input_permutation is None else (
             f"x.permute{_tuple(self.input_permutation)}"
         )
@@ -171,6 +203,12 @@ class Translation:
             lines.append(
                 f"y = torch.nn.functional.pad(y, {_tuple(amounts)})  # crop (before, after) "
                 f"per dim: {', '.join(str(tuple(pair)) for pair in self.crop)}"
+            )
+        if self.bias and not a.get("bias"):
+            shape = _tuple((-1,) + (1,) * ndim)
+            lines.append(
+                f"y = y + torch.as_tensor(bias).reshape{shape}  # every output entry gets "
+                "the bias, padded ones too"
             )
         if self.output_permutation is not None:
             lines.append(f"y = y.permute{_tuple(self.output_permutation)}")
@@ -192,11 +230,52 @@ class Translation:
         if any(self.leading_zeros):
             zeros = f", after {self.leading_zeros} leading zero entries per dim"
         out.append(f"matrix: Cᵀ of {self.spec!r}{zeros}")
+        if self.bias:
+            out.append(
+                f"bias: y = Cᵀ x + b, b = one bias per output channel ({self.output_shape[0]}) "
+                "repeated over every entry of its channel"
+            )
         out += [f"note: {note}" for note in self.notes]
         return out
 
+    def to_dict(self) -> dict[str, Any]:
+        """The translation as JSON-ready data: lists, ints, strings, ``None``.
+
+        Keys: every attribute (``spec`` as its constructor fields, padding as
+        ``[before, after]`` pairs), plus ``single_layer`` and ``torch_code``.
+        """
+        spec = {f.name: _listed(getattr(self.spec, f.name)) for f in fields(self.spec) if f.init}
+        return {
+            "framework": self.framework,
+            "layer": self.layer,
+            "input_shape": list(self.input_shape),
+            "output_shape": list(self.output_shape),
+            "torch_arguments": {key: _listed(v) for key, v in self.torch_arguments.items()},
+            "crop": _listed(self.crop),
+            "single_layer": self.single_layer,
+            "leading_zeros": list(self.leading_zeros),
+            "input_permutation": _listed(self.input_permutation),
+            "output_permutation": _listed(self.output_permutation),
+            "kernel": self.kernel,
+            "bias": self.bias,
+            "torch_code": self.torch_code(),
+            "spec": spec,
+            "notes": list(self.notes),
+        }
+
+    def to_json(self, indent: int | None = 1) -> str:
+        """:meth:`to_dict` as JSON text (what ``translate --format json`` prints)."""
+        return json.dumps(self.to_dict(), indent=indent)
+
     def __str__(self) -> str:
         return "\n".join(self.lines())
+
+
+def _listed(value: Any) -> Any:
+    """Tuples (nested too) as lists, for JSON."""
+    if isinstance(value, (tuple, list)):
+        return [_listed(v) for v in value]
+    return value
 
 
 def _tuple(values: Sequence[Any]) -> str:
@@ -220,6 +299,7 @@ def _window_translation(
     output_permutation: tuple[int, ...] | None,
     kernel_text: str,
     notes: Sequence[str] = (),
+    bias: bool = False,
 ) -> Translation:
     """The translation of a layer that outputs window ``b … b + m - 1`` of the full result."""
     in_channels, out_channels = channels
@@ -270,6 +350,8 @@ def _window_translation(
         "dilation": dilation,
     }
     crop = None if all(pair == (0, 0) for pair in crops) else tuple(crops)
+    # The torch layer carries the bias when nothing is cropped or padded after it.
+    arguments["bias"] = bool(bias) and crop is None and not any(zeros)
     return Translation(
         framework=framework,
         layer=layer,
@@ -283,6 +365,7 @@ def _window_translation(
         output_permutation=output_permutation,
         kernel=kernel_text,
         notes=tuple(notes),
+        bias=bool(bias),
     )
 
 
@@ -324,6 +407,7 @@ def translate_keras(
     output_padding: int | Sequence[int] | None = None,
     data_format: str = "channels_last",
     dilation_rate: int | Sequence[int] = 1,
+    use_bias: bool = True,
     **_ignored: Any,
 ) -> Translation:
     """Keras 3 ``Conv{1,2,3}DTranspose`` as PyTorch and as a ConvSpec.
@@ -335,8 +419,12 @@ def translate_keras(
         for ``channels_last``, ``(C, *spatial)`` for ``channels_first``.
     filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate
         The layer's arguments, as Keras names them; other keys of a layer's
-        ``get_config()`` (``use_bias``, initialisers, …) are ignored, so
+        ``get_config()`` (initialisers, …) are ignored, so
         ``translate_keras(shape, **layer.get_config())`` works.
+    use_bias : bool
+        Keras' default ``True``: the layer adds a bias per filter, carried as
+        :attr:`Translation.bias` (:meth:`Translation.offset` gives ``b``, the
+        torch code sets or adds it).
 
     Returns
     -------
@@ -385,6 +473,8 @@ def translate_keras(
     if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
         raise ConvSpecError(f"padding={padding!r} must be 'valid' or 'same' (Keras' choices)")
     padding = padding.lower()
+    if not isinstance(use_bias, (bool, np.bool_)):
+        raise ConvSpecTypeError(f"use_bias={use_bias!r} must be True or False")
     extras: tuple[int | None, ...] = (None,) * ndim
     if output_padding is not None:
         extras = _dims("output_padding", output_padding, ndim, 0)
@@ -414,11 +504,16 @@ def translate_keras(
         arguments.append(f"dilation_rate={_tuple(dilation)}")
     if not last:
         arguments.append("data_format='channels_first'")
+    if not use_bias:
+        arguments.append("use_bias=False")
     layer = f"keras.layers.{name}({', '.join(arguments)}) on input {shape}"
     notes = ["Keras' kernel (*kernel_size, filters, in) is torch's (in, filters, *kernel_size) "
              "with the axes moved, not flipped"]
     if last:
         notes.append("channels_last: the torch code permutes to channels first and back")
+    if use_bias:
+        notes.append("use_bias=True (Keras' default): bias is the layer's bias vector "
+                     "(layer.get_weights()[1], one per filter), the same numbers in torch")
     return _window_translation(
         "keras",
         layer,
@@ -432,8 +527,9 @@ def translate_keras(
         [m for _, m in windows],
         input_permutation=(0, ndim + 1, *range(1, ndim + 1)) if last else None,
         output_permutation=(0, *range(2, ndim + 2), 1) if last else None,
-        kernel_text="tm.kernel_to_torch('keras', kernel)",
+        kernel_text="tm.interop.kernel_to_torch('keras', kernel)",
         notes=notes,
+        bias=bool(use_bias),
     )
 
 
@@ -451,7 +547,7 @@ def _jax_dimension_numbers(dimension_numbers: Any, rank: int) -> tuple[tuple[int
     if all(hasattr(dimension_numbers, a) for a in ("lhs_spec", "rhs_spec", "out_spec")):
         specs = (dimension_numbers.lhs_spec, dimension_numbers.rhs_spec,
                  dimension_numbers.out_spec)
-        return tuple(tuple(int(i) for i in spec) for spec in specs)  # type: ignore[return-value]
+        return tuple(tuple(int(i) for i in spec) for spec in specs)
     if (
         not isinstance(dimension_numbers, (tuple, list))
         or len(dimension_numbers) != 3
@@ -618,7 +714,7 @@ def translate_jax(
         input_permutation=None if lhs_perm == tuple(range(rank)) else lhs_perm,
         output_permutation=None if inverse == tuple(range(rank)) else inverse,
         kernel_text=(
-            f"tm.kernel_to_torch('jax', kernel, dimension_numbers={dimension_numbers!r}, "
+            f"tm.interop.kernel_to_torch('jax', kernel, dimension_numbers={dimension_numbers!r}, "
             f"transpose_kernel={bool(transpose_kernel)})"
         ),
         notes=notes,
@@ -783,7 +879,7 @@ def translate_onnx(
         sizes,
         input_permutation=None,
         output_permutation=None,
-        kernel_text="tm.kernel_to_torch('onnx', W)",
+        kernel_text="tm.interop.kernel_to_torch('onnx', W)",
         notes=notes,
     )
 
@@ -807,7 +903,9 @@ def translate_layer(framework: str, *args: Any, **arguments: Any) -> Translation
       layer = torch.nn.ConvTranspose1d(1, 1, kernel_size=(3,), stride=(2,), bias=False)
     ...
     """
-    functions = {"keras": translate_keras, "jax": translate_jax, "onnx": translate_onnx}
+    functions: dict[str, Callable[..., Translation]] = {
+        "keras": translate_keras, "jax": translate_jax, "onnx": translate_onnx,
+    }
     if framework not in functions:
         raise ConvSpecError(f"framework={framework!r} must be one of {', '.join(FRAMEWORKS)}")
     return functions[framework](*args, **arguments)
@@ -841,7 +939,7 @@ def kernel_to_torch(
     >>> kernel_to_torch("jax", np.array([[[1.0]], [[2.0]], [[3.0]]]))[0, 0]
     array([3., 2., 1.])
     """
-    array = np.asarray(kernel)
+    array = np.asarray(refuse_masked(kernel, "kernel"))
     if framework == "onnx":
         return np.array(array)
     if framework == "keras":

@@ -34,6 +34,7 @@ __all__ = [
     "transposed_conv_matrix",
     "weight_label_matrix",
     "check_weight",
+    "refuse_masked",
     "conv_matrix_nnz",
     "conv_matrix_nbytes",
     "axis_nnz",
@@ -61,21 +62,51 @@ _RUN_ROWS = 4
 _MAX_THREADS = 4
 
 
-def check_weight(spec: ConvSpec, weight: Any) -> np.ndarray:
-    """Return ``weight`` as an array after checking shape, dtype and finiteness.
+def refuse_masked(value: Any, name: str = "weight") -> Any:
+    """``value`` itself, or its data when it is a ``numpy.ma.MaskedArray`` with nothing masked.
 
-    A tensor (anything with ``detach``, e.g. a torch parameter that requires
-    grad) is detached and moved to the CPU first, without importing torch.
+    ``np.asarray`` drops a mask silently, so a weight whose masked taps are
+    meant to be absent would be read with whatever values lie under the mask.
 
     Raises
     ------
     ConvSpecTypeError
-        ``spec`` is not a :class:`ConvSpec`, or the dtype is unsupported.
+        ``value`` is a masked array with at least one masked entry
+        (``error.field == name``).
+    """
+    if not isinstance(value, np.ma.MaskedArray):
+        return value
+    masked = int(np.ma.count_masked(value))
+    if masked:
+        raise ConvSpecTypeError(
+            f"{name} is a numpy.ma.MaskedArray with {masked} masked "
+            f"entr{'y' if masked == 1 else 'ies'}: a matrix holds a value in every entry, and "
+            f"reading it as an array would ignore the mask; pass {name}.filled(0) (masked "
+            f"taps as zeros) or {name}.data (the values under the mask)",
+            field=name,
+        )
+    return np.ma.getdata(value)
+
+
+def check_weight(spec: ConvSpec, weight: Any) -> np.ndarray:
+    """Return ``weight`` as an array after checking shape, dtype and finiteness.
+
+    A tensor (anything with ``detach``, e.g. a torch parameter that requires
+    grad) is detached and moved to the CPU first, without importing torch. A
+    ``numpy.ma.MaskedArray`` is refused when an entry is masked (its mask
+    would be ignored) and read as its data when none is.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`, the dtype is unsupported, or
+        ``weight`` is a masked array with masked entries.
     ConvSpecError
         The shape is not ``spec.weight_shape`` or an entry is NaN or infinite
         (``error.field == "weight"``).
     """
     spec = as_spec(spec)
+    weight = refuse_masked(weight)
     if isinstance(weight, np.ndarray):
         array = weight
     else:

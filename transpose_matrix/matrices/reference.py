@@ -146,8 +146,9 @@ def reference_conv_matrix(spec: ConvSpec, weight: Any) -> scipy.sparse.csr_array
                         _read_through_padding(i[a], spec.input_shape[a], spec.padding_mode)
                         for a in range(ndim)
                     ]
-                    if all(v is not None for v in source):
-                        col = flat((c, *source), [spec.in_channels, *spec.input_shape])
+                    read = [v for v in source if v is not None]
+                    if len(read) == ndim:
+                        col = flat((c, *read), [spec.in_channels, *spec.input_shape])
                         entries[(row, col)] = entries.get((row, col), 0) + weight[(o, c_local, *t)]
     rows = spec.out_channels * int(np.prod(out_shape))
     cols = spec.in_channels * int(np.prod(spec.input_shape))
@@ -155,8 +156,8 @@ def reference_conv_matrix(spec: ConvSpec, weight: Any) -> scipy.sparse.csr_array
     row_index = np.array([r for r, _ in keys], dtype=np.int64)
     col_index = np.array([c for _, c in keys], dtype=np.int64)
     values = np.array([entries[key] for key in keys], dtype=weight.dtype)
-    matrix = scipy.sparse.coo_array((values, (row_index, col_index)), shape=(rows, cols))
-    matrix = matrix.tocsr()
+    coo = scipy.sparse.coo_array((values, (row_index, col_index)), shape=(rows, cols))
+    matrix = coo.tocsr()
     matrix.sort_indices()
     return matrix
 

@@ -189,6 +189,16 @@ def symbolic_conv_matrix(
         Too many entries; counted in closed form before anything is built.
         :func:`transpose_matrix.conv_matrix` builds the numeric C.
 
+    Notes
+    -----
+    The result is a plain ``sympy.ImmutableSparseMatrix``, so it hashes,
+    compares and combines like any sympy matrix, and it prints as sympy
+    prints matrices: ``print(C)`` (``str``) is sympy's one-line
+    ``Matrix([[…], […]])``. For a readable grid use ``sympy.pprint(C)``
+    (one row per line, columns aligned), ``repr(C)`` (what a prompt shows:
+    one row per line), :func:`transpose_matrix.to_latex` (LaTeX), or
+    ``python -m transpose_matrix show`` (the labelled text view of C).
+
     Examples
     --------
     >>> symbolic_conv_matrix(ConvSpec((3,), 2))
@@ -200,6 +210,16 @@ def symbolic_conv_matrix(
     [w_{1}, w_{0} + w_{2},     0],
     [w_{0},         w_{1}, w_{2}],
     [    0, w_{0} + w_{2}, w_{1}]])
+
+    Printed, one line (sympy's ``str``) or a grid (sympy's ``pprint``):
+
+    >>> C = symbolic_conv_matrix(ConvSpec((3,), 2))
+    >>> print(C)
+    Matrix([[w_{0}, w_{1}, 0], [0, w_{0}, w_{1}]])
+    >>> sympy.pprint(C, use_unicode=False)
+    [w_{0}  w_{1}    0  ]
+    [                   ]
+    [  0    w_{0}  w_{1}]
     """
     spec = as_spec(spec)
     check_entries(

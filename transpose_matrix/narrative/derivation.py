@@ -52,6 +52,7 @@ from ..geometry.shapes import (
     MAX_INT,
     conv_output_size,
     effective_kernel_size,
+    strict_sympify,
     transposed_conv_output_size,
 )
 from ..geometry.spec import ConvSpec
@@ -81,23 +82,6 @@ __all__ = [
 
 # --------------------------------------------------------------------------- records
 
-
-def strict_sympify(value: Any, what: str) -> Any:
-    """``value`` as a sympy object; numbers and sympy objects only.
-
-    A string would be parsed (and evaluated) by ``sympify``, so it is refused.
-
-    Raises
-    ------
-    ConvSpecTypeError
-        ``"<what> must be a number or a sympy expression, not str"``.
-    """
-    try:
-        return sympy.sympify(value, strict=True)
-    except sympy.SympifyError:
-        raise ConvSpecTypeError(
-            f"{what} must be a number or a sympy expression, not {type(value).__name__}"
-        ) from None
 
 #: Relations an :class:`Equation` may use: name -> (LaTeX, Unicode).
 RELATIONS = {
@@ -1335,7 +1319,7 @@ def _step_spec(derivation: Derivation, spec: ConvSpec) -> None:
             _placement_check(n, k, s, before, after, d, o),
             _membership_check(
                 (k, s, (before, after), d), o, low, s,
-                lambda m, first=first, stop=stop: first <= m < stop,
+                range(first, stop).__contains__,
             ),
         ]
         if arguments is not None:
@@ -1486,8 +1470,8 @@ def output_size_equations(spec: ConvSpec, *, transposed: bool = False) -> tuple[
     else:
         formula, name = (_CONV if spec.is_symmetric_padding else _CONV_PAIR), "o"
     equations = [Equation(sympy.Symbol(name), formula)]
-    for values, group in dims.items():
-        filled = Filled(formula, dict(values))
+    for pairs, group in dims.items():
+        filled = Filled(formula, dict(pairs))
         steps = [filled] if layer is not None else [filled, _divided(filled)]
         names = [sympy.Symbol(f"{name}_{i}" if spec.ndim > 1 else name) for i in group]
         equations.append(Equation(*names, *steps, filled.doit()))
