@@ -19,7 +19,7 @@ import math
 from typing import Any
 
 import numpy as np
-import sympy  # type: ignore[import-untyped]
+import sympy
 
 from ..errors import ConvSpecTypeError
 from ..geometry.shapes import as_int, as_shape, describe

@@ -624,7 +624,7 @@ def _sparse_cells(matrix: Any) -> _Cells:
 
 def _scalar_or_none(entry: Any) -> str | None:
     if "sympy" in sys.modules:
-        import sympy  # type: ignore[import-untyped]
+        import sympy
 
         if isinstance(entry, sympy.Basic):
             return None if entry == 0 else sympy.latex(entry)
