@@ -49,9 +49,11 @@ from .views import tap_name
 
 __all__ = [
     "MAX_PICKED",
+    "PlacementLayout",
     "SparsityLayout",
     "check_figure_size",
     "placement_figure",
+    "placement_layout",
     "sparsity_figure",
     "sparsity_layout",
     "sparsity_window",
@@ -898,6 +900,60 @@ def placement_figure(
     >>> tex.count("fill=tap"), tex.count(r"\fill[tap")
     (18, 9)
     """
+    return _print_placement(
+        placement_layout(spec, output_index, transposed=transposed, width=width, height=height)
+    )
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """One grid of a placement figure: the window drawn, cell size, origin and title (cm)."""
+
+    rows: tuple[int, int]
+    cols: tuple[int, int]
+    cell: float
+    x: float  # where cell (0, 0) is drawn (it may lie outside the window)
+    y: float
+    slot_x: float  # the grid is centred in a slot as wide as it or its title
+    slot: float
+    title: str
+
+
+@dataclass(frozen=True)
+class PlacementLayout:
+    """What a placement figure draws, as data: the TikZ printer only prints it.
+
+    ``big`` is the forward input (the transposed layer's output) with its
+    padding, ``small`` the forward output; ``taps`` lists ``(tap, row, col,
+    inside)`` of the placed kernel on the big grid; the strip under both is
+    the row of C (column of Cᵀ) laid out by ``strip``; sizes are in cm.
+    """
+
+    spec: ConvSpec
+    transposed: bool
+    position: tuple[int, int]  # on the small grid (a 1-D layer is one row)
+    shape: tuple[int, int]  # of the big grid, without padding
+    big: _Grid
+    small: _Grid
+    taps: tuple[tuple[int, int, int, bool], ...]
+    labels: bool  # the big grid's cells are large enough for their names
+    legend_x: float
+    legend_cell: float
+    row: int
+    entries: tuple[tuple[int, int], ...]  # (column, tap) of the strip's entries
+    strip: _AxisLayout
+    strip_cell: float
+    strip_x: float
+    strip_y: float
+    caption_y: float
+    caption_width: float
+    caption: str
+
+
+def placement_layout(spec: ConvSpec, output_index: int | Sequence[int] = 0, *,
+                     transposed: bool = False, width: float = 345.0,
+                     height: float | None = None) -> PlacementLayout:
+    """The layout of :func:`placement_figure` (same parameters), computed as data."""
     check_figure_size(spec, placement=True)
     check_zero_padding(spec, "placement figures")
     _check_room(width, height)
@@ -908,7 +964,6 @@ def placement_figure(
     (in_h, in_w), (out_h, out_w) = geo["input"], geo["output"]
     (pad_top, pad_bottom), (pad_left, pad_right) = geo["padding"]
     taps = math.prod(spec.kernel_size)
-    colors = tap_colors(taps)
     reach = [
         [position[a] * geo["stride"][a] - geo["padding"][a][0] + t * geo["dilation"][a]
          for t in range(geo["kernel"][a])]
@@ -946,83 +1001,24 @@ def placement_figure(
     if height is not None:
         cell = min(cell, (height * _PT - 2.6) / grid_h)
     big_slot = max(grid_w * cell, title_width)
-
-    def box(row: float, col: float, size: float, x0: float = 0.0, y0: float = 0.0) -> str:
-        corner = f"({_fmt(x0 + col * size)},{_fmt(y0 - row * size)})"
-        return f"{corner} rectangle +({_fmt(size)},-{_fmt(size)})"
-
-    # The big grid: the forward input (the transposed layer's output), padded.
     # The transposed layer reads left to right: its small input, then its big output.
     big_slot_x, small_slot_x = 0.0, big_slot + _GAP
     if transposed:
         big_slot_x, small_slot_x = small_slot + _GAP, 0.0
     # Where cell (0, 0) of each grid is drawn, so that the window starts at its slot.
-    origin_x = big_slot_x + (big_slot - grid_w * cell) / 2 - cols[0] * cell
-    origin_y = -0.5 + rows[0] * cell
-    small_x = small_slot_x + (small_slot - small_w * small) / 2 - out_cols[0] * small
-    small_y = -0.5 + out_rows[0] * small
-    lines = [r"\begin{tikzpicture}", *_color_definitions(taps)]
-    lines.append(r"\begin{scope}[local bounding box=matrix]")
-    # Grid lines, not cell outlines: neighbours then share one stroke.
-    lines += _grid(origin_x, origin_y, cell, rows, cols, "black!30, dashed")
-    inside_rows = (max(0, rows[0]), min(in_h, rows[1]))
-    inside_cols = (max(0, cols[0]), min(in_w, cols[1]))
-    lines += _grid(origin_x, origin_y, cell, inside_rows, inside_cols, "black!50")
-    covered: dict[tuple[int, int], int] = {}
+    big = _Grid(rows, cols, cell, big_slot_x + (big_slot - grid_w * cell) / 2 - cols[0] * cell,
+                -0.5 + rows[0] * cell, big_slot_x, big_slot, big_title)
+    small_grid = _Grid(
+        out_rows, out_cols, small,
+        small_slot_x + (small_slot - small_w * small) / 2 - out_cols[0] * small,
+        -0.5 + out_rows[0] * small, small_slot_x, small_slot, small_title,
+    )
+    placed = []
     for tap in range(taps):
         kr, kc = divmod(tap, geo["kernel"][1])
         r, c = reach[0][kr], reach[1][kc]
-        inside = 0 <= r < in_h and 0 <= c < in_w
-        if inside:
-            covered[(r, c)] = tap
-            style = f"fill=tap{_letters(tap)}, draw=black!60"
-        else:
-            style = (
-                f"draw=tap{_letters(tap)}!60!black, dashed, thick, fill=tap{_letters(tap)}, "
-                "fill opacity=0.3"
-            )
-        lines.append(f"\\filldraw[{style}] {box(r, c, cell, origin_x, origin_y)};")
-    if cell >= 0.55 and grid_w <= 12 and grid_h <= 12:
-        for r in range(max(0, rows[0]), min(in_h, rows[1])):
-            for c in range(max(0, cols[0]), min(in_w, cols[1])):
-                index = f"{r},{c}" if spec.ndim == 2 else f"{c}"
-                hit = covered.get((r, c))
-                color = "black!70" if hit is None else text_color(colors[hit])
-                if transposed:  # the stamped weights, on the transposed layer's output
-                    if hit is None:
-                        continue
-                    label = f"${_tap_name(spec, hit)}$"
-                else:
-                    label = f"$x_{{{index}}}$"
-                lines.append(
-                    f"\\node[font=\\tiny, text={color}] at "
-                    f"({_fmt(origin_x + (c + 0.5) * cell)},{_fmt(origin_y - (r + 0.5) * cell)})"
-                    f" {{{label}}};"
-                )
-    lines += _border(origin_x, origin_y, cell, (in_h, in_w), rows, cols)
-    # The small grid: the forward output (the transposed layer's input).
-    lines.append(f"\\fill[black!70] {box(position[0], position[1], small, small_x, small_y)};")
-    lines += _grid(small_x, small_y, small, out_rows, out_cols, "black!50")
-    if transposed:
-        source = (small_x + (position[1] + 0.5) * small, small_y - (position[0] + 0.5) * small)
-        # The tip stops at the first tap's left edge, clear of its label.
-        target = (origin_x + reach[1][0] * cell, origin_y - (reach[0][0] + 0.5) * cell)
-        lines.append(
-            f"\\draw[->, thick, black!70] ({_fmt(source[0])},{_fmt(source[1])}) "
-            f"to[bend right=25] ({_fmt(target[0])},{_fmt(target[1])});"
-        )
-    lines.append(r"\end{scope}")
-    # Titles above the grids.
-    lines.append(
-        f"\\node[anchor=south, inner sep=1pt, font=\\footnotesize, align=center] (bigtitle) at "
-        f"({_fmt(big_slot_x + big_slot / 2)},-0.45) {{{big_title}}};"
-    )
-    lines.append(
-        f"\\node[anchor=south, inner sep=1pt, font=\\footnotesize] (smalltitle) at "
-        f"({_fmt(small_slot_x + small_slot / 2)},-0.45) {{{small_title}}};"
-    )
+        placed.append((tap, r, c, 0 <= r < in_h and 0 <= c < in_w))
     legend_x = big_slot + small_slot + 2 * _GAP
-    lines += _legend(spec, legend_x, 0.0, legend_cell)
 
     # The row of C (the column of C^T) under everything drawn so far.
     row = int(
@@ -1034,56 +1030,136 @@ def placement_figure(
     columns, weights = _row_entries(spec, row)
     kept = _strip_window(columns, spec.matrix_shape[1])
     strip_axis = _AxisLayout.of(kept)
-    n_cols = kept.size
-    lo, hi = kept.span()
     strip_width = legend_x + legend_width
     strip = min(0.4, (strip_width - 1.4) / strip_axis.extent)  # room for a \\cdots each side
     drawn_bottom = max(grid_h * cell + 0.5, small_h * small + 0.5, legend_height)
     label_y = -drawn_bottom - 0.25
     noun = "entries" if transposed else "columns"
-    shown = f"all {n_cols} {noun}" if kept.whole else (
+    shown = f"all {kept.size} {noun}" if kept.whole else (
         f"{noun} " + ", ".join(f"{part.start}--{part.stop - 1}" for part in kept.ranges)
-        + f" of {n_cols}"
+        + f" of {kept.size}"
     )
     if transposed:
         name = f"column {row} of $C^{{\\mathsf{{T}}}}$ (row {row} of $C$) on its side, {shown}"
     else:
         name = f"row {row} of $C$, {shown}"
-    lines.append(_caption(0.0, label_y, strip_width, name))
     lines_of_caption = math.ceil(_small_text(name) / strip_width)
-    y0 = label_y - 0.4 * lines_of_caption - 0.15
-    strip_x = 0.5 if lo > 0 else 0.0
-    strip_at = dict(zip(kept.indices, strip_axis.offsets, strict=True))
-    lines.append(r"\begin{scope}[local bounding box=strip]")
-    for c, flat in zip(columns, weights, strict=True):
-        if int(c) in strip_at:
-            tap = int(flat) % taps
-            lines.append(
-                f"\\fill[tap{_letters(tap)}] {box(0, strip_at[int(c)], strip, strip_x, y0)};"
-            )
-    right = strip_x + strip_axis.extent * strip
-    lines.append(
-        f"\\draw ({_fmt(strip_x)},{_fmt(y0)}) rectangle ({_fmt(right)},{_fmt(y0 - strip)});"
+    return PlacementLayout(
+        spec=spec, transposed=transposed, position=(position[0], position[1]),
+        shape=(in_h, in_w), big=big, small=small_grid, taps=tuple(placed),
+        labels=cell >= 0.55 and grid_w <= 12 and grid_h <= 12, legend_x=legend_x,
+        legend_cell=legend_cell, row=row,
+        entries=tuple((int(c), int(flat) % taps) for c, flat in zip(columns, weights, strict=True)),
+        strip=strip_axis, strip_cell=strip, strip_x=0.5 if kept.span()[0] > 0 else 0.0,
+        strip_y=label_y - 0.4 * lines_of_caption - 0.15, caption_y=label_y,
+        caption_width=strip_width, caption=name,
     )
-    for at in strip_axis.gaps:  # entries left out between two shown ranges
+
+
+def _box(row: float, col: float, size: float, x0: float = 0.0, y0: float = 0.0) -> str:
+    corner = f"({_fmt(x0 + col * size)},{_fmt(y0 - row * size)})"
+    return f"{corner} rectangle +({_fmt(size)},-{_fmt(size)})"
+
+
+def _print_placement(layout: PlacementLayout) -> str:
+    """The TikZ of a :class:`PlacementLayout`."""
+    spec, big, small = layout.spec, layout.big, layout.small
+    taps = math.prod(spec.kernel_size)
+    colors = tap_colors(taps)
+    (in_h, in_w), (r0, c0) = layout.shape, layout.position
+    lines = [r"\begin{tikzpicture}", *_color_definitions(taps)]
+    lines.append(r"\begin{scope}[local bounding box=matrix]")
+    # Grid lines, not cell outlines: neighbours then share one stroke.
+    lines += _grid(big.x, big.y, big.cell, big.rows, big.cols, "black!30, dashed")
+    inside_rows = (max(0, big.rows[0]), min(in_h, big.rows[1]))
+    inside_cols = (max(0, big.cols[0]), min(in_w, big.cols[1]))
+    lines += _grid(big.x, big.y, big.cell, inside_rows, inside_cols, "black!50")
+    covered: dict[tuple[int, int], int] = {}
+    for tap, r, c, inside in layout.taps:
+        if inside:
+            covered[(r, c)] = tap
+            style = f"fill=tap{_letters(tap)}, draw=black!60"
+        else:
+            style = (
+                f"draw=tap{_letters(tap)}!60!black, dashed, thick, fill=tap{_letters(tap)}, "
+                "fill opacity=0.3"
+            )
+        lines.append(f"\\filldraw[{style}] {_box(r, c, big.cell, big.x, big.y)};")
+    if layout.labels:
+        for r in range(*inside_rows):
+            for c in range(*inside_cols):
+                index = f"{r},{c}" if spec.ndim == 2 else f"{c}"
+                hit = covered.get((r, c))
+                color = "black!70" if hit is None else text_color(colors[hit])
+                if layout.transposed:  # the stamped weights, on the transposed layer's output
+                    if hit is None:
+                        continue
+                    label = f"${_tap_name(spec, hit)}$"
+                else:
+                    label = f"$x_{{{index}}}$"
+                lines.append(
+                    f"\\node[font=\\tiny, text={color}] at ({_fmt(big.x + (c + 0.5) * big.cell)},"
+                    f"{_fmt(big.y - (r + 0.5) * big.cell)}) {{{label}}};"
+                )
+    lines += _border(big.x, big.y, big.cell, (in_h, in_w), big.rows, big.cols)
+    # The small grid: the forward output (the transposed layer's input).
+    lines.append(f"\\fill[black!70] {_box(r0, c0, small.cell, small.x, small.y)};")
+    lines += _grid(small.x, small.y, small.cell, small.rows, small.cols, "black!50")
+    if layout.transposed:
+        first = layout.taps[0]
+        source = (small.x + (c0 + 0.5) * small.cell, small.y - (r0 + 0.5) * small.cell)
+        # The tip stops at the first tap's left edge, clear of its label.
+        target = (big.x + first[2] * big.cell, big.y - (first[1] + 0.5) * big.cell)
         lines.append(
-            f"\\fill[white] ({_fmt(strip_x + (at - _GAP_CELLS / 2) * strip)},{_fmt(y0 + 0.05)}) "
-            f"rectangle +({_fmt(_GAP_CELLS * strip)},-{_fmt(strip + 0.1)});"
-        )
-        lines.append(
-            f"\\node[inner sep=0pt, font=\\tiny] at ({_fmt(strip_x + at * strip)},"
-            f"{_fmt(y0 - strip / 2)}) {{$\\cdots$}};"
-        )
-    if lo > 0:
-        lines.append(
-            f"\\node[anchor=east, inner sep=1pt] at ({_fmt(strip_x)},{_fmt(y0 - strip / 2)}) "
-            "{$\\cdots$};"
-        )
-    if hi < n_cols - 1:
-        lines.append(
-            f"\\node[anchor=west, inner sep=1pt] at ({_fmt(right)},"
-            f"{_fmt(y0 - strip / 2)}) {{$\\cdots$}};"
+            f"\\draw[->, thick, black!70] ({_fmt(source[0])},{_fmt(source[1])}) "
+            f"to[bend right=25] ({_fmt(target[0])},{_fmt(target[1])});"
         )
     lines.append(r"\end{scope}")
+    # Titles above the grids.
+    lines.append(
+        f"\\node[anchor=south, inner sep=1pt, font=\\footnotesize, align=center] (bigtitle) at "
+        f"({_fmt(big.slot_x + big.slot / 2)},-0.45) {{{big.title}}};"
+    )
+    lines.append(
+        f"\\node[anchor=south, inner sep=1pt, font=\\footnotesize] (smalltitle) at "
+        f"({_fmt(small.slot_x + small.slot / 2)},-0.45) {{{small.title}}};"
+    )
+    lines += _legend(spec, layout.legend_x, 0.0, layout.legend_cell)
+    lines.append(_caption(0.0, layout.caption_y, layout.caption_width, layout.caption))
+    lines += _print_strip(layout)
     lines.append(r"\end{tikzpicture}")
     return "\n".join(lines)
+
+
+def _print_strip(layout: PlacementLayout) -> list[str]:
+    """The row of C (the column of Cᵀ) on its side, with gaps where entries are left out."""
+    axis, cell, x0, y0 = layout.strip, layout.strip_cell, layout.strip_x, layout.strip_y
+    at = dict(zip(axis.kept.indices, axis.offsets, strict=True))
+    lines = [r"\begin{scope}[local bounding box=strip]"]
+    for column, tap in layout.entries:
+        if column in at:
+            lines.append(f"\\fill[tap{_letters(tap)}] {_box(0, at[column], cell, x0, y0)};")
+    right = x0 + axis.extent * cell
+    lines.append(f"\\draw ({_fmt(x0)},{_fmt(y0)}) rectangle ({_fmt(right)},{_fmt(y0 - cell)});")
+    for gap in axis.gaps:  # entries left out between two shown ranges
+        lines.append(
+            f"\\fill[white] ({_fmt(x0 + (gap - _GAP_CELLS / 2) * cell)},{_fmt(y0 + 0.05)}) "
+            f"rectangle +({_fmt(_GAP_CELLS * cell)},-{_fmt(cell + 0.1)});"
+        )
+        lines.append(
+            f"\\node[inner sep=0pt, font=\\tiny] at ({_fmt(x0 + gap * cell)},"
+            f"{_fmt(y0 - cell / 2)}) {{$\\cdots$}};"
+        )
+    lo, hi = axis.kept.span()
+    if lo > 0:
+        lines.append(
+            f"\\node[anchor=east, inner sep=1pt] at ({_fmt(x0)},{_fmt(y0 - cell / 2)}) "
+            "{$\\cdots$};"
+        )
+    if hi < axis.kept.size - 1:
+        lines.append(
+            f"\\node[anchor=west, inner sep=1pt] at ({_fmt(right)},{_fmt(y0 - cell / 2)}) "
+            "{$\\cdots$};"
+        )
+    lines.append(r"\end{scope}")
+    return lines
