@@ -258,9 +258,10 @@ LIBRARY_CASES = {
     "solve candidates text": (lambda: tm.solve_sizes(4, 8, kernel_sizes="3"), ConvSpecTypeError, "kernel_size",
                               r"not text"),
     "solve too many candidates": (lambda: tm.solve_sizes(4, 8, kernel_sizes=range(1, 10**18)), ConvSpecError,
-                                  "kernel_size", r"kernel_size offers more than 10,000 candidate values"),
-    "solve too many sets": (lambda: tm.solve_sizes(4, 8, kernel_sizes=range(1, 1000), strides=range(1, 1000)),
-                            ConvSpecError, None, r"the search would try 3,992,004 .* above its limit of 100,000"),
+                                  "kernel_size", r"would try more than 100,000 \(kernel_size, stride, dilation\) sets"),
+    "solve too many sets": (lambda: tm.solve_sizes(4, 1, transposed=False, kernel_sizes=range(1, 1000),
+                                                   strides=range(1, 1000)),
+                            ConvSpecError, None, r"the search would try 997,995 .* above its limit of 100,000"),
     "solve n 5000 digits": (lambda: tm.solve_sizes(HUGE, 8), ConvSpecError, "n", r"n=<a 5000-digit integer>"),
     "solve pinned stride 10**30": (lambda: tm.solve_sizes(8, 16, stride=10**30), ConvSpecError, "stride", r"<= 2\*\*60"),
     "solve huge stride listing": (lambda: tm.SizeSolution(1, 3, True, 3, 2**40, 0).taps_per_position, ConvSpecError,
@@ -759,7 +760,7 @@ _vector("verify no torch says so", ["verify", "--no-torch"], None,
 _vector("show padding 2:-2", ["show", "--input", "1", "--kernel", "1", "--padding", "2:-2"], None,
         r"C: 1 × 1, 0 stored entries", status=0)
 _vector("solve finds nothing", ["solve", "8", "16", "--stride", "1000000"], None,
-        r"no small ConvTranspose layer takes 8 to 16", status=1)
+        r"no ConvTranspose layer takes 8 to 16", status=1)
 _vector("surrounding blanks", ["show", "--input", " 4x4 ", "--seed", " 3 ", "--numeric"], None, r"seed 3", status=0)
 _vector("leading zeros", ["show", "--stride", "0002", "--input", "005"], None, r"output y: 1 × 2", status=0)
 
@@ -1286,13 +1287,17 @@ PATHOLOGICAL_CLI = {
                                       r"above the limit of 67,108,864"),
     "animate 2048 frames as beamer": (["animate", "--format", "beamer", "--input", "2048", "--kernel", "1"], 0, None,
                                       r"documentclass"),
-    "solve 2**60 to 2**60": (["solve", G60, G60], 0, None, r"ConvTranspose"),
-    "solve stride 10**6": (["solve", "8", "16", "--stride", "1000000"], 1, None, r"no small ConvTranspose layer"),
-    "solve 1 to 2**60": (["solve", "1", G60, "--stride", G60], 0, None, r"ConvTranspose"),
-    "solve kernel 2**60": (["solve", "8", "16", "--kernel", G60], 1, None, r"no small"),
+    # The default kernel range of 2**60 sizes is refused at once, naming the option.
+    "solve 2**60 to 2**60": (["solve", G60, G60], 2, "--kernel", r"the search would try more than"),
+    "solve 2**60 to 2**60, kernel 1": (["solve", G60, G60, "--kernel", "1"], 0, None, r"ConvTranspose"),
+    "solve stride 10**6": (["solve", "8", "16", "--stride", "1000000"], 1, None, r"no ConvTranspose layer"),
+    "solve 1 to 2**60": (["solve", "1", G60, "--stride", G60, "--kernel", G60], 2, "--padding", r"more than 100,000 parameter sets"),
+    "solve 1 to 2**60, padding 0": (["solve", "1", G60, "--stride", G60, "--kernel", G60, "--padding", "0"], 0, None, r"ConvTranspose"),
+    # kernel 2**60 cropped by padding (2**60 - 9)/2: a legal (if useless) layer.
+    "solve kernel 2**60": (["solve", "8", "16", "--kernel", G60], 0, None, r"ConvTranspose"),
     "solve dilation 2**60": (["solve", "8", "16", "--dilation", G60, "--output-padding", str(2**60 - 1)], 1, None,
-                             r"no small"),
-    "solve padding 2**60": (["solve", "8", G60, "--padding", G60], 1, None, r"no small"),
+                             r"no ConvTranspose"),
+    "solve padding 2**60": (["solve", "8", G60, "--padding", G60, "--kernel", "3"], 2, "solve", r"would try [0-9,]+ \(kernel_size"),
 }
 # Batches: one child each, about ten seconds each.
 BATCHES = {

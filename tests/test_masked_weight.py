@@ -32,6 +32,7 @@ ENTRIES = {
     "singular_values": lambda w: tm.singular_values(SPEC, w, k=1),
     "operator_norm": lambda w: tm.operator_norm(SPEC, w),
     "weight_substitution": lambda w: tm.weight_substitution(SPEC, w),
+    "reference_conv_matrix": lambda w: tm.matrices.reference_conv_matrix(SPEC, w),
     "translation": lambda w: tm.interop.translate_onnx((2, 5, 4), (2, 1, 3, 3)).matrix(w[:, :1]),
 }
 

@@ -110,8 +110,28 @@ def as_spec(spec: Any, name: str = "spec") -> ConvSpec:
     or a string passed by mistake gets a message instead of an
     ``AttributeError``.
 
+    Parameters
+    ----------
+    spec : object
+        What the caller was given as a spec.
+    name : str, default "spec"
+        The argument's name, for the message and ``error.field``.
+
+    Returns
+    -------
+    ConvSpec
+        ``spec`` itself, unchanged.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`; ``error.field`` is ``name``.
+
     Examples
     --------
+    >>> spec = ConvSpec((4, 4), 3)
+    >>> as_spec(spec) is spec
+    True
     >>> as_spec((4, 4))
     Traceback (most recent call last):
     ...

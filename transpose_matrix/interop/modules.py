@@ -126,16 +126,33 @@ class LayerSpec:
     as it is); ``bias`` has one entry per output channel of the layer, or is
     ``None``.
 
-    Attributes
+    Made by :func:`from_module`; each field is a parameter of the constructor
+    and an attribute of the result.
+
+    Parameters
     ----------
     module : str
         The torch class name, e.g. ``'ConvTranspose2d'``.
     spec : ConvSpec
+        The convolution (the forward one when ``transposed``).
     weight : numpy.ndarray
-        float64.
+        float64, shape ``spec.weight_shape``.
     bias : numpy.ndarray or None
         float64, one per output channel of the layer.
     transposed : bool
+        Whether the layer computes Cᵀ of ``spec`` rather than C.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = LayerSpec("Conv1d", ConvSpec((4,), 2), np.array([[[1.0, 2.0]]]),
+    ...                   np.array([0.5]), transposed=False)
+    >>> layer.input_shape, layer.output_shape, layer.offset
+    ((1, 4), (1, 3), array([0.5, 0.5, 0.5]))
+    >>> layer.matrix().toarray()
+    array([[1., 2., 0., 0.],
+           [0., 1., 2., 0.],
+           [0., 0., 1., 2.]])
     """
 
     module: str
@@ -187,14 +204,30 @@ class NetworkMatrix:
     ``output_shape``, both flattened in C order. Unpacks as ``M, b =
     network_matrix(...)``.
 
-    Attributes
+    Made by :func:`network_matrix`; each field is a parameter of the
+    constructor and an attribute of the result.
+
+    Parameters
     ----------
     matrix : scipy.sparse.csr_array
+        M, shape ``(prod(output_shape), prod(input_shape))``.
     offset : numpy.ndarray
         Every bias pushed through the layers after it (zeros without biases).
     input_shape, output_shape : tuple of int
+        One sample's shapes, channels first.
     layers : tuple of str
         The torch class names, in the order applied.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse
+    >>> M = scipy.sparse.csr_array(np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 2.0]]))
+    >>> net = NetworkMatrix(M, np.array([0.5, 0.5]), (1, 3), (1, 2), ("Conv1d",))
+    >>> net
+    NetworkMatrix(Conv1d: (1, 3) -> (1, 2), 4 stored entries)
+    >>> net.apply([1.0, 1.0, 1.0])
+    array([[3.5, 3.5]])
+    >>> matrix, offset = net
     """
 
     matrix: scipy.sparse.csr_array
@@ -997,13 +1030,32 @@ def from_module(
     ``Dropout`` (a 1x1 depthwise kernel of ones), and eval-mode ``BatchNorm``
     (a 1x1 depthwise kernel ``γ/√(σ² + ε)`` with bias ``β - γμ/√(σ² + ε)``).
 
+    Parameters
+    ----------
+    module : torch.nn.Module
+        One layer.
+    input_shape : sequence of int
+        One sample's shape, channels first: ``(C, *spatial)``.
+    output_size : sequence of int, optional
+        For a ``ConvTransposeNd``: the ``output_size`` passed when calling it.
+
+    Returns
+    -------
+    LayerSpec
+        The spec, float64 weight and bias, and whether the layer is transposed.
+
     Raises
     ------
     ConvSpecError
         The module is supported by :func:`module_matrix` but is no single
         convolution (bilinear upsampling, a pool whose border windows are
         divided differently, padding, reshaping, ``Linear``, ``Sequential``),
-        or it is not supported at all.
+        or it is not supported at all; a shape the layer does not take.
+    ConvSpecTypeError
+        ``module`` is not a ``torch.nn.Module`` or ``input_shape`` is not a
+        sequence of integers.
+    MissingDependencyError
+        torch is not installed.
 
     Examples
     --------
@@ -1039,10 +1091,29 @@ def coverage_map(
     kernel size is not a multiple of the stride leave behind; for a stack
     they compound.
 
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A layer or ``nn.Sequential`` of the layers in :data:`SUPPORTED_MODULES`.
+    input_shape : sequence of int
+        One sample's shape, channels first: ``(C, *spatial)``.
+    max_bytes : int, optional
+        The memory guard's limit, as in :func:`network_matrix`.
+
     Returns
     -------
     numpy.ndarray
         Shape: the network's output shape ``(C, *spatial)``.
+
+    Raises
+    ------
+    ConvSpecError, ConvSpecTypeError
+        As in :func:`network_matrix`: an unsupported or nonlinear layer, or a
+        shape it does not take.
+    MemoryGuardError
+        A matrix or a partial product would exceed the limit.
+    MissingDependencyError
+        torch is not installed.
 
     Examples
     --------
@@ -1084,6 +1155,23 @@ def effective_kernel(
         ``(n // 2 for n in spatial)``.
     channel : int
         Input channel of the impulse.
+    max_bytes : int, optional
+        The memory guard's limit, as in :func:`network_matrix`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape: the network's output shape ``(C, *spatial)``.
+
+    Raises
+    ------
+    ConvSpecError, ConvSpecTypeError
+        ``position`` or ``channel`` outside the input, or, as in
+        :func:`network_matrix`, an unsupported layer or shape.
+    MemoryGuardError
+        The network's matrix would exceed the limit.
+    MissingDependencyError
+        torch is not installed.
 
     Examples
     --------

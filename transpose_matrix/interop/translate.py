@@ -88,7 +88,10 @@ class Translation:
     :attr:`bias` computes ``y = Z Cᵀ x + b`` with ``b`` the bias repeated over
     every output entry (:meth:`offset`).
 
-    Attributes
+    Made by :func:`translate_layer` and its per-framework functions; each
+    field is a parameter of the constructor and an attribute of the result.
+
+    Parameters
     ----------
     framework : str
         ``'keras'``, ``'jax'`` or ``'onnx'``.
@@ -121,6 +124,14 @@ class Translation:
     bias : bool
         Whether the layer adds a bias per output channel (Keras' ``use_bias``,
         true by default there).
+
+    Examples
+    --------
+    >>> t = translate_onnx((2, 3), (2, 1, 3), strides=(2,))
+    >>> t.framework, t.input_shape, t.output_shape, t.crop, t.leading_zeros
+    ('onnx', (2, 3), (1, 7), None, (0,))
+    >>> t.spec.input_shape, t.spec.output_shape  # the forward convolution: 7 -> 3
+    ((7,), (3,))
     """
 
     framework: str
@@ -425,10 +436,14 @@ def translate_keras(
         Keras' default ``True``: the layer adds a bias per filter, carried as
         :attr:`Translation.bias` (:meth:`Translation.offset` gives ``b``, the
         torch code sets or adds it).
+    **_ignored
+        Any other keyword (the rest of ``get_config()``); ignored.
 
     Returns
     -------
     Translation
+        The PyTorch layer (plus crop and permutations when needed), the
+        forward :class:`ConvSpec` and notes on conventions.
 
     Raises
     ------
@@ -627,6 +642,23 @@ def translate_jax(
     use_consistent_padding : bool
         JAX's flag for reading pairs as the forward padding.
 
+    Returns
+    -------
+    Translation
+        The PyTorch layer (plus crop and permutations when needed), the
+        forward :class:`ConvSpec` and notes on conventions.
+
+    Raises
+    ------
+    ConvSpecError
+        Shapes of different or unsupported rank, input features that do not
+        match the kernel, a ``padding`` string other than ``'SAME'`` or
+        ``'VALID'`` or the wrong number of pairs, or a bad
+        ``dimension_numbers``.
+    ConvSpecTypeError
+        A shape, stride, dilation or padding amount that is not an integer,
+        or ``dimension_numbers`` of another type.
+
     Notes
     -----
     Without ``transpose_kernel`` JAX cross-correlates the zero-inserted,
@@ -749,6 +781,23 @@ def translate_onnx(
     auto_pad, dilations, group, kernel_shape, output_padding, output_shape, pads, strides
         The node's attributes, ONNX's names; ``pads`` lists all begins, then
         all ends.
+
+    Returns
+    -------
+    Translation
+        The PyTorch layer (plus crop and permutations when needed), the
+        forward :class:`ConvSpec` and notes on conventions.
+
+    Raises
+    ------
+    ConvSpecError
+        What ``onnx.reference`` refuses: a shape of the wrong rank, ``W`` not
+        starting with the input's channels, ``group`` not dividing them,
+        ``kernel_shape`` unlike ``W``'s, ``output_padding >= strides``, an
+        unknown ``auto_pad``, ``pads`` together with ``auto_pad``, or an
+        ``output_shape`` the pads cannot produce.
+    ConvSpecTypeError
+        A shape or attribute that is not an integer.
 
     Notes
     -----
@@ -894,6 +943,27 @@ def translate_layer(framework: str, *args: Any, **arguments: Any) -> Translation
     arguments are those of :func:`translate_keras`, :func:`translate_jax` or
     :func:`translate_onnx`. The result prints as a readable report.
 
+    Parameters
+    ----------
+    framework : {'keras', 'jax', 'onnx'}
+        Whose layer it is.
+    *args, **arguments
+        Passed on to the framework's function.
+
+    Returns
+    -------
+    Translation
+        The PyTorch layer (plus crop and permutations when needed), the
+        forward :class:`ConvSpec` and notes on conventions.
+
+    Raises
+    ------
+    ConvSpecError
+        ``framework`` is not one of the three, or the framework's function
+        refuses its arguments (see each).
+    ConvSpecTypeError
+        An argument that is not an integer where one belongs.
+
     Examples
     --------
     >>> print(translate_layer("keras", (5, 1), filters=1, kernel_size=3, strides=2,
@@ -930,6 +1000,30 @@ def kernel_to_torch(
       spatial dim and read ``(I, O, *k)``; with it, read ``(O, I, *k)``
       unflipped.
     * ``'onnx'``: ``W`` is already ``(C, M/group, *k)``; returned as an array.
+
+    Parameters
+    ----------
+    framework : {'keras', 'jax', 'onnx'}
+        Whose kernel it is.
+    kernel : array_like
+        The framework's kernel array.
+    dimension_numbers : None, three strings, or lax.ConvDimensionNumbers
+        JAX only: the layouts, as given to :func:`translate_jax`.
+    transpose_kernel : bool
+        JAX only: the flag given to ``lax.conv_transpose``.
+
+    Returns
+    -------
+    numpy.ndarray
+        A new array (never a view of ``kernel``) in PyTorch's layout.
+
+    Raises
+    ------
+    ConvSpecError
+        ``framework`` is not one of the three, or a bad ``dimension_numbers``.
+    ConvSpecTypeError
+        ``kernel`` is a masked array with masked entries, or
+        ``dimension_numbers`` is of the wrong type.
 
     Examples
     --------

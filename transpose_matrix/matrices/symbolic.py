@@ -47,8 +47,34 @@ def weight_symbols(spec: ConvSpec, *, max_entries: int | None = None) -> np.ndar
     only (``w_{i,j}`` in 2-D); otherwise the full index ``w_{o,c,i,j}``
     (``c`` counts input channels within the group).
 
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution's geometry.
+    max_entries : int, optional
+        Refuse more symbols than this; default
+        :data:`transpose_matrix.memory.DEFAULT_MAX_ENTRIES` (50,000).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``dtype=object``, shape ``spec.weight_shape``, of real
+        ``sympy.Symbol``.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`, or ``max_entries`` is not an
+        integer.
+    ConvSpecError
+        ``max_entries`` is negative.
+    MemoryGuardError
+        The kernel has more than ``max_entries`` entries.
+
     Examples
     --------
+    >>> weight_symbols(ConvSpec((3,), 2, in_channels=2))[0, 1]
+    array([w_{0,1,0}, w_{0,1,1}], dtype=object)
     >>> weight_symbols(ConvSpec((4, 4), 2))[0, 0]
     array([[w_{0,0}, w_{0,1}],
            [w_{1,0}, w_{1,1}]], dtype=object)
@@ -69,6 +95,23 @@ def symbolic_vector(
 ) -> sympy.Matrix:
     """Column vector of symbols ``letter_{c,i,j}`` (channel dropped when 1), C order.
 
+    Parameters
+    ----------
+    letter : str
+        The symbols' name, e.g. ``"x"``.
+    channels : int
+        Number of channels, >= 1.
+    shape : int or sequence of int
+        Spatial shape of one channel.
+    max_entries : int, optional
+        Refuse more symbols than this; default
+        :data:`transpose_matrix.memory.DEFAULT_MAX_ENTRIES` (50,000).
+
+    Returns
+    -------
+    sympy.Matrix
+        ``channels * prod(shape)`` rows, one column, of real symbols.
+
     Raises
     ------
     ConvSpecTypeError, ConvSpecError
@@ -76,6 +119,11 @@ def symbolic_vector(
         valid sizes.
     MemoryGuardError
         More than ``max_entries`` symbols (default 50,000).
+
+    Examples
+    --------
+    >>> symbolic_vector("x", 2, (2,)).T
+    Matrix([[x_{0,0}, x_{0,1}, x_{1,0}, x_{1,1}]])
     """
     if not isinstance(letter, str) or not letter:
         raise ConvSpecTypeError(
@@ -98,6 +146,29 @@ def symbolic_input(
 ) -> sympy.Matrix:
     """Column vector ``x`` of the input symbols, ``(in_channels, *input_shape)`` flattened.
 
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution's geometry.
+    letter : str, default "x"
+        The symbols' name.
+    max_entries : int, optional
+        Refuse more symbols than this; default
+        :data:`transpose_matrix.memory.DEFAULT_MAX_ENTRIES` (50,000).
+
+    Returns
+    -------
+    sympy.Matrix
+        ``in_channels * prod(input_shape)`` rows, one column.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`, or ``letter`` is not a
+        non-empty string.
+    MemoryGuardError
+        More than ``max_entries`` symbols.
+
     Examples
     --------
     >>> symbolic_input(ConvSpec((3,), 2)).T
@@ -113,6 +184,36 @@ def symbolic_output(
     """Column vector of output symbols, ``(out_channels, *output_shape)`` flattened.
 
     With ``letter="g"`` these are the entries of the output gradient ∂L/∂y.
+
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution's geometry.
+    letter : str, default "y"
+        The symbols' name.
+    max_entries : int, optional
+        Refuse more symbols than this; default
+        :data:`transpose_matrix.memory.DEFAULT_MAX_ENTRIES` (50,000).
+
+    Returns
+    -------
+    sympy.Matrix
+        ``out_channels * prod(output_shape)`` rows, one column.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`, or ``letter`` is not a
+        non-empty string.
+    MemoryGuardError
+        More than ``max_entries`` symbols.
+
+    Examples
+    --------
+    >>> symbolic_output(ConvSpec((3,), 2)).T
+    Matrix([[y_{0}, y_{1}]])
+    >>> symbolic_output(ConvSpec((3,), 2, out_channels=2), "g").T
+    Matrix([[g_{0,0}, g_{0,1}, g_{1,0}, g_{1,1}]])
     """
     spec = as_spec(spec)
     return symbolic_vector(letter, spec.out_channels, spec.output_shape, max_entries=max_entries)
@@ -145,6 +246,29 @@ def weight_substitution(
 
     Numbers are converted exactly: integers stay integers, floats become
     sympy Floats.
+
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution's geometry.
+    weight : array_like
+        Shape ``spec.weight_shape``, as for :func:`transpose_matrix.conv_matrix`.
+    max_entries : int, optional
+        Refuse more symbols than this; default
+        :data:`transpose_matrix.memory.DEFAULT_MAX_ENTRIES` (50,000).
+
+    Returns
+    -------
+    dict
+        One item per kernel symbol of :func:`weight_symbols`.
+
+    Raises
+    ------
+    ConvSpecError, ConvSpecTypeError
+        From :func:`~transpose_matrix.matrices.conv.check_weight` (shape,
+        dtype, finiteness) or a bad ``max_entries``.
+    MemoryGuardError
+        The kernel has more than ``max_entries`` entries.
 
     Examples
     --------
@@ -180,6 +304,11 @@ def symbolic_conv_matrix(
         more symbols). Default
         :data:`transpose_matrix.memory.DEFAULT_MAX_ENTRIES` = 50,000, about
         ten seconds and 200 MB of sympy objects.
+
+    Returns
+    -------
+    sympy.ImmutableSparseMatrix
+        Shape ``spec.matrix_shape``; entries are kernel symbols or sums of them.
 
     Raises
     ------
@@ -240,6 +369,27 @@ def symbolic_conv_equations(
     spec: ConvSpec, *, max_entries: int | None = None
 ) -> list[sympy.Eq]:
     """``y = Cx`` entry by entry: one ``Eq(y_{…}, Σ w_{…} x_{…})`` per output.
+
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution's geometry.
+    max_entries : int, optional
+        Refuse when C (or a vector) would hold more entries; default
+        :data:`transpose_matrix.memory.DEFAULT_MAX_ENTRIES` (50,000).
+
+    Returns
+    -------
+    list of sympy.Eq
+        One unevaluated equation per output entry, in C order.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`.
+    MemoryGuardError
+        C, the kernel or a vector has too many entries; counted before
+        anything is built.
 
     Examples
     --------
