@@ -378,11 +378,21 @@ class LatexPrinter:
     --------
     >>> import numpy as np
     >>> printer = LatexPrinter(max_rows=2, zero=r"\cdot")
-    >>> print(printer.doprint(np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 0.0]])))
+    >>> print(printer.doprint(np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 4.0]])))
     \begin{bmatrix}
     1 & \cdot \\
     \vdots & \vdots \\
-    3 & \cdot
+    3 & 4
+    \end{bmatrix}
+
+    Rows and columns are elided together: a column whose entries are all in
+    the rows left out is left out too, rather than shown as zeros.
+
+    >>> print(printer.doprint(np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 0.0]])))
+    \begin{bmatrix}
+    1 & \cdots \\
+    \vdots & \ddots \\
+    3 & \cdots
     \end{bmatrix}
     """
 
