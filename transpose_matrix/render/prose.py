@@ -172,8 +172,8 @@ def _convert(tokens: list[Any]) -> str:
                 out.append("√" + argument())
             elif name in _COMMANDS:
                 out.append(_COMMANDS[name])
-            elif _greek(name):
-                out.append(_greek(name))
+            elif (letter := _greek(name)) is not None:
+                out.append(letter)
             else:
                 raise ConvSpecError(f"maths command \\{name} has no text form; add it to _COMMANDS")
         else:
