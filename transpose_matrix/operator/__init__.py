@@ -48,14 +48,15 @@ from typing import Any
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-from ..errors import ConvSpecError, ConvSpecTypeError
+from ..errors import ConvSpecError, ConvSpecTypeError, optional_import
 from ..matrix import check_weight
 from ..memory import check_memory
 from ..spec import ConvSpec
+from .engines import ENGINES, auto_engine
 from .numpy_backend import NumpyKernel, summed_pays
 from .padding import ModePadded
 
-__all__ = ["METHODS", "ConvOperator", "auto_method", "conv_operator"]
+__all__ = ["ENGINES", "METHODS", "ConvOperator", "auto_engine", "auto_method", "conv_operator"]
 
 #: The ``method=`` choices of :func:`conv_operator` besides ``'auto'``.
 METHODS = ("im2col", "polyphase", "summed")
@@ -97,7 +98,40 @@ def _as_weight(spec: Any, weight: Any) -> np.ndarray:
     return array
 
 
-class ConvOperator(LinearOperator):
+def _expected(n: int, dims: tuple[int, ...], vector: bool = True) -> str:
+    """The shapes an operand may have, for error messages."""
+    if vector:
+        return f"expected an array of shape ({n},), ({n}, K) or dims {tuple(dims)}"
+    return f"expected an array of shape ({n}, K)"
+
+
+class _Shaped(LinearOperator):
+    """``op @ x`` and ``op.dot(x)`` that also take ``dims``-shaped ``x`` (answering
+    ``dimsd``-shaped) and refuse what is not an array with the shapes expected."""
+
+    dims: tuple[int, ...]
+
+    def dot(self, x: Any) -> Any:
+        if isinstance(x, LinearOperator) or np.isscalar(x):
+            return super().dot(x)  # a product of operators, or op * 3.0 (scaled)
+        try:
+            shape = np.shape(x)
+        except ValueError:  # ragged: matvec says it cannot be read
+            shape = ()
+        if len(shape) == 2 and shape[1] != 1 and shape != tuple(self.dims):
+            return self.matmat(x)
+        return self.matvec(x)
+
+    def __matmul__(self, x: Any) -> Any:
+        if isinstance(x, LinearOperator):
+            return super().__matmul__(x)
+        if x is None or np.isscalar(x):
+            scale = "" if x is None else f" (to scale the operator: op * {x!r})"
+            raise ConvSpecTypeError(f"op @ {x!r}: {_expected(self.shape[1], self.dims)}{scale}")
+        return self.dot(x)
+
+
+class ConvOperator(_Shaped):
     """C of a convolution as a :class:`~scipy.sparse.linalg.LinearOperator`.
 
     Build it with :func:`conv_operator`. Shape ``spec.matrix_shape``; dtype
@@ -110,7 +144,7 @@ class ConvOperator(LinearOperator):
 
     def __init__(
         self, spec: ConvSpec, weight: Any, method: str = "auto", *, backend: str = "numpy",
-        device: Any = None,
+        device: Any = None, engine: str = "numpy", threads: int | None = None,
     ) -> None:
         if isinstance(spec, ConvSpec):
             # A broadcast view can stand for a weight far larger than memory:
@@ -123,6 +157,14 @@ class ConvOperator(LinearOperator):
         weight = _as_weight(spec, weight)
         if backend not in _BACKENDS:
             raise ConvSpecError(f"backend={backend!r} must be one of {', '.join(_BACKENDS)}")
+        if engine != "auto" and engine not in ENGINES:
+            raise ConvSpecError(
+                f"engine={engine!r} must be 'auto' or one of {', '.join(map(repr, ENGINES))}"
+            )
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)):
+            raise ConvSpecTypeError(f"threads={threads!r} must be an integer or None")
+        if threads is not None and threads < 1:
+            raise ConvSpecError(f"threads={threads} must be >= 1")
         if method != "auto" and method not in METHODS:
             raise ConvSpecError(
                 f"method={method!r} must be 'auto' or one of {', '.join(map(repr, METHODS))}"
@@ -137,30 +179,46 @@ class ConvOperator(LinearOperator):
             spec.kernel_size, spec.stride, 0, spec.dilation, spec.in_channels,
             spec.out_channels, spec.groups)
         if backend == "torch":
-            if method != "auto":
-                raise ConvSpecError(
-                    f"method={method!r} applies to backend='numpy'; backend='torch' runs "
-                    "torch's own convolutions (method='auto')"
-                )
+            for name, value, default in (("method", method, "auto"), ("engine", engine, "numpy"),
+                                         ("threads", threads, None)):
+                if value != default and not (name == "engine" and value == "auto"):
+                    raise ConvSpecError(
+                        f"{name}={value!r} applies to backend='numpy'; backend='torch' runs "
+                        f"torch's own convolutions ({name}={default!r})"
+                    )
             from .torch_backend import TorchKernel
 
-            self.method, self.device = "auto", device
+            self.method, self.device, self.engine = "auto", device, "torch"
             self._kernel: Any = TorchKernel(inner, weight, device)
         else:
             if device is not None:
                 raise ConvSpecError(f"device={device!r} applies to backend='torch' only")
             self.method = auto_method(inner) if method == "auto" else method
             self.device = None
-            self._kernel = NumpyKernel(inner, weight, self.method)
+            self.engine = auto_engine(inner) if engine == "auto" else engine
+            if self.engine == "numba":
+                optional_import("numba", "engine='numba'")
+                from .numba_backend import NumbaKernel
+
+                self._kernel = NumbaKernel(inner, weight, self.method, threads)
+                self.method = self._kernel.method
+            else:
+                self._kernel = NumpyKernel(inner, weight, self.method, threads)
         if inner is not spec:
             self._kernel = ModePadded(spec, self._kernel)
 
     def _apply(self, X: Any, adjoint: bool, vector: bool, conjugate: bool = False) -> np.ndarray:
-        """Check ``X``, then ``C @ X`` (or ``Cᴴ @ X``), conjugated around when asked."""
+        """Check ``X``, then ``C @ X`` (or ``Cᴴ @ X``), conjugated around when asked.
+
+        A vector may also come shaped ``dims`` (``dimsd`` for the adjoint):
+        the answer is then shaped ``dimsd`` (``dims``), as PyLops does.
+        """
         rows, cols = self.shape
         n, m = (rows, cols) if adjoint else (cols, rows)
-        dims = self.dimsd if adjoint else self.dims
+        dims, dims_out = (self.dimsd, self.dims) if adjoint else (self.dims, self.dimsd)
         name = "y" if adjoint else "x"
+        if X is None:
+            raise ConvSpecTypeError(f"{name} is None: {_expected(n, dims, vector)}")
         try:
             array = np.asarray(X)
         except (TypeError, ValueError) as error:
@@ -169,16 +227,21 @@ class ConvOperator(LinearOperator):
             raise ConvSpecTypeError(
                 f"{name} dtype {array.dtype} must be numeric (bool, integer, float or complex)"
             )
-        fits = array.shape in ((n,), (n, 1)) if vector else (
+        flat = array.shape in ((n,), (n, 1)) if vector else (
             array.ndim == 2 and array.shape[0] == n)
-        if not fits:
+        shaped = vector and not flat and array.shape == tuple(dims)
+        if not (flat or shaped):
             channels, *shape = dims
             expected = f"({n},)" if vector else f"({n}, k)"
             raise ConvSpecError(
                 f"{name} of shape {array.shape} must have shape {expected}: length {n} = "
                 f"{'out' if adjoint else 'in'}_channels * prod({'output' if adjoint else 'input'}"
                 f"_shape) = {channels} * prod({tuple(shape)})"
+                + (f"; or shape {'dimsd' if adjoint else 'dims'} = {tuple(dims)}" if vector
+                   else "")
             )
+        if shaped:
+            array = array.reshape(n)
         batch = 1 if array.ndim == 1 else array.shape[1]
         dtype = np.result_type(self.dtype, array.dtype)
         if batch == 0:
@@ -192,6 +255,8 @@ class ConvOperator(LinearOperator):
             result = run(columns).reshape(m, batch)
             if conjugate:
                 result = np.conj(result)
+        if shaped:
+            return result.reshape(dims_out)
         return result.reshape(m) if array.ndim == 1 else result
 
     def matvec(self, x: Any) -> np.ndarray:
@@ -215,7 +280,7 @@ class ConvOperator(LinearOperator):
         return _Flipped(self, conjugate=True)
 
 
-class _Flipped(LinearOperator):
+class _Flipped(_Shaped):
     """Cᴴ (or Cᵀ, which conjugates around Cᴴ) of a :class:`ConvOperator`, checked as it is."""
 
     def __init__(self, op: ConvOperator, conjugate: bool) -> None:
@@ -240,7 +305,7 @@ class _Flipped(LinearOperator):
 
 def conv_operator(
     spec: ConvSpec, weight: Any, method: str = "auto", *, backend: str = "numpy",
-    device: Any = None,
+    device: Any = None, engine: str = "numpy", threads: int | None = None,
 ) -> ConvOperator:
     """C as a matrix-free operator: ``op @ x = conv(x)``, ``op.H @ y = conv_transpose(y)``.
 
@@ -327,4 +392,5 @@ def conv_operator(
     >>> conv_operator(mirrored, np.array([[[1.0, 0.0, 0.0]]])) @ np.array([1.0, 2.0, 3.0, 4.0])
     array([2., 1., 2., 3.])
     """
-    return ConvOperator(spec, weight, method, backend=backend, device=device)
+    return ConvOperator(spec, weight, method, backend=backend, device=device, engine=engine,
+                        threads=threads)
