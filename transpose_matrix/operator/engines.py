@@ -36,7 +36,10 @@ def direct_pays(inputs: int, outputs: int) -> bool:
 
 def numba_installed() -> bool:
     """Whether numba can be imported (looked up, not imported)."""
-    return importlib.util.find_spec("numba") is not None
+    try:
+        return importlib.util.find_spec("numba") is not None
+    except (ImportError, ValueError):  # blocked: sys.modules["numba"] = None, a finder
+        return False
 
 
 def auto_engine(spec: ConvSpec) -> str:
