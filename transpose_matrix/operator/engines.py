@@ -12,26 +12,27 @@ import importlib.util
 
 from ..spec import ConvSpec
 
-__all__ = ["DIRECT_PRODUCTS", "ENGINES", "auto_engine", "direct_pays", "numba_installed"]
+__all__ = ["DIRECT_OUTPUTS", "ENGINES", "auto_engine", "direct_pays", "numba_installed"]
 
 #: The ``engine=`` choices of :func:`~transpose_matrix.conv_operator` besides ``'auto'``.
 ENGINES = ("numpy", "numba")
 
-#: ``(in/groups) * (out/groups)`` below which the numba engine runs a correlation
-#: directly (:func:`~.numba_backend.direct`) instead of by im2col and BLAS.
-DIRECT_PRODUCTS = 8
+#: Outputs per group below which the numba engine runs a correlation directly
+#: (:mod:`~.numba_backend`) instead of by im2col and BLAS.
+DIRECT_OUTPUTS = 16
 
 
 def direct_pays(inputs: int, outputs: int) -> bool:
     """Whether a correlation with ``inputs`` and ``outputs`` channels per group runs direct.
 
-    ``inputs * outputs <`` :data:`DIRECT_PRODUCTS`: each gathered entry then
-    feeds fewer than 8 multiply-adds, so im2col's copy of the input per tap
-    costs more than the products, and the per-group products are far too
-    small for BLAS (a depthwise layer's are ``1 x taps`` by ``taps x
-    positions``).
+    ``outputs <`` :data:`DIRECT_OUTPUTS`: im2col then copies the input once
+    per tap for products with fewer than 16 rows, which BLAS runs far below
+    its speed (the numpy engine's own threshold for its cached bands), while
+    the compiled loop reads each input entry from cache and does the same
+    multiply-adds in place. ``inputs`` does not enter the rule: the direct
+    loop's cost per output grows with it as the product's does.
     """
-    return inputs * outputs < DIRECT_PRODUCTS
+    return outputs < DIRECT_OUTPUTS
 
 
 def numba_installed() -> bool:
@@ -43,16 +44,16 @@ def numba_installed() -> bool:
 
 
 def auto_engine(spec: ConvSpec) -> str:
-    """The engine ``engine='auto'`` picks: ``'numba'`` when installed and the layer runs direct.
+    """The engine ``engine='auto'`` picks: ``'numba'`` when installed and some correlation runs
+    direct.
 
     ``'numba'`` when numba is installed and :func:`direct_pays` for the
-    layer's channels per group (depthwise layers and others with few
-    channels per group: every correlation of the layer, forward and
-    adjoint phases, then runs compiled, 2-10x faster than the numpy engine
-    on the panel's depthwise layer); ``'numpy'`` otherwise, where both
-    engines multiply by BLAS and the numpy engine is as fast.
+    forward (``out_channels / groups < 16``) or the adjoint
+    (``in_channels / groups < 16``): depthwise and grouped layers, and
+    layers with few channels on one side; ``'numpy'`` otherwise, where both
+    engines multiply by BLAS and compute the same way.
     """
-    groups = spec.groups
-    if direct_pays(spec.in_channels // groups, spec.out_channels // groups) and numba_installed():
+    cg, mg = spec.in_channels // spec.groups, spec.out_channels // spec.groups
+    if (direct_pays(cg, mg) or direct_pays(mg, cg)) and numba_installed():
         return "numba"
     return "numpy"

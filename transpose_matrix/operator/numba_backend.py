@@ -37,7 +37,7 @@ from ..spec import ConvSpec
 from .engines import direct_pays
 from .numpy_backend import NumpyKernel, Plan
 
-__all__ = ["NumbaKernel", "direct"]
+__all__ = ["FLAT_BYTES", "NumbaKernel", "direct", "flat"]
 
 
 def _jit(function: Any) -> Any:
@@ -103,7 +103,59 @@ def _direct(src: np.ndarray, weight: np.ndarray, start: np.ndarray, step: np.nda
                                     target[j2] += w0 * row[a + j2 * stride[2]]
 
 
+def _flat(src: np.ndarray, weight: np.ndarray, start: np.ndarray, step: np.ndarray,
+          stride: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """:func:`_direct` with stride 1 on the last two dims, each output plane at once.
+
+    Flattened, the padded plane's tap ``(t1, t2)`` is the shift ``(start1 +
+    t1*step1) * L2 + start2 + t2*step2``, the same for every output: the
+    outputs are computed on the padded width ``L2`` (one long contiguous
+    loop per tap instead of one short one per row and tap), and the
+    ``L2 - n2`` extra columns of each row are dropped.
+    """
+    batch, channels, n0, n1, n2 = out.shape
+    _, m, cg, k0, k1, k2 = weight.shape
+    l1, l2 = src.shape[3], src.shape[4]
+    span, e = (n1 - 1) * l2 + n2, step[2]
+    for job in numba.prange(batch * channels * n0):
+        j0 = job % n0
+        oc = (job // n0) % channels
+        b = job // (n0 * channels)
+        g = oc // m
+        o = oc - g * m
+        acc = np.zeros(span, dtype=out.dtype)
+        for c in range(cg):
+            for t0 in range(k0):
+                plane = src[b, g * cg + c, start[0] + t0 * step[0] + j0 * stride[0]]
+                plane = plane.reshape(l1 * l2)
+                for t1 in range(k1):
+                    base = (start[1] + t1 * step[1]) * l2 + start[2]
+                    w = weight[g, o, c, t0, t1]
+                    t2 = 0
+                    while t2 + 3 <= k2:
+                        p = base + t2 * e
+                        s0 = plane[p:p + span]
+                        s1 = plane[p + e:p + e + span]
+                        s2 = plane[p + 2 * e:p + 2 * e + span]
+                        w0, w1, w2 = w[t2], w[t2 + 1], w[t2 + 2]
+                        for q in range(span):
+                            acc[q] += w0 * s0[q] + w1 * s1[q] + w2 * s2[q]
+                        t2 += 3
+                    while t2 < k2:
+                        p = base + t2 * e
+                        s0 = plane[p:p + span]
+                        w0 = w[t2]
+                        for q in range(span):
+                            acc[q] += w0 * s0[q]
+                        t2 += 1
+        for j1 in range(n1):
+            out[b, oc, j0, j1, :] = acc[j1 * l2:j1 * l2 + n2]
+
+
 direct = _jit(_direct)
+flat = _jit(_flat)
+#: Largest accumulator of :func:`flat` (one output plane on the padded width): L1's 32 KiB.
+FLAT_BYTES = 1 << 15
 
 
 def _three(values: tuple[int, ...], fill: int) -> np.ndarray:
@@ -131,33 +183,40 @@ class NumbaKernel(NumpyKernel):
     def __init__(self, spec: ConvSpec, weight: np.ndarray, method: str,
                  threads: int | None = None) -> None:
         super().__init__(spec, weight, method, threads)
-        groups = spec.groups
-        self.direct = direct_pays(spec.in_channels // groups, spec.out_channels // groups)
-        if self.direct:
-            self.method = "polyphase"  # every phase runs direct; col2im would not
+        plans = [self.forward, *(plan for plan, _ in self.phases)]
+        self.direct = [direct_pays(*plan.weight.shape[2:0:-1]) for plan in plans]
+        if any(self.direct[1:]):
+            self.method = "polyphase"  # phases run direct: col2im would not use them
+        elif self.direct[0] and self.method == "summed":
+            self.method = "polyphase"  # 'summed' names the forward's form too
 
     def _runs(self, dtype: np.dtype) -> tuple[list[Any], np.ndarray]:
         if dtype not in self.cast:
             runs, spread = super()._runs(dtype)
-            if self.direct:
-                plans = [self.forward, *(plan for plan, _ in self.phases)]
-                runs = [self._direct(plan, dtype) for plan in plans]
+            plans = [self.forward, *(plan for plan, _ in self.phases)]
+            runs = [self._direct(plan, dtype) if direct else run
+                    for plan, run, direct in zip(plans, runs, self.direct)]
             self.cast[dtype] = runs, spread
         return self.cast[dtype]
 
     def _direct(self, plan: Plan, dtype: np.dtype) -> Any:
-        """``plan`` by :func:`direct`, as a function of the padded source."""
+        """``plan`` by :func:`flat` (stride 1 on the last two dims, a plane that fits
+        :data:`FLAT_BYTES`) or :func:`direct`, as a function of the padded source."""
         groups, m, cg = plan.weight.shape[:3]
         taps = _three(plan.taps, 1)
         weight = np.ascontiguousarray(plan.weight.reshape(groups, m, cg, *taps), dtype=dtype)
         geometry = _three(plan.start, 0), _three(plan.step, 1), _three(plan.stride, 1)
         count, threads = tuple(int(n) for n in _three(plan.count, 1)), self.threads
+        stride = geometry[2]
 
         def run(src: np.ndarray) -> np.ndarray:
             source = _three_d(src)
             out = np.empty((source.shape[0], groups * m, *count), dtype=dtype)
+            span = (count[1] - 1) * source.shape[4] + count[2]
+            kernel = flat if (stride[1] == stride[2] == 1 and
+                              span * out.itemsize <= FLAT_BYTES) else direct
             with _threads(threads):
-                direct(source, weight, *geometry, out)
+                kernel(source, weight, *geometry, out)
             return np.moveaxis(out.reshape(out.shape[0], groups * m, *plan.count), 0, -1)
 
         return run
