@@ -38,6 +38,16 @@ torch's own ``convNd``/``conv_transposeNd`` behind the same interface. A
 (:mod:`.padding`): the input is padded by index, ``D`` (the padding-free
 convolution of the padded input) is the backend's, and the adjoint folds
 the border back, ``Cᴴ = Pᵀ·Dᴴ``.
+
+Two engines compute the numpy backend (PyLops' ``engine=``):
+``engine='numpy'`` as above, and ``engine='numba'`` (:mod:`.numba_backend`,
+the ``fast`` extra), which computes every correlation with fewer than 16
+outputs per group (depthwise, grouped, few-channel sides) by a compiled
+loop that reads the padded source in place instead of gathering it once per
+tap, and is the numpy engine elsewhere. ``engine='auto'`` picks by
+:func:`auto_engine`. Both use ``threads`` cores: the numba loops in
+parallel, the numpy gathers split between a thread pool's threads (numpy's
+copies release the GIL; the products use BLAS's own threads).
 """
 
 from __future__ import annotations
@@ -340,6 +350,25 @@ def conv_operator(
         interface; torch is imported only then.
     device : str or torch.device, optional
         Where the torch backend computes (default CPU).
+    engine : {'numpy', 'numba', 'auto'}
+        What computes the numpy backend (PyLops' convention). ``'numpy'``:
+        numpy and BLAS only. ``'numba'`` (``pip install
+        "transpose_matrix[fast]"``; numba is imported only then): every
+        correlation with fewer than 16 outputs per group (the forward when
+        ``out_channels / groups < 16``, the adjoint's phases when
+        ``in_channels / groups < 16``) runs a compiled loop over channels,
+        output rows and kernel taps, reading the padded input in place; the
+        others are the numpy engine's. The first call per dtype compiles
+        (seconds), then the kernels are cached on disk (beside the package,
+        or numba's user cache folder when that is read-only, or
+        ``NUMBA_CACHE_DIR``). ``'auto'`` picks by :func:`auto_engine`:
+        ``'numba'`` when it is installed and some correlation runs
+        compiled, else ``'numpy'``.
+    threads : int, optional
+        Cores to compute on (default: every core this process may use): the
+        numba engine's parallel loops, and the numpy engine's gathers split
+        between a thread pool's threads. BLAS's products use BLAS's own
+        thread count (``OPENBLAS_NUM_THREADS``).
 
     Returns
     -------
@@ -352,7 +381,9 @@ def conv_operator(
         transposed convolution (the input gradient); ``matmat``/``rmatmat``
         take a batch of samples as columns. ``op.H`` applies Cᴴ, ``op.T``
         Cᵀ; ``op.dims`` and ``op.dimsd`` are the input and output shapes
-        ``(channels, *spatial)``.
+        ``(channels, *spatial)``: ``op @ x`` with ``x`` shaped ``dims``
+        answers shaped ``dimsd``, and ``op.H @ y`` back (PyLops' way);
+        ``op.engine`` is the engine chosen.
 
     Raises
     ------
@@ -360,8 +391,11 @@ def conv_operator(
         A bad weight (from :func:`~transpose_matrix.matrix.check_weight`), an
         unknown ``method`` or ``backend``; later, a vector of the wrong length
         or a non-numeric dtype (the message names the expected length).
-    ImportError
-        ``backend='torch'`` without torch installed (with the install hint).
+    MissingDependencyError
+        ``backend='torch'`` without torch, or ``engine='numba'`` without
+        numba installed (an :class:`ImportError` whose message is the
+        install line). ``op @ None`` or ``op @ 3.0`` raise
+        :class:`ConvSpecTypeError` naming the shapes expected.
 
     Notes
     -----
@@ -386,8 +420,10 @@ def conv_operator(
     array([1., 0., 2.])
     >>> op.rmatvec(np.array([1.0, 0.0, 0.0]))
     array([1., 2., 0., 0.])
-    >>> op.dims, op.dimsd, op.method
-    ((1, 4), (1, 3), 'summed')
+    >>> op.dims, op.dimsd, op.method, op.engine
+    ((1, 4), (1, 3), 'summed', 'numpy')
+    >>> op @ np.array([[1.0, 0.0, 0.0, 1.0]])  # shaped dims: answered shaped dimsd
+    array([[1., 0., 2.]])
     >>> mirrored = ConvSpec((4,), 3, padding=1, padding_mode="reflect")
     >>> conv_operator(mirrored, np.array([[[1.0, 0.0, 0.0]]])) @ np.array([1.0, 2.0, 3.0, 4.0])
     array([2., 1., 2., 3.])
