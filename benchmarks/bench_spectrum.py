@@ -174,7 +174,7 @@ def measure_norm(size: str, rounds: int, limit: int | None = None) -> dict[str, 
     import torch
 
     from transpose_matrix import ConvSpec, operator_norm
-    from transpose_matrix import spectrum as module
+    from transpose_matrix.analysis import spectrum as module
 
     shape, channels = SIZES[size]["norm"]
     # Smoke mode only exercises the code: the power iteration is cut short.

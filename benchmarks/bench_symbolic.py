@@ -21,8 +21,8 @@ from pathlib import Path
 # Run as a script from a checkout, the package is the repository next door.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from transpose_matrix.spec import ConvSpec  # noqa: E402
-from transpose_matrix.symbolic import symbolic_conv_matrix  # noqa: E402
+from transpose_matrix.geometry.spec import ConvSpec  # noqa: E402
+from transpose_matrix.matrices.symbolic import symbolic_conv_matrix  # noqa: E402
 
 __all__ = ["main", "measure"]
 

@@ -131,14 +131,14 @@ class Table:
 def bench_build_vs_floor(table: Table, size: str, repeats: int) -> None:
     import numpy as np
 
-    from transpose_matrix.matrix import (
+    from transpose_matrix.geometry.spec import ConvSpec
+    from transpose_matrix.matrices.conv import (
         conv_matrix,
         conv_matrix_nbytes,
         conv_matrix_nnz,
         index_dtype,
         transposed_conv_matrix,
     )
-    from transpose_matrix.spec import ConvSpec
 
     name, arguments = BIG[size]
     spec = ConvSpec(**arguments)
@@ -160,7 +160,7 @@ def bench_build_vs_floor(table: Table, size: str, repeats: int) -> None:
 
         return run
 
-    from transpose_matrix import matrix
+    from transpose_matrix.matrices import conv as matrix
 
     threads = matrix._workers(nnz)
     cases = [(conv_matrix, False, rows + 1, None), (transposed_conv_matrix, True, cols + 1, None)]
@@ -190,8 +190,8 @@ def bench_build_vs_floor(table: Table, size: str, repeats: int) -> None:
 _PEAK_SCRIPT = """
 import json, sys, tracemalloc
 import numpy as np
-from transpose_matrix.matrix import conv_matrix, transposed_conv_matrix, conv_matrix_nbytes
-from transpose_matrix.spec import ConvSpec
+from transpose_matrix.matrices.conv import conv_matrix, transposed_conv_matrix, conv_matrix_nbytes
+from transpose_matrix.geometry.spec import ConvSpec
 spec = ConvSpec(**json.loads(sys.argv[1]))
 transposed = sys.argv[2] == "1"
 weight = np.random.default_rng(0).standard_normal(spec.weight_shape)
@@ -230,9 +230,9 @@ def bench_peak_memory(table: Table, size: str) -> None:
 def bench_reference(table: Table, size: str, repeats: int) -> None:
     import numpy as np
 
-    from transpose_matrix.matrix import conv_matrix
-    from transpose_matrix.reference import reference_conv_matrix
-    from transpose_matrix.spec import ConvSpec
+    from transpose_matrix.geometry.spec import ConvSpec
+    from transpose_matrix.matrices.conv import conv_matrix
+    from transpose_matrix.matrices.reference import reference_conv_matrix
 
     name, arguments = MID[size]
     spec = ConvSpec(**arguments)
@@ -295,7 +295,7 @@ def _load(name: str) -> Any:
 
 
 def bench_symbolic(table: Table, size: str) -> None:
-    from transpose_matrix.spec import ConvSpec
+    from transpose_matrix.geometry.spec import ConvSpec
 
     try:
         module = _load("bench_symbolic")

@@ -21,7 +21,7 @@ from _common import difference, max_error
 
 import transpose_matrix as tm
 from transpose_matrix import Derivation
-from transpose_matrix.derivation import sympy_check
+from transpose_matrix.narrative.derivation import sympy_check
 
 
 def block_permutation(channels: int, height: int, width: int, s: int) -> scipy.sparse.csr_array:

@@ -25,8 +25,8 @@ from _common import difference, max_error
 
 import transpose_matrix as tm
 from transpose_matrix import Derivation
-from transpose_matrix.derivation import exhaustive_check, sympy_check
-from transpose_matrix.verification import transpose_recipe
+from transpose_matrix.analysis.verification import transpose_recipe
+from transpose_matrix.narrative.derivation import exhaustive_check, sympy_check
 
 
 def torch_pad_gradient(torch, shape, pairs, mode, upstream):

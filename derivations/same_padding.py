@@ -23,7 +23,7 @@ from _common import difference, max_error
 
 import transpose_matrix as tm
 from transpose_matrix import Derivation
-from transpose_matrix.derivation import sympy_check
+from transpose_matrix.narrative.derivation import sympy_check
 
 
 def keras_module():

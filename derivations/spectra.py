@@ -24,7 +24,7 @@ from _common import difference
 
 import transpose_matrix as tm
 from transpose_matrix import Derivation
-from transpose_matrix.derivation import sympy_check
+from transpose_matrix.narrative.derivation import sympy_check
 from transpose_matrix.render import format_number
 
 

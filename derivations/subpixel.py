@@ -27,7 +27,7 @@ from _common import difference, max_error
 
 import transpose_matrix as tm
 from transpose_matrix import Derivation, Equation
-from transpose_matrix.derivation import exhaustive_check, sympy_check
+from transpose_matrix.narrative.derivation import exhaustive_check, sympy_check
 
 
 def sub_kernel(weight: np.ndarray, s: int) -> np.ndarray:

@@ -32,8 +32,8 @@ from transpose_matrix import (
     TransposeMatrixError,
 )
 from transpose_matrix.cli import MAX_JSON_ENTRIES
+from transpose_matrix.geometry.shapes import parse_int
 from transpose_matrix.io import write_output, write_text_atomic
-from transpose_matrix.shapes import parse_int
 
 SPEC = ConvSpec((4, 4), 3, in_channels=2, out_channels=2)
 GOOD_W = np.ones(SPEC.weight_shape)
@@ -495,7 +495,7 @@ CHILD_SECONDS = 30
 CHILD_MEMORY = 600 * 2**20
 
 W3 = "np.ones((1, 1, 3))"
-DERIVE = "__import__('transpose_matrix.derivation').derivation.output_size_derivation"
+DERIVE = "__import__('transpose_matrix.narrative.derivation').narrative.derivation.output_size_derivation"
 TIKZ = "__import__('transpose_matrix.render.tikz').render.tikz"
 PATHOLOGICAL = {
     "C of 2**31 inputs": (f"tm.conv_matrix(ConvSpec((2**31,), 3), {W3})", "MemoryGuardError", None),
@@ -527,7 +527,7 @@ PATHOLOGICAL = {
     "loop reference of 10**12": (f"tm.reference_conv_matrix(ConvSpec((10**12,), 3), {W3})", "MemoryGuardError", None),
     "verify loop reference of 10**7": ("tm.verify(ConvSpec((10**7,), 3), use_torch=False)", "MemoryGuardError", None),
     "verify vectors of 10**18": ("tm.verify(ConvSpec((10**18,), 1, stride=10**18))", "MemoryGuardError", None),
-    "random weight of 2**80 entries": ("__import__('transpose_matrix.verification').verification.random_weight(ConvSpec((4,), 1, in_channels=2**40, "
+    "random weight of 2**80 entries": ("__import__('transpose_matrix.analysis.verification').analysis.verification.random_weight(ConvSpec((4,), 1, in_channels=2**40, "
                                        "out_channels=2**40))", "MemoryGuardError", None),
     "Z of 10**12": ("tm.zero_insertion_matrix(10**12, 2)", "MemoryGuardError", None),
     "Z stride 10**12": ("tm.zero_insertion_matrix(4, 10**12)", "MemoryGuardError", None),
@@ -832,7 +832,7 @@ def test_json_lists_up_to_its_limit_and_refuses_past_it(capsys, monkeypatch):
     import transpose_matrix.cli as cli
 
     # A 1-D input of 12 and kernel 3: 10 outputs × 3 taps = 30 stored entries.
-    monkeypatch.setattr(cli, "MAX_JSON_ENTRIES", 30)
+    monkeypatch.setattr(cli.show, "MAX_JSON_ENTRIES", 30)
     assert cli.main(["show", "--format", "json", "--input", "12"]) == 0
     assert len(json.loads(capsys.readouterr().out)["entries"]) == 30
     assert cli.main(["show", "--format", "json", "--input", "13"]) == 2
@@ -844,7 +844,7 @@ def test_full_prints_up_to_its_limit_and_refuses_past_it(capsys, monkeypatch):
     import transpose_matrix.cli as cli
 
     # Input 10, kernel 3: C is 8 × 10 = 80 cells.
-    monkeypatch.setattr(cli, "MAX_FULL_CELLS", 80)
+    monkeypatch.setattr(cli.show, "MAX_FULL_CELLS", 80)
     assert cli.main(["show", "--full", "--input", "10"]) == 0
     assert "x₉" in capsys.readouterr().out
     assert cli.main(["show", "--full", "--input", "11"]) == 2
@@ -856,23 +856,23 @@ def test_animations_are_refused_by_cells_and_pixels_before_drawing(capsys, monke
 
     # Input 3, kernel 2: 2 frames (one per output) over C's 2 rows + 3 columns.
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(cli, "MAX_ANIMATION_CELLS", 9)
+    monkeypatch.setattr(cli.animate, "MAX_ANIMATION_CELLS", 9)
     assert cli.main(["animate", "--input", "3", "--kernel", "2", "--out", "x.gif"]) == 2
     assert "2 frames of at least 5 cells each, above the limit of 9 cells" in capsys.readouterr().err
-    monkeypatch.setattr(cli, "MAX_ANIMATION_CELLS", 10)
-    monkeypatch.setattr(cli, "MAX_ANIMATION_PIXELS", 1000)
+    monkeypatch.setattr(cli.animate, "MAX_ANIMATION_CELLS", 10)
+    monkeypatch.setattr(cli.animate, "MAX_ANIMATION_PIXELS", 1000)
     assert cli.main(["animate", "--input", "3", "--kernel", "2", "--out", "x.gif"]) == 2
     err = capsys.readouterr().err
     assert re.search(r"--input: the GIF would draw 2 frames of [\d,]+ × [\d,]+ pixels", err), err
     assert os.listdir(tmp_path) == []
-    monkeypatch.setattr(cli, "MAX_ANIMATION_PIXELS", 2**26)
+    monkeypatch.setattr(cli.animate, "MAX_ANIMATION_PIXELS", 2**26)
     assert cli.main(["animate", "--input", "3", "--kernel", "2", "--out", "x.gif"]) == 0
     assert capsys.readouterr().out.startswith("x.gif: 2 frames, GIF, ")  # a summary: stdout is no file
     assert (tmp_path / "x.gif").read_bytes().startswith(b"GIF89a")
 
 
 def test_huge_numbers_in_the_size_derivation_are_checked_at_the_ends():
-    from transpose_matrix.derivation import (
+    from transpose_matrix.narrative.derivation import (
         Grid,
         _membership_check,
         _placement_check,

@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from transpose_matrix.analysis.verification import random_weight
 from transpose_matrix.cli import main, parse_dims, parse_padding
 from transpose_matrix.errors import ConvSpecError
+from transpose_matrix.geometry.spec import ConvSpec
 from transpose_matrix.io import OutputPathError, write_text_atomic
-from transpose_matrix.reference import reference_conv_matrix
+from transpose_matrix.matrices.reference import reference_conv_matrix
 from transpose_matrix.render import compile_pdf
-from transpose_matrix.spec import ConvSpec
-from transpose_matrix.verification import random_weight
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -27,11 +27,11 @@ from test_padding_modes import mode_specs
 
 import transpose_matrix as tm
 from transpose_matrix import ConvSpec, ConvSpecError
+from transpose_matrix.analysis.verification import random_weight, transpose_recipe
 from transpose_matrix.cli import main
-from transpose_matrix.matrix import conv_matrix_max_terms, conv_matrix_nnz, conv_matrix_terms
+from transpose_matrix.matrices.conv import conv_matrix_max_terms, conv_matrix_nnz, conv_matrix_terms
 from transpose_matrix.render import compile_pdf, report
 from transpose_matrix.render.views import MAX_TERMS, ConvMatrixView
-from transpose_matrix.verification import random_weight, transpose_recipe
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -146,7 +146,7 @@ def test_terms_refuse_indices_outside_c():
     with pytest.raises(ConvSpecError, match="cols must lie"):
         conv_matrix_terms(spec, [0], [-1])
     # One weight per entry is a zero-padding notion: the single-weight view refuses.
-    from transpose_matrix.matrix import conv_matrix_entries
+    from transpose_matrix.matrices.conv import conv_matrix_entries
 
     with pytest.raises(ConvSpecError, match="use conv_matrix_terms") as error:
         conv_matrix_entries(spec, [0], [0])
@@ -425,7 +425,7 @@ def test_verify_passes_every_mode(torch, spec):
 
 def test_verify_catches_zero_padding(torch, monkeypatch):
     # The old behaviour (C padded with zeros) must fail every torch check.
-    from transpose_matrix import verification
+    from transpose_matrix.analysis import verification
 
     spec = ConvSpec((5, 5), 3, padding=1, padding_mode="reflect")
     zeros = ConvSpec((5, 5), 3, padding=1)

@@ -16,9 +16,10 @@ import pytest
 import sympy
 from conftest import require
 
-import transpose_matrix.derivation as model
+import transpose_matrix.narrative.derivation as model
 from transpose_matrix import ConvSpec, ConvSpecError, ConvSpecTypeError
-from transpose_matrix.derivation import (
+from transpose_matrix.geometry.shapes import conv_output_size, transposed_conv_output_size
+from transpose_matrix.narrative.derivation import (
     Check,
     Derivation,
     Display,
@@ -43,7 +44,6 @@ from transpose_matrix.render.derivation import (
     prose_latex,
     prose_text,
 )
-from transpose_matrix.shapes import conv_output_size, transposed_conv_output_size
 
 n, k, s, d, o = sympy.symbols("n k s d o", integer=True, positive=True)
 p, a = sympy.symbols("p a", integer=True, nonnegative=True)
@@ -566,7 +566,7 @@ def test_math_text_knows_greek_and_roots_and_refuses_nothing_else():
 
 
 def test_size_equations_are_the_checked_formulas_with_numbers():
-    from transpose_matrix.derivation import Filled, output_size_equations
+    from transpose_matrix.narrative.derivation import Filled, output_size_equations
 
     spec = ConvSpec((5, 4), 3, stride=2, padding=((1, 1), (1, 0)))
     general, first, second = output_size_equations(spec)
@@ -600,8 +600,8 @@ def test_size_equations_print_under_every_hash_seed():
     from pathlib import Path
 
     code = (
-        "from transpose_matrix.spec import ConvSpec\n"
-        "from transpose_matrix.derivation import output_size_equations\n"
+        "from transpose_matrix.geometry.spec import ConvSpec\n"
+        "from transpose_matrix.narrative.derivation import output_size_equations\n"
         "from transpose_matrix.render.derivation import display_latex, equation_line\n"
         "specs = [(ConvSpec((4, 4), 3), False), (ConvSpec((5,), 1, stride=2), False),\n"
         "         (ConvSpec((6, 5), 3, padding=((0, 0), (1, -1))), False),\n"

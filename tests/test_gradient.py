@@ -8,15 +8,19 @@ import scipy.sparse
 import sympy
 
 from transpose_matrix import ConvSpec, ConvSpecError, ConvSpecTypeError, conv_matrix
-from transpose_matrix.gradient import GRADIENT_MAX_ENTRIES, gradient_derivation, patch_matrix
-from transpose_matrix.render import compile_pdf
-from transpose_matrix.symbolic import (
+from transpose_matrix.matrices.symbolic import (
     symbolic_conv_matrix,
     symbolic_input,
     symbolic_output,
     weight_substitution,
     weight_symbols,
 )
+from transpose_matrix.narrative.gradient import (
+    GRADIENT_MAX_ENTRIES,
+    gradient_derivation,
+    patch_matrix,
+)
+from transpose_matrix.render import compile_pdf
 
 SPECS = [
     ConvSpec(8, 3),
@@ -138,7 +142,7 @@ def test_gradient_derivation_checks_all_pass(spec):
 
 def _as_sympy_sum(displayed, spec, w, g, x=None):
     """The displayed sum with this spec's numbers and symbols, for sympy to evaluate."""
-    from transpose_matrix.gradient import _Indicator
+    from transpose_matrix.narrative.gradient import _Indicator
 
     values = {
         sympy.Symbol(name, **assumptions): value
@@ -180,7 +184,7 @@ def _as_sympy_sum(displayed, spec, w, g, x=None):
 def test_displayed_sums_evaluated_by_sympy_are_the_gradients(spec):
     # sympy's own summation of the displayed formulas, independent of the loops
     # behind the derivation's checks, against Cᵀg and U(x)ᵀg.
-    from transpose_matrix.gradient import _INPUT_GRADIENT, _WEIGHT_GRADIENT
+    from transpose_matrix.narrative.gradient import _INPUT_GRADIENT, _WEIGHT_GRADIENT
 
     w = weight_symbols(spec)
     g = list(symbolic_output(spec, "g"))

@@ -7,8 +7,8 @@ import pytest
 from torch_ref import torch_conv, torch_conv_transpose, torch_input_grad
 
 from transpose_matrix import ConvSpec, conv_matrix, transposed_conv_matrix
-from transpose_matrix.matrix import index_dtype
-from transpose_matrix.reference import reference_conv_matrix
+from transpose_matrix.matrices.conv import index_dtype
+from transpose_matrix.matrices.reference import reference_conv_matrix
 
 # Named forward geometries: (input_shape, kernel, stride, padding, dilation, cin, cout, groups).
 FORWARD_CASES = {
@@ -205,7 +205,7 @@ def test_transposed_matrix_is_transpose():
 def test_entries_by_index_are_the_reference_entries(case):
     # conv_matrix_entries is C entry by entry from its indices alone; the loop
     # reference, built with labels 1..n as weights, says which weight is where.
-    from transpose_matrix.matrix import conv_matrix_entries
+    from transpose_matrix.matrices.conv import conv_matrix_entries
 
     spec = make_spec(case)
     labels = np.arange(1, int(np.prod(spec.weight_shape)) + 1).reshape(spec.weight_shape)
@@ -220,7 +220,7 @@ def test_entries_by_index_are_the_reference_entries(case):
 
 
 def test_entries_of_a_huge_layer_cost_only_the_block():
-    from transpose_matrix.matrix import conv_matrix_entries
+    from transpose_matrix.matrices.conv import conv_matrix_entries
 
     # 10**8 positions, stride 10**8: one output, reading input 0 with its only tap.
     spec = ConvSpec((10**8,), 1, stride=10**8)
@@ -236,7 +236,7 @@ def test_entries_of_a_huge_layer_cost_only_the_block():
 
 def test_entries_reject_indices_outside_c():
     from transpose_matrix.errors import ConvSpecError
-    from transpose_matrix.matrix import conv_matrix_entries
+    from transpose_matrix.matrices.conv import conv_matrix_entries
 
     with pytest.raises(ConvSpecError, match=r"rows must lie in \[0, 4\)"):
         conv_matrix_entries(ConvSpec((4, 4), 3), [4], [0])

@@ -27,9 +27,9 @@ from transpose_matrix import (
     memory,
     transposed_conv_matrix,
 )
-from transpose_matrix import matrix as matrix_module
-from transpose_matrix.matrix import conv_matrix_nbytes, conv_matrix_nnz
-from transpose_matrix.reference import reference_conv_matrix
+from transpose_matrix.matrices import conv as matrix_module
+from transpose_matrix.matrices.conv import conv_matrix_nbytes, conv_matrix_nnz
+from transpose_matrix.matrices.reference import reference_conv_matrix
 
 # 32->32 channels, 3x3, padding 1 on 128x128: C has 149,426,176 entries,
 # 1.67 GiB; only ever handed to the guard here, never built.
@@ -557,7 +557,7 @@ RESAMPLING_CASES = {
 
 @pytest.mark.parametrize("case", RESAMPLING_CASES)
 def test_resampling_guards_bound_the_result_and_the_peak(case, monkeypatch):
-    from transpose_matrix import upsample
+    from transpose_matrix.matrices import resampling as upsample
 
     calls = _guarded(monkeypatch, upsample)
     tracemalloc.start()

@@ -15,6 +15,7 @@ from test_matrix import FORWARD_CASES, TRANSPOSED_CASES, TRANSPOSED_PARAMS, make
 from torch_ref import torch_conv, torch_conv_transpose, torch_input_grad
 
 from transpose_matrix import ConvSpec, ConvSpecError, ConvSpecTypeError, conv_matrix, pad_matrix
+from transpose_matrix.matrices.reference import reference_conv
 from transpose_matrix.operator import (
     METHODS,
     ConvOperator,
@@ -22,7 +23,6 @@ from transpose_matrix.operator import (
     conv_operator,
     numpy_backend,
 )
-from transpose_matrix.reference import reference_conv
 
 # Geometries beyond the core grid: padding wider than the kernel (outputs
 # that read no input), stride larger than the dilated kernel (inputs no tap

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 import transpose_matrix as tm
 from transpose_matrix import ConvSpec, ConvSpecError, MemoryGuardError
-from transpose_matrix.matrix import conv_matrix_nbytes, conv_matrix_nnz
-from transpose_matrix.reference import reference_conv_matrix
+from transpose_matrix.matrices.conv import conv_matrix_nbytes, conv_matrix_nnz
+from transpose_matrix.matrices.reference import reference_conv_matrix
 
 # Third-party noise that says nothing about the checks here.
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths:UserWarning")
@@ -237,7 +237,7 @@ def test_mode_memory_guard_refuses_before_building():
 
 def test_weight_labels_refuse_summed_entries():
     with pytest.raises(ConvSpecError, match=r"padding_mode='circular': an entry of C can be a sum"):
-        tm.matrix.weight_label_matrix(ConvSpec((4,), 3, padding=1, padding_mode="circular"))
+        tm.matrices.conv.weight_label_matrix(ConvSpec((4,), 3, padding=1, padding_mode="circular"))
 
 
 # ---------------------------------------------------------------- 'same' and 'valid'

@@ -21,7 +21,7 @@ from transpose_matrix import (
     transposed_conv_matrix,
     transposed_conv_output_size,
 )
-from transpose_matrix.reference import reference_conv_matrix
+from transpose_matrix.matrices.reference import reference_conv_matrix
 
 
 @st.composite
@@ -260,7 +260,7 @@ def test_operator_equals_matrix(spec, seed, batch):
 
 def _printed_sizes(spec, transposed: bool) -> dict[int, int]:
     """Dim -> the size the displayed equations end on, read back from their printed forms."""
-    from transpose_matrix.derivation import output_size_equations
+    from transpose_matrix.narrative.derivation import output_size_equations
     from transpose_matrix.render.derivation import equation_latex, equation_line
 
     general, *rows = output_size_equations(spec, transposed=transposed)

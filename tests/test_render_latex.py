@@ -13,7 +13,9 @@ import sympy
 from conftest import require
 
 from transpose_matrix.errors import ConvSpecError, ConvSpecTypeError
-from transpose_matrix.matrix import conv_matrix
+from transpose_matrix.geometry.spec import ConvSpec
+from transpose_matrix.matrices.conv import conv_matrix
+from transpose_matrix.matrices.symbolic import symbolic_conv_matrix
 from transpose_matrix.render.documents import compile_pdf, document, fragment
 from transpose_matrix.render.latex import (
     LatexError,
@@ -25,8 +27,6 @@ from transpose_matrix.render.latex import (
     to_latex,
 )
 from transpose_matrix.render.measure import math_width
-from transpose_matrix.spec import ConvSpec
-from transpose_matrix.symbolic import symbolic_conv_matrix
 
 # C of the 4x4 input, 3x3 kernel: row (i, j) holds w_{a,b} at column
 # 4*(i+a) + (j+b). 16 columns exceed amsmath's limit of 10, so it is an array.
@@ -187,7 +187,7 @@ def test_compile_failure_reports_the_log(pdflatex, tmp_path):
 
 
 def test_derivation_renders_through_to_latex(pdflatex, tmp_path):
-    from transpose_matrix.derivation import output_size_derivation
+    from transpose_matrix.narrative.derivation import output_size_derivation
 
     derivation = output_size_derivation(ConvSpec((5,), 3, stride=2))
     tex = to_latex(derivation)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from transpose_matrix.errors import ConvSpecError, ConvSpecTypeError
+from transpose_matrix.geometry.spec import ConvSpec
 from transpose_matrix.render.documents import document
 from transpose_matrix.render.latex import MATH_SYMBOLS, escape_text
 from transpose_matrix.render.prose import (
@@ -15,7 +16,6 @@ from transpose_matrix.render.prose import (
     prose_latex,
     prose_text,
 )
-from transpose_matrix.spec import ConvSpec
 
 
 def test_one_symbol_table_read_both_ways():
@@ -45,7 +45,7 @@ def test_markup_is_checked_in_one_place():
     with pytest.raises(ConvSpecTypeError, match="must be a string"):
         prose_html(3)
     # The derivation model's Prose is checked by the same function.
-    from transpose_matrix.derivation import Prose
+    from transpose_matrix.narrative.derivation import Prose
 
     with pytest.raises(ConvSpecError, match="unmatched '\\$'"):
         Prose("costs $5")

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from transpose_matrix.matrix import transposed_conv_matrix
-from transpose_matrix.reference import reference_conv
-from transpose_matrix.render import report
-from transpose_matrix.spec import ConvSpec
-from transpose_matrix.upsample import pad_matrix, zero_insertion_matrix
+from transpose_matrix.geometry.spec import ConvSpec
+from transpose_matrix.matrices.conv import transposed_conv_matrix
+from transpose_matrix.matrices.reference import reference_conv
+from transpose_matrix.matrices.resampling import pad_matrix, zero_insertion_matrix
+from transpose_matrix.render import prose, report
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -137,22 +137,22 @@ def test_export_narrates_the_transposed_layer():
 def test_headings_read_as_prose():
     spec = ConvSpec((5, 5), 3, stride=2, padding=((1, 0), (1, 0)), dilation=(1, 2),
                     in_channels=2, out_channels=4, groups=2)
-    assert report.heading(spec) == (
+    assert prose.heading(spec) == (
         "5 × 5 input, 3 × 3 kernel, stride 2, padding 1 before and 0 after, dilation 1 × 2, "
         "2 to 4 channels in 2 groups"
     )
     # Per-dim values are maths, code is typewriter, nothing is a Python tuple.
     transposed = transposed_spec("2d-dilated-op")
-    assert report.heading(transposed, transposed=True, latex=True) == (
+    assert prose.heading(transposed, transposed=True, latex=True) == (
         r"${3 \times 4}$ input, ${3 \times 3}$ kernel, stride ${1 \times 2}$, "
         r"padding ${2 \times 1}$, dilation ${2 \times 3}$, \texttt{output\_padding} "
         r"${1 \times 2}$, 2 channels in 2 groups"
     )
     # One sentence, two printers: the derivation's step title is the same words.
-    from transpose_matrix.derivation import describe_spec
+    from transpose_matrix.narrative.markup import describe_spec
     from transpose_matrix.render.prose import prose_latex
 
-    assert report.heading(spec, latex=True) == prose_latex(describe_spec(spec))
+    assert prose.heading(spec, latex=True) == prose_latex(describe_spec(spec))
 
 
 def test_titles_set_numbers_in_maths():
@@ -162,7 +162,7 @@ def test_titles_set_numbers_in_maths():
         r"Conv2d: \mbox{${5 \times 6}$ input}, \mbox{${3 \times 3}$ kernel}, "
         r"\mbox{stride ${1 \times 2}$}"
     )
-    assert report.title(spec, latex=True) == title
+    assert prose.title(spec, latex=True) == title
     assert f"\\title{{{title}}}" in report.export(spec, figures=False)
     frames = report.export(spec, beamer=True, figures=False, fragment_only=True)
     assert f"\\begin{{frame}}{{{title}}}" in frames
@@ -170,8 +170,8 @@ def test_titles_set_numbers_in_maths():
 
 def _forbid_building(monkeypatch):
     """Make every builder of the whole C fail, so only per-entry lookups can work."""
-    import transpose_matrix.matrix as matrix
-    import transpose_matrix.symbolic as symbolic
+    import transpose_matrix.matrices.conv as matrix
+    import transpose_matrix.matrices.symbolic as symbolic
 
     def refuse(*_args, **_kwargs):
         raise AssertionError("the view built the whole matrix")

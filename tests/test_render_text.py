@@ -7,7 +7,8 @@ import re
 import numpy as np
 import pytest
 
-from transpose_matrix.reference import reference_conv_matrix
+from transpose_matrix.geometry.spec import ConvSpec
+from transpose_matrix.matrices.reference import reference_conv_matrix
 from transpose_matrix.render.text import (
     blocks_of,
     kernel_labels,
@@ -15,7 +16,6 @@ from transpose_matrix.render.text import (
     render,
     subscript,
 )
-from transpose_matrix.spec import ConvSpec
 
 # Row y_ij of C reads input x_(i+a)(j+b) with weight w_ab (cross-correlation,
 # no padding, stride 1): three taps per input row, one blank column between

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from transpose_matrix.errors import ConvSpecError
-from transpose_matrix.reference import reference_conv_matrix
+from transpose_matrix.geometry.spec import ConvSpec
+from transpose_matrix.matrices.reference import reference_conv_matrix
 from transpose_matrix.render import compile_pdf, document
 from transpose_matrix.render.tikz import placement_figure, sparsity_figure
-from transpose_matrix.spec import ConvSpec
 
 SPECS = {
     "textbook": ConvSpec((4, 4), 3),

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import sympy
 
-from transpose_matrix.reference import reference_conv_matrix
+from transpose_matrix.geometry.spec import ConvSpec
+from transpose_matrix.matrices.reference import reference_conv_matrix
+from transpose_matrix.matrices.symbolic import weight_symbols
 from transpose_matrix.render import to_latex
 from transpose_matrix.render.views import ConvMatrixView, PositionLabels, weight_label
-from transpose_matrix.spec import ConvSpec
-from transpose_matrix.symbolic import weight_symbols
 
 SPECS = {
     "textbook": ConvSpec((4, 4), 3),
@@ -76,7 +76,7 @@ def test_text_names_and_labels():
 def test_view_prints_like_the_matrix_it_stands_for():
     spec = SPECS["textbook"]
     weight = np.arange(1.0, 10.0).reshape(1, 1, 3, 3)
-    from transpose_matrix.matrix import conv_matrix
+    from transpose_matrix.matrices.conv import conv_matrix
 
     dense = conv_matrix(spec, weight)
     # (With a width they may differ: a view splits where input rows end, see test_render_latex.)

@@ -126,7 +126,7 @@ def test_package_source_never_evaluates_text(path):
 
 def test_the_library_text_parser_refuses_injections_and_foreign_digits(tmp_path):
     from transpose_matrix import ConvSpecError
-    from transpose_matrix.shapes import parse_int
+    from transpose_matrix.geometry.shapes import parse_int
 
     marker = tmp_path / "marker"
     for template in INJECTIONS:

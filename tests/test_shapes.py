@@ -8,7 +8,7 @@ import pytest
 import sympy
 
 from transpose_matrix import ConvSpecError, ConvSpecTypeError
-from transpose_matrix.shapes import conv_output_size, transposed_conv_output_size
+from transpose_matrix.geometry.shapes import conv_output_size, transposed_conv_output_size
 
 N, K, S, D = sympy.symbols("n k s d", integer=True, positive=True)
 P, A = sympy.symbols("p a", integer=True, nonnegative=True)
@@ -182,7 +182,7 @@ def test_non_integer_sizes_are_type_errors(bad):
 # ------------------------------------------------ the integer boundary
 
 
-from transpose_matrix.shapes import MAX_INT, as_int, describe, field_of, parse_int  # noqa: E402
+from transpose_matrix.geometry.shapes import MAX_INT, as_int, describe, field_of, parse_int  # noqa: E402
 
 
 @pytest.mark.parametrize(

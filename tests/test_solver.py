@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from transpose_matrix import ConvSpecError, ConvSpecTypeError
-from transpose_matrix.solver import SizeSolution, format_solutions, solve_sizes
+from transpose_matrix.analysis.solver import SizeSolution, format_solutions, solve_sizes
 
 
 def _torch_transposed_size(torch, n, k, s, p, a, d):
@@ -191,7 +191,7 @@ def test_a_pinned_huge_stride_costs_nothing():
 
 
 def test_candidate_and_search_limits():
-    from transpose_matrix.solver import MAX_CANDIDATES, MAX_COMBINATIONS
+    from transpose_matrix.analysis.solver import MAX_CANDIDATES, MAX_COMBINATIONS
 
     assert solve_sizes(8, 16, kernel_sizes=range(1, MAX_CANDIDATES + 1), strides=[2], paddings=[1])
     with pytest.raises(ConvSpecError, match="kernel_size offers more than 10,000") as caught:

@@ -15,8 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import transpose_matrix as tm
-from transpose_matrix import spectrum
-from transpose_matrix.spectrum import (
+from transpose_matrix.analysis import spectrum
+from transpose_matrix.analysis.spectrum import (
     circulant_repeats,
     compare_norms,
     operator_norm,
@@ -731,7 +731,7 @@ def test_the_maths_never_loads_the_presentation_layer():
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True,
         env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}, timeout=120,
     ).stdout)
-    assert "transpose_matrix.spectrum" in loaded
+    assert "transpose_matrix.analysis.spectrum" in loaded
     assert not [name for name in loaded if name.startswith("transpose_matrix.render")]
 
 

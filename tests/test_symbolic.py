@@ -9,8 +9,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from transpose_matrix import ConvSpec, ConvSpecError, conv_matrix
-from transpose_matrix.reference import reference_conv, reference_conv_matrix
-from transpose_matrix.symbolic import (
+from transpose_matrix.matrices.reference import reference_conv, reference_conv_matrix
+from transpose_matrix.matrices.symbolic import (
     symbolic_conv_equations,
     symbolic_conv_matrix,
     symbolic_input,

@@ -1,7 +1,7 @@
 """The memory guard: refuse to build a result that would not fit, before building it.
 
 The builders know the exact size of their result from the arguments alone
-(see :func:`~transpose_matrix.matrix.conv_matrix_nbytes`, a closed form in
+(see :func:`~transpose_matrix.matrices.conv.conv_matrix_nbytes`, a closed form in
 O(dimensions)), so they check it *before* allocating anything. Above the
 limit they raise :class:`~transpose_matrix.errors.MemoryGuardError`, which
 names the estimate, the limit and the matrix-free way out,
@@ -288,7 +288,7 @@ def _as_limit(name: str, value: Any, what: str = "bytes") -> int:
 
 
 def _describe(value: Any) -> str:
-    from .shapes import describe
+    from .geometry.shapes import describe
 
     return describe(value)
 

@@ -59,9 +59,9 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
 from ..errors import ConvSpecError, ConvSpecTypeError, optional_import
-from ..matrix import check_weight
+from ..geometry.spec import ConvSpec
+from ..matrices.conv import check_weight
 from ..memory import check_memory
-from ..spec import ConvSpec
 from .engines import ENGINES, auto_engine
 from .numpy_backend import NumpyKernel, summed_pays
 from .padding import ModePadded
@@ -326,7 +326,7 @@ def conv_operator(
         ``padding_mode`` (``C = D·P``, the padding applied by index).
     weight : array_like
         Shape ``(out_channels, in_channels // groups, *kernel_size)``; a
-        dtype of :data:`~transpose_matrix.matrix.WEIGHT_DTYPES`, all finite.
+        dtype of :data:`~transpose_matrix.matrices.conv.WEIGHT_DTYPES`, all finite.
         Copied (read-only), so later edits of the caller's array change
         nothing; a torch tensor is detached first.
     method : {'auto', 'im2col', 'polyphase', 'summed'}
@@ -388,7 +388,7 @@ def conv_operator(
     Raises
     ------
     ConvSpecError, ConvSpecTypeError
-        A bad weight (from :func:`~transpose_matrix.matrix.check_weight`), an
+        A bad weight (from :func:`~transpose_matrix.matrices.conv.check_weight`), an
         unknown ``method`` or ``backend``; later, a vector of the wrong length
         or a non-numeric dtype (the message names the expected length).
     MissingDependencyError

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from ..spec import ConvSpec
+from ..geometry.spec import ConvSpec
 
 __all__ = ["DIRECT_OUTPUTS", "ENGINES", "auto_engine", "direct_pays", "numba_installed"]
 

@@ -33,7 +33,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from ..spec import ConvSpec
+from ..geometry.spec import ConvSpec
 from .engines import direct_pays
 from .numpy_backend import NumpyKernel, Plan
 

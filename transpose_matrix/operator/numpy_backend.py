@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..spec import ConvSpec
+from ..geometry.spec import ConvSpec
 
 __all__ = [
     "CACHED_ENTRIES", "GATHER_ENTRIES", "PARALLEL_ENTRIES", "PRODUCT_COST", "Gather",

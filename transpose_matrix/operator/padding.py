@@ -5,7 +5,7 @@ With a ``padding_mode`` other than ``'zeros'`` the convolution is ``C = D·P``
 mode and ``D`` is the convolution of the padded input without padding. The
 operator applies ``P`` by index, never as a matrix: the input is copied into
 the middle of the padded array and each border position copies the input
-entry :func:`~transpose_matrix.upsample.padding_source` names, a hyperplane
+entry :func:`~transpose_matrix.matrices.resampling.padding_source` names, a hyperplane
 at a time. ``Pᵀ`` (the adjoint side, ``Cᴴ = Pᵀ·Dᴴ``) adds each border
 hyperplane back onto the entry it copied, then keeps the middle. Both
 backends use these: ``D`` is their own zero-padding-free convolution.
@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ..spec import ConvSpec
-from ..upsample import padding_source
+from ..geometry.spec import ConvSpec
+from ..matrices.resampling import padding_source
 
 __all__ = ["ModePadded", "borders", "fold", "pad"]
 

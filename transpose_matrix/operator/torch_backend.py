@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConvSpecTypeError, optional_import
-from ..spec import ConvSpec
+from ..geometry.spec import ConvSpec
 
 __all__ = ["TorchKernel"]
 

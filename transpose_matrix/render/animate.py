@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConvSpecError, ConvSpecTypeError, optional_import
-from ..spec import ConvSpec
+from ..geometry.spec import ConvSpec
 from .frames import DATA, PAD, ZERO, FrameModel, frame_model
 
 __all__ = [
@@ -873,7 +873,7 @@ def animate(
     if isinstance(duration, bool) or not isinstance(duration, (int, np.integer)) or duration < 10:
         raise ConvSpecError(f"duration={duration!r} must be an integer >= 10 (milliseconds)")
     if weight is not None:
-        from ..matrix import check_weight
+        from ..matrices.conv import check_weight
 
         if not isinstance(spec, ConvSpec):
             raise ConvSpecTypeError(f"spec={spec!r} must be a ConvSpec")

@@ -1,6 +1,6 @@
 r"""Derivations as text, LaTeX and HTML.
 
-A :class:`~transpose_matrix.derivation.Derivation` is a model; this module
+A :class:`~transpose_matrix.narrative.derivation.Derivation` is a model; this module
 presents it. Equations are printed by sympy: LaTeX by a
 ``sympy.printing.latex.LatexPrinter`` and text by sympy's Unicode
 ``PrettyPrinter``, each taught three notations of the project (``Cᵀ`` with an
@@ -33,7 +33,8 @@ from sympy.printing.latex import LatexPrinter as _SympyLatex
 from sympy.printing.pretty.pretty import PrettyPrinter as _SympyPretty
 from sympy.printing.pretty.stringpict import prettyForm
 
-from ..derivation import (
+from ..errors import ConvSpecError
+from ..narrative.derivation import (
     RELATIONS,
     Check,
     Derivation,
@@ -43,7 +44,6 @@ from ..derivation import (
     Prose,
     Table,
 )
-from ..errors import ConvSpecError
 from .documents import ARTICLE
 from .latex import code_latex, escape_text, matrix_width, to_latex
 from .measure import math_width

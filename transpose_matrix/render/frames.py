@@ -20,7 +20,7 @@ An animation steps through one vector of the matrix per frame. Three views:
 
 Every frame records the kernel's footprint from the geometry (padding and
 inserted zeros included) and, separately, the cells the matrix vector
-actually holds (read from :func:`~transpose_matrix.matrix.weight_label_matrix`
+actually holds (read from :func:`~transpose_matrix.matrices.conv.weight_label_matrix`
 and its transpose). The tests check that the two agree: the footprint's
 data cells are exactly the vector's nonzeros, with the same weights.
 
@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConvSpecError, ConvSpecTypeError
-from ..spec import ConvSpec
+from ..geometry.spec import ConvSpec
 
 __all__ = [
     "DATA",
@@ -197,7 +197,7 @@ def layer_title(spec: ConvSpec, transposed: bool = False) -> str:
     ...                                      output_padding=1), transposed=True)
     'ConvTranspose2d: 3 × 3 input, 3 × 3 kernel, stride 2, padding 1, output_padding 1 → 6 × 6'
     """
-    from .report import heading
+    from .prose import heading
     from .text import dims_text
 
     if not transposed:
@@ -334,7 +334,7 @@ def _check(spec: ConvSpec, view: str) -> None:
 
 def _labels(spec: ConvSpec) -> tuple[object, object]:
     """C and Cᵀ holding weight labels, as CSR and CSC for fast row/column reads."""
-    from ..matrix import transposed_conv_matrix, weight_label_matrix
+    from ..matrices.conv import transposed_conv_matrix, weight_label_matrix
 
     labels = weight_label_matrix(spec)
     weight = np.arange(1, math.prod(spec.weight_shape) + 1, dtype=np.int64)

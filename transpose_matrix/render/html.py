@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConvSpecError
-from ..spec import ConvSpec
+from ..geometry.spec import ConvSpec
 from .frames import PAD, check_drawable, check_zero_padding, frame_model
 
 __all__ = ["MATRIX_COLS", "MATRIX_ROWS", "MAX_SIDE", "HtmlPage", "html_page"]

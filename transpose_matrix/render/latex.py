@@ -3,7 +3,7 @@ r"""LaTeX of numbers, matrices, specs and text, through one entry point.
 A change to the LaTeX of a matrix goes here. :func:`to_latex` prints a matrix
 (sympy, ``scipy.sparse``, numpy, or a lazy view such as
 :class:`~transpose_matrix.render.views.ConvMatrixView`), a number, a
-:class:`~transpose_matrix.spec.ConvSpec`, or any object with a
+:class:`~transpose_matrix.geometry.spec.ConvSpec`, or any object with a
 ``_latex(printer)`` method. Documents around these pieces are built in
 :mod:`transpose_matrix.render.documents`.
 
@@ -42,7 +42,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import ConvSpecError, ConvSpecTypeError, LatexError
-from ..shapes import describe
+from ..geometry.shapes import describe
+from ..narrative.markup import dims_latex
 from .measure import ARRAY_GAP, BRACKETS, math_width
 from .text import keep_ends
 
@@ -454,7 +455,7 @@ def to_latex(
     obj
         A sympy matrix (dense or sparse) or expression, a ``scipy.sparse``
         matrix or array, a numpy array (1-D prints as a column) or number, a
-        :class:`~transpose_matrix.spec.ConvSpec`, or any object with a
+        :class:`~transpose_matrix.geometry.spec.ConvSpec`, or any object with a
         ``_latex(printer)`` method (see :class:`LatexPrinter`).
     max_rows, max_cols : int, optional
         Elide matrices beyond this many rows / columns (default
@@ -839,15 +840,6 @@ def _split(
 # --------------------------------------------------------------------------- specs
 
 
-def dims_latex(values: Sequence[Any]) -> str:
-    r"""``5 \times 5``: a shape in maths.
-
-    >>> dims_latex((1, 4, 4))
-    '1 \\times 4 \\times 4'
-    """
-    return r" \times ".join(str(v) for v in values)
-
-
 def _padding_latex(padding: Sequence[tuple[int, int]]) -> str:
     if all(before == after for before, after in padding):
         return _uniform([before for before, _ in padding])
@@ -867,7 +859,7 @@ def spec_latex(spec: Any, printer: Any = None) -> str:
 
     Examples
     --------
-    >>> from transpose_matrix.spec import ConvSpec
+    >>> from transpose_matrix.geometry.spec import ConvSpec
     >>> for part in spec_latex(ConvSpec((4, 4), 3)).split(r",\quad "):
     ...     print(part)
     \mathrm{Conv2d}\colon 1 \times 4 \times 4 \to 1 \times 2 \times 2

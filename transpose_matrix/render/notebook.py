@@ -3,13 +3,13 @@ r"""What Jupyter shows for the library's objects: ``_repr_html_`` and ``_repr_la
 The objects keep only one-line methods that call these functions, so what a
 notebook shows is made in the presentation layer like every other output:
 
-* :func:`spec_html` — a :class:`~transpose_matrix.spec.ConvSpec` as a small
+* :func:`spec_html` — a :class:`~transpose_matrix.geometry.spec.ConvSpec` as a small
   table: the layer, its shapes, C's shape (its LaTeX is
   :func:`~transpose_matrix.render.latex.spec_latex`).
 * :func:`verify_html`, :func:`verify_latex` — a
-  :class:`~transpose_matrix.verification.VerifyReport` as a table of checks
+  :class:`~transpose_matrix.analysis.verification.VerifyReport` as a table of checks
   with their largest error and verdict.
-* :func:`solution_latex` — one :class:`~transpose_matrix.solver.SizeSolution`
+* :func:`solution_latex` — one :class:`~transpose_matrix.analysis.solver.SizeSolution`
   as ``\mathrm{ConvTranspose}(k = 4, s = 2, p = 1)\colon 8 \to 16``.
 """
 
@@ -41,11 +41,12 @@ def spec_html(spec: Any) -> str:
 
     Examples
     --------
-    >>> from transpose_matrix.spec import ConvSpec
+    >>> from transpose_matrix.geometry.spec import ConvSpec
     >>> "<td" in spec_html(ConvSpec((4, 4), 3))
     True
     """
-    from .report import conv_call, heading
+    from .prose import heading
+    from .report import conv_call
 
     rows, cols = spec.matrix_shape
     return _rows(
@@ -122,7 +123,7 @@ def solution_latex(solution: Any) -> str:
 
     Examples
     --------
-    >>> from transpose_matrix.solver import SizeSolution
+    >>> from transpose_matrix.analysis.solver import SizeSolution
     >>> print(solution_latex(SizeSolution(8, 16, True, 4, 2, 1, 1, 0)))
     \mathrm{ConvTranspose}(k = 4,\ s = 2,\ p = 1)\colon 8 \to 16
     """

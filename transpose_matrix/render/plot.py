@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConvSpecError, ConvSpecTypeError, optional_import
-from ..spec import ConvSpec
+from ..geometry.spec import ConvSpec
 
 __all__ = ["MAX_IMAGE_CELLS", "plot_coverage", "plot_matrix"]
 
@@ -102,7 +102,7 @@ def plot_matrix(
     ax = _axes(ax)
     if isinstance(spec_or_matrix, ConvSpec):
         spec = spec_or_matrix
-        from ..matrix import weight_label_matrix
+        from ..matrices.conv import weight_label_matrix
         from .frames import layer_title
 
         taps = math.prod(spec.kernel_size)
@@ -188,7 +188,7 @@ def coverage(spec: ConvSpec) -> np.ndarray:
     >>> coverage(ConvSpec.from_transposed((3,), 1, 1, 3, stride=2))[0]
     array([1., 1., 2., 1., 2., 1., 1.])
     """
-    from ..matrix import transposed_conv_matrix
+    from ..matrices.conv import transposed_conv_matrix
 
     if not isinstance(spec, ConvSpec):
         raise ConvSpecTypeError(f"spec={spec!r} must be a ConvSpec")

@@ -14,9 +14,11 @@ module prints it three ways, from the escape and symbol tables of
   symbols and refuses any command it does not know;
 * :func:`prose_html`: maths for MathJax, code in ``<code>``.
 
-:func:`describe_spec` writes a layer's geometry in this markup (``$5 \times
-5$ input, $3 \times 3$ kernel, stride 2``); every heading and title the
-project prints is that sentence, in LaTeX or in text.
+:func:`heading` and :func:`title` print the sentence
+:func:`~transpose_matrix.narrative.markup.describe_spec` writes in this
+markup (``$5 \times 5$ input, $3 \times 3$ kernel, stride 2``): every
+heading and title the project prints is that sentence, in LaTeX or in text.
+The grammar of the markup is :mod:`transpose_matrix.narrative.markup`'s.
 """
 
 from __future__ import annotations
@@ -24,21 +26,22 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Sequence
 from typing import Any
 
-from ..errors import ConvSpecError, ConvSpecTypeError
-from ..spec import ConvSpec
-from .latex import MATH_SYMBOLS, code_latex, dims_latex, escape_text
+from ..errors import ConvSpecError
+from ..narrative.markup import check_markup, describe_spec, dims_latex, markup_pieces
+from .latex import MATH_SYMBOLS, code_latex, escape_text
 from .text import subscript
 
 __all__ = [
     "check_markup",
     "describe_spec",
+    "heading",
     "math_text",
     "prose_html",
     "prose_latex",
     "prose_text",
+    "title",
 ]
 
 _SUPERSCRIPTS = dict(zip("0123456789+-=()in", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿ", strict=True))
@@ -198,50 +201,6 @@ def math_text(source: str) -> str:
 
 # --------------------------------------------------------------------------- prose
 
-_MARKUP = re.compile(r"\$([^$]*)\$|`([^`]*)`")
-
-
-def check_markup(markup: Any) -> str:
-    """``markup`` if it is a string whose ``$`` and backticks pair up, else an error.
-
-    Raises
-    ------
-    ConvSpecTypeError
-        ``markup`` is not a string.
-    ConvSpecError
-        A ``$`` or a backtick has no partner.
-
-    Examples
-    --------
-    >>> check_markup("a `b` $c$")
-    'a `b` $c$'
-    """
-    if not isinstance(markup, str):
-        raise ConvSpecTypeError(f"prose={markup!r} must be a string")
-    for mark in "$`":
-        if markup.count(mark) % 2:
-            raise ConvSpecError(f"prose {markup!r} has an unmatched '{mark}'")
-    return markup
-
-
-def _pieces(markup: str) -> list[tuple[str, str]]:
-    """``(kind, content)`` pieces: ``"text"``, ``"math"`` or ``"code"``."""
-    check_markup(markup)
-    pieces = []
-    position = 0
-    for match in _MARKUP.finditer(markup):
-        if match.start() > position:
-            pieces.append(("text", markup[position : match.start()]))
-        if match.group(1) is not None:
-            pieces.append(("math", match.group(1)))
-        else:
-            pieces.append(("code", match.group(2)))
-        position = match.end()
-    if position < len(markup):
-        pieces.append(("text", markup[position:]))
-    return pieces
-
-
 def prose_latex(markup: str) -> str:
     r"""Prose markup as LaTeX text: maths in ``$…$``, code in straight-quoted typewriter.
 
@@ -251,7 +210,7 @@ def prose_latex(markup: str) -> str:
     With $k_{\mathrm{eff}}$ taps, \texttt{\textquotesingle{}same\textquotesingle{}} is 50\% off.
     """
     out = []
-    for kind, content in _pieces(markup):
+    for kind, content in markup_pieces(markup):
         if kind == "math":
             out.append(f"${content}$")
         elif kind == "code":
@@ -270,7 +229,7 @@ def prose_text(markup: str) -> str:
     'Cᵀ is conv_transpose2d for s ≥ 1.'
     """
     out = []
-    for kind, content in _pieces(markup):
+    for kind, content in markup_pieces(markup):
         out.append(math_text(content) if kind == "math" else content)
     return "".join(out)
 
@@ -284,7 +243,7 @@ def prose_html(markup: str) -> str:
     '<code>f(x)</code> is \\(x &lt; 1\\) &amp; small'
     """
     out = []
-    for kind, content in _pieces(markup):
+    for kind, content in markup_pieces(markup):
         if kind == "math":
             out.append(rf"\({html.escape(content)}\)")
         elif kind == "code":
@@ -297,70 +256,55 @@ def prose_html(markup: str) -> str:
 # --------------------------------------------------------------------------- a layer in words
 
 
-def _times(values: Sequence[Any]) -> str:
-    # Braced: a line never breaks inside 5 × 5.
-    return "{" + dims_latex(values) + "}"
+def heading(spec: Any, transposed: bool = False, *, latex: bool = False) -> str:
+    """``5 × 5 input, 3 × 3 kernel, stride 2, padding 1``: the geometry in words.
 
-
-def _per_dim(values: Sequence[Any]) -> str:
-    """``3`` when every dim agrees, else ``${3 \times 2}$``."""
-    return str(values[0]) if len(set(values)) == 1 else f"${_times(values)}$"
-
-
-def describe_spec(spec: ConvSpec, transposed: bool = False) -> str:
-    r"""A layer's geometry in prose markup: ``$5 \times 5$ input, $3 \times 3$ kernel, …``.
-
-    Stride, padding, dilation, channels and groups are named only when they
-    are not the defaults; asymmetric padding says what goes before and after.
-    With ``transposed`` it describes the transposed layer whose matrix is Cᵀ:
-    its input is the forward output, its ``padding`` the forward
-    convolution's, ``output_padding`` is named when not 0, and the channels
-    run the other way. Print it with :func:`prose_latex` or
-    :func:`prose_text`.
+    The sentence is :func:`~transpose_matrix.render.prose.describe_spec`
+    (defaults left out; with ``transposed``, the transposed layer: its input
+    is the forward output, ``output_padding`` named when not 0), printed as
+    Unicode text or, with ``latex``, as LaTeX with every number in maths.
 
     Examples
     --------
-    >>> describe_spec(ConvSpec((5, 5), 3, stride=2, padding=1))
-    '${5 \\times 5}$ input, ${3 \\times 3}$ kernel, stride 2, padding 1'
-    >>> describe_spec(ConvSpec(9, 3, padding=[(2, 1)], in_channels=2, out_channels=4, groups=2))
-    'input of length 9, kernel of size 3, padding 2 before and 1 after, 2 to 4 channels in 2 groups'
-    >>> spec = ConvSpec.from_transposed((3, 3), 1, 1, 3, stride=(2, 1), padding=1,
-    ...                                 output_padding=(1, 0))
-    >>> prose_text(describe_spec(spec, transposed=True))
-    '3 × 3 input, 3 × 3 kernel, stride 2 × 1, padding 1, output_padding 1 × 0'
+    >>> from transpose_matrix.geometry.spec import ConvSpec
+    >>> heading(ConvSpec((5, 5), 3, stride=2, padding=1))
+    '5 × 5 input, 3 × 3 kernel, stride 2, padding 1'
+    >>> print(heading(ConvSpec((5, 6), 3, stride=(1, 2), in_channels=2, out_channels=4),
+    ...               latex=True))
+    ${5 \\times 6}$ input, ${3 \\times 3}$ kernel, stride ${1 \\times 2}$, 2 to 4 channels
     """
-    if not isinstance(spec, ConvSpec):
-        raise ConvSpecTypeError(f"spec={spec!r} must be a ConvSpec")
-    layer = spec.transposed_arguments() if transposed else None
-    shape = spec.output_shape if transposed else spec.input_shape
-    if spec.ndim == 1:
-        parts = [f"input of length {shape[0]}", f"kernel of size {spec.kernel_size[0]}"]
-    else:
-        parts = [f"${_times(shape)}$ input", f"${_times(spec.kernel_size)}$ kernel"]
-    if any(s != 1 for s in spec.stride):
-        parts.append(f"stride {_per_dim(spec.stride)}")
-    if layer is not None:
-        if any(layer["padding"]):
-            parts.append(f"padding {_per_dim(layer['padding'])}")
-    elif any(pair != (0, 0) for pair in spec.padding):
-        if spec.is_symmetric_padding:
-            parts.append(f"padding {_per_dim([before for before, _ in spec.padding])}")
+    markup = describe_spec(spec, transposed)
+    return prose_latex(markup) if latex else prose_text(markup)
+
+
+def title(spec: Any, transposed: bool = False, *, latex: bool = False) -> str:
+    r"""Title: ``ConvTranspose2d: 3 × 3 input → 6 × 6 output`` or the forward heading.
+
+    Unicode text, or LaTeX with the numbers in maths (``latex``), where a
+    long title breaks only between its phrases, never inside "2 channels".
+
+    Examples
+    --------
+    >>> from transpose_matrix.geometry.spec import ConvSpec
+    >>> title(ConvSpec.from_transposed((3, 3), 1, 1, 3, stride=2, padding=1, output_padding=1),
+    ...       transposed=True)
+    'ConvTranspose2d: 3 × 3 input → 6 × 6 output'
+    >>> title(ConvSpec((5, 5), 3, stride=2, padding=1))
+    'Conv2d: 5 × 5 input, 3 × 3 kernel, stride 2, padding 1'
+    >>> print(title(ConvSpec.from_transposed(4, 1, 1, 3, stride=3), transposed=True, latex=True))
+    ConvTranspose1d: \mbox{input of length 4} $\to$ \mbox{output of length 12}
+    """
+    if transposed:
+        if spec.ndim == 1:
+            ends = [f"input of length {spec.output_shape[0]}",
+                    f"output of length {spec.input_shape[0]}"]
         else:
-            before = _per_dim([b for b, _ in spec.padding])
-            after = _per_dim([a for _, a in spec.padding])
-            parts.append(f"padding {before} before and {after} after")
-    if spec.padding_mode != "zeros":
-        parts.append(f"`padding_mode='{spec.padding_mode}'`")
-    if any(d != 1 for d in spec.dilation):
-        parts.append(f"dilation {_per_dim(spec.dilation)}")
-    if layer is not None and any(layer["output_padding"]):
-        parts.append(f"`output_padding` {_per_dim(layer['output_padding'])}")
-    if spec.in_channels != 1 or spec.out_channels != 1:
-        source, target = spec.in_channels, spec.out_channels
-        if transposed:
-            source, target = target, source
-        channels = f"{source} channels" if source == target else f"{source} to {target} channels"
-        if spec.groups != 1:
-            channels += f" in {spec.groups} groups"
-        parts.append(channels)
-    return ", ".join(parts)
+            ends = [f"${{{dims_latex(spec.output_shape)}}}$ input",
+                    f"${{{dims_latex(spec.input_shape)}}}$ output"]
+        phrases, joiner = ends, " $\\to$ "
+    else:
+        phrases, joiner = describe_spec(spec).split(", "), ", "
+    name = f"Conv{'Transpose' if transposed else ''}{spec.ndim}d: "
+    if not latex:
+        return name + prose_text(joiner.join(phrases))
+    return name + prose_latex(joiner).join(f"\\mbox{{{prose_latex(part)}}}" for part in phrases)

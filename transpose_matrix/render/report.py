@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConvSpecError
-from ..shapes import transposed_conv_output_size
+from ..geometry.shapes import transposed_conv_output_size
 from .documents import ARTICLE, BEAMER, Page, document, fragment, frame
 from .latex import code_latex, dims_latex, escape_text, to_latex
-from .prose import describe_spec, prose_latex, prose_text
+from .prose import heading, prose_latex, prose_text, title
 from .text import dims_text
 
 __all__ = [
@@ -35,7 +35,6 @@ __all__ = [
     "conv_call",
     "export",
     "export_body",
-    "heading",
     "mode_transpose_text",
     "output_padding_choices",
     "show_json",
@@ -43,7 +42,6 @@ __all__ = [
     "show_text",
     "size_lines",
     "spec_data",
-    "title",
     "transposed_call",
     "zero_insertion",
 ]
@@ -69,7 +67,7 @@ def conv_call(spec: Any) -> str:
     ``padding_mode`` other than ``'zeros'`` is shown as torch's argument (or
     as ``F.pad``'s ``mode`` for uneven pairs).
 
-    >>> from transpose_matrix.spec import ConvSpec
+    >>> from transpose_matrix.geometry.spec import ConvSpec
     >>> conv_call(ConvSpec((5,), 4, padding="same", padding_mode="reflect"))  # doctest: +ELLIPSIS
     "torch.nn.Conv1d(1, 1, kernel_size=(4,), stride=(1,), padding='same', ..., \
 padding_mode='reflect', bias=False)"
@@ -110,60 +108,6 @@ def transposed_call(spec: Any) -> str | None:
     )
 
 
-def heading(spec: Any, transposed: bool = False, *, latex: bool = False) -> str:
-    """``5 × 5 input, 3 × 3 kernel, stride 2, padding 1``: the geometry in words.
-
-    The sentence is :func:`~transpose_matrix.render.prose.describe_spec`
-    (defaults left out; with ``transposed``, the transposed layer: its input
-    is the forward output, ``output_padding`` named when not 0), printed as
-    Unicode text or, with ``latex``, as LaTeX with every number in maths.
-
-    Examples
-    --------
-    >>> from transpose_matrix.spec import ConvSpec
-    >>> heading(ConvSpec((5, 5), 3, stride=2, padding=1))
-    '5 × 5 input, 3 × 3 kernel, stride 2, padding 1'
-    >>> print(heading(ConvSpec((5, 6), 3, stride=(1, 2), in_channels=2, out_channels=4),
-    ...               latex=True))
-    ${5 \\times 6}$ input, ${3 \\times 3}$ kernel, stride ${1 \\times 2}$, 2 to 4 channels
-    """
-    markup = describe_spec(spec, transposed)
-    return prose_latex(markup) if latex else prose_text(markup)
-
-
-def title(spec: Any, transposed: bool = False, *, latex: bool = False) -> str:
-    r"""Title: ``ConvTranspose2d: 3 × 3 input → 6 × 6 output`` or the forward heading.
-
-    Unicode text, or LaTeX with the numbers in maths (``latex``), where a
-    long title breaks only between its phrases, never inside "2 channels".
-
-    Examples
-    --------
-    >>> from transpose_matrix.spec import ConvSpec
-    >>> title(ConvSpec.from_transposed((3, 3), 1, 1, 3, stride=2, padding=1, output_padding=1),
-    ...       transposed=True)
-    'ConvTranspose2d: 3 × 3 input → 6 × 6 output'
-    >>> title(ConvSpec((5, 5), 3, stride=2, padding=1))
-    'Conv2d: 5 × 5 input, 3 × 3 kernel, stride 2, padding 1'
-    >>> print(title(ConvSpec.from_transposed(4, 1, 1, 3, stride=3), transposed=True, latex=True))
-    ConvTranspose1d: \mbox{input of length 4} $\to$ \mbox{output of length 12}
-    """
-    if transposed:
-        if spec.ndim == 1:
-            ends = [f"input of length {spec.output_shape[0]}",
-                    f"output of length {spec.input_shape[0]}"]
-        else:
-            ends = [f"${{{dims_latex(spec.output_shape)}}}$ input",
-                    f"${{{dims_latex(spec.input_shape)}}}$ output"]
-        phrases, joiner = ends, " $\\to$ "
-    else:
-        phrases, joiner = describe_spec(spec).split(", "), ", "
-    name = f"Conv{'Transpose' if transposed else ''}{spec.ndim}d: "
-    if not latex:
-        return name + prose_text(joiner.join(phrases))
-    return name + prose_latex(joiner).join(f"\\mbox{{{prose_latex(part)}}}" for part in phrases)
-
-
 def _size_symbols(spec: Any, transposed: bool) -> list[tuple[str, str]]:
     """(symbol, what it is) of the size formula, in the order the formula reads them."""
     if transposed:
@@ -179,11 +123,11 @@ def _size_symbols(spec: Any, transposed: bool) -> list[tuple[str, str]]:
 def size_lines(spec: Any, transposed: bool = False) -> list[str]:
     """The output-size formula and its numbers per dim, as Unicode lines.
 
-    Printed from :func:`~transpose_matrix.derivation.output_size_equations`,
+    Printed from :func:`~transpose_matrix.narrative.derivation.output_size_equations`,
     the sympy expressions the derivation checks; the last value of each
     line is that expression evaluated, the layer's output size.
     """
-    from ..derivation import output_size_equations
+    from ..narrative.derivation import output_size_equations
     from .derivation import equation_line
 
     general, *rows = output_size_equations(spec, transposed=transposed)
@@ -212,7 +156,7 @@ def output_padding_choices(spec: Any, most: int = 6) -> list[list[tuple[int, int
 
     Examples
     --------
-    >>> from transpose_matrix.spec import ConvSpec
+    >>> from transpose_matrix.geometry.spec import ConvSpec
     >>> output_padding_choices(ConvSpec.from_transposed((3,), 1, 1, 3, stride=2, padding=1))
     [[(0, 5), (1, 6)]]
     >>> output_padding_choices(ConvSpec.from_transposed((2,), 1, 1, 2, dilation=100), most=4)
@@ -287,7 +231,7 @@ def _weights_note(seed: int | None) -> str:
 def _weight(spec: Any, seed: int | None) -> Any:
     if seed is None:
         return None
-    from ..verification import random_weight
+    from ..analysis.verification import random_weight
 
     return random_weight(spec, seed)
 
@@ -316,7 +260,7 @@ def _recipe_terms(spec: Any) -> tuple[Any, list[tuple[int, ...]]]:
 
     ``(padded, out, s, d, k, o)`` with ``o = padded - ((out - 1)s + d(k - 1) + 1)``.
     """
-    from ..verification import transpose_recipe
+    from ..analysis.verification import transpose_recipe
 
     recipe = transpose_recipe(spec)
     terms = [
@@ -331,7 +275,7 @@ def mode_transpose_text(spec: Any) -> list[str]:
     """What Cᵀ is for a non-zero ``padding_mode``, as text lines (the torch recipe last).
 
     Cᵀ = Pᵀ·Dᵀ: the zero-padded ``conv_transposeNd`` onto the padded grid,
-    then the fold Pᵀ (:func:`~transpose_matrix.verification.transpose_recipe`).
+    then the fold Pᵀ (:func:`~transpose_matrix.analysis.verification.transpose_recipe`).
     """
     recipe, terms = _recipe_terms(spec)
     sizes = [
@@ -384,7 +328,7 @@ def _text_matrix(view: Any, full: bool) -> str:
 
 
 def _nnz(spec: Any) -> int:
-    from ..matrix import conv_matrix_nnz
+    from ..matrices.conv import conv_matrix_nnz
 
     return conv_matrix_nnz(spec)
 
@@ -535,7 +479,7 @@ def _json_entries(spec: Any, weight: Any) -> tuple[Any, Any, list[Any]]:
         return weight_name(spec, flat, latex=True)
 
     if spec.padding_mode == "zeros":
-        from ..matrix import weight_label_matrix
+        from ..matrices.conv import weight_label_matrix
 
         pattern = weight_label_matrix(spec).tocoo()
         flats = pattern.data - 1
@@ -544,7 +488,7 @@ def _json_entries(spec: Any, weight: Any) -> tuple[Any, Any, list[Any]]:
             return pattern.row, pattern.col, [float(values[f]) for f in flats]
         names = {f: name(f) for f in set(flats.tolist())}
         return pattern.row, pattern.col, [names[f] for f in flats.tolist()]
-    from ..matrix import mode_contributions
+    from ..matrices.conv import mode_contributions
 
     rows, cols, which = mode_contributions(spec)
     order = np.lexsort((which, cols, rows))
@@ -589,7 +533,7 @@ def show_json(spec: Any, *, seed: int | None = None) -> str:
     layer = spec.transposed_arguments()
     recipe = None
     if spec.padding_mode != "zeros":
-        from ..verification import transpose_recipe
+        from ..analysis.verification import transpose_recipe
 
         recipe = transpose_recipe(spec).code()
     data = {
@@ -663,7 +607,7 @@ def _align(rows: list[str]) -> str:
 
 def _size_display(spec: Any, transposed: bool, width: float) -> str:
     """The size formula and the layer's numbers in it, printed by sympy in one display."""
-    from ..derivation import output_size_equations
+    from ..narrative.derivation import output_size_equations
     from .derivation import display_latex
 
     return display_latex(output_size_equations(spec, transposed=transposed), width)
@@ -786,8 +730,8 @@ def export_body(
                 "of zero padding; export without derivations",
                 field="padding_mode",
             )
-        from ..derivation import output_size_derivation
-        from ..gradient import gradient_derivation
+        from ..narrative.derivation import output_size_derivation
+        from ..narrative.gradient import gradient_derivation
 
         out.append(to_latex(output_size_derivation(spec)))
         out.append(to_latex(gradient_derivation(spec)))

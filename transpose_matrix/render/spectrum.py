@@ -1,10 +1,10 @@
 r"""The ``spectrum`` report: a layer's norm, smallest singular value and condition number.
 
-The maths is :mod:`transpose_matrix.spectrum`. This module decides what a
+The maths is :mod:`transpose_matrix.analysis.spectrum`. This module decides what a
 report computes (the whole spectrum when a method reaches it, else the ``k``
 largest and smallest values) and lays it out as text with a histogram or as
 a LaTeX table. The command's options live in
-:mod:`transpose_matrix.spectrum_cli`.
+:mod:`transpose_matrix.cli.spectrum`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from .report import conv_call, transposed_call
 if TYPE_CHECKING:
     import numpy as np
 
-    from ..spectrum import NormComparison
+    from ..analysis.spectrum import NormComparison
 
 # numpy and the maths (scipy's ARPACK) are imported when a report is computed.
 
@@ -93,7 +93,7 @@ def spectrum_report(
     """Compute what the ``spectrum`` command shows: all values if reachable, else ``k`` each end.
 
     ``k`` is capped at the number of values; ``tol`` defaults to
-    :data:`~transpose_matrix.spectrum.DEFAULT_TOL`.
+    :data:`~transpose_matrix.analysis.spectrum.DEFAULT_TOL`.
 
     Raises
     ------
@@ -101,7 +101,7 @@ def spectrum_report(
         From :func:`~transpose_matrix.singular_values` (a bad weight, no
         convergence, the memory guard).
     """
-    from ..spectrum import DEFAULT_TOL, choose_method, compare_norms, singular_values
+    from ..analysis.spectrum import DEFAULT_TOL, choose_method, compare_norms, singular_values
 
     tol = DEFAULT_TOL if tol is None else tol
     count = min(spec.matrix_shape)

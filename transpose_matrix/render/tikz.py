@@ -31,10 +31,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import ConvSpecError, ConvSpecTypeError
-from ..matrix import conv_matrix_entries, conv_matrix_terms
+from ..geometry.shapes import describe
+from ..geometry.spec import ConvSpec
+from ..matrices.conv import conv_matrix_entries, conv_matrix_terms
 from ..memory import check_index_range
-from ..shapes import describe
-from ..spec import ConvSpec
 from .frames import check_drawable, check_zero_padding
 from .latex import dims_latex
 from .measure import text_width

@@ -2,17 +2,17 @@
 
 A printer shows a few dozen rows and columns of C; the layer may have
 millions of each. :class:`ConvMatrixView` answers for any block of cells
-through :func:`~transpose_matrix.matrix.conv_matrix_entries` (the closed-form
+through :func:`~transpose_matrix.matrices.conv.conv_matrix_entries` (the closed-form
 entry of C), so the text and LaTeX views of any layer cost what they print.
 
 The names shown in the cells are made here, once: weight ``(o, c, *t)`` is
 ``w_{o,c,t…}`` in LaTeX and ``w₀₁₂…`` in text, with the channel indices left
 out when the layer has one input and one output channel, exactly as
-:func:`~transpose_matrix.symbolic.weight_symbols` names its symbols.
+:func:`~transpose_matrix.matrices.symbolic.weight_symbols` names its symbols.
 
 With a ``padding_mode`` other than ``'zeros'`` an entry of C can be a sum of
 weights (taps that read the same input entry through the padding); the cells
-then come from :func:`~transpose_matrix.matrix.conv_matrix_terms` and show
+then come from :func:`~transpose_matrix.matrices.conv.conv_matrix_terms` and show
 the sum: ``w₀+w₂`` in text, ``w_{0} + w_{2}`` in LaTeX, its value with
 numeric weights. A sum of more than :data:`MAX_TERMS` weights shows its first
 and last term around an ellipsis.
@@ -26,8 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from ..matrix import check_weight, conv_matrix_entries, conv_matrix_max_terms, conv_matrix_terms
-from ..spec import ConvSpec
+from ..geometry.spec import ConvSpec
+from ..matrices.conv import (
+    check_weight,
+    conv_matrix_entries,
+    conv_matrix_max_terms,
+    conv_matrix_terms,
+)
 from .latex import format_number, matrix_latex
 from .text import PositionLabels, blocks_of, subscript, weight_index
 

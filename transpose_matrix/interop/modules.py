@@ -44,18 +44,18 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 
-from .errors import ConvSpecError, ConvSpecTypeError, optional_import
-from .matrix import conv_matrix, transposed_conv_matrix
-from .memory import check_memory
-from .shapes import as_int, per_dim
-from .spec import ConvSpec
-from .upsample import (
+from ..errors import ConvSpecError, ConvSpecTypeError, optional_import
+from ..geometry.shapes import as_int, per_dim
+from ..geometry.spec import ConvSpec
+from ..matrices.conv import conv_matrix, transposed_conv_matrix
+from ..matrices.resampling import (
     avg_pool_matrix,
     bilinear_upsample_matrix,
     nearest_upsample_matrix,
     pad_matrix,
     resized_shape,
 )
+from ..memory import check_memory
 
 __all__ = [
     "LayerSpec",
@@ -817,7 +817,7 @@ def module_matrix(
     convolution through :func:`transpose_matrix.conv_matrix`, a transposed
     one through :func:`transpose_matrix.transposed_conv_matrix`,
     ``Upsample``, ``AvgPool`` and padding layers through the one-channel
-    builders of :mod:`transpose_matrix.upsample` repeated over the channels.
+    builders of :mod:`transpose_matrix.matrices.resampling` repeated over the channels.
     ``Upsample`` follows torch's float64 arithmetic; for float32 tensors
     torch rounds in float32 and, with scales whose reciprocal is inexact,
     can pick the neighbouring source entry.

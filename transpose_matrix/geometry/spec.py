@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConvSpecError, ConvSpecTypeError
+from ..errors import ConvSpecError, ConvSpecTypeError
 from .shapes import (
     MAX_INT,
     _plain,
@@ -274,17 +274,17 @@ class ConvSpec:
     def _latex(self, printer: Any = None) -> str:
         """Math-mode description, so ``sympy.latex`` and ``to_latex`` print specs."""
         # Imported at call time: the core never loads the presentation layer.
-        from .render.latex import spec_latex
+        from ..render.latex import spec_latex
 
         return spec_latex(self)
 
     def _repr_latex_(self) -> str:
-        from .render.latex import repr_latex
+        from ..render.latex import repr_latex
 
         return repr_latex(self)
 
     def _repr_html_(self) -> str:
-        from .render.notebook import spec_html
+        from ..render.notebook import spec_html
 
         return spec_html(self)
 

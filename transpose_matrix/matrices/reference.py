@@ -1,6 +1,6 @@
 """A reference builder of C written from the definition with plain loops.
 
-It shares no code with :mod:`transpose_matrix.matrix`: it walks every output
+It shares no code with :mod:`transpose_matrix.matrices.conv`: it walks every output
 position, every kernel placement and every tap, exactly as the definition of
 cross-correlation reads, and writes entries into a dict. It is slow on
 purpose and exists so the tests (and :func:`~transpose_matrix.verify`, when
@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 
-from .errors import MemoryGuardError
-from .memory import check_memory
-from .shapes import describe
-from .spec import ConvSpec, as_spec
+from ..errors import MemoryGuardError
+from ..geometry.shapes import describe
+from ..geometry.spec import ConvSpec, as_spec
+from ..memory import check_memory
 
 __all__ = ["REFERENCE_MAX_STEPS", "reference_conv_matrix", "reference_conv"]
 

@@ -24,8 +24,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ConvSpecError, ConvSpecTypeError
-from .shapes import _is_bool, as_int, conv_output_size, describe, transposed_conv_output_size
+from ..errors import ConvSpecError, ConvSpecTypeError
+from ..geometry.shapes import (
+    _is_bool,
+    as_int,
+    conv_output_size,
+    describe,
+    transposed_conv_output_size,
+)
 
 __all__ = [
     "MAX_CANDIDATES",
@@ -146,7 +152,7 @@ class SizeSolution:
         return out
 
     def _repr_latex_(self) -> str:
-        from .render.notebook import solution_latex
+        from ..render.notebook import solution_latex
 
         return f"${solution_latex(self)}$"
 

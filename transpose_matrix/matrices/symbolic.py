@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 import sympy
 
-from .errors import ConvSpecTypeError
-from .matrix import check_weight, conv_matrix_nnz, mode_contributions, weight_label_matrix
-from .memory import check_entries
-from .shapes import as_int, as_shape, describe
-from .spec import ConvSpec, as_spec
+from ..errors import ConvSpecTypeError
+from ..geometry.shapes import as_int, as_shape, describe
+from ..geometry.spec import ConvSpec, as_spec
+from ..memory import check_entries
+from .conv import check_weight, conv_matrix_nnz, mode_contributions, weight_label_matrix
 
 __all__ = [
     "weight_symbols",
@@ -133,7 +133,7 @@ def weight_pattern(spec: ConvSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     For a ``padding_mode`` other than ``'zeros'`` a pair ``(row, col)`` can
     repeat: the entry is then the *sum* of the weights listed for it (taps
     that read the same input entry through the padding), and the triples are
-    those of :func:`~transpose_matrix.matrix.mode_contributions`, the ones
+    those of :func:`~transpose_matrix.matrices.conv.mode_contributions`, the ones
     the numeric builder sums.
     """
     spec = as_spec(spec)

@@ -67,10 +67,10 @@ from typing import Any
 import numpy as np
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
-from .errors import ConvSpecError, ConvSpecTypeError
-from .matrix import check_weight
-from .memory import check_memory
-from .spec import ConvSpec
+from ..errors import ConvSpecError, ConvSpecTypeError
+from ..geometry.spec import ConvSpec
+from ..matrices.conv import check_weight
+from ..memory import check_memory
 
 __all__ = [
     "DEFAULT_TOL",
@@ -241,7 +241,7 @@ def read_counts(spec: ConvSpec) -> tuple[int, bool]:
     >>> read_counts(ConvSpec((1,), 3, padding=1))
     (1, False)
     """
-    from .upsample import padding_source
+    from ..matrices.resampling import padding_source
 
     most, whole = 1, True
     for a in range(spec.ndim):
@@ -266,8 +266,8 @@ class _PaddedOperator(LinearOperator):
     """C = D·P for a non-zero ``padding_mode``: P copies the input into the padding."""
 
     def __init__(self, spec: ConvSpec, weight: np.ndarray, **backend: Any) -> None:
-        from .operator import conv_operator
-        from .upsample import pad_matrix
+        from ..matrices.resampling import pad_matrix
+        from ..operator import conv_operator
 
         super().__init__(dtype=weight.dtype, shape=spec.matrix_shape)
         padded = tuple(n + b + a for n, (b, a) in zip(spec.input_shape, spec.padding))
@@ -308,7 +308,7 @@ class _PaddedOperator(LinearOperator):
 def _layer_operator(spec: ConvSpec, weight: np.ndarray, **backend: Any) -> LinearOperator:
     """C of one group, matrix-free, for any padding mode (``backend``, ``device`` passed on)."""
     if spec.padding_mode == "zeros":
-        from .operator import conv_operator
+        from ..operator import conv_operator
 
         return conv_operator(spec, weight, **backend)
     return _PaddedOperator(spec, weight, **backend)
@@ -504,7 +504,7 @@ def _shift_invert_values(
     import scipy.sparse
     from scipy.sparse.linalg import splu
 
-    from .matrix import conv_matrix
+    from ..matrices.conv import conv_matrix
 
     matrix = conv_matrix(spec, weight).astype(np.result_type(weight.dtype, np.float64))
     matrix = (matrix / scale).tocsc()
@@ -903,7 +903,7 @@ def _padded_circular(spec: ConvSpec) -> ConvSpec:
 
 
 def _padding_copies(spec: ConvSpec) -> int:
-    from .upsample import padding_source
+    from ..matrices.resampling import padding_source
 
     most = 1
     for a in range(spec.ndim):

@@ -1,7 +1,7 @@
 r"""Derivations whose every displayed statement is a checked sympy object.
 
 One model serves the library (:func:`output_size_derivation`,
-:func:`~transpose_matrix.gradient.gradient_derivation`) and the scripts in
+:func:`~transpose_matrix.narrative.gradient.gradient_derivation`) and the scripts in
 ``derivations/``. A :class:`Derivation` is a titled list of :class:`Step`
 objects; a step holds, in reading order, blocks of five kinds:
 
@@ -47,14 +47,16 @@ from typing import Any
 
 import sympy
 
-from .errors import ConvSpecError, ConvSpecTypeError
-from .shapes import (
+from ..errors import ConvSpecError, ConvSpecTypeError
+from ..geometry.shapes import (
     MAX_INT,
     conv_output_size,
     effective_kernel_size,
+    strict_sympify,
     transposed_conv_output_size,
 )
-from .spec import ConvSpec
+from ..geometry.spec import ConvSpec
+from .markup import check_markup, describe_spec
 
 __all__ = [
     "RELATIONS",
@@ -81,23 +83,6 @@ __all__ = [
 # --------------------------------------------------------------------------- records
 
 
-def strict_sympify(value: Any, what: str) -> Any:
-    """``value`` as a sympy object; numbers and sympy objects only.
-
-    A string would be parsed (and evaluated) by ``sympify``, so it is refused.
-
-    Raises
-    ------
-    ConvSpecTypeError
-        ``"<what> must be a number or a sympy expression, not str"``.
-    """
-    try:
-        return sympy.sympify(value, strict=True)
-    except sympy.SympifyError:
-        raise ConvSpecTypeError(
-            f"{what} must be a number or a sympy expression, not {type(value).__name__}"
-        ) from None
-
 #: Relations an :class:`Equation` may use: name -> (LaTeX, Unicode).
 RELATIONS = {
     "=": ("=", "="),
@@ -110,13 +95,6 @@ RELATIONS = {
 
 # sympy relationals that an Equation splits into sides and a relation.
 _SPLIT = {"Equality": "=", "StrictLessThan": "<", "LessThan": "<=", "GreaterThan": ">="}
-
-
-def describe_spec(spec: Any, transposed: bool = False) -> str:
-    """A layer's geometry in prose markup: :func:`transpose_matrix.render.prose.describe_spec`."""
-    from .render.prose import describe_spec as describe
-
-    return describe(spec, transposed)
 
 
 @dataclass(frozen=True)
@@ -132,8 +110,6 @@ class Prose:
     text: str
 
     def __post_init__(self) -> None:
-        from .render.prose import check_markup
-
         check_markup(self.text)
 
 
@@ -204,13 +180,13 @@ class Equation:
 
     def text(self) -> str:
         """The equation as sympy's Unicode pretty printer shows it."""
-        from .render.derivation import equation_text
+        from ..render.derivation import equation_text
 
         return equation_text(self)
 
     def latex(self) -> str:
         """The equation as math-mode LaTeX (``lhs = rhs``, no ``&``), printed by sympy."""
-        from .render.derivation import equation_latex
+        from ..render.derivation import equation_latex
 
         return equation_latex(self)
 
@@ -331,7 +307,7 @@ class Check:
 
     def text(self) -> str:
         """``✓ claim; method (detail).`` or ``✗ FAILED: …`` in Unicode."""
-        from .render.derivation import check_text
+        from ..render.derivation import check_text
 
         return check_text(self)
 
@@ -583,7 +559,7 @@ class Derivation:
 
     def text(self, width: int = 88) -> str:
         """Plain Unicode text for terminals, one numbered block per step."""
-        from .render.derivation import derivation_text
+        from ..render.derivation import derivation_text
 
         return derivation_text(self, width=width)
 
@@ -599,7 +575,7 @@ class Derivation:
         10 pt type) to lay matrices and long equations out for; a 10 pt
         article's by default.
         """
-        from .render.derivation import derivation_latex
+        from ..render.derivation import derivation_latex
 
         return derivation_latex(self, numbered=numbered, width=width)
 
@@ -607,12 +583,12 @@ class Derivation:
         return self.latex(width=getattr(printer, "width", None))
 
     def _repr_latex_(self) -> str:
-        from .render.derivation import derivation_repr_latex
+        from ..render.derivation import derivation_repr_latex
 
         return derivation_repr_latex(self)
 
     def _repr_html_(self) -> str:
-        from .render.derivation import derivation_html
+        from ..render.derivation import derivation_html
 
         return derivation_html(self)
 
@@ -1440,8 +1416,8 @@ def output_size_equations(spec: ConvSpec, *, transposed: bool = False) -> tuple[
 
     The first equation is the general formula, the very expression
     :func:`output_size_derivation` checks against
-    :func:`~transpose_matrix.shapes.conv_output_size` (or
-    :func:`~transpose_matrix.shapes.transposed_conv_output_size`). Then one
+    :func:`~transpose_matrix.geometry.shapes.conv_output_size` (or
+    :func:`~transpose_matrix.geometry.shapes.transposed_conv_output_size`). Then one
     equation per set of dims with the same numbers: the formula with the
     numbers filled in (:class:`Filled`), the numerator worked out (forward),
     and the size, which is the filled-in formula evaluated by sympy; it

@@ -1,8 +1,7 @@
-"""The ``spectrum`` command's options and run function, which :mod:`transpose_matrix.cli` registers.
+"""``spectrum``: singular values, norm and condition number of C.
 
-Kept apart from the report (:mod:`transpose_matrix.render.spectrum`) and the
-maths (:mod:`transpose_matrix.spectrum`) because the CLI declares every
-command's options on every run: this module imports nothing heavy.
+Parses the options, calls :func:`transpose_matrix.render.spectrum.spectrum_report`
+and prints it; the maths is :mod:`transpose_matrix.analysis.spectrum`.
 """
 
 from __future__ import annotations
@@ -10,19 +9,26 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from .errors import ConvSpecError
+from ..errors import ConvSpecError
+from .options import (
+    Command,
+    UsageError,
+    emit,
+    geometry_options,
+    integer,
+    out_option,
+    spec_from_args,
+)
 
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["COMMAND", "add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``spectrum`` command's options: geometry (with ``--padding-mode``), weights, ``--k``."""
-    from .cli import _geometry, _out
-
-    _geometry(parser)  # includes --padding-mode
+    geometry_options(parser)  # includes --padding-mode
     parser.add_argument("--seed", default="0", metavar="N", help="seed of the N(0, 1) weights")
     parser.add_argument(
         "--weights", default=None, metavar="FILE.npy",
@@ -33,13 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--bins", default="12", metavar="B", help="histogram bins")
     parser.add_argument("--format", default="text", choices=("text", "latex"))
-    _out(parser)
+    out_option(parser)
 
 
 def _load_weights(path: str) -> np.ndarray:
     import numpy as np
 
-    from .cli import UsageError
 
     try:
         return np.load(path, allow_pickle=False)
@@ -50,17 +55,16 @@ def _load_weights(path: str) -> np.ndarray:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``spectrum``: print (or write) the report; 0 on success."""
-    from .cli import UsageError, _emit, _integer, spec_from_args
-    from .verification import random_weight
+    from ..analysis.verification import random_weight
 
     spec = spec_from_args(args)
-    seed = _integer("--seed", args.seed, 0)
-    k = _integer("--k", args.k, 1)
-    bins = _integer("--bins", args.bins, 1)
+    seed = integer("--seed", args.seed, 0)
+    k = integer("--k", args.k, 1)
+    bins = integer("--bins", args.bins, 1)
     if args.weights is None:
         weight = random_weight(spec, seed)
     else:
-        from .matrix import check_weight
+        from ..matrices.conv import check_weight
 
         try:
             weight = check_weight(spec, _load_weights(args.weights))
@@ -68,12 +72,22 @@ def run(args: argparse.Namespace) -> int:
             raise
         except ConvSpecError as error:
             raise UsageError(f"--weights: {error}") from None
-    from .render.spectrum import spectrum_latex, spectrum_report, spectrum_text
+    from ..render.spectrum import spectrum_latex, spectrum_report, spectrum_text
 
     report = spectrum_report(spec, weight, k, seed=seed)
     if args.format == "latex":
         text = spectrum_latex(report, bins=bins, transposed=args.transposed)
     else:
         text = spectrum_text(report, bins=bins, transposed=args.transposed)
-    _emit(text, args.out)
+    emit(text, args.out)
     return 0
+
+
+COMMAND = Command(
+    "spectrum",
+    "singular values, norm and condition number of C (the same for Cᵀ)",
+    "spectrum --input 32x32 --kernel 3 --padding 1 --padding-mode circular "
+    "--in-channels 16 --out-channels 16",
+    add_arguments,
+    run,
+)

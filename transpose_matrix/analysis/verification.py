@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConvSpecError, ConvSpecTypeError, optional_import
-from .matrix import check_weight, conv_matrix
-from .memory import check_memory
-from .shapes import as_int, describe
-from .spec import ConvSpec, as_spec
+from ..errors import ConvSpecError, ConvSpecTypeError, optional_import
+from ..geometry.shapes import as_int, describe
+from ..geometry.spec import ConvSpec, as_spec
+from ..matrices.conv import check_weight, conv_matrix
+from ..memory import check_memory
 
 __all__ = [
     "FoldStep",
@@ -89,12 +89,12 @@ class VerifyReport:
 
     # Notebook displays, made by the presentation layer.
     def _repr_html_(self) -> str:
-        from .render.notebook import verify_html
+        from ..render.notebook import verify_html
 
         return verify_html(self)
 
     def _repr_latex_(self) -> str:
-        from .render.notebook import verify_latex
+        from ..render.notebook import verify_latex
 
         return f"$\\displaystyle {verify_latex(self)}$"
 
@@ -463,7 +463,7 @@ def verify(
         referee = f"torch {torch.__version__}"
         errors = _torch_errors(spec, weight, C, x, y, g)
     else:
-        from .reference import reference_conv_matrix
+        from ..matrices.reference import reference_conv_matrix
 
         referee = f"reference loop builder ({reason})"
         R = reference_conv_matrix(spec, weight)

@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 
-from .errors import ConvSpecError, ConvSpecTypeError
-from .memory import check_index_range, check_memory
-from .shapes import as_int, as_pair, as_shape, check_padding_mode, describe, per_dim
+from ..errors import ConvSpecError, ConvSpecTypeError
+from ..geometry.shapes import as_int, as_pair, as_shape, check_padding_mode, describe, per_dim
+from ..memory import check_index_range, check_memory
 
 __all__ = [
     "zero_insertion_matrix",

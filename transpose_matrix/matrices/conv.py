@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 
-from .errors import ConvSpecError, ConvSpecTypeError
-from .memory import check_index_range, check_memory
-from .spec import ConvSpec, as_spec
-from .upsample import padding_source
+from ..errors import ConvSpecError, ConvSpecTypeError
+from ..geometry.spec import ConvSpec, as_spec
+from ..memory import check_index_range, check_memory
+from .resampling import padding_source
 
 __all__ = [
     "conv_matrix",

@@ -53,11 +53,11 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 
-from .errors import ConvSpecError, ConvSpecTypeError
-from .matrix import transposed_conv_matrix
-from .shapes import as_int, per_dim
-from .spec import ConvSpec
-from .upsample import pad_matrix
+from ..errors import ConvSpecError, ConvSpecTypeError
+from ..geometry.shapes import as_int, per_dim
+from ..geometry.spec import ConvSpec
+from ..matrices.conv import transposed_conv_matrix
+from ..matrices.resampling import pad_matrix
 
 __all__ = [
     "Translation",

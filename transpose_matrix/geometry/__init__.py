@@ -1,0 +1,35 @@
+"""The geometry of one layer: the spec and every size formula, once.
+
+:class:`ConvSpec` validates and normalises a layer's arguments (per-dimension
+tuples, ``(before, after)`` padding pairs, padding mode) once, at the
+boundary; everything above trusts it. :mod:`.shapes` holds each size formula
+exactly once, generic over ``int`` and ``sympy.Expr``, so the numeric and the
+symbolic paths cannot drift apart.
+
+May import: :mod:`transpose_matrix.errors` only (and sympy, numpy).
+A change to an output-size formula goes to :mod:`.shapes`.
+
+Public names
+------------
+ConvSpec                      frozen geometry of one layer; ``from_transposed``
+conv_output_size              ``floor((n + 2p - d(k-1) - 1)/s) + 1``, ints or sympy
+transposed_conv_output_size   ``(n-1)s - 2p + d(k-1) + output_padding + 1``
+effective_kernel_size         the kernel span ``d(k-1) + 1``
+PADDING_MODES                 torch's ``padding_mode`` values
+"""
+
+from __future__ import annotations
+
+from .._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "ConvSpec": "spec",
+        "as_spec": "spec",
+        "conv_output_size": "shapes",
+        "transposed_conv_output_size": "shapes",
+        "effective_kernel_size": "shapes",
+        "PADDING_MODES": "shapes",
+    },
+)
