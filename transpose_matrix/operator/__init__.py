@@ -41,9 +41,9 @@ the border back, ``Cᴴ = Pᵀ·Dᴴ``.
 
 Two engines compute the numpy backend (PyLops' ``engine=``):
 ``engine='numpy'`` as above, and ``engine='numba'`` (:mod:`.numba_backend`,
-the ``fast`` extra), which computes every correlation with fewer than 16
-outputs per group (depthwise, grouped, few-channel sides) by a compiled
-loop that reads the padded source in place instead of gathering it once per
+the ``fast`` extra), which computes the layers with fewer than 16 input
+and output channels per group (depthwise, grouped, small) by compiled
+loops that reads the padded source in place instead of gathering it once per
 tap, and is the numpy engine elsewhere. ``engine='auto'`` picks by
 :func:`auto_engine`. Both use ``threads`` cores: the numba loops in
 parallel, the numpy gathers split between a thread pool's threads (numpy's
@@ -353,17 +353,16 @@ def conv_operator(
     engine : {'numpy', 'numba', 'auto'}
         What computes the numpy backend (PyLops' convention). ``'numpy'``:
         numpy and BLAS only. ``'numba'`` (``pip install
-        "transpose_matrix[fast]"``; numba is imported only then): every
-        correlation with fewer than 16 outputs per group (the forward when
-        ``out_channels / groups < 16``, the adjoint's phases when
-        ``in_channels / groups < 16``) runs a compiled loop over channels,
-        output rows and kernel taps, reading the padded input in place; the
-        others are the numpy engine's. The first call per dtype compiles
-        (seconds), then the kernels are cached on disk (beside the package,
-        or numba's user cache folder when that is read-only, or
-        ``NUMBA_CACHE_DIR``). ``'auto'`` picks by :func:`auto_engine`:
-        ``'numba'`` when it is installed and some correlation runs
-        compiled, else ``'numpy'``.
+        "transpose_matrix[fast]"``; numba is imported only then): a layer
+        with ``in_channels / groups`` and ``out_channels / groups`` both
+        below 16 (depthwise, grouped, small) runs compiled loops over
+        channels, output rows and kernel taps, reading the padded input in
+        place, forward and adjoint; other layers are the numpy engine's.
+        The first call per dtype compiles (seconds), then the kernels are
+        cached on disk (beside the package, or numba's user cache folder
+        when that is read-only, or ``NUMBA_CACHE_DIR``). ``'auto'`` picks by :func:`auto_engine`:
+        ``'numba'`` when it is installed and the layer runs compiled, else
+        ``'numpy'``.
     threads : int, optional
         Cores to compute on (default: every core this process may use): the
         numba engine's parallel loops, and the numpy engine's gathers split

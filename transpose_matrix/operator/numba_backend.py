@@ -4,16 +4,20 @@ Every direction is the numpy engine's (:mod:`.numpy_backend`): the forward
 correlates the padded input, the adjoint computes each polyphase phase as a
 stride-1 correlation of the padded ``y``, with the same
 :class:`~.numpy_backend.Plan` objects. Where the channels per group are few
-(:func:`~.engines.direct_pays`: depthwise layers and their kin) every
-correlation is computed *directly* by :func:`direct`: per sample, output
-channel and output row, loop input channel -> kernel taps -> contiguous
-output columns, three taps per pass, so the padded input is read from
-cache once per tap instead of copied through memory once per tap (im2col)
-and then streamed through products too small for BLAS. Elsewhere the
-products are large enough for BLAS and the numba engine is the numpy one.
+(:func:`~.engines.direct_pays`: depthwise and grouped layers, small
+layers) every correlation is computed by a compiled loop: per sample,
+output channel and output row, loop input channel -> kernel taps ->
+contiguous output columns, three taps per pass, so the padded input is
+read from cache once per tap instead of copied through memory once per tap
+(im2col) and then streamed through products too small for BLAS. Two
+kernels: :func:`flat` (stride 1 on the last two dims and an output plane
+of at most :data:`FLAT_BYTES` on the padded width: one long loop per tap
+over the flattened plane) and :func:`direct` (one short loop per output row
+and tap). Elsewhere the products are large enough for BLAS and the numba
+engine is the numpy one.
 
 The loop over (sample, channel, output row) runs in parallel
-(``numba.prange``) on ``threads`` threads. The kernel is compiled on first
+(``numba.prange``) on ``threads`` threads. The kernels are compiled on first
 use of each dtype and cached on disk (``cache=True``): numba writes beside
 this file, or, when the install folder is read-only, in its user-wide cache
 folder (``~/.cache/numba``), or in ``NUMBA_CACHE_DIR`` when set; with no
@@ -172,30 +176,28 @@ def _three_d(src: np.ndarray) -> np.ndarray:
 
 
 class NumbaKernel(NumpyKernel):
-    """The numpy engine's kernel, every correlation by :func:`direct` where it pays.
+    """The numpy engine's kernel, every correlation compiled where it pays.
 
     When :func:`~.engines.direct_pays` for the layer's channels per group,
-    the forward and every polyphase phase run :func:`direct` on ``threads``
-    threads (default: every usable core); otherwise this is the numpy
-    engine's kernel with ``method``.
+    the forward and every polyphase phase run :func:`flat` or
+    :func:`direct` on ``threads`` threads (default: every usable core);
+    otherwise this is the numpy engine's kernel with ``method``.
     """
 
     def __init__(self, spec: ConvSpec, weight: np.ndarray, method: str,
                  threads: int | None = None) -> None:
         super().__init__(spec, weight, method, threads)
-        plans = [self.forward, *(plan for plan, _ in self.phases)]
-        self.direct = [direct_pays(*plan.weight.shape[2:0:-1]) for plan in plans]
-        if any(self.direct[1:]):
-            self.method = "polyphase"  # phases run direct: col2im would not use them
-        elif self.direct[0] and self.method == "summed":
-            self.method = "polyphase"  # 'summed' names the forward's form too
+        self.direct = direct_pays(spec.in_channels // spec.groups,
+                                  spec.out_channels // spec.groups)
+        if self.direct:
+            self.method = "polyphase"  # the forward and every phase run compiled
 
     def _runs(self, dtype: np.dtype) -> tuple[list[Any], np.ndarray]:
         if dtype not in self.cast:
             runs, spread = super()._runs(dtype)
-            plans = [self.forward, *(plan for plan, _ in self.phases)]
-            runs = [self._direct(plan, dtype) if direct else run
-                    for plan, run, direct in zip(plans, runs, self.direct)]
+            if self.direct:
+                plans = [self.forward, *(plan for plan, _ in self.phases)]
+                runs = [self._direct(plan, dtype) for plan in plans]
             self.cast[dtype] = runs, spread
         return self.cast[dtype]
 
