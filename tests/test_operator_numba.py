@@ -34,21 +34,20 @@ def numba():
 
 
 def _direct(spec: ConvSpec) -> bool:
-    """Whether the forward or the adjoint of ``spec`` runs the compiled loops."""
-    cg, mg = spec.in_channels // spec.groups, spec.out_channels // spec.groups
-    return direct_pays(cg, mg) or direct_pays(mg, cg)
+    """Whether ``spec`` runs the compiled loops."""
+    return direct_pays(spec.in_channels // spec.groups, spec.out_channels // spec.groups)
 
 
 # Besides the shared grid: planes wider than the flat kernel's accumulator
 # (the row kernel), a stride on the last dim only, dilation on the last dim,
-# a direct forward with a BLAS adjoint and the reverse, 1-D with a batch.
+# layers just under and at the channel threshold, 1-D and 3-D.
 NUMBA_CASES = {
     "2d-depthwise-wide-plane": ConvSpec((70, 90), 3, 1, 1, 1, 2, 2, 2),
     "2d-depthwise-last-dim-stride": ConvSpec((9, 12), 3, (1, 2), 1, 1, 3, 3, 3),
     "2d-depthwise-last-dim-dilation": ConvSpec((8, 13), (2, 5), 1, [(1, 0), (4, 4)], (1, 3), 2,
                                                4, 2),
-    "2d-few-outputs-many-inputs": ConvSpec((7, 6), 3, 2, 1, 1, 20, 3, 1),
-    "2d-few-inputs-many-outputs": ConvSpec((7, 6), 3, 2, 1, 1, 3, 20, 1),
+    "2d-15-channels-per-group": ConvSpec((7, 6), 3, 2, 1, 1, 30, 30, 2),
+    "2d-16-inputs-3-outputs": ConvSpec((7, 6), 3, 2, 1, 1, 16, 3, 1),
     "1d-depthwise-long": ConvSpec((300,), 5, 1, [(4, 0)], 2, 4, 4, 4),
     "3d-depthwise-strided": ConvSpec((5, 6, 7), 3, (2, 1, 1), 1, (1, 2, 1), 3, 3, 3),
 }
@@ -155,9 +154,11 @@ def test_auto_engine_follows_its_rule():
     dense = ConvSpec((8, 8), 3, 1, 1, 1, 16, 16, 1)
     grouped = ConvSpec((8, 8), 3, 1, 1, 1, 32, 32, 4)  # 8 -> 8 channels per group
     wide_groups = ConvSpec((8, 8), 3, 1, 1, 1, 32, 32, 2)  # 16 -> 16
-    stem = ConvSpec((8, 8), 3, 1, 1, 1, 3, 64, 1)  # the adjoint has 3 outputs
-    assert [auto_engine(spec) for spec in (depthwise, dense, grouped, wide_groups, stem)] == [
-        "numba", "numpy", "numba", "numpy", "numba"]
+    stem = ConvSpec((8, 8), 3, 1, 1, 1, 3, 64, 1)  # 3 -> 64: the numpy engine's col2im
+    small = ConvSpec((8, 8), 3, 1, 1, 1, 15, 15, 1)
+    assert [auto_engine(spec) for spec in (depthwise, dense, grouped, wide_groups, stem,
+                                           small)] == [
+        "numba", "numpy", "numba", "numpy", "numpy", "numba"]
     assert conv_operator(depthwise, np.ones(depthwise.weight_shape), engine="auto").engine == \
         "numba"
     assert conv_operator(dense, np.ones(dense.weight_shape), engine="auto").engine == "numpy"
