@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from threads import use_threads  # noqa: E402  (benchmarks/threads.py, beside this file)
 
-__all__ = ["ENGINES", "GOALS", "LAYERS", "blas_threads", "compare", "main", "markdown", "measure",
-           "summary"]
+__all__ = ["ENGINES", "FIRST_CALLS", "GOALS", "LAYERS", "blas_threads", "compare", "main",
+           "markdown", "measure", "summary"]
 
 # label, network, ConvSpec arguments (full size, smoke size); ConvTranspose
 # layers are given by their own arguments, marked "transposed". The table
@@ -99,6 +99,9 @@ LAYERS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
 
 #: Goals on the ratios ours / torch: (geometric mean, worst row) per dtype.
 GOALS = {"float32": (0.8, 1.5), "float64": (0.6, 1.0)}
+#: Seconds of the numba engine's first call per (dtype, direction) in this process:
+#: compiling its kernels, or loading them from numba's disk cache.
+FIRST_CALLS: dict[tuple[str, str], float] = {}
 #: The engines the panel times (numba's only when installed).
 ENGINES = ("numpy", "numba") if importlib.util.find_spec("numba") else ("numpy",)
 
@@ -258,10 +261,8 @@ def measure(size: str = "full", rounds: int = 7, dtypes: tuple[str, ...] = ("flo
                     begin = time.perf_counter()
                     mine = call()
                     first = time.perf_counter() - begin
-                    if engine == "numba" and first > 0.5:
-                        print(f"  panel: numba engine's first {direction} in {dtype}: "
-                              f"{first:.1f} s (compiling or loading its cache)",
-                              file=sys.stderr, flush=True)
+                    if engine == "numba" and (dtype, direction) not in FIRST_CALLS:
+                        FIRST_CALLS[dtype, direction] = first
                     _check(name, dtype, direction, mine, theirs().numpy().reshape(-1))
                 *seconds, baseline = _alternate([*calls, theirs], rounds, pause,
                                                 1 if size == "smoke" else None, clock)
@@ -430,6 +431,11 @@ def main(argv: list[str] | None = None) -> int:
                    threads=threads)
     print(header)
     print(markdown(rows, judge=not args.smoke and layers is None and args.method == "auto"))
+    if FIRST_CALLS:
+        calls = ", ".join(f"{dtype} {direction} {seconds:.2f} s"
+                          for (dtype, direction), seconds in FIRST_CALLS.items())
+        print(f"- numba engine's first call per dtype (its first layer; compiling, or loading "
+              f"numba's disk cache): {calls}")
     return 0
 
 
