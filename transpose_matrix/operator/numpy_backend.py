@@ -20,7 +20,7 @@ from numpy.lib.stride_tricks import as_strided
 from ..geometry.spec import ConvSpec
 
 __all__ = [
-    "CACHED_ENTRIES", "GATHER_ENTRIES", "PARALLEL_ENTRIES", "PRODUCT_COST", "Gather",
+    "CACHED_ENTRIES", "GATHER_ENTRIES", "PARALLEL_ENTRIES", "PRODUCT_COST",
     "NumpyKernel", "PhaseAxis", "Plan", "adjoint_phases", "correlate", "correlate_summed",
     "gather", "pad", "summed_pays", "usable_cores", "windows",
 ]
@@ -107,21 +107,17 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL[0]
 
 
-#: ``gather(src, plan, lo, hi, threads)``: :func:`gather`'s signature.
-Gather = Callable[[np.ndarray, "Plan", int, int, int], np.ndarray]
-
-
-def gather(src: np.ndarray, plan: Plan, lo: int, hi: int, threads: int = 1) -> np.ndarray:
-    """Output rows ``lo:hi`` of :func:`windows` copied: ``(channels, *taps, hi - lo,
-    *count[1:], batch)``, contiguous.
+def gather(view: np.ndarray, lo: int, hi: int, threads: int = 1) -> np.ndarray:
+    """Output rows ``lo:hi`` of a :func:`windows` view copied: ``(channels, *taps,
+    hi - lo, *count[1:], batch)``, contiguous.
 
     With ``threads > 1`` and at least :data:`PARALLEL_ENTRIES` entries, the
     copy is split along the channels (or, with fewer channels than
     threads, the rows) between the threads of a shared pool: numpy's
     copies release the GIL, so they run on as many cores.
     """
-    d = len(plan.taps)
-    band = windows(src, plan)[(slice(None),) * (1 + d) + (slice(lo, hi),)]
+    d = (view.ndim - 2) // 2
+    band = view[(slice(None),) * (1 + d) + (slice(lo, hi),)]
     if threads <= 1 or band.size < PARALLEL_ENTRIES:
         return np.ascontiguousarray(band)
     out = np.empty(band.shape, dtype=band.dtype)
@@ -132,19 +128,18 @@ def gather(src: np.ndarray, plan: Plan, lo: int, hi: int, threads: int = 1) -> n
     return out
 
 
-def correlate(src: np.ndarray, plan: Plan, matrix: np.ndarray, copy: Gather = gather,
-              threads: int = 1) -> np.ndarray:
+def correlate(src: np.ndarray, plan: Plan, matrix: np.ndarray, threads: int = 1) -> np.ndarray:
     """``plan`` applied to the padded ``src`` by im2col: shape ``(groups*m, *count, batch)``.
 
     Gathering copies the window view into ``(groups, cg * taps, columns)``;
     one product per group by ``matrix`` (:meth:`Plan.matrix`) then gives
     every output. Large layers are done a band of output rows at a time (at
     most :data:`GATHER_ENTRIES` gathered, or :data:`CACHED_ENTRIES` when each
-    group has fewer than 16 outputs). ``copy`` gathers each band
-    (:func:`gather`, on ``threads`` threads, or an engine's own).
+    group has fewer than 16 outputs), each gathered on ``threads`` threads
+    (:func:`gather`).
     """
     groups, m, inner = matrix.shape
-    batch = src.shape[-1]
+    view, batch = windows(src, plan), src.shape[-1]
     out = np.empty((groups, m, *plan.count, batch), dtype=src.dtype)
     # With few rows per group (depthwise, ResNeXt) the products are bound by
     # reading the gathered block; bands that stay in cache run 1.2-1.5x faster.
@@ -152,7 +147,7 @@ def correlate(src: np.ndarray, plan: Plan, matrix: np.ndarray, copy: Gather = ga
     band = max(1, budget // (groups * inner * math.prod(plan.count[1:]) * batch))
     for lo in range(0, plan.count[0], band):
         hi = min(plan.count[0], lo + band)
-        columns = copy(src, plan, lo, hi, threads).reshape(groups, inner, -1)
+        columns = gather(view, lo, hi, threads).reshape(groups, inner, -1)
         if hi - lo == plan.count[0]:
             np.matmul(matrix, columns, out=out.reshape(groups, m, -1))
         else:
@@ -161,7 +156,7 @@ def correlate(src: np.ndarray, plan: Plan, matrix: np.ndarray, copy: Gather = ga
     return out.reshape(groups * m, *plan.count, batch)
 
 
-def correlate_summed(src: np.ndarray, plan: Plan, matrix: np.ndarray, copy: Gather = gather,
+def correlate_summed(src: np.ndarray, plan: Plan, matrix: np.ndarray,
                      threads: int = 1) -> np.ndarray:
     """``plan`` (stride 1 on the first dim) by products of the first dim's taps, summed.
 
@@ -172,9 +167,8 @@ def correlate_summed(src: np.ndarray, plan: Plan, matrix: np.ndarray, copy: Gath
     ``t0 * step[0]`` rows further on: ``taps[0]`` times fewer copies than
     :func:`correlate`, for additions on the output side. Bands of output
     rows keep the gathered block and the products under
-    :data:`GATHER_ENTRIES` entries; ``copy`` and ``threads`` as in
-    :func:`correlate` (in 1-D nothing is gathered: the product reads the
-    source in place).
+    :data:`GATHER_ENTRIES` entries; ``threads`` as in :func:`correlate`
+    (in 1-D nothing is gathered: the product reads the source in place).
     """
     groups, rows_per_tap, inner = matrix.shape
     (k0, *_), e0, n0 = plan.taps, plan.step[0], plan.count[0]
@@ -183,12 +177,12 @@ def correlate_summed(src: np.ndarray, plan: Plan, matrix: np.ndarray, copy: Gath
     out = np.empty((groups, m, n0 * per_row), dtype=src.dtype)
     band = max(1, GATHER_ENTRIES // (groups * (inner + rows_per_tap) * per_row) - reach)
     # Rows lo .. hi + reach of the source, every other dim as im2col reads it.
-    rows_plan = plan._replace(taps=(1, *plan.taps[1:]), count=(n0 + reach, *plan.count[1:]))
-    view = windows(src, rows_plan)
+    view = windows(src, plan._replace(taps=(1, *plan.taps[1:]),
+                                      count=(n0 + reach, *plan.count[1:])))
     for lo in range(0, n0, band):
         hi = min(n0, lo + band)
         if len(plan.taps) > 1:
-            columns = copy(src, rows_plan, lo, hi + reach, threads).reshape(groups, inner, -1)
+            columns = gather(view, lo, hi + reach, threads).reshape(groups, inner, -1)
         else:
             columns = view[:, :, lo:hi + reach].reshape(groups, inner, -1)
         products = np.matmul(matrix, columns).reshape(groups, k0, m, -1)
@@ -323,7 +317,6 @@ class NumpyKernel:
                  threads: int | None = None) -> None:
         self.spec, self.method = spec, method
         self.threads = usable_cores() if threads is None else threads
-        self.copy: Gather = gather
         groups, ndim = spec.groups, spec.ndim
         cg, mg = spec.in_channels // groups, spec.out_channels // groups
         grouped = weight.reshape(groups, mg, cg, *spec.kernel_size)
@@ -354,9 +347,8 @@ class NumpyKernel:
                 summed = self.method == "summed" and plan.stride[0] == 1 and plan.taps[0] > 1
                 matrix = plan.matrix(summed).astype(dtype, copy=False)
                 if summed:
-                    return lambda src: correlate_summed(src, plan, matrix, self.copy,
-                                                        self.threads)
-                return lambda src: correlate(src, plan, matrix, self.copy, self.threads)
+                    return lambda src: correlate_summed(src, plan, matrix, self.threads)
+                return lambda src: correlate(src, plan, matrix, self.threads)
 
             runs = [run(self.forward), *(run(plan) for plan, _ in self.phases)]
             self.cast[dtype] = runs, self.spread.astype(dtype, copy=False)
