@@ -33,6 +33,7 @@ SCRIPTS = (
     "zero_insertion",
     "kernel_equals_stride",
     "one_by_one",
+    "im2col",
     "fixed_upsamplers",
     "checkerboard",
     "transposed_not_inverse",

@@ -183,10 +183,10 @@ LIBRARY_CASES = {
     "verify tuple": (lambda: tm.verify((4, 4)), ConvSpecTypeError, "spec", r"spec=\(4, 4\) must be a ConvSpec"),
     "conv_matrix_nnz tuple": (lambda: tm.conv_matrix_nnz((4, 4)), ConvSpecTypeError, "spec", r"must be a ConvSpec"),
     "conv_matrix_nbytes tuple": (lambda: tm.conv_matrix_nbytes((4, 4)), ConvSpecTypeError, "spec", r"must be a ConvSpec"),
-    "reference tuple": (lambda: tm.reference_conv_matrix((4, 4), GOOD_W), ConvSpecTypeError, "spec", r"must be a ConvSpec"),
-    "symbolic_vector empty letter": (lambda: tm.symbolic_vector("", 1, (3,)), ConvSpecTypeError, "letter",
+    "reference tuple": (lambda: tm.matrices.reference_conv_matrix((4, 4), GOOD_W), ConvSpecTypeError, "spec", r"must be a ConvSpec"),
+    "symbolic_vector empty letter": (lambda: tm.matrices.symbolic_vector("", 1, (3,)), ConvSpecTypeError, "letter",
                                      r"letter='' must be a non-empty string"),
-    "symbolic_vector float channels": (lambda: tm.symbolic_vector("x", 1.5, (3,)), ConvSpecTypeError, "channels",
+    "symbolic_vector float channels": (lambda: tm.matrices.symbolic_vector("x", 1.5, (3,)), ConvSpecTypeError, "channels",
                                        r"channels=1.5"),
     # verify
     "verify complex": (lambda: tm.verify(ConvSpec((4,), 2), np.ones((1, 1, 2), complex)), ConvSpecTypeError, "weight",
@@ -258,9 +258,10 @@ LIBRARY_CASES = {
     "solve candidates text": (lambda: tm.solve_sizes(4, 8, kernel_sizes="3"), ConvSpecTypeError, "kernel_size",
                               r"not text"),
     "solve too many candidates": (lambda: tm.solve_sizes(4, 8, kernel_sizes=range(1, 10**18)), ConvSpecError,
-                                  "kernel_size", r"kernel_size offers more than 10,000 candidate values"),
-    "solve too many sets": (lambda: tm.solve_sizes(4, 8, kernel_sizes=range(1, 1000), strides=range(1, 1000)),
-                            ConvSpecError, None, r"the search would try 3,992,004 .* above its limit of 100,000"),
+                                  "kernel_size", r"would try more than 100,000 \(kernel_size, stride, dilation\) sets"),
+    "solve too many sets": (lambda: tm.solve_sizes(4, 1, transposed=False, kernel_sizes=range(1, 1000),
+                                                   strides=range(1, 1000)),
+                            ConvSpecError, None, r"the search would try 997,995 .* above its limit of 100,000"),
     "solve n 5000 digits": (lambda: tm.solve_sizes(HUGE, 8), ConvSpecError, "n", r"n=<a 5000-digit integer>"),
     "solve pinned stride 10**30": (lambda: tm.solve_sizes(8, 16, stride=10**30), ConvSpecError, "stride", r"<= 2\*\*60"),
     "solve huge stride listing": (lambda: tm.SizeSolution(1, 3, True, 3, 2**40, 0).taps_per_position, ConvSpecError,
@@ -520,11 +521,11 @@ PATHOLOGICAL = {
     "kernel symbols of 2**40 channels": ("tm.weight_symbols(ConvSpec((4,), 1, in_channels=2**40, out_channels=2**40))",
                                          "MemoryGuardError", None),
     "input symbols of 10**12": ("tm.symbolic_input(ConvSpec((10**12,), 1))", "MemoryGuardError", None),
-    "symbol vector of 10**18": ("tm.symbolic_vector('x', 10**9, (10**9,))", "MemoryGuardError", None),
+    "symbol vector of 10**18": ("tm.matrices.symbolic_vector('x', 10**9, (10**9,))", "MemoryGuardError", None),
     "patch matrix of 10**9": ("tm.patch_matrix(ConvSpec((10**9,), 3), np.ones((1, 10**3)))", "MemoryGuardError", None),
     "symbolic patch matrix 56x56x64": ("tm.patch_matrix(ConvSpec((56, 56), 3, padding=1, in_channels=64, "
                                        "out_channels=64))", "MemoryGuardError", None),
-    "loop reference of 10**12": (f"tm.reference_conv_matrix(ConvSpec((10**12,), 3), {W3})", "MemoryGuardError", None),
+    "loop reference of 10**12": (f"tm.matrices.reference_conv_matrix(ConvSpec((10**12,), 3), {W3})", "MemoryGuardError", None),
     "verify loop reference of 10**7": ("tm.verify(ConvSpec((10**7,), 3), use_torch=False)", "MemoryGuardError", None),
     "verify vectors of 10**18": ("tm.verify(ConvSpec((10**18,), 1, stride=10**18))", "MemoryGuardError", None),
     "random weight of 2**80 entries": ("__import__('transpose_matrix.analysis.verification').analysis.verification.random_weight(ConvSpec((4,), 1, in_channels=2**40, "
@@ -540,7 +541,7 @@ PATHOLOGICAL = {
     "unpool into 10**12": ("tm.max_unpool_matrix(np.array([[1, 2]]), 10**12)", "MemoryGuardError", None),
     "Z beyond 64-bit rows": ("tm.zero_insertion_matrix((2**21,) * 3, 1)", "MemoryGuardError", None),
     "solve stride 10**6": ("tm.solve_sizes(8, 16, stride=1000000)", "returned", None),
-    "solve stride 2**60, printed": ("len(tm.format_solutions(tm.solve_sizes(1, 3, stride=2**60)))", "returned", None),
+    "solve stride 2**60, printed": ("len(tm.analysis.format_solutions(tm.solve_sizes(1, 3, stride=2**60)))", "returned", None),
     "solve kernel range 10**18": ("tm.solve_sizes(8, 16, kernel_sizes=range(1, 10**18))", "ConvSpecError", "kernel_size"),
     "ConvSpec of 5000 digits": ("ConvSpec((4,), 3, stride=10**5000 - 1)", "ConvSpecError", "stride"),
     # 10**12 + 8 placements read 3 entries each, except the two whose taps
@@ -759,7 +760,7 @@ _vector("verify no torch says so", ["verify", "--no-torch"], None,
 _vector("show padding 2:-2", ["show", "--input", "1", "--kernel", "1", "--padding", "2:-2"], None,
         r"C: 1 × 1, 0 stored entries", status=0)
 _vector("solve finds nothing", ["solve", "8", "16", "--stride", "1000000"], None,
-        r"no small ConvTranspose layer takes 8 to 16", status=1)
+        r"no ConvTranspose layer takes 8 to 16", status=1)
 _vector("surrounding blanks", ["show", "--input", " 4x4 ", "--seed", " 3 ", "--numeric"], None, r"seed 3", status=0)
 _vector("leading zeros", ["show", "--stride", "0002", "--input", "005"], None, r"output y: 1 × 2", status=0)
 
@@ -1286,13 +1287,17 @@ PATHOLOGICAL_CLI = {
                                       r"above the limit of 67,108,864"),
     "animate 2048 frames as beamer": (["animate", "--format", "beamer", "--input", "2048", "--kernel", "1"], 0, None,
                                       r"documentclass"),
-    "solve 2**60 to 2**60": (["solve", G60, G60], 0, None, r"ConvTranspose"),
-    "solve stride 10**6": (["solve", "8", "16", "--stride", "1000000"], 1, None, r"no small ConvTranspose layer"),
-    "solve 1 to 2**60": (["solve", "1", G60, "--stride", G60], 0, None, r"ConvTranspose"),
-    "solve kernel 2**60": (["solve", "8", "16", "--kernel", G60], 1, None, r"no small"),
+    # The default kernel range of 2**60 sizes is refused at once, naming the option.
+    "solve 2**60 to 2**60": (["solve", G60, G60], 2, "--kernel", r"the search would try more than"),
+    "solve 2**60 to 2**60, kernel 1": (["solve", G60, G60, "--kernel", "1"], 0, None, r"ConvTranspose"),
+    "solve stride 10**6": (["solve", "8", "16", "--stride", "1000000"], 1, None, r"no ConvTranspose layer"),
+    "solve 1 to 2**60": (["solve", "1", G60, "--stride", G60, "--kernel", G60], 2, "--padding", r"more than 100,000 parameter sets"),
+    "solve 1 to 2**60, padding 0": (["solve", "1", G60, "--stride", G60, "--kernel", G60, "--padding", "0"], 0, None, r"ConvTranspose"),
+    # kernel 2**60 cropped by padding (2**60 - 9)/2: a legal (if useless) layer.
+    "solve kernel 2**60": (["solve", "8", "16", "--kernel", G60], 0, None, r"ConvTranspose"),
     "solve dilation 2**60": (["solve", "8", "16", "--dilation", G60, "--output-padding", str(2**60 - 1)], 1, None,
-                             r"no small"),
-    "solve padding 2**60": (["solve", "8", G60, "--padding", G60], 1, None, r"no small"),
+                             r"no ConvTranspose"),
+    "solve padding 2**60": (["solve", "8", G60, "--padding", G60, "--kernel", "3"], 2, "solve", r"would try [0-9,]+ \(kernel_size"),
 }
 # Batches: one child each, about ten seconds each.
 BATCHES = {

@@ -63,6 +63,27 @@ class VerifyReport:
     ``referee`` is ``"torch <version>"`` or ``"reference loop builder"``.
     ``ok`` is true when every error is within ``tolerance`` (relative to the
     size of the values compared).
+
+    Parameters
+    ----------
+    spec : ConvSpec
+        The layer verified.
+    referee : str
+        What C was compared with.
+    errors : dict of str to float, optional
+        Largest relative error per check, by the check's name.
+    tolerance : float, default 1e-10
+        The largest error a check may have and pass.
+
+    Examples
+    --------
+    >>> report = VerifyReport(ConvSpec((4,), 2), "by hand", {"dot test": 1e-3})
+    >>> report.ok
+    False
+    >>> print(report)
+    referee: by hand
+      dot test  max error 1.000e-03  FAIL
+    SOME CHECKS FAILED
     """
 
     spec: ConvSpec
@@ -233,8 +254,20 @@ def transpose_recipe(spec: ConvSpec) -> TransposeRecipe:
     adds their sums onto ``x[0]`` and ``x[n - 1]``; ``circular`` adds them as
     they are onto ``x[n - b : n]`` and ``x[0 : a]`` (the other end).
 
+    Parameters
+    ----------
+    spec : ConvSpec
+        A convolution whose ``padding_mode`` is not ``'zeros'``.
+
+    Returns
+    -------
+    TransposeRecipe
+        The ``conv_transposeNd`` arguments of ``Dᵀ`` and the fold ``Pᵀ``.
+
     Raises
     ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`.
     ConvSpecError
         ``padding_mode='zeros'``: there :meth:`ConvSpec.transposed_arguments`
         gives the ``ConvTransposeNd`` layer itself.
@@ -426,6 +459,14 @@ def verify(
     MissingDependencyError
         ``use_torch=True`` and torch is not installed (an ``ImportError``
         whose message says how to install it).
+
+    Examples
+    --------
+    >>> report = verify(ConvSpec((5,), 3, stride=2), use_torch=False)
+    >>> report.ok, report.referee
+    (True, 'reference loop builder (by request, instead of torch)')
+    >>> list(report.errors)
+    ['C vs reference C', 'C.T @ y vs reference C.T @ y', 'dot test <Cx,y> vs <x,C.T y>']
     """
     spec = as_spec(spec)
     seed = as_int("seed", seed, 0)

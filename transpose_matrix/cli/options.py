@@ -201,7 +201,15 @@ def integer(option: str, text: str, minimum: int, maximum: int = MAX_INT) -> int
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with one-line errors raised as :class:`UsageError`."""
+    """argparse with one-line errors raised as :class:`UsageError`, and no abbreviations.
+
+    ``allow_abbrev=False`` on every parser (subcommands are built with this
+    class too): ``--strid 2`` is an unknown option, never ``--stride``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         # argparse says "argument --x: ..."; the option name alone is clearer.
@@ -361,7 +369,7 @@ def _spec_from_args(args: argparse.Namespace) -> Any:
                     f"--padding: {shown(args.padding)} is not allowed with --transposed; "
                     "ConvTransposeNd pads symmetrically: give an int or one per dim"
                 )
-            extra = 0
+            extra: int | tuple[int, ...] = 0
             if args.output_padding is not None:
                 extra = parse_dims("--output-padding", args.output_padding, 0)
             return ConvSpec.from_transposed(

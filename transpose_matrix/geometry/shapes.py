@@ -422,7 +422,36 @@ def _is_true(relation: Any) -> bool:
 
 
 def effective_kernel_size(kernel_size: Any, dilation: Any = 1) -> Any:
-    """Span of a dilated kernel: ``dilation * (kernel_size - 1) + 1``."""
+    """Span of a dilated kernel: ``dilation * (kernel_size - 1) + 1``.
+
+    Parameters
+    ----------
+    kernel_size : int or sympy.Expr
+        Kernel size along one dimension.
+    dilation : int or sympy.Expr, default 1
+        Spacing between kernel taps along the same dimension.
+
+    Returns
+    -------
+    int or sympy.Expr
+        How many input entries the kernel spans, first tap to last.
+
+    Raises
+    ------
+    TypeError
+        Only Python's own, when the arguments do not support ``*``, ``-`` and
+        ``+``: the values are not validated here (:class:`ConvSpec` and
+        :func:`as_int` validate them at the boundary).
+
+    Examples
+    --------
+    >>> effective_kernel_size(3, dilation=2)
+    5
+    >>> import sympy
+    >>> k, d = sympy.symbols("k d", integer=True, positive=True)
+    >>> effective_kernel_size(k, d)
+    d*(k - 1) + 1
+    """
     return dilation * (kernel_size - 1) + 1
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConvSpecError, ConvSpecTypeError
 from .shapes import (
@@ -38,6 +38,10 @@ from .shapes import (
 )
 
 __all__ = ["ConvSpec", "as_spec"]
+
+#: What ``padding=`` accepts: an int, one per dim, (before, after) pairs per
+#: dim, or torch's strings ``'same'`` and ``'valid'``.
+PaddingArgument = int | str | Sequence[int] | Sequence[tuple[int, int]] | Sequence[Sequence[int]]
 
 #: The padding strings ``torch.nn.Conv{1,2,3}d`` accepts.
 PADDING_STRINGS = ("same", "valid")
@@ -106,8 +110,28 @@ def as_spec(spec: Any, name: str = "spec") -> ConvSpec:
     or a string passed by mistake gets a message instead of an
     ``AttributeError``.
 
+    Parameters
+    ----------
+    spec : object
+        What the caller was given as a spec.
+    name : str, default "spec"
+        The argument's name, for the message and ``error.field``.
+
+    Returns
+    -------
+    ConvSpec
+        ``spec`` itself, unchanged.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`; ``error.field`` is ``name``.
+
     Examples
     --------
+    >>> spec = ConvSpec((4, 4), 3)
+    >>> as_spec(spec) is spec
+    True
     >>> as_spec((4, 4))
     Traceback (most recent call last):
     ...
@@ -196,6 +220,22 @@ class ConvSpec:
     padding_mode: str = "zeros"
     #: ``'same'`` or ``'valid'`` when the spec was made from that string, else ``None``.
     padding_string: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    if TYPE_CHECKING:
+        # What the constructor accepts; the fields above hold what
+        # __post_init__ normalises it to.
+        def __init__(
+            self,
+            input_shape: int | Sequence[int],
+            kernel_size: int | Sequence[int],
+            stride: int | Sequence[int] = 1,
+            padding: PaddingArgument = 0,
+            dilation: int | Sequence[int] = 1,
+            in_channels: int = 1,
+            out_channels: int = 1,
+            groups: int = 1,
+            padding_mode: str = "zeros",
+        ) -> None: ...
 
     def __post_init__(self) -> None:
         shape = as_shape("input_shape", self.input_shape)

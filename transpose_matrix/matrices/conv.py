@@ -34,6 +34,7 @@ __all__ = [
     "transposed_conv_matrix",
     "weight_label_matrix",
     "check_weight",
+    "refuse_masked",
     "conv_matrix_nnz",
     "conv_matrix_nbytes",
     "axis_nnz",
@@ -61,21 +62,76 @@ _RUN_ROWS = 4
 _MAX_THREADS = 4
 
 
-def check_weight(spec: ConvSpec, weight: Any) -> np.ndarray:
-    """Return ``weight`` as an array after checking shape, dtype and finiteness.
+def refuse_masked(value: Any, name: str = "weight") -> Any:
+    """``value`` itself, or its data when it is a ``numpy.ma.MaskedArray`` with nothing masked.
 
-    A tensor (anything with ``detach``, e.g. a torch parameter that requires
-    grad) is detached and moved to the CPU first, without importing torch.
+    ``np.asarray`` drops a mask silently, so a weight whose masked taps are
+    meant to be absent would be read with whatever values lie under the mask.
 
     Raises
     ------
     ConvSpecTypeError
-        ``spec`` is not a :class:`ConvSpec`, or the dtype is unsupported.
+        ``value`` is a masked array with at least one masked entry
+        (``error.field == name``).
+    """
+    if not isinstance(value, np.ma.MaskedArray):
+        return value
+    masked = int(np.ma.count_masked(value))
+    if masked:
+        raise ConvSpecTypeError(
+            f"{name} is a numpy.ma.MaskedArray with {masked} masked "
+            f"entr{'y' if masked == 1 else 'ies'}: a matrix holds a value in every entry, and "
+            f"reading it as an array would ignore the mask; pass {name}.filled(0) (masked "
+            f"taps as zeros) or {name}.data (the values under the mask)",
+            field=name,
+        )
+    return np.ma.getdata(value)
+
+
+def check_weight(spec: ConvSpec, weight: Any) -> np.ndarray:
+    """Return ``weight`` as an array after checking shape, dtype and finiteness.
+
+    A tensor (anything with ``detach``, e.g. a torch parameter that requires
+    grad) is detached and moved to the CPU first, without importing torch. A
+    ``numpy.ma.MaskedArray`` is refused when an entry is masked (its mask
+    would be ignored) and read as its data when none is.
+
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution the weight belongs to.
+    weight : array_like
+        Shape ``spec.weight_shape`` = ``(out_channels, in_channels // groups,
+        *kernel_size)``; a numpy array, a nested sequence or a tensor.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``weight`` as an array (the same object when it already is one),
+        dtype one of :data:`WEIGHT_DTYPES`.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`, the dtype is unsupported, or
+        ``weight`` is a masked array with masked entries.
     ConvSpecError
         The shape is not ``spec.weight_shape`` or an entry is NaN or infinite
         (``error.field == "weight"``).
+
+    Examples
+    --------
+    >>> spec = ConvSpec((4,), 2)
+    >>> check_weight(spec, [[[1, 2]]])
+    array([[[1, 2]]])
+    >>> check_weight(spec, [[[1.0, 2.0, 3.0]]])
+    Traceback (most recent call last):
+    ...
+    transpose_matrix.errors.ConvSpecError: weight shape (1, 1, 3) must be (out_channels, \
+in_channels // groups, *kernel_size) = (1, 1, 2)
     """
     spec = as_spec(spec)
+    weight = refuse_masked(weight)
     if isinstance(weight, np.ndarray):
         array = weight
     else:
@@ -522,6 +578,21 @@ def conv_matrix_nnz(spec: ConvSpec) -> int:
     Only positions whose taps reach the padding need counting (the others
     read ``kernel_size`` distinct entries), so the cost is that of the border.
 
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution's geometry.
+
+    Returns
+    -------
+    int
+        ``C.nnz`` of :func:`conv_matrix` (equally of :func:`transposed_conv_matrix`).
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`.
+
     Examples
     --------
     >>> conv_matrix_nnz(ConvSpec((4, 4), 3))  # 2 x 2 positions, 9 taps each
@@ -551,10 +622,33 @@ def conv_matrix_nbytes(spec: ConvSpec, dtype: Any = np.float64, *, transposed: b
     matrix :func:`conv_matrix` (:func:`transposed_conv_matrix`) returns,
     computed from the spec without building anything.
 
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution's geometry.
+    dtype : numpy dtype or type, default numpy.float64
+        The dtype of the stored entries (the weight's).
+    transposed : bool, default False
+        Count Cᵀ (one row pointer per input entry) instead of C.
+
+    Returns
+    -------
+    int
+        Bytes of the CSR arrays; indices are 32-bit when they fit.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`.
+    TypeError
+        numpy's own, when ``dtype`` is not a dtype.
+
     Examples
     --------
     >>> conv_matrix_nbytes(ConvSpec((4,), 2))  # 6 entries of 8 + 4 bytes, 4 row pointers
     88
+    >>> conv_matrix_nbytes(ConvSpec((4,), 2), transposed=True)  # 5 row pointers
+    92
     """
     spec = as_spec(spec)
     rows, cols = _shapes(spec)[1]
@@ -765,6 +859,31 @@ def transposed_conv_matrix(
     forward convolution, which is the transposed layer's own weight as it is.
     ``max_bytes`` and the result's format are as in :func:`conv_matrix`.
 
+    Parameters
+    ----------
+    spec : ConvSpec
+        The forward convolution's geometry.
+    weight : array_like
+        Shape ``(out_channels, in_channels // groups, *kernel_size)`` of the
+        forward convolution; dtype one of :data:`WEIGHT_DTYPES`, all finite.
+    max_bytes : int, optional
+        Refuse to build when Cᵀ plus the builder's temporaries would need more
+        bytes. Default: :func:`transpose_matrix.memory.memory_limit`.
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        Shape ``spec.matrix_shape[::-1]``, dtype of ``weight``, canonical;
+        equal to ``conv_matrix(spec, weight).T``.
+
+    Raises
+    ------
+    ConvSpecError, ConvSpecTypeError
+        From :func:`check_weight`.
+    MemoryGuardError
+        Cᵀ would not fit in the limit, or has more rows or columns than 64-bit
+        indices address; checked before anything is allocated.
+
     Notes
     -----
     Cᵀ is built directly, not by transposing C: row ``(c, *i)`` holds, for
@@ -863,6 +982,15 @@ def conv_matrix_entries(spec: ConvSpec, rows: Any, cols: Any) -> np.ndarray:
     numpy.ndarray
         ``int64`` of shape ``(len(rows), len(cols))``. Cᵀ's entries are
         ``conv_matrix_entries(spec, cols, rows).T``.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`.
+    ConvSpecError
+        ``padding_mode`` is not ``'zeros'`` (an entry may then hold a sum of
+        weights: use :func:`conv_matrix_terms`), or an index lies outside
+        ``spec.matrix_shape``.
 
     Examples
     --------

@@ -149,8 +149,32 @@ def padding_source(coord: Any, n: int, mode: str) -> np.ndarray:
     copy nothing). Valid for the amounts :func:`check_padding_mode` allows,
     which never reflect or wrap twice.
 
+    Parameters
+    ----------
+    coord : array_like of int
+        Coordinates along one dim, counted from the first input entry.
+    n : int
+        Input size along that dim.
+    mode : {'zeros', 'reflect', 'replicate', 'circular'}
+        The ``padding_mode``; any other string is treated as ``'zeros'``
+        (modes are checked by :func:`check_padding_mode` at the boundary).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64``, the shape of ``coord``: the input index each coordinate
+        copies, or ``-1`` for a zero-padded one.
+
+    Raises
+    ------
+    ValueError
+        numpy's own, when ``coord`` cannot be read as integers; nothing else
+        is validated here.
+
     Examples
     --------
+    >>> padding_source(np.arange(-2, 6), 4, "zeros")
+    array([-1, -1,  0,  1,  2,  3, -1, -1])
     >>> padding_source(np.arange(-2, 6), 4, "reflect")
     array([2, 1, 0, 1, 2, 3, 2, 1])
     >>> padding_source(np.arange(-2, 6), 4, "circular")

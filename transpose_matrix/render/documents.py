@@ -48,6 +48,24 @@ class Page:
 
     ``width`` is ``\\linewidth``; ``height`` the height one display or
     figure may take; ``max_rows`` the rows a matrix shows before eliding.
+
+    Parameters
+    ----------
+    kind : str
+        The document class it describes: ``'article'`` or ``'beamer'``.
+    width : float
+        ``\\linewidth`` in pt.
+    height : float
+        The height one display or figure may take, in pt.
+    max_rows : int
+        Rows a matrix shows before eliding.
+
+    Examples
+    --------
+    >>> BEAMER
+    Page(kind='beamer', width=330.0, height=190.0, max_rows=12)
+    >>> Page("article", 345.0, 480.0, 16) == ARTICLE
+    True
     """
 
     kind: str
@@ -114,6 +132,18 @@ def document(
     packages : iterable of str
         More packages, names optionally with ``[options]`` in front.
     kind : {"article", "beamer", "standalone"}
+        The document class.
+
+    Returns
+    -------
+    str
+        The whole ``.tex`` source, ending with a newline.
+
+    Raises
+    ------
+    ConvSpecError
+        An unknown ``kind``, both ``title`` and ``latex_title`` given, or a
+        package that is not a name (optionally with ``[options]``).
 
     Notes
     -----
@@ -161,10 +191,35 @@ def document(
 def fragment(body: str, *, what: str = "body", packages: Iterable[str] = FRAGMENT_PACKAGES) -> str:
     r"""``body`` headed by comments naming the packages it needs.
 
+    Parameters
+    ----------
+    body : str
+        LaTeX to be ``\input`` into the reader's own document.
+    what : str
+        What the body is, named in the first comment line.
+    packages : iterable of str
+        The packages the body needs.
+
+    Returns
+    -------
+    str
+        Three comment lines, then ``body``.
+
+    Raises
+    ------
+    TypeError
+        Only Python's own, when a package is not a string: nothing is
+        validated here (the body is the caller's LaTeX).
+
     Examples
     --------
     >>> print(fragment("x").splitlines()[1])
     %   \usepackage{amsmath,amssymb,tikz}
+    >>> print(fragment(r"\[ x \]", what="matrix", packages=["amsmath"]))
+    % transpose_matrix matrix: \input this into a document that loads
+    %   \usepackage{amsmath}
+    % (\usepackage[T1]{fontenc} and \usepackage{lmodern} are recommended too).
+    \[ x \]
     """
     names = ",".join(packages)
     return (
@@ -176,7 +231,33 @@ def fragment(body: str, *, what: str = "body", packages: Iterable[str] = FRAGMEN
 
 
 def frame(title: str, body: str) -> str:
-    r"""One beamer frame; ``title`` is LaTeX (escape plain text first)."""
+    r"""One beamer frame; ``title`` is LaTeX (escape plain text first).
+
+    Parameters
+    ----------
+    title : str
+        The frame title, in LaTeX.
+    body : str
+        The frame's contents; surrounding blank space is stripped.
+
+    Returns
+    -------
+    str
+        ``\begin{frame}{title}`` … ``\end{frame}``.
+
+    Raises
+    ------
+    AttributeError
+        Only Python's own, when ``body`` is not a string: nothing is
+        validated here.
+
+    Examples
+    --------
+    >>> print(frame("Title", "  body \n"))
+    \begin{frame}{Title}
+    body
+    \end{frame}
+    """
     return f"\\begin{{frame}}{{{title}}}\n{body.strip()}\n\\end{{frame}}"
 
 
@@ -187,11 +268,35 @@ def compile_pdf(tex: str, workdir: str | os.PathLike[str], *, name: str = "docum
     once (nothing here needs cross-references). The log stays next to the
     PDF as ``NAME.log``.
 
+    Parameters
+    ----------
+    tex : str
+        The whole document, e.g. from :func:`document`.
+    workdir : str or os.PathLike
+        Directory for ``NAME.tex``, the PDF and the log; created if missing.
+    name : str
+        The files' stem.
+
+    Returns
+    -------
+    pathlib.Path
+        ``workdir / f"{name}.pdf"``.
+
     Raises
     ------
     LatexError
         pdflatex is missing, times out, or fails; the message ends with the
         last lines of its log, where the error is.
+    OSError
+        Python's own, when ``workdir`` or the ``.tex`` file cannot be written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as workdir:
+    ...     pdf = compile_pdf(document("Hello."), workdir, name="hello")
+    ...     print(pdf.name, pdf.stat().st_size > 0)
+    hello.pdf True
     """
     directory = Path(workdir)
     directory.mkdir(parents=True, exist_ok=True)

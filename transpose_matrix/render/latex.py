@@ -94,6 +94,22 @@ def format_number(value: Any) -> str:
     integers; other floats with 3 significant digits (``%.3g``), exponents as
     ``\times 10^{…}``.
 
+    Parameters
+    ----------
+    value : int, float, complex or numpy scalar
+        The number; bools print as 0 and 1, NaN and infinities by name.
+
+    Returns
+    -------
+    str
+        Math-mode LaTeX without delimiters.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Only Python's own, from ``float(value)`` when ``value`` is not a
+        number: nothing else is validated here.
+
     Examples
     --------
     >>> format_number(3), format_number(2.0), format_number(-0.123456)
@@ -227,9 +243,15 @@ def escape_text(text: str, *, strict: bool = True) -> str:
     Parameters
     ----------
     text : str
+        Plain text.
     strict : bool
         Refuse other non-ASCII characters (default); ``False`` passes them
         through for a caller that maps them itself.
+
+    Returns
+    -------
+    str
+        Text-mode LaTeX.
 
     Raises
     ------
@@ -277,6 +299,22 @@ def code_latex(code: str) -> str:
     constructor wraps between its arguments, never inside ``(3, 3)``. A line
     that ends inside the code may fall short of the margin (ragged, as code
     is), so a call inside a justified paragraph never overruns its line.
+
+    Parameters
+    ----------
+    code : str
+        The code, plain text.
+
+    Returns
+    -------
+    str
+        ``\texttt{…}``, text-mode LaTeX.
+
+    Raises
+    ------
+    ConvSpecError
+        A non-ASCII character that has no LaTeX form (from
+        :func:`escape_text`).
 
     Examples
     --------
@@ -327,6 +365,24 @@ class LatexPrinter:
     height : float, optional
         Height in pt a matrix may take; limits how many column blocks a
         split matrix stacks. ``None``: up to 3 blocks.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        A limit that is not an integer, or a size that is not a number.
+    ConvSpecError
+        A limit below 2, or a size outside 40 to 100,000 pt.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> printer = LatexPrinter(max_rows=2, zero=r"\cdot")
+    >>> print(printer.doprint(np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 0.0]])))
+    \begin{bmatrix}
+    1 & \cdot \\
+    \vdots & \vdots \\
+    3 & \cdot
+    \end{bmatrix}
     """
 
     def __init__(
@@ -389,6 +445,33 @@ def latex_of(obj: Any, printer: LatexPrinter) -> str:
     The fallback registers the optional libraries' types the first time an
     object arrives while they are loaded (an object of theirs cannot exist
     otherwise), so printing a number never imports sympy or scipy.
+
+    Parameters
+    ----------
+    obj : object
+        What to print; dispatched on its type.
+    printer : LatexPrinter
+        The options, passed on to the parts.
+
+    Returns
+    -------
+    str
+        Math-mode LaTeX.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        No printer is registered for ``obj``'s type and it has no
+        ``latex()`` method.
+
+    Examples
+    --------
+    >>> latex_of(2.5, LatexPrinter())
+    '2.5'
+    >>> latex_of(object(), LatexPrinter())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    transpose_matrix.errors.ConvSpecTypeError: to_latex cannot print object; ...
     """
     if _register_loaded_libraries():
         return latex_of(obj, printer)
@@ -525,6 +608,23 @@ def math_block(obj: Any, **options: Any) -> str:
     (``\section``, ``\noindent``, ...) is left alone, except a bare matrix
     environment, which is math-mode and gets wrapped.
 
+    Parameters
+    ----------
+    obj : object
+        Anything :func:`to_latex` prints, or a string of LaTeX already made.
+    **options
+        Keyword arguments of :func:`to_latex` (``max_rows``, ``width``, …).
+
+    Returns
+    -------
+    str
+        A block to put in a document body.
+
+    Raises
+    ------
+    ConvSpecTypeError, ConvSpecError
+        As in :func:`to_latex`: a type it cannot print, or a bad option.
+
     Examples
     --------
     >>> import numpy as np
@@ -534,6 +634,8 @@ def math_block(obj: Any, **options: Any) -> str:
     1 & 2
     \end{bmatrix}
     \]
+    >>> print(math_block(r"\section{Notes}"))
+    \section{Notes}
     """
     text = obj if isinstance(obj, str) else to_latex(obj, **options)
     if _is_display(text):
@@ -542,7 +644,31 @@ def math_block(obj: Any, **options: Any) -> str:
 
 
 def repr_latex(obj: Any, **options: Any) -> str:
-    r"""What a ``_repr_latex_`` method returns for Jupyter: ``$\displaystyle …$``."""
+    r"""What a ``_repr_latex_`` method returns for Jupyter: ``$\displaystyle …$``.
+
+    Parameters
+    ----------
+    obj : object
+        Anything :func:`to_latex` prints.
+    **options
+        Keyword arguments of :func:`to_latex`.
+
+    Returns
+    -------
+    str
+        Math-mode output wrapped in ``$\displaystyle …$``; a display or text
+        block as it is.
+
+    Raises
+    ------
+    ConvSpecTypeError, ConvSpecError
+        As in :func:`to_latex`: a type it cannot print, or a bad option.
+
+    Examples
+    --------
+    >>> repr_latex(0.5)
+    '$\\displaystyle 0.5$'
+    """
     text = to_latex(obj, **options)
     if _is_display(text):
         return text
@@ -856,6 +982,25 @@ def spec_latex(spec: Any, printer: Any = None) -> str:
     Shapes are ``channels × spatial``; ``k``, ``s``, ``p``, ``d``, ``g`` are
     kernel size, stride, padding (``(before, after)`` pairs when asymmetric),
     dilation and groups (shown when not 1).
+
+    Parameters
+    ----------
+    spec : ConvSpec
+        The layer.
+    printer : LatexPrinter, optional
+        With a ``width``, a line wider than it is split in two
+        (``gathered``).
+
+    Returns
+    -------
+    str
+        Math-mode LaTeX without delimiters.
+
+    Raises
+    ------
+    AttributeError
+        Only Python's own, when ``spec`` is not a :class:`ConvSpec`: it is
+        not validated here (it reaches here through ``ConvSpec._latex``).
 
     Examples
     --------

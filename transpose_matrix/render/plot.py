@@ -214,6 +214,17 @@ def plot_coverage(spec: ConvSpec, ax: Any = None, *, annotate: bool | None = Non
     -------
     matplotlib.axes.Axes
 
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`.
+    ConvSpecError
+        The layer is 3-D (only 1-D and 2-D layers are drawn).
+    MemoryGuardError
+        Cᵀ of the layer would not fit in memory.
+    MissingDependencyError
+        matplotlib is not installed (the message names the ``plot`` extra).
+
     Examples
     --------
     >>> import matplotlib

@@ -249,6 +249,14 @@ def render(
         The lines, without trailing spaces and without a final newline.
         Entries are right-aligned, zeros centred.
 
+    Raises
+    ------
+    TypeError, AttributeError
+        Only Python's own: ``TypeError`` when ``cells`` is neither a sequence
+        of rows nor a view, ``AttributeError`` for a view without
+        ``cell_width`` or ``text_cell_width``. Nothing is validated here (the
+        callers pass what they built).
+
     Examples
     --------
     >>> print(render([["a", ""], ["", "bb"]], row_labels=["r0", "r1"], col_labels=["c0", "c1"]))

@@ -76,6 +76,22 @@ class ConvMatrixView:
         hold the weight names.
     transposed : bool
         View Cᵀ instead of C.
+
+    Raises
+    ------
+    ConvSpecError, ConvSpecTypeError
+        A bad weight (from :func:`~transpose_matrix.matrices.conv.check_weight`).
+
+    Examples
+    --------
+    >>> from transpose_matrix.render.text import render
+    >>> view = ConvMatrixView(ConvSpec((4,), 2))
+    >>> view.shape, view.T.shape, view.T.name
+    ((3, 4), (4, 3), 'Cᵀ')
+    >>> print(render(view, cell_width=view.text_cell_width))
+    w₀ w₁  ·  ·
+     · w₀ w₁  ·
+     ·  · w₀ w₁
     """
 
     def __init__(self, spec: ConvSpec, weight: Any = None, *, transposed: bool = False) -> None:
