@@ -196,15 +196,24 @@ class ConvOperator(_Shaped):
         ``'torch'`` runs torch's own convolutions (``method='auto'`` only).
     device : str or torch.device, optional
         Where the torch backend computes; torch backend only.
+    engine : {'numpy', 'numba', 'auto'}, default 'numpy'
+        What computes the numpy backend; ``'auto'`` picks by
+        :func:`auto_engine` (:func:`conv_operator` has the details).
+    threads : int, optional
+        Cores the numpy backend computes on (default: every usable core).
 
     Raises
     ------
     ConvSpecError, ConvSpecTypeError
-        A bad weight, an unknown ``method`` or ``backend``, a ``method`` or
-        ``device`` given to the backend that does not take it; when applied,
-        an operand of the wrong length or a non-numeric dtype.
+        A bad weight, an unknown ``method``, ``backend`` or ``engine``, a
+        ``method``, ``engine``, ``threads`` or ``device`` given to the
+        backend that does not take it, ``threads`` not a positive integer;
+        when applied, an operand of the wrong shape or a non-numeric dtype,
+        or ``op @ None`` / ``op @ 3.0``.
     MemoryGuardError
         The private copy of the weight would not fit in memory.
+    MissingDependencyError
+        ``engine='numba'`` without numba, ``backend='torch'`` without torch.
 
     Examples
     --------

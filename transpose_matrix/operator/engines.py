@@ -56,6 +56,31 @@ def auto_engine(spec: ConvSpec) -> str:
     engine computes the forward and the adjoint by compiled loops;
     ``'numpy'`` otherwise, where both engines multiply by BLAS and compute
     the same way.
+
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution's geometry (its channels and groups are read).
+
+    Returns
+    -------
+    {'numba', 'numpy'}
+        The engine for this layer on this installation.
+
+    Raises
+    ------
+    AttributeError
+        Only Python's own, when ``spec`` is not a :class:`ConvSpec`: it is not
+        validated here (:func:`~transpose_matrix.conv_operator` validates it).
+
+    Examples
+    --------
+    >>> from transpose_matrix import ConvSpec
+    >>> depthwise = ConvSpec((8, 8), 3, padding=1, in_channels=32, out_channels=32, groups=32)
+    >>> auto_engine(depthwise) == ("numba" if numba_installed() else "numpy")
+    True
+    >>> auto_engine(ConvSpec((8, 8), 3, in_channels=64, out_channels=64))
+    'numpy'
     """
     cg, mg = spec.in_channels // spec.groups, spec.out_channels // spec.groups
     if direct_pays(cg, mg) and numba_installed():
