@@ -154,7 +154,8 @@ class _Shaped(LinearOperator):
 
     def dot(self, x: Any) -> Any:
         if isinstance(x, LinearOperator) or np.isscalar(x):
-            return super().dot(x)  # a product of operators, or op * 3.0 (scaled)
+            # A product of operators, or op * 3.0 (scaled): scipy's own.
+            return super().dot(x)  # type: ignore[arg-type]
         try:
             shape = np.shape(x)
         except ValueError:  # ragged: matvec says it cannot be read

@@ -52,11 +52,10 @@ def _jit(function: Any) -> Any:
     is writable it refuses ``cache=True`` at decoration, and the kernel is
     compiled in memory instead.
     """
-    options = dict(parallel=True, fastmath=True, nogil=True, cache=True)
     try:
-        return numba.njit(**options)(function)
+        return numba.njit(parallel=True, fastmath=True, nogil=True, cache=True)(function)
     except RuntimeError:  # "cannot cache function ...: no locator available"
-        return numba.njit(**{**options, "cache": False})(function)
+        return numba.njit(parallel=True, fastmath=True, nogil=True, cache=False)(function)
 
 
 def _direct(src: np.ndarray, weight: np.ndarray, start: np.ndarray, step: np.ndarray,
@@ -233,7 +232,9 @@ class _threads:
     def __enter__(self) -> None:
         if self.count is not None:
             self.previous = numba.get_num_threads()
-            numba.set_num_threads(min(self.count, numba.config.NUMBA_NUM_THREADS))
+            # At most the threads numba started (NUMBA_NUM_THREADS, every core).
+            pool = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+            numba.set_num_threads(min(self.count, pool))
 
     def __exit__(self, *exc: object) -> None:
         if self.count is not None:
