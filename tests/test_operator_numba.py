@@ -19,7 +19,7 @@ from test_operator import ALL_CASES, FORWARD_CASES, arrays, specs
 from torch_ref import torch_conv, torch_input_grad
 
 from transpose_matrix import ConvSpec, ConvSpecError, ConvSpecTypeError, conv_matrix
-from transpose_matrix.operator import auto_engine, conv_operator
+from transpose_matrix.operator import auto_engine, conv_operator, numpy_backend
 from transpose_matrix.operator.engines import direct_pays
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,6 +143,16 @@ def test_threads_give_the_same_result_and_are_checked():
                                    .matmat(X), one, rtol=0, atol=1e-12)
         np.testing.assert_allclose(conv_operator(spec, w, threads=threads).matmat(X), one,
                                    rtol=0, atol=1e-12)
+    # Gathers large enough to be split between threads (numpy_backend.PARALLEL_ENTRIES):
+    # along the channels, and along the rows when there are fewer channels than threads.
+    for big in (ConvSpec((64, 64), 3, 1, 1, 1, 16, 16, 1), ConvSpec((256, 256), 3, 1, 1, 1, 1, 16)):
+        w_big, x_big, _ = arrays(big, seed=3, batch=1)
+        gathered = 9 * big.in_channels * 256 * 256 if big.in_channels == 1 else 9 * 16 * 64 * 64
+        assert gathered >= numpy_backend.PARALLEL_ENTRIES
+        for method in ("im2col", "polyphase"):
+            np.testing.assert_array_equal(
+                conv_operator(big, w_big, method, threads=2).matmat(x_big),
+                conv_operator(big, w_big, method, threads=1).matmat(x_big))
     with pytest.raises(ConvSpecError, match="threads=0 must be >= 1"):
         conv_operator(spec, w, threads=0)
     with pytest.raises(ConvSpecTypeError, match="threads=True must be an integer"):
