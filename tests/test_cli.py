@@ -386,3 +386,21 @@ def test_commands_are_a_registry(capsys, monkeypatch):
     assert status == 0 and "example: python -m transpose_matrix echo" in out
     cli.register(cli.COMMANDS["echo"])  # registering again replaces, never duplicates
     assert list(cli.COMMANDS).count("echo") == 1
+
+
+def test_seeds_as_long_as_numpy_takes_them(capsys):
+    # numpy's default_rng takes any non-negative integer; the command line
+    # and random_weight take up to 2**128 - 1 and draw numpy's own weights.
+    from transpose_matrix import ConvSpec
+
+    seed = 1234567890123456789012345678901  # 31 digits
+    spec = ConvSpec((4, 4), 3)
+    expected = np.random.default_rng(seed).standard_normal(spec.weight_shape)
+    assert np.array_equal(random_weight(spec, seed), expected)
+    assert main(["verify", "--seed", str(seed)]) == 0
+    assert main(["show", "--numeric", "--seed", str(2**128 - 1)]) == 0
+    capsys.readouterr()
+    assert main(["show", "--numeric", "--seed", str(2**128)]) == 2
+    assert "--seed: '<a 39-digit integer>' is not allowed; give a single integer <= 2**128 - 1" in (
+        capsys.readouterr().err
+    )

@@ -466,7 +466,7 @@ REFUSED = {
     "html": (["html", "--padding", "1", "--padding-mode", "circular"],
              "--padding-mode: html draws zero padding only"),
     "transposed mode": (["show", "--transposed", "--padding-mode", "reflect"],
-                        "--padding-mode: 'reflect' is not allowed with --transposed"),
+                        "--padding-mode: padding_mode='reflect' has no transposed layer"),
     "transposed same": (["export", "--transposed", "--padding", "same"],
                         "--padding: 'same' is not allowed with --transposed"),
     "same strided": (["show", "--padding", "same", "--stride", "2"],
@@ -500,7 +500,7 @@ def test_library_drawings_refuse_modes():
 
     for make in (lambda: tm.placement_figure(spec, (1, 1)), lambda: html_page(spec),
                  lambda: animate(spec, "gather")):
-        with pytest.raises(ConvSpecError, match="draw zero padding only") as error:
+        with pytest.raises(ConvSpecError, match="draws zero padding only") as error:
             make()
         assert error.value.field == "padding_mode"
 

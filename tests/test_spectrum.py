@@ -725,8 +725,8 @@ def test_command_latex_table_compiles(capsys, tmp_path, pdflatex):
 @pytest.mark.parametrize(
     "args, option",
     [
-        (["--transposed", "--padding-mode", "circular"], "--padding-mode: 'circular' is not "
-         "allowed with --transposed"),
+        (["--transposed", "--padding-mode", "circular"], "--padding-mode: "
+         "padding_mode='circular' has no transposed layer"),
         (["--input", "3", "--padding", "4", "--padding-mode", "reflect"], "--padding: padding_mode='reflect' needs padding < input size"),
         (["--k", "0"], "--k: '0' is not allowed"),
         (["--bins", "x"], "--bins: 'x' is not allowed"),

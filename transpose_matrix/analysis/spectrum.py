@@ -70,6 +70,7 @@ import numpy as np
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
 from ..errors import ConvSpecError, ConvSpecTypeError
+from ..geometry.padding import copies_input, padding_source
 from ..geometry.spec import ConvSpec
 from ..matrices.conv import check_weight
 from ..memory import check_memory
@@ -261,8 +262,6 @@ def read_counts(spec: ConvSpec) -> tuple[int, bool]:
     >>> read_counts(ConvSpec((1,), 3, padding=1))
     (1, False)
     """
-    from ..matrices.resampling import padding_source
-
     most, whole = 1, True
     for a in range(spec.ndim):
         n, k, s, d = spec.input_shape[a], spec.kernel_size[a], spec.stride[a], spec.dilation[a]
@@ -327,7 +326,7 @@ class _PaddedOperator(LinearOperator):
 
 def _layer_operator(spec: ConvSpec, weight: np.ndarray, **backend: Any) -> LinearOperator:
     """C of one group, matrix-free, for any padding mode (``backend``, ``device`` passed on)."""
-    if spec.padding_mode == "zeros":
+    if not copies_input(spec.padding_mode):
         from ..operator import conv_operator
 
         return conv_operator(spec, weight, **backend)
@@ -1060,8 +1059,6 @@ def _padded_circular(spec: ConvSpec) -> ConvSpec:
 
 
 def _padding_copies(spec: ConvSpec) -> int:
-    from ..matrices.resampling import padding_source
-
     most = 1
     for a in range(spec.ndim):
         n, (before, after) = spec.input_shape[a], spec.padding[a]

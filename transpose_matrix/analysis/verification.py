@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConvSpecError, ConvSpecTypeError, optional_import
+from ..geometry.padding import copies_input, fold_blocks, padding_mode, require_torch_mode
 from ..geometry.shapes import as_int, describe
 from ..geometry.spec import ConvSpec, as_spec
 from ..matrices.conv import check_weight, conv_matrix
@@ -38,6 +39,11 @@ __all__ = [
 ]
 
 
+#: Largest seed of :func:`random_weight`: numpy's ``default_rng`` takes any
+#: non-negative integer; 128 bits is the entropy its SeedSequence keeps.
+MAX_SEED = 2**128 - 1
+
+
 def random_weight(spec: ConvSpec, seed: int = 0) -> np.ndarray:
     """Standard normal float64 weight of ``spec.weight_shape`` from a fixed seed.
 
@@ -45,12 +51,12 @@ def random_weight(spec: ConvSpec, seed: int = 0) -> np.ndarray:
     ------
     ConvSpecTypeError, ConvSpecError
         ``spec`` is not a :class:`ConvSpec`, or ``seed`` is not an integer in
-        ``[0, 2**60]`` (``error.field == "seed"``).
+        ``[0, MAX_SEED]`` (``2**128 - 1``; ``error.field == "seed"``).
     MemoryGuardError
         The weight would not fit in the memory limit.
     """
     spec = as_spec(spec)
-    seed = as_int("seed", seed, 0)
+    seed = as_int("seed", seed, 0, MAX_SEED)
     size = math.prod(spec.weight_shape)
     check_memory(size * 8, what=f"a random weight of shape {spec.weight_shape}")
     return np.random.default_rng(seed).standard_normal(spec.weight_shape)
@@ -248,11 +254,13 @@ def transpose_recipe(spec: ConvSpec) -> TransposeRecipe:
     """The torch recipe ``Cᵀ = Pᵀ·Dᵀ`` of a spec with a non-zero ``padding_mode``.
 
     Per dim with input size ``n`` and padding ``(b, a)``, the fold adds the
-    padded grid's border back: ``reflect`` adds the ``b`` entries before,
-    flipped, onto ``x[1 : b + 1]`` and the ``a`` after, flipped, onto
-    ``x[n - 1 - a : n - 1]`` (the mirror skips the edge entry); ``replicate``
-    adds their sums onto ``x[0]`` and ``x[n - 1]``; ``circular`` adds them as
-    they are onto ``x[n - b : n]`` and ``x[0 : a]`` (the other end).
+    padded grid's border back onto the entries it copied
+    (:func:`~transpose_matrix.geometry.padding.fold_blocks`): e.g. ``reflect``
+    adds the ``b`` entries before, flipped, onto ``x[1 : b + 1]`` and the
+    ``a`` after, flipped, onto ``x[n - 1 - a : n - 1]`` (the mirror skips the
+    edge entry); ``replicate`` adds their sums onto ``x[0]`` and
+    ``x[n - 1]``; ``circular`` adds them as they are onto ``x[n - b : n]``
+    and ``x[0 : a]`` (the other end).
 
     Parameters
     ----------
@@ -285,7 +293,7 @@ def transpose_recipe(spec: ConvSpec) -> TransposeRecipe:
     """
     spec = as_spec(spec)
     mode = spec.padding_mode
-    if mode == "zeros":
+    if not copies_input(mode):
         raise ConvSpecError(
             "padding_mode='zeros': Cᵀ is a ConvTransposeNd layer (see "
             "ConvSpec.transposed_arguments), not a fold",
@@ -298,17 +306,9 @@ def transpose_recipe(spec: ConvSpec) -> TransposeRecipe:
         padded.append(size)
         extras.append(size - ((spec.output_shape[axis] - 1) * spec.stride[axis] + span))
         keep.append((before, before + n))
-        head, tail = (0, before), (before + n, size)
-        if mode == "reflect":
-            pairs, op = [((1, before + 1), head), ((n - 1 - after, n - 1), tail)], "flip"
-        elif mode == "replicate":
-            pairs, op = [((0, 1), head), ((n - 1, n), tail)], "sum"
-        else:
-            pairs, op = [((n - before, n), head), ((0, after), tail)], "copy"
         steps += [
             FoldStep(axis, target, source, op)
-            for target, source in pairs
-            if source[1] > source[0]
+            for target, source, op in fold_blocks(n, (before, after), mode)
         ]
     return TransposeRecipe(spec, tuple(padded), tuple(extras), tuple(keep), tuple(steps))
 
@@ -347,9 +347,9 @@ def _torch_forward(spec: ConvSpec, w: Any, xt: Any) -> tuple[Any, str]:
 
     conv = (F.conv1d, F.conv2d, F.conv3d)[spec.ndim - 1]
     arguments = {"stride": spec.stride, "dilation": spec.dilation, "groups": spec.groups}
-    if spec.padding_mode == "zeros":
+    if not copies_input(spec.padding_mode):
         return conv(_torch_pad(F, xt, spec.padding), w, **arguments), "conv"
-    mode = spec.padding_mode
+    mode = require_torch_mode(spec.padding_mode, "verify against torch")
     if spec.padding_string is not None or spec.is_symmetric_padding:
         # torch's own layer, which pads by its padding_mode itself.
         padding = spec.padding_string or tuple(before for before, _ in spec.padding)
@@ -386,7 +386,7 @@ def _torch_errors(spec: ConvSpec, weight: np.ndarray, C, x, y, g) -> dict[str, f
         C.T @ g, xt.grad.numpy().reshape(-1)
     )
     yt = torch.tensor(y.reshape(spec.out_channels, *spec.output_shape))[None]
-    if spec.padding_mode != "zeros":
+    if copies_input(spec.padding_mode):
         # No ConvTransposeNd has this Cᵀ: run the printed recipe instead.
         recipe = transpose_recipe(spec)
         with torch.no_grad():
@@ -453,7 +453,9 @@ def verify(
         ``spec`` is not a :class:`ConvSpec`, ``seed`` is not an integer,
         ``use_torch`` is not a bool or ``None``, or the weight is complex.
     ConvSpecError
-        ``seed`` is negative or above ``2**60``, or the weight is wrong.
+        ``seed`` is negative or above ``2**60``, the weight is wrong, or
+        ``use_torch=True`` with a ``padding_mode`` torch does not have (by
+        default such a spec is checked against the loop reference).
     MemoryGuardError
         C (or the loop reference) would not fit.
     MissingDependencyError
@@ -469,7 +471,7 @@ def verify(
     ['C vs reference C', 'C.T @ y vs reference C.T @ y', 'dot test <Cx,y> vs <x,C.T y>']
     """
     spec = as_spec(spec)
-    seed = as_int("seed", seed, 0)
+    seed = as_int("seed", seed, 0, MAX_SEED)
     if use_torch is not None and not isinstance(use_torch, bool):
         raise ConvSpecTypeError(
             f"use_torch={describe(use_torch)} must be True, False or None", field="use_torch"
@@ -498,7 +500,10 @@ def verify(
     if use_torch is None:
         use_torch = importlib.util.find_spec("torch") is not None
         reason = "torch is not installed"
+        if use_torch and padding_mode(spec.padding_mode).torch is None:
+            use_torch, reason = False, f"torch has no padding_mode={spec.padding_mode!r}"
     if use_torch:
+        require_torch_mode(spec.padding_mode, "verify(use_torch=True)")
         torch = optional_import("torch", "verify(use_torch=True)")
 
         referee = f"torch {torch.__version__}"

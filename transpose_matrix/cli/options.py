@@ -25,6 +25,13 @@ from ..errors import (
     OutputPathError,
     TransposeMatrixError,
 )
+from ..geometry.padding import (
+    PADDING_MODES,
+    PADDING_STRINGS,
+    copies_input,
+    require_transposed_layer,
+    require_zero_padding,
+)
 from ..geometry.shapes import MAX_INT, describe, parse_int
 
 __all__ = [
@@ -44,6 +51,7 @@ __all__ = [
     "out_option",
     "parse_dims",
     "parse_padding",
+    "parse_seed",
     "seed_of",
     "shown",
     "spec_from_args",
@@ -79,6 +87,8 @@ def shown(text: str) -> str:
 def _bound(value: int) -> str:
     if abs(value) == MAX_INT:
         return f"{'-' if value < 0 else ''}2**60"
+    if value > 2**32 and value & (value + 1) == 0:  # 2**k - 1
+        return f"2**{value.bit_length()} - 1"
     return str(value)
 
 
@@ -407,17 +417,14 @@ def _spec_from_args(args: argparse.Namespace) -> Any:
 
 # --------------------------------------------------------------------------- padding modes
 
-#: torch's ``padding_mode`` values (as ``transpose_matrix.geometry.shapes.PADDING_MODES``,
-#: spelled here so that building the parser imports nothing).
-PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-
-_PADDING_STRINGS = ("same", "valid")
+# PADDING_MODES and PADDING_STRINGS come from transpose_matrix.geometry.padding,
+# which imports nothing heavy, so building the parser stays cheap.
 
 
 def _padding_or_string(args: argparse.Namespace, ndim: int) -> Any:
     """``--padding``: ``'same'``/``'valid'`` as torch takes them, else :func:`parse_padding`."""
     text = args.padding.strip()
-    if text in _PADDING_STRINGS:
+    if text in PADDING_STRINGS:
         return text
     if re.fullmatch(r"[A-Za-z_]+", text):
         raise UsageError(
@@ -435,21 +442,19 @@ def _plain_transposed(args: argparse.Namespace, padding: Any, mode: str) -> None
             f"--padding: {padding!r} is not allowed with --transposed; torch's "
             "ConvTransposeNd takes numbers only (it has no 'same' or 'valid')"
         )
-    if mode != "zeros":
-        raise UsageError(
-            f"--padding-mode: {mode!r} is not allowed with --transposed; torch's "
-            "ConvTransposeNd pads with zeros only (show the convolution to see its Cᵀ)"
-        )
+    if copies_input(mode):
+        try:
+            require_transposed_layer(mode, "drop --transposed: show the convolution to see its Cᵀ")
+        except ConvSpecError as error:
+            raise UsageError(one_line(error, None)) from None
 
 
 def zero_padding_only(spec: Any, command: str) -> None:
     """Refuse a drawing of zero padding for a layer whose padding copies input entries."""
-    if spec.padding_mode != "zeros":
-        raise UsageError(
-            f"--padding-mode: {command} draws zero padding only; with "
-            f"{spec.padding_mode!r} an entry of C can sum several weights: use show, export, "
-            "verify or figure sparsity"
-        )
+    try:
+        require_zero_padding(spec, command)
+    except ConvSpecError as error:
+        raise UsageError(one_line(error, None)) from None
 
 
 # --------------------------------------------------------------------------- commands
@@ -471,6 +476,13 @@ def emit(text: str, out: str | None) -> None:
 
 def seed_of(args: argparse.Namespace) -> int | None:
     """The seed of random weights with ``--numeric``, None for symbolic weights."""
-    seed = integer("--seed", args.seed, 0)
+    seed = parse_seed(args.seed)
     return seed if args.numeric else None
+
+
+def parse_seed(text: str) -> int:
+    """``--seed``: an integer from 0 to ``2**128 - 1``, as numpy's ``default_rng`` takes."""
+    from ..analysis.verification import MAX_SEED
+
+    return integer("--seed", text, 0, MAX_SEED)
 

@@ -19,6 +19,7 @@ from .options import (
     geometry_options,
     integer,
     out_option,
+    parse_seed,
     spec_from_args,
 )
 
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.verification import random_weight
 
     spec = spec_from_args(args)
-    seed = integer("--seed", args.seed, 0)
+    seed = parse_seed(args.seed)
     k = None if args.k is None else integer("--k", args.k, 1)
     bins = integer("--bins", args.bins, 1)
     tol = None

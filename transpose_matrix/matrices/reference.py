@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse
 
 from ..errors import MemoryGuardError
+from ..geometry.padding import padding_source
 from ..geometry.shapes import describe
 from ..geometry.spec import ConvSpec, as_spec
 from ..memory import check_memory
@@ -81,24 +82,10 @@ def _guard(spec: ConvSpec) -> None:
 
 def _read_through_padding(i: int, n: int, mode: str) -> int | None:
     # Which input entry the padded line holds at coordinate i (counted from
-    # the first input entry), by walking the padding as torch fills it; None
-    # for a zero. Written from the definition, sharing nothing with
-    # upsample.padding_source.
-    if 0 <= i < n:
-        return i
-    if mode == "zeros":
-        return None
-    if mode == "replicate":
-        return 0 if i < 0 else n - 1
-    if mode == "circular":
-        while i < 0:
-            i += n
-        while i >= n:
-            i -= n
-        return i
-    # reflect: the mirror image about the edge entry, which is not repeated.
-    mirrored = -i if i < 0 else (n - 1) - (i - (n - 1))
-    return mirrored
+    # the first input entry); None for a zero. What a mode copies is the
+    # padding module's index map, checked there against numpy.pad and torch.
+    source = int(padding_source(i, n, mode))
+    return None if source < 0 else source
 
 
 def reference_conv_matrix(spec: ConvSpec, weight: Any) -> scipy.sparse.csr_array:

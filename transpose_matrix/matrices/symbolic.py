@@ -22,6 +22,7 @@ import numpy as np
 import sympy
 
 from ..errors import ConvSpecTypeError
+from ..geometry.padding import copies_input
 from ..geometry.shapes import as_int, as_shape, describe
 from ..geometry.spec import ConvSpec, as_spec
 from ..memory import check_entries
@@ -238,7 +239,7 @@ def weight_pattern(spec: ConvSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     the numeric builder sums.
     """
     spec = as_spec(spec)
-    if spec.padding_mode != "zeros":
+    if copies_input(spec.padding_mode):
         return mode_contributions(spec)
     pattern = weight_label_matrix(spec).tocoo()
     return pattern.row, pattern.col, pattern.data - 1

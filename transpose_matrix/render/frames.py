@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConvSpecError, ConvSpecTypeError
+from ..geometry.padding import require_zero_padding
 from ..geometry.spec import ConvSpec
 
 __all__ = [
@@ -301,26 +302,19 @@ def check_drawable(spec: Any, what: str) -> None:
 def check_zero_padding(spec: Any, what: str) -> None:
     """Raise unless ``spec`` pads with zeros: ``what`` draws taps in the padding as empty.
 
-    >>> check_zero_padding(ConvSpec((4,), 3, padding=1, padding_mode="reflect"), "pages")
+    >>> check_zero_padding(ConvSpec((4,), 3, padding=1, padding_mode="reflect"), "html_page")
     Traceback (most recent call last):
     ...
-    transpose_matrix.errors.ConvSpecError: pages draw zero padding only; with \
+    transpose_matrix.errors.ConvSpecError: html_page draws zero padding only; with \
 padding_mode='reflect' a tap in the border reads an input entry, so an entry of C can sum \
-several weights: use show, export or figure sparsity
+several weights: use show, export, verify or figure sparsity
     """
-    mode = getattr(spec, "padding_mode", "zeros")
-    if mode != "zeros":
-        raise ConvSpecError(
-            f"{what} draw zero padding only; with padding_mode={mode!r} a tap in the border "
-            "reads an input entry, so an entry of C can sum several weights: use show, "
-            "export or figure sparsity",
-            field="padding_mode",
-        )
+    require_zero_padding(spec, what)
 
 
 def _check(spec: ConvSpec, view: str) -> None:
     check_drawable(spec, "animations")
-    check_zero_padding(spec, "animations")
+    check_zero_padding(spec, "animate")
     if view not in VIEWS:
         raise ConvSpecError(f"view={view!r} must be one of {', '.join(VIEWS)}")
     count = spec.matrix_shape[0] if view != "zero-insertion" else spec.matrix_shape[1]

@@ -52,7 +52,7 @@ def _rgb_hex(rgb: tuple[int, int, int]) -> str:
 
 def _check(spec: ConvSpec) -> None:
     check_drawable(spec, "pages")
-    check_zero_padding(spec, "pages")
+    check_zero_padding(spec, "html_page")
     drawn = [n + b + max(a, 0) for n, (b, a) in zip(spec.input_shape, spec.padding)]
     if max(drawn) > MAX_SIDE:
         raise ConvSpecError(

@@ -410,7 +410,7 @@ class LatexPrinter:
         return latex_of(obj, self)
 
     def narrower(self, amount: float) -> LatexPrinter:
-        """A copy whose width is ``amount`` pt smaller (room for ``C = `` and the like)."""
+        """A copy whose width is ``amount`` pt smaller (room for ``C =`` and the like)."""
         copy = LatexPrinter.__new__(LatexPrinter)
         copy.__dict__.update(self.__dict__)
         if self.width is not None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConvSpecError
+from ..geometry.padding import padding_mode, require_transposed_layer
 from ..geometry.shapes import transposed_conv_output_size
 from .documents import ARTICLE, BEAMER, Page, document, fragment, frame
 from .latex import code_latex, dims_latex, escape_text, to_latex
@@ -65,7 +66,8 @@ def conv_call(spec: Any) -> str:
 
     A spec made from ``padding='same'``/``'valid'`` shows the string; a
     ``padding_mode`` other than ``'zeros'`` is shown as torch's argument (or
-    as ``F.pad``'s ``mode`` for uneven pairs).
+    as ``F.pad``'s ``mode`` for uneven pairs; a mode torch does not have as
+    the pairs padded by ``numpy.pad``).
 
     >>> from transpose_matrix.geometry.spec import ConvSpec
     >>> conv_call(ConvSpec((5,), 4, padding="same", padding_mode="reflect"))  # doctest: +ELLIPSIS
@@ -74,7 +76,12 @@ padding_mode='reflect', bias=False)"
     """
     mode = getattr(spec, "padding_mode", "zeros")
     extra = ""
-    if spec.padding_string is not None:
+    if padding_mode(mode).torch is None:
+        # torch has no such mode: the pairs, padded as numpy.pad does.
+        padding = _tuple([tuple(pair) for pair in spec.padding])
+        padding += f" via numpy.pad(mode={padding_mode(mode).numpy!r})"
+        mode = "zeros"
+    elif spec.padding_string is not None:
         padding = repr(spec.padding_string)
     elif spec.is_symmetric_padding:
         padding = _tuple([before for before, _ in spec.padding])
@@ -247,12 +254,7 @@ def _view(spec: Any, seed: int | None) -> Any:
 
 def _zeros_only(spec: Any) -> None:
     """Refuse a transposed-layer report for a padding mode: no ConvTransposeNd has it."""
-    if spec.padding_mode != "zeros":
-        raise ConvSpecError(
-            f"padding_mode={spec.padding_mode!r} has no transposed layer: torch's "
-            "ConvTransposeNd pads with zeros only; report the convolution instead",
-            field="padding_mode",
-        )
+    require_transposed_layer(spec.padding_mode, "report the convolution instead")
 
 
 def _recipe_terms(spec: Any) -> tuple[Any, list[tuple[int, ...]]]:

@@ -618,7 +618,7 @@ def placement_figure(
     (18, 9)
     """
     check_figure_size(spec, placement=True)
-    check_zero_padding(spec, "placement figures")
+    check_zero_padding(spec, "placement_figure")
     _check_room(width, height)
     channel, *position = _resolve_index(spec, output_index)
     geo = _as_2d(spec)
