@@ -58,8 +58,9 @@ def _jit(function: Any) -> Any:
         return numba.njit(parallel=True, fastmath=True, nogil=True, cache=False)(function)
 
 
-def _direct(src: np.ndarray, weight: np.ndarray, start: np.ndarray, step: np.ndarray,
-            stride: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
+@_jit
+def direct(src: np.ndarray, weight: np.ndarray, start: np.ndarray, step: np.ndarray,
+           stride: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
     """``out[b, g*m + o, *j] = sum over c, t of weight[g, o, c, *t] *
     src[b, g*cg + c, *(start + t*step + j*stride)]``, one output row per job."""
     batch, channels, n0, n1, n2 = out.shape
@@ -106,9 +107,10 @@ def _direct(src: np.ndarray, weight: np.ndarray, start: np.ndarray, step: np.nda
                                     target[j2] += w0 * row[a + j2 * stride[2]]
 
 
-def _flat(src: np.ndarray, weight: np.ndarray, start: np.ndarray, step: np.ndarray,
-          stride: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
-    """:func:`_direct` with stride 1 on the last two dims, each output plane at once.
+@_jit
+def flat(src: np.ndarray, weight: np.ndarray, start: np.ndarray, step: np.ndarray,
+         stride: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """:func:`direct` with stride 1 on the last two dims, each output plane at once.
 
     Flattened, the padded plane's tap ``(t1, t2)`` is the shift ``(start1 +
     t1*step1) * L2 + start2 + t2*step2``, the same for every output: the
@@ -155,8 +157,6 @@ def _flat(src: np.ndarray, weight: np.ndarray, start: np.ndarray, step: np.ndarr
             out[b, oc, j0, j1, :] = acc[j1 * l2:j1 * l2 + n2]
 
 
-direct = _jit(_direct)
-flat = _jit(_flat)
 #: Largest accumulator of :func:`flat` (one output plane on the padded width): L1's 32 KiB.
 FLAT_BYTES = 1 << 15
 
@@ -224,18 +224,16 @@ class NumbaKernel(NumpyKernel):
 
 
 class _threads:
-    """Run numba's parallel loops on ``count`` threads inside the block (None: unchanged)."""
+    """Run numba's parallel loops on ``count`` threads inside the block, then restore."""
 
-    def __init__(self, count: int | None) -> None:
+    def __init__(self, count: int) -> None:
         self.count = count
 
     def __enter__(self) -> None:
-        if self.count is not None:
-            self.previous = numba.get_num_threads()
-            # At most the threads numba started (NUMBA_NUM_THREADS, every core).
-            pool = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
-            numba.set_num_threads(min(self.count, pool))
+        self.previous = numba.get_num_threads()
+        # At most the threads numba started (NUMBA_NUM_THREADS, every core).
+        pool = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+        numba.set_num_threads(min(self.count, pool))
 
     def __exit__(self, *exc: object) -> None:
-        if self.count is not None:
-            numba.set_num_threads(self.previous)
+        numba.set_num_threads(self.previous)
