@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import ConvSpecError, ConvSpecTypeError, optional_import
 from ..geometry.padding import copies_input, fold_blocks, padding_mode, require_torch_mode
-from ..geometry.shapes import as_int, describe
+from ..geometry.shapes import as_int, describe, transposed_conv_output_size
 from ..geometry.spec import ConvSpec, as_spec
 from ..matrices.conv import check_weight, conv_matrix
 from ..memory import check_memory
@@ -302,9 +302,13 @@ def transpose_recipe(spec: ConvSpec) -> TransposeRecipe:
     padded, extras, keep, steps = [], [], [], []
     for axis, (n, (before, after)) in enumerate(zip(spec.input_shape, spec.padding)):
         size = n + before + after
-        span = spec.dilation[axis] * (spec.kernel_size[axis] - 1) + 1
         padded.append(size)
-        extras.append(size - ((spec.output_shape[axis] - 1) * spec.stride[axis] + span))
+        # Dᵀ without padding nor output_padding reaches this far; the rest is o.
+        reach = transposed_conv_output_size(
+            spec.output_shape[axis], spec.kernel_size[axis], spec.stride[axis],
+            dilation=spec.dilation[axis],
+        )
+        extras.append(size - reach)
         keep.append((before, before + n))
         steps += [
             FoldStep(axis, target, source, op)
@@ -346,7 +350,9 @@ def _torch_forward(spec: ConvSpec, w: Any, xt: Any) -> tuple[Any, str]:
     import torch.nn.functional as F
 
     conv = (F.conv1d, F.conv2d, F.conv3d)[spec.ndim - 1]
-    arguments = {"stride": spec.stride, "dilation": spec.dilation, "groups": spec.groups}
+    arguments: dict[str, Any] = {
+        "stride": spec.stride, "dilation": spec.dilation, "groups": spec.groups
+    }
     if not copies_input(spec.padding_mode):
         return conv(_torch_pad(F, xt, spec.padding), w, **arguments), "conv"
     mode = require_torch_mode(spec.padding_mode, "verify against torch")
@@ -370,7 +376,10 @@ def _torch_forward(spec: ConvSpec, w: Any, xt: Any) -> tuple[Any, str]:
     return conv(padded, w, **arguments), f"F.pad(mode={mode!r}) + conv{spec.ndim}d"
 
 
-def _torch_errors(spec: ConvSpec, weight: np.ndarray, C, x, y, g) -> dict[str, float]:
+def _torch_errors(
+    spec: ConvSpec, weight: np.ndarray, C, x, y, g, h: np.ndarray | None = None
+) -> dict[str, float]:
+    """torch's errors; ``h`` (input-shaped) also checks the transposed layer's input gradient."""
     import torch
     import torch.nn.functional as F
 
@@ -382,6 +391,7 @@ def _torch_errors(spec: ConvSpec, weight: np.ndarray, C, x, y, g) -> dict[str, f
     errors = {f"C @ x vs {name}": _relative(C @ x, out.detach().numpy().reshape(-1))}
     gt = torch.tensor(g.reshape(spec.out_channels, *spec.output_shape))[None]
     out.backward(gt)
+    assert xt.grad is not None  # backward just filled it
     errors["C.T @ g vs autograd input gradient"] = _relative(
         C.T @ g, xt.grad.numpy().reshape(-1)
     )
@@ -397,6 +407,7 @@ def _torch_errors(spec: ConvSpec, weight: np.ndarray, C, x, y, g) -> dict[str, f
         return errors
     layer = spec.transposed_arguments()
     if layer is not None:
+        yt.requires_grad_(h is not None)
         out_t = conv_t(
             yt,
             w,
@@ -407,8 +418,15 @@ def _torch_errors(spec: ConvSpec, weight: np.ndarray, C, x, y, g) -> dict[str, f
             dilation=layer["dilation"],
         )
         errors["C.T @ y vs conv_transpose"] = _relative(
-            C.T @ y, out_t.numpy().reshape(-1)
+            C.T @ y, out_t.detach().numpy().reshape(-1)
         )
+        if h is not None:
+            # The transposed layer's own input gradient is C: backpropagate x-shaped h.
+            out_t.backward(torch.tensor(h.reshape(1, spec.in_channels, *spec.input_shape)))
+            assert yt.grad is not None  # backward just filled it
+            errors["C @ h vs conv_transpose's autograd input gradient"] = _relative(
+                C @ h, yt.grad.numpy().reshape(-1)
+            )
     return errors
 
 
@@ -418,6 +436,7 @@ def verify(
     *,
     seed: int = 0,
     use_torch: bool | None = None,
+    transposed: bool = False,
 ) -> VerifyReport:
     """Measure how exactly C and Cᵀ reproduce the convolution and its transpose.
 
@@ -433,6 +452,11 @@ def verify(
         Force (``True``) or forbid (``False``) PyTorch; by default it is used
         when installed. Without it, C is compared with the loop reference
         builder, and the report says why (by request, or torch missing).
+    transposed : bool
+        Check the transposed layer too: with torch, and when
+        :meth:`ConvSpec.transposed_arguments` names one, its own input
+        gradient (autograd through ``conv_transposeNd``) is compared with
+        ``C @ h``.
 
     Returns
     -------
@@ -496,6 +520,7 @@ def verify(
     )
     rng = np.random.default_rng(seed + 1)
     x, y, g = rng.standard_normal(cols), rng.standard_normal(rows), rng.standard_normal(rows)
+    h = rng.standard_normal(cols) if transposed else None
     reason = "by request, instead of torch"
     if use_torch is None:
         use_torch = importlib.util.find_spec("torch") is not None
@@ -507,7 +532,7 @@ def verify(
         torch = optional_import("torch", "verify(use_torch=True)")
 
         referee = f"torch {torch.__version__}"
-        errors = _torch_errors(spec, weight, C, x, y, g)
+        errors = _torch_errors(spec, weight, C, x, y, g, h)
     else:
         from ..matrices.reference import reference_conv_matrix
 

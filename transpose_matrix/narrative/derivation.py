@@ -1575,7 +1575,9 @@ def output_size_equations(spec: ConvSpec, *, transposed: bool = False) -> tuple[
         k, s, d = spec.kernel_size[i], spec.stride[i], spec.dilation[i]
         if layer is not None:
             a, p = layer["output_padding"][i], layer["padding"][i]
-            values = {_o: spec.output_shape[i], _s: s, _p: p, _d: d, _k: k, _a: a}
+            values: dict[sympy.Symbol, int] = {
+                _o: spec.output_shape[i], _s: s, _p: p, _d: d, _k: k, _a: a
+            }
         elif spec.is_symmetric_padding:
             values = {_n: spec.input_shape[i], _p: spec.padding[i][0], _d: d, _k: k, _s: s}
         else:

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConvSpecError
+from ..narrative.report import conv_call, transposed_call
 from .documents import fragment
 from .latex import code_latex, escape_text
-from .report import conv_call, transposed_call
 
 if TYPE_CHECKING:
     import numpy as np
