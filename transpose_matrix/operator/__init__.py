@@ -255,7 +255,7 @@ class ConvOperator(_Shaped):
             raise ConvSpecError(
                 f"method={method!r} must be 'auto' or one of {', '.join(map(repr, METHODS))}"
             )
-        super().__init__(dtype=weight.dtype, shape=spec.matrix_shape)
+        super().__init__(dtype=weight.dtype, shape=spec.matrix_shape)  # type: ignore[call-arg]
         self.spec, self.weight, self.backend = spec, weight, backend
         self.dims = (spec.in_channels, *spec.input_shape)
         self.dimsd = (spec.out_channels, *spec.output_shape)
@@ -345,10 +345,10 @@ class ConvOperator(_Shaped):
             return result.reshape(dims_out)
         return result.reshape(m) if array.ndim == 1 else result
 
-    def matvec(self, x: Any) -> np.ndarray:
+    def matvec(self, x: Any) -> np.ndarray:  # type: ignore[override]
         return self._apply(x, adjoint=False, vector=True)
 
-    def rmatvec(self, x: Any) -> np.ndarray:
+    def rmatvec(self, x: Any) -> np.ndarray:  # type: ignore[override]
         return self._apply(x, adjoint=True, vector=True)
 
     def matmat(self, X: Any) -> np.ndarray:
@@ -370,14 +370,14 @@ class _Flipped(_Shaped):
     """Cᴴ (or Cᵀ, which conjugates around Cᴴ) of a :class:`ConvOperator`, checked as it is."""
 
     def __init__(self, op: ConvOperator, conjugate: bool) -> None:
-        super().__init__(dtype=op.dtype, shape=op.shape[::-1])
+        super().__init__(dtype=op.dtype, shape=op.shape[::-1])  # type: ignore[call-arg]
         self._op, self._conjugate = op, conjugate
         self.dims, self.dimsd = op.dimsd, op.dims
 
-    def matvec(self, x: Any) -> np.ndarray:
+    def matvec(self, x: Any) -> np.ndarray:  # type: ignore[override]
         return self._op._apply(x, adjoint=True, vector=True, conjugate=self._conjugate)
 
-    def rmatvec(self, x: Any) -> np.ndarray:
+    def rmatvec(self, x: Any) -> np.ndarray:  # type: ignore[override]
         return self._op._apply(x, adjoint=False, vector=True, conjugate=self._conjugate)
 
     def matmat(self, X: Any) -> np.ndarray:

@@ -48,7 +48,7 @@ class Plan(NamedTuple):
     taps: tuple[int, ...]
     step: tuple[int, ...]
     stride: tuple[int, ...]
-    count: tuple[int, ...]
+    count: tuple[int, ...]  # type: ignore[assignment]
     weight: np.ndarray
 
     def matrix(self, summed: bool) -> np.ndarray:
@@ -200,7 +200,7 @@ class PhaseAxis(NamedTuple):
     """One dim of one adjoint phase: its inputs and the stride-1 correlation giving them."""
 
     inputs: slice  # of the input dim
-    count: int  # inputs in the phase
+    count: int  # type: ignore[assignment]  # inputs in the phase
     taps: list[int]  # kernel taps reaching them, in reverse
     step: int  # between those taps' positions in the padded y
     start: int  # the first input's first position there
