@@ -93,6 +93,12 @@ def test_transposed_arguments_are_a_layer_torch_builds_with_c_transposed(
 # ------------------------------------------------ minimum of every argument
 
 
+def test_a_spec_argument_must_be_a_conv_spec():
+    with pytest.raises(ConvSpecTypeError, match=r"^spec=\(4, 4\) must be a ConvSpec") as caught:
+        tm.conv_matrix_nnz((4, 4))
+    assert caught.value.field == "spec"
+
+
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
