@@ -225,7 +225,7 @@ def build() -> Derivation:
         "with equal kernels (next step) it is far above."
     )
     c, w = upsampling
-    torch_dim = tm.reshaped_kernel_norm(w, dim=1)
+    torch_dim = tm.analysis.reshaped_kernel_norm(w, dim=1)
     doc.say(
         "For the transposed layer, torch's `spectral_norm` reshapes the "
         "`ConvTranspose2d` weight with `dim=1`, a different matrix from the forward "
@@ -312,7 +312,7 @@ def build() -> Derivation:
         r"$8 \times 16$ reshaped weight, each 36 times.",
         difference(gap, "largest difference relative to the norm"),
     )
-    torch_dim = tm.reshaped_kernel_norm(w_up, dim=1)
+    torch_dim = tm.analysis.reshaped_kernel_norm(w_up, dim=1)
     doc.check(
         abs(torch_dim - kernel_values[0]) > 0.01 * kernel_values[0],
         r"Even here `spectral_norm(ConvTranspose2d)`, which reshapes with `dim=1` to "

@@ -26,7 +26,8 @@ import sympy
 from _common import difference, max_error
 
 import transpose_matrix as tm
-from transpose_matrix import Derivation, Equation
+from transpose_matrix import Derivation
+from transpose_matrix.narrative import Equation
 from transpose_matrix.narrative.derivation import exhaustive_check, sympy_check
 
 

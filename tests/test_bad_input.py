@@ -183,10 +183,10 @@ LIBRARY_CASES = {
     "verify tuple": (lambda: tm.verify((4, 4)), ConvSpecTypeError, "spec", r"spec=\(4, 4\) must be a ConvSpec"),
     "conv_matrix_nnz tuple": (lambda: tm.conv_matrix_nnz((4, 4)), ConvSpecTypeError, "spec", r"must be a ConvSpec"),
     "conv_matrix_nbytes tuple": (lambda: tm.conv_matrix_nbytes((4, 4)), ConvSpecTypeError, "spec", r"must be a ConvSpec"),
-    "reference tuple": (lambda: tm.reference_conv_matrix((4, 4), GOOD_W), ConvSpecTypeError, "spec", r"must be a ConvSpec"),
-    "symbolic_vector empty letter": (lambda: tm.symbolic_vector("", 1, (3,)), ConvSpecTypeError, "letter",
+    "reference tuple": (lambda: tm.matrices.reference_conv_matrix((4, 4), GOOD_W), ConvSpecTypeError, "spec", r"must be a ConvSpec"),
+    "symbolic_vector empty letter": (lambda: tm.matrices.symbolic_vector("", 1, (3,)), ConvSpecTypeError, "letter",
                                      r"letter='' must be a non-empty string"),
-    "symbolic_vector float channels": (lambda: tm.symbolic_vector("x", 1.5, (3,)), ConvSpecTypeError, "channels",
+    "symbolic_vector float channels": (lambda: tm.matrices.symbolic_vector("x", 1.5, (3,)), ConvSpecTypeError, "channels",
                                        r"channels=1.5"),
     # verify
     "verify complex": (lambda: tm.verify(ConvSpec((4,), 2), np.ones((1, 1, 2), complex)), ConvSpecTypeError, "weight",
@@ -520,11 +520,11 @@ PATHOLOGICAL = {
     "kernel symbols of 2**40 channels": ("tm.weight_symbols(ConvSpec((4,), 1, in_channels=2**40, out_channels=2**40))",
                                          "MemoryGuardError", None),
     "input symbols of 10**12": ("tm.symbolic_input(ConvSpec((10**12,), 1))", "MemoryGuardError", None),
-    "symbol vector of 10**18": ("tm.symbolic_vector('x', 10**9, (10**9,))", "MemoryGuardError", None),
+    "symbol vector of 10**18": ("tm.matrices.symbolic_vector('x', 10**9, (10**9,))", "MemoryGuardError", None),
     "patch matrix of 10**9": ("tm.patch_matrix(ConvSpec((10**9,), 3), np.ones((1, 10**3)))", "MemoryGuardError", None),
     "symbolic patch matrix 56x56x64": ("tm.patch_matrix(ConvSpec((56, 56), 3, padding=1, in_channels=64, "
                                        "out_channels=64))", "MemoryGuardError", None),
-    "loop reference of 10**12": (f"tm.reference_conv_matrix(ConvSpec((10**12,), 3), {W3})", "MemoryGuardError", None),
+    "loop reference of 10**12": (f"tm.matrices.reference_conv_matrix(ConvSpec((10**12,), 3), {W3})", "MemoryGuardError", None),
     "verify loop reference of 10**7": ("tm.verify(ConvSpec((10**7,), 3), use_torch=False)", "MemoryGuardError", None),
     "verify vectors of 10**18": ("tm.verify(ConvSpec((10**18,), 1, stride=10**18))", "MemoryGuardError", None),
     "random weight of 2**80 entries": ("__import__('transpose_matrix.analysis.verification').analysis.verification.random_weight(ConvSpec((4,), 1, in_channels=2**40, "
@@ -540,7 +540,7 @@ PATHOLOGICAL = {
     "unpool into 10**12": ("tm.max_unpool_matrix(np.array([[1, 2]]), 10**12)", "MemoryGuardError", None),
     "Z beyond 64-bit rows": ("tm.zero_insertion_matrix((2**21,) * 3, 1)", "MemoryGuardError", None),
     "solve stride 10**6": ("tm.solve_sizes(8, 16, stride=1000000)", "returned", None),
-    "solve stride 2**60, printed": ("len(tm.format_solutions(tm.solve_sizes(1, 3, stride=2**60)))", "returned", None),
+    "solve stride 2**60, printed": ("len(tm.analysis.format_solutions(tm.solve_sizes(1, 3, stride=2**60)))", "returned", None),
     "solve kernel range 10**18": ("tm.solve_sizes(8, 16, kernel_sizes=range(1, 10**18))", "ConvSpecError", "kernel_size"),
     "ConvSpec of 5000 digits": ("ConvSpec((4,), 3, stride=10**5000 - 1)", "ConvSpecError", "stride"),
     # 10**12 + 8 placements read 3 entries each, except the two whose taps

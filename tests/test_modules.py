@@ -138,7 +138,7 @@ def test_conv_modules(torch, layer):
     name, args, kwargs, shape = layer
     module = getattr(torch.nn, name)(*args, **kwargs).double()
     M, x, expected = check_module(torch, module, shape)
-    found = tm.from_module(module, shape)
+    found = tm.interop.from_module(module, shape)
     assert not found.transposed and found.spec.padding_mode == kwargs["padding_mode"]
     assert found.input_shape == shape and found.output_shape == expected.shape
     np.testing.assert_array_equal(found.matrix().toarray(), M.toarray())
@@ -153,7 +153,7 @@ def test_conv_transpose_modules(torch, layer):
     module = getattr(torch.nn, name)(*args, **kwargs).double()
     call = {} if output_size is None else {"output_size": list(output_size)}
     M, x, expected = check_module(torch, module, shape, **call)
-    found = tm.from_module(module, shape, **call)
+    found = tm.interop.from_module(module, shape, **call)
     assert found.transposed and found.output_shape == expected.shape and found.input_shape == shape
     np.testing.assert_array_equal(found.matrix().toarray(), M.toarray())
     np.testing.assert_allclose(M @ x.reshape(-1) + found.offset, expected.reshape(-1), atol=1e-12)
@@ -213,12 +213,12 @@ def test_upsample_modules(torch, case):
     check_module(torch, module, shape, atol=1e-14)
     if kwargs["mode"] == "nearest" and "size" not in kwargs and float(
         np.prod(kwargs["scale_factor"])).is_integer() and case in ("nearest-int", "nearest-3d"):
-        found = tm.from_module(module, shape)
+        found = tm.interop.from_module(module, shape)
         assert found.transposed and found.spec.groups == shape[0]
         np.testing.assert_array_equal(found.matrix().toarray(), tm.module_matrix(module, shape).toarray())
     elif kwargs["mode"] != "nearest":
         with pytest.raises(ConvSpecError, match="no single convolution"):
-            tm.from_module(module, shape)
+            tm.interop.from_module(module, shape)
 
 
 def test_upsample_subclasses_and_nearest_float64_rounding(torch):
@@ -237,7 +237,7 @@ def test_avg_pool_modules(torch, pool):
     module = getattr(torch.nn, name)(**kwargs)
     M, _, _ = check_module(torch, module, shape)
     try:
-        found = tm.from_module(module, shape)
+        found = tm.interop.from_module(module, shape)
     except ConvSpecError as error:
         assert "no single convolution" in str(error)
         # Only pools whose windows are divided unequally are refused: some row
@@ -253,13 +253,13 @@ def test_pixel_shuffle_modules(torch, r):
     shuffle, unshuffle = torch.nn.PixelShuffle(r), torch.nn.PixelUnshuffle(r)
     shape = (2 * r * r, 2, 3)
     M, _, expected = check_module(torch, shuffle, shape)
-    found = tm.from_module(shuffle, shape)
+    found = tm.interop.from_module(shuffle, shape)
     assert found.transposed and found.spec.kernel_size == (r, r) and found.spec.stride == (r, r)
     np.testing.assert_array_equal(found.matrix().toarray(), M.toarray())
     U, _, _ = check_module(torch, unshuffle, expected.shape)
     # Unshuffling is the transpose (and the inverse) of shuffling.
     np.testing.assert_array_equal(U.toarray(), M.T.toarray())
-    assert not tm.from_module(unshuffle, expected.shape).transposed
+    assert not tm.interop.from_module(unshuffle, expected.shape).transposed
 
 
 RESHAPE_CASES = {
@@ -290,11 +290,11 @@ def test_reshaping_linear_and_padding_modules(torch, case):
 
 
 def test_identity_is_a_depthwise_unit_kernel(torch):
-    found = tm.from_module(torch.nn.Identity(), (3, 2, 2))
+    found = tm.interop.from_module(torch.nn.Identity(), (3, 2, 2))
     assert found.spec.groups == 3 and found.spec.kernel_size == (1, 1)
     np.testing.assert_array_equal(found.matrix().toarray(), np.eye(12))
     with pytest.raises(ConvSpecError, match="Flatten on input_shape=.* no single convolution"):
-        tm.from_module(torch.nn.Flatten(), (3, 2, 2))
+        tm.interop.from_module(torch.nn.Flatten(), (3, 2, 2))
 
 
 def test_float32_modules_convert_exactly(torch):
@@ -439,13 +439,13 @@ def test_unsupported_modules_and_options_are_named(torch):
     with pytest.raises(ConvSpecError, match="not a Sequential"):
         tm.module_matrix(nn.Sequential(nn.ConvTranspose1d(1, 1, 2)), (1, 3), output_size=[4])
     with pytest.raises(ConvSpecError, match="Sequential on input_shape"):
-        tm.from_module(nn.Sequential(nn.Conv1d(1, 1, 1), nn.Conv1d(1, 1, 1)), (1, 3))
+        tm.interop.from_module(nn.Sequential(nn.Conv1d(1, 1, 1), nn.Conv1d(1, 1, 1)), (1, 3))
     # A Sequential of one convolution is that convolution.
-    assert tm.from_module(nn.Sequential(nn.Conv1d(1, 2, 1)), (1, 3)).spec.out_channels == 2
+    assert tm.interop.from_module(nn.Sequential(nn.Conv1d(1, 2, 1)), (1, 3)).spec.out_channels == 2
 
 
 def test_layer_spec_and_network_describe_themselves(torch):
-    found = tm.from_module(torch.nn.ConvTranspose1d(2, 1, 3, stride=2, bias=False), (2, 4))
+    found = tm.interop.from_module(torch.nn.ConvTranspose1d(2, 1, 3, stride=2, bias=False), (2, 4))
     assert repr(found).startswith("LayerSpec(ConvTranspose1d: ConvSpec(") and "Cᵀ" in repr(found)
     np.testing.assert_array_equal(found.offset, np.zeros(9))
     M, b = tm.network_matrix(torch.nn.Sequential(), (2, 3))

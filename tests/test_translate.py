@@ -98,7 +98,7 @@ def test_keras_translation_matches_keras(torch, keras, layer):
             return keras.ops.convert_to_numpy(module(batch))
 
     try:
-        t = tm.translate_keras(shape, **config)
+        t = tm.interop.translate_keras(shape, **config)
     except ConvSpecError as error:
         # 'same' with output_padding can ask for an empty output (k even,
         # n = 1): Keras returns zero entries, the translation refuses.
@@ -109,9 +109,9 @@ def test_keras_translation_matches_keras(torch, keras, layer):
     move_in = (lambda u: np.moveaxis(u, 1, -1)) if last else (lambda u: u)
     move_out = (lambda y: np.moveaxis(y, -1, 1)) if last else (lambda y: y)
     referee = probe(run, (channels, *spatial), move_in, move_out)
-    check(torch, t, tm.kernel_to_torch("keras", kernel), referee)
+    check(torch, t, tm.interop.kernel_to_torch("keras", kernel), referee)
     # The layer's own config works as the arguments too.
-    again = tm.translate_keras(shape, **module.get_config())
+    again = tm.interop.translate_keras(shape, **module.get_config())
     assert again.spec == t.spec and again.crop == t.crop
 
 
@@ -128,7 +128,7 @@ def test_keras_same_odd_crop_is_at_the_end(keras):
     ]
     assert "  y = torch.nn.functional.pad(y, (0, -1))  # crop (before, after) per dim: (0, 1)" in str(t)
     # k = 4, s = 2 splits evenly: one layer with padding 1.
-    even = tm.translate_keras((5, 1), 1, 4, 2, "same")
+    even = tm.interop.translate_keras((5, 1), 1, 4, 2, "same")
     assert even.single_layer and even.torch_arguments["padding"] == (1,)
     assert "one ConvTranspose layer reproduces it exactly" in str(even)
 
@@ -197,7 +197,7 @@ def test_jax_translation_matches_lax_conv_transpose(torch, jax, call):
     lhs_sizes = dict(zip(order, call["spatial"]))
     lhs_sizes.update({"N": 1, "C": f_in})
     lhs_shape = tuple(lhs_sizes[c] for c in lhs_spec)
-    t = tm.translate_jax(lhs_shape, rhs.shape, call["strides"], call["padding"], call["dilation"],
+    t = tm.interop.translate_jax(lhs_shape, rhs.shape, call["strides"], call["padding"], call["dilation"],
                          call["dims"], call["transpose_kernel"], call["consistent"])
     channels_first = (f_in, *call["spatial"])
     # A batch of channels-first units, axes (N, C, *spatial in `order`), to the
@@ -216,7 +216,7 @@ def test_jax_translation_matches_lax_conv_transpose(torch, jax, call):
 
     referee = probe(run, channels_first, lambda u: np.transpose(u, to_lhs),
                     lambda y: np.transpose(y, from_out))
-    weight = tm.kernel_to_torch("jax", rhs, dimension_numbers=call["dims"],
+    weight = tm.interop.kernel_to_torch("jax", rhs, dimension_numbers=call["dims"],
                                 transpose_kernel=call["transpose_kernel"])
     check(torch, t, weight, referee)
     # The translation's permutes undo the probe's conversions: x.permute(p)
@@ -230,23 +230,23 @@ def test_jax_dimension_numbers_object(torch, jax):
     lhs_shape, rhs_shape = (1, 2, 5, 4), (3, 2, 2, 3)  # NCHW input, OIHW kernel
     strings = ("NCHW", "OIHW", "NCHW")
     numbers = jax.lax.conv_dimension_numbers(lhs_shape, rhs_shape, strings)
-    a = tm.translate_jax(lhs_shape, rhs_shape, (2, 1), "SAME", dimension_numbers=numbers)
-    b = tm.translate_jax(lhs_shape, rhs_shape, (2, 1), "SAME", dimension_numbers=strings)
+    a = tm.interop.translate_jax(lhs_shape, rhs_shape, (2, 1), "SAME", dimension_numbers=numbers)
+    b = tm.interop.translate_jax(lhs_shape, rhs_shape, (2, 1), "SAME", dimension_numbers=strings)
     assert a.spec == b.spec and a.crop == b.crop
     rhs = np.random.default_rng(5).standard_normal(rhs_shape)
     x = np.random.default_rng(6).standard_normal(lhs_shape)
     with jax.enable_x64(True):
         expected = np.asarray(jax.lax.conv_transpose(x, rhs, (2, 1), "SAME", dimension_numbers=numbers))
-    weight = tm.kernel_to_torch("jax", rhs, dimension_numbers=numbers)
+    weight = tm.interop.kernel_to_torch("jax", rhs, dimension_numbers=numbers)
     np.testing.assert_allclose(a.matrix(weight) @ x.reshape(-1), expected.reshape(-1), atol=1e-12)
 
 
 def test_jax_consistent_padding_is_torchs_padding(jax):
     # use_consistent_padding reads pairs as the forward padding, PyTorch's meaning.
-    t = tm.translate_jax((1, 6, 2), (3, 2, 4), (2,), [(1, 1)], use_consistent_padding=True)
+    t = tm.interop.translate_jax((1, 6, 2), (3, 2, 4), (2,), [(1, 1)], use_consistent_padding=True)
     assert t.single_layer and t.torch_arguments["padding"] == (1,)
     assert t.spec.padding[0][0] == 1
-    plain = tm.translate_jax((1, 6, 2), (3, 2, 4), (2,), [(1, 1)])
+    plain = tm.interop.translate_jax((1, 6, 2), (3, 2, 4), (2,), [(1, 1)])
     assert plain.spec.padding[0][0] == 1  # L = 1 of the zero-inserted input: b = k - 1 - L
 
 
@@ -310,17 +310,17 @@ def onnx_nodes(draw):
 def test_onnx_translation_matches_reference_evaluator(torch, onnx, node):
     attributes, x_shape, w_shape = node
     w = np.random.default_rng(2).standard_normal(w_shape)
-    t = tm.translate_onnx(x_shape, w_shape, **attributes)
+    t = tm.interop.translate_onnx(x_shape, w_shape, **attributes)
     referee = probe(lambda batch: onnx_run(onnx, batch, w, **attributes), x_shape[1:],
                     lambda u: u, lambda y: y)
-    check(torch, t, tm.kernel_to_torch("onnx", w), referee)
+    check(torch, t, tm.interop.kernel_to_torch("onnx", w), referee)
 
 
 def test_onnx_same_upper_lower_and_the_leading_zero(torch, onnx):
     x = np.arange(1.0, 4.0).reshape(1, 1, 3)
     w = np.array([[[1.0, 10.0, 100.0]]])
-    upper = tm.translate_onnx(x.shape, w.shape, strides=[2], auto_pad="SAME_UPPER")
-    lower = tm.translate_onnx(x.shape, w.shape, strides=[2], auto_pad="SAME_LOWER")
+    upper = tm.interop.translate_onnx(x.shape, w.shape, strides=[2], auto_pad="SAME_UPPER")
+    lower = tm.interop.translate_onnx(x.shape, w.shape, strides=[2], auto_pad="SAME_LOWER")
     # UPPER crops the odd entry at the end: torch cannot; LOWER at the start,
     # which is torch's padding=1, output_padding=1.
     assert upper.crop == ((0, 1),) and lower.single_layer
@@ -331,7 +331,7 @@ def test_onnx_same_upper_lower_and_the_leading_zero(torch, onnx):
         np.testing.assert_allclose(t.matrix(w) @ x.reshape(-1), expected.reshape(-1), atol=1e-12)
     # A 1-wide kernel at stride 2: the total is -1, floored to -1 before: a zero first.
     one = np.array([[[1.0]]])
-    t = tm.translate_onnx(x.shape, one.shape, strides=[2], auto_pad="SAME_UPPER")
+    t = tm.interop.translate_onnx(x.shape, one.shape, strides=[2], auto_pad="SAME_UPPER")
     assert t.leading_zeros == (1,) and t.output_shape == (1, 6)
     assert any("starts with a zero entry" in note for note in t.notes)
     expected = onnx_run(onnx, x, one, strides=[2], auto_pad="SAME_UPPER")[0]
@@ -345,7 +345,7 @@ def test_onnx_grouped_against_torch(torch):
     # path slices W by output channels); W is torch's layout, so torch referees.
     w = np.random.default_rng(3).standard_normal((4, 3, 2, 3))
     x = np.random.default_rng(4).standard_normal((4, 3, 2))
-    t = tm.translate_onnx((1, 4, 3, 2), w.shape, group=2, strides=[2, 1], pads=[1, 0, 0, 1])
+    t = tm.interop.translate_onnx((1, 4, 3, 2), w.shape, group=2, strides=[2, 1], pads=[1, 0, 0, 1])
     assert t.output_shape[0] == 6 and t.spec.groups == 2 and "groups=2" in t.torch_code()
     expected = torch_recipe(torch, t, w, x)
     np.testing.assert_allclose(t.matrix(w) @ x.reshape(-1), expected.reshape(-1), atol=1e-12)
@@ -358,39 +358,39 @@ def test_onnx_grouped_against_torch(torch):
     ("call", "error", "pattern"),
     [
         (lambda: tm.translate_layer("tf", (4, 1)), ConvSpecError, r"framework='tf' must be one of keras, jax, onnx"),
-        (lambda: tm.kernel_to_torch("caffe", np.ones(3)), ConvSpecError, "framework='caffe'"),
-        (lambda: tm.translate_keras((4, 1), 1, 3, padding="causal"), ConvSpecError, "'valid' or 'same'"),
-        (lambda: tm.translate_keras((4, 1), 1, 3, strides=2, output_padding=2), ConvSpecError,
+        (lambda: tm.interop.kernel_to_torch("caffe", np.ones(3)), ConvSpecError, "framework='caffe'"),
+        (lambda: tm.interop.translate_keras((4, 1), 1, 3, padding="causal"), ConvSpecError, "'valid' or 'same'"),
+        (lambda: tm.interop.translate_keras((4, 1), 1, 3, strides=2, output_padding=2), ConvSpecError,
          r"output_padding=\(2,\) must be below strides"),
-        (lambda: tm.translate_keras((4, 1), 1, 3, strides=2, dilation_rate=2), ConvSpecError,
+        (lambda: tm.interop.translate_keras((4, 1), 1, 3, strides=2, dilation_rate=2), ConvSpecError,
          "Keras refuses strides > 1 together with dilation_rate > 1"),
-        (lambda: tm.translate_keras((4, 1), 1, 3, data_format="NHWC"), ConvSpecError, "data_format"),
-        (lambda: tm.translate_keras((4,), 1, 3), ConvSpecError, "1 to 3 spatial dims"),
-        (lambda: tm.translate_keras("4x1", 1, 3), ConvSpecTypeError, "sequence of ints"),
-        (lambda: tm.translate_jax((1, 4, 2), (3, 2, 1), (2,), "same"), ConvSpecError, "'SAME', 'VALID'"),
-        (lambda: tm.translate_jax((1, 4, 2), (3, 3, 1), (2,), "SAME"), ConvSpecError, "has 2 features but the kernel expects 3"),
-        (lambda: tm.translate_jax((1, 4, 2), (3, 2), (2,), "SAME"), ConvSpecError, "same rank"),
-        (lambda: tm.translate_jax((1, 4, 2), (3, 2, 1), (2,), "SAME", dimension_numbers=("NHC", "HIO")),
+        (lambda: tm.interop.translate_keras((4, 1), 1, 3, data_format="NHWC"), ConvSpecError, "data_format"),
+        (lambda: tm.interop.translate_keras((4,), 1, 3), ConvSpecError, "1 to 3 spatial dims"),
+        (lambda: tm.interop.translate_keras("4x1", 1, 3), ConvSpecTypeError, "sequence of ints"),
+        (lambda: tm.interop.translate_jax((1, 4, 2), (3, 2, 1), (2,), "same"), ConvSpecError, "'SAME', 'VALID'"),
+        (lambda: tm.interop.translate_jax((1, 4, 2), (3, 3, 1), (2,), "SAME"), ConvSpecError, "has 2 features but the kernel expects 3"),
+        (lambda: tm.interop.translate_jax((1, 4, 2), (3, 2), (2,), "SAME"), ConvSpecError, "same rank"),
+        (lambda: tm.interop.translate_jax((1, 4, 2), (3, 2, 1), (2,), "SAME", dimension_numbers=("NHC", "HIO")),
          ConvSpecTypeError, "three strings"),
-        (lambda: tm.translate_jax((1, 4, 2), (3, 2, 1), (2,), "SAME", dimension_numbers=("NHC", "HIX", "NHC")),
+        (lambda: tm.interop.translate_jax((1, 4, 2), (3, 2, 1), (2,), "SAME", dimension_numbers=("NHC", "HIX", "NHC")),
          ConvSpecError, "'O' and 'I' once each"),
-        (lambda: tm.translate_jax((1, 4, 2), (3, 2, 1), (2,), "SAME", dimension_numbers=("NHC", "WIO", "NHC")),
+        (lambda: tm.interop.translate_jax((1, 4, 2), (3, 2, 1), (2,), "SAME", dimension_numbers=("NHC", "WIO", "NHC")),
          ConvSpecError, "same spatial letters"),
-        (lambda: tm.translate_jax((1, 4, 2), (3, 2, 1), (2,), [(0, 0), (1, 1)]), ConvSpecError, "1 \\(low, high\\) pairs"),
-        (lambda: tm.translate_jax((1, 2, 1), (3, 1, 1), (1,), [(-3, -3)]), ConvSpecError, "output size -6 must be positive"),
-        (lambda: tm.translate_jax((1, 1, 1), (1, 1, 1), (1,), [(3, -3)]), ConvSpecError, r"window \[-3, -2\) misses the entries \[0, 1\)"),
-        (lambda: tm.translate_onnx((1, 1, 2), (1, 1, 1), dilations=[2], output_padding=[1]), ConvSpecError,
+        (lambda: tm.interop.translate_jax((1, 4, 2), (3, 2, 1), (2,), [(0, 0), (1, 1)]), ConvSpecError, "1 \\(low, high\\) pairs"),
+        (lambda: tm.interop.translate_jax((1, 2, 1), (3, 1, 1), (1,), [(-3, -3)]), ConvSpecError, "output size -6 must be positive"),
+        (lambda: tm.interop.translate_jax((1, 1, 1), (1, 1, 1), (1,), [(3, -3)]), ConvSpecError, r"window \[-3, -2\) misses the entries \[0, 1\)"),
+        (lambda: tm.interop.translate_onnx((1, 1, 2), (1, 1, 1), dilations=[2], output_padding=[1]), ConvSpecError,
          r"output_padding=\(1,\) must be below strides=\(1,\) .*onnx.reference"),
-        (lambda: tm.translate_onnx((1, 1, 2), (1, 1, 1), pads=[3, -3]), ConvSpecError, "no input reaches the output at all"),
-        (lambda: tm.translate_onnx((1, 2, 4), (2, 1, 3), auto_pad="SAME", strides=[2]), ConvSpecError, "auto_pad='SAME' must be"),
-        (lambda: tm.translate_onnx((1, 2, 4), (2, 1, 3), auto_pad="VALID", pads=[0, 0]), ConvSpecError, "exclusive"),
-        (lambda: tm.translate_onnx((1, 2, 4), (3, 1, 3)), ConvSpecError, "must start with the input's 2 channels"),
-        (lambda: tm.translate_onnx((1, 2, 4), (2, 1, 3), kernel_shape=[2]), ConvSpecError, r"kernel_shape=\(2,\) must match"),
-        (lambda: tm.translate_onnx((1, 2, 4), (2, 1, 3), pads=[1]), ConvSpecError, "1 begins then 1 ends"),
-        (lambda: tm.translate_onnx((1, 2, 4), (2, 1, 3), strides=[2], output_shape=[6]), ConvSpecError,
+        (lambda: tm.interop.translate_onnx((1, 1, 2), (1, 1, 1), pads=[3, -3]), ConvSpecError, "no input reaches the output at all"),
+        (lambda: tm.interop.translate_onnx((1, 2, 4), (2, 1, 3), auto_pad="SAME", strides=[2]), ConvSpecError, "auto_pad='SAME' must be"),
+        (lambda: tm.interop.translate_onnx((1, 2, 4), (2, 1, 3), auto_pad="VALID", pads=[0, 0]), ConvSpecError, "exclusive"),
+        (lambda: tm.interop.translate_onnx((1, 2, 4), (3, 1, 3)), ConvSpecError, "must start with the input's 2 channels"),
+        (lambda: tm.interop.translate_onnx((1, 2, 4), (2, 1, 3), kernel_shape=[2]), ConvSpecError, r"kernel_shape=\(2,\) must match"),
+        (lambda: tm.interop.translate_onnx((1, 2, 4), (2, 1, 3), pads=[1]), ConvSpecError, "1 begins then 1 ends"),
+        (lambda: tm.interop.translate_onnx((1, 2, 4), (2, 1, 3), strides=[2], output_shape=[6]), ConvSpecError,
          "onnx.reference needs"),
-        (lambda: tm.translate_onnx((2, 4, 4, 4), (2, 1, 3)), ConvSpecError, r"\(N, C, \*spatial\) or \(C, \*spatial\)"),
-        (lambda: tm.translate_onnx((1, 2, 4), (2, 1)), ConvSpecError, "1 to 3 spatial dims"),
+        (lambda: tm.interop.translate_onnx((2, 4, 4, 4), (2, 1, 3)), ConvSpecError, r"\(N, C, \*spatial\) or \(C, \*spatial\)"),
+        (lambda: tm.interop.translate_onnx((1, 2, 4), (2, 1)), ConvSpecError, "1 to 3 spatial dims"),
     ],
 )
 def test_translation_errors_name_the_rule(call, error, pattern):
@@ -401,7 +401,7 @@ def test_translation_errors_name_the_rule(call, error, pattern):
 def test_onnx_output_shape_without_pads_is_noted(onnx):
     # 3 inputs, k = 3, s = 2 reach 7 entries; output_shape 8 adds a zero at
     # the end, which is torch's output_padding=1.
-    t = tm.translate_onnx((1, 1, 3), (1, 1, 3), strides=[2], output_shape=[8])
+    t = tm.interop.translate_onnx((1, 1, 3), (1, 1, 3), strides=[2], output_shape=[8])
     assert t.output_shape == (1, 8) and t.single_layer
     assert t.torch_arguments["output_padding"] == (1,)
     assert any("onnx.reference keeps pads 0" in note for note in t.notes)

@@ -27,6 +27,7 @@ from typing import Any
 from ..errors import ConvSpecError, ConvSpecTypeError
 
 __all__ = [
+    "strict_sympify",
     "MAX_DIMS",
     "MAX_INT",
     "as_int",
@@ -637,3 +638,23 @@ def check_padding_mode(
                 field="padding",
             )
     return mode
+
+
+def strict_sympify(value: Any, what: str) -> Any:
+    """``value`` as a sympy object; numbers and sympy objects only.
+
+    A string would be parsed (and evaluated) by ``sympify``, so it is refused.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``"<what> must be a number or a sympy expression, not str"``.
+    """
+    import sympy  # only symbolic callers pay for it
+
+    try:
+        return sympy.sympify(value, strict=True)
+    except sympy.SympifyError:
+        raise ConvSpecTypeError(
+            f"{what} must be a number or a sympy expression, not {type(value).__name__}"
+        ) from None

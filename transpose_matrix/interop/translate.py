@@ -432,7 +432,7 @@ def translate_keras(
         [m for _, m in windows],
         input_permutation=(0, ndim + 1, *range(1, ndim + 1)) if last else None,
         output_permutation=(0, *range(2, ndim + 2), 1) if last else None,
-        kernel_text="tm.kernel_to_torch('keras', kernel)",
+        kernel_text="tm.interop.kernel_to_torch('keras', kernel)",
         notes=notes,
     )
 
@@ -618,7 +618,7 @@ def translate_jax(
         input_permutation=None if lhs_perm == tuple(range(rank)) else lhs_perm,
         output_permutation=None if inverse == tuple(range(rank)) else inverse,
         kernel_text=(
-            f"tm.kernel_to_torch('jax', kernel, dimension_numbers={dimension_numbers!r}, "
+            f"tm.interop.kernel_to_torch('jax', kernel, dimension_numbers={dimension_numbers!r}, "
             f"transpose_kernel={bool(transpose_kernel)})"
         ),
         notes=notes,
@@ -783,7 +783,7 @@ def translate_onnx(
         sizes,
         input_permutation=None,
         output_permutation=None,
-        kernel_text="tm.kernel_to_torch('onnx', W)",
+        kernel_text="tm.interop.kernel_to_torch('onnx', W)",
         notes=notes,
     )
 

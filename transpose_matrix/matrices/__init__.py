@@ -14,10 +14,12 @@ Public names
 conv_matrix, transposed_conv_matrix   C and Cᵀ (``conv``)
 conv_matrix_nnz, conv_matrix_nbytes   their exact size from the spec
 conv_matrix_entries, conv_matrix_terms   which weights sit at ``C[r, c]``
+check_weight                          a weight array checked against the spec's layout
 symbolic_conv_matrix, weight_symbols, symbolic_vector, symbolic_input,
 symbolic_output, symbolic_conv_equations, weight_substitution   (``symbolic``)
 zero_insertion_matrix, pad_matrix, padding_source, nearest_upsample_matrix,
 bilinear_upsample_matrix, avg_pool_matrix, max_unpool_matrix   (``resampling``)
+patch_matrix                          U(x) with y = U(x) vec(w) (``patch``)
 reference_conv_matrix                 the loop referee (``reference``)
 """
 
@@ -49,6 +51,7 @@ __getattr__, __dir__, __all__ = attach(
         "bilinear_upsample_matrix": "resampling",
         "avg_pool_matrix": "resampling",
         "max_unpool_matrix": "resampling",
+        "patch_matrix": "patch",
         "reference_conv_matrix": "reference",
     },
 )

@@ -14,7 +14,7 @@ Public names
 Derivation, Step, Check, Equation, Grid   the records (``derivation``)
 sympy_check, exhaustive_check, computed_check   checks that state claim and method
 output_size_derivation                  the size formulas, derived and checked
-gradient_derivation, patch_matrix       ∂L/∂x = Cᵀ ∂L/∂y and ∂L/∂w (``gradient``)
+gradient_derivation                     ∂L/∂x = Cᵀ ∂L/∂y and ∂L/∂w = U(x)ᵀ ∂L/∂y (``gradient``)
 """
 
 from __future__ import annotations
@@ -34,6 +34,5 @@ __getattr__, __dir__, __all__ = attach(
         "computed_check": "derivation",
         "output_size_derivation": "derivation",
         "gradient_derivation": "gradient",
-        "patch_matrix": "gradient",
     },
 )

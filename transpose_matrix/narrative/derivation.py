@@ -52,6 +52,7 @@ from ..geometry.shapes import (
     MAX_INT,
     conv_output_size,
     effective_kernel_size,
+    strict_sympify,
     transposed_conv_output_size,
 )
 from ..geometry.spec import ConvSpec
@@ -81,23 +82,6 @@ __all__ = [
 
 # --------------------------------------------------------------------------- records
 
-
-def strict_sympify(value: Any, what: str) -> Any:
-    """``value`` as a sympy object; numbers and sympy objects only.
-
-    A string would be parsed (and evaluated) by ``sympify``, so it is refused.
-
-    Raises
-    ------
-    ConvSpecTypeError
-        ``"<what> must be a number or a sympy expression, not str"``.
-    """
-    try:
-        return sympy.sympify(value, strict=True)
-    except sympy.SympifyError:
-        raise ConvSpecTypeError(
-            f"{what} must be a number or a sympy expression, not {type(value).__name__}"
-        ) from None
 
 #: Relations an :class:`Equation` may use: name -> (LaTeX, Unicode).
 RELATIONS = {

@@ -38,6 +38,10 @@ torch's own ``convNd``/``conv_transposeNd`` behind the same interface. A
 (:mod:`.padding`): the input is padded by index, ``D`` (the padding-free
 convolution of the padded input) is the backend's, and the adjoint folds
 the border back, ``Cᴴ = Pᵀ·Dᴴ``.
+
+Public names: :func:`conv_operator` returns a :class:`ConvOperator`;
+:data:`METHODS` lists its ``method=`` choices and :func:`auto_method` the
+rule ``'auto'`` follows.
 """
 
 from __future__ import annotations

@@ -33,6 +33,8 @@ nothing dispatches on module names.
 Entry points
 ------------
 to_latex          LaTeX of a matrix, number, spec or any ``_latex`` object
+format_number     one number as LaTeX (integers, fractions, floats, symbols)
+spec_latex        a spec's geometry as one LaTeX line
 latex_of          the per-type dispatch behind it (``@latex_of.register``)
 LatexPrinter      the options one rendering hands to ``_latex(printer)``
 math_block        ``to_latex`` as a display block for a document body
