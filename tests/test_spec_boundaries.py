@@ -156,6 +156,30 @@ def test_from_transposed_groups_must_divide_the_layer_channels():
         ConvSpec.from_transposed((3,), 8, 6, 1, groups=4)
 
 
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("d", [1, 2])
+@pytest.mark.parametrize("mode", ["same", "valid"])
+def test_padding_strings_pad_as_torch_does(torch, k, d, mode):
+    spec = ConvSpec((9,), k, padding=mode, dilation=d, in_channels=2, out_channels=3)
+    weight = np.random.default_rng(k * 10 + d).standard_normal(spec.weight_shape)
+    x = np.random.default_rng(1).standard_normal((2, 9))
+    expected = torch.nn.functional.conv1d(
+        torch.as_tensor(x)[None], torch.as_tensor(weight), padding=mode, dilation=d
+    )[0].numpy()
+    assert spec.output_shape == expected.shape[1:]
+    np.testing.assert_allclose(tm.conv_matrix(spec, weight) @ x.reshape(-1), expected.reshape(-1),
+                               atol=1e-12)
+    if mode == "valid":
+        assert spec.padding == ((0, 0),)
+
+
+def test_symmetric_padding_means_equal_sides_in_every_dim():
+    assert ConvSpec((4, 4), 3, padding=1).is_symmetric_padding
+    assert ConvSpec((4, 4), 3).is_symmetric_padding
+    assert not ConvSpec((4, 4), 3, padding=[1, (1, 0)]).is_symmetric_padding
+    assert not ConvSpec((4,), 4, padding="same").is_symmetric_padding  # (1, 2): torch's split
+
+
 # ------------------------------------------------------ 2**60 on every dim
 
 
