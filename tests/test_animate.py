@@ -156,6 +156,7 @@ def test_zero_insertion_grid_of_the_classic_odd_case():
     assert (kinds[2, 1:6] == ZERO).all() and kinds[1, 2] == ZERO
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["textbook", "strided gaps", "dilated", "channels", "groups",
                                   "1d stride pad"])
 def test_gather_picture_computes_torch_conv(name, torch):
@@ -273,6 +274,7 @@ PIXEL_CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", PIXEL_CASES)
 def test_rendered_highlights_are_the_nonzeros(name, pillow):
     spec, view = PIXEL_CASES[name]
@@ -282,6 +284,7 @@ def test_rendered_highlights_are_the_nonzeros(name, pillow):
     _check_pixels(anim, lambda k: anim.images[k], frames)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("format", ["gif", "apng"])
 @pytest.mark.parametrize("name", ["textbook gather", "odd scatter", "odd zero insertion"])
 def test_files_open_with_pillow_frames_durations_and_pixels(name, format, pillow, tmp_path):
@@ -465,6 +468,7 @@ def test_presets_have_the_classic_geometry(name):
     assert len(frame_model(spec, chosen.view).frames) == steps
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["no_padding_no_strides", "padding_strides_odd_transposed",
                                   "dilation", "full_padding_no_strides_transposed"])
 def test_preset_command_writes_the_animation(name, pillow, tmp_path, capsys):
@@ -502,6 +506,7 @@ BEAMER_CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", BEAMER_CASES)
 def test_beamer_overlays_compile_fit_and_count(name, pdflatex, tmp_path):
     from transpose_matrix.render import compile_pdf
@@ -515,6 +520,7 @@ def test_beamer_overlays_compile_fit_and_count(name, pdflatex, tmp_path):
     assert _pages(log) == len(anim)
 
 
+@pytest.mark.slow
 def test_beamer_fragment_inputs_into_a_talk(pdflatex, tmp_path):
     from transpose_matrix.render import compile_pdf
 
@@ -544,6 +550,7 @@ def test_beamer_without_pillow(monkeypatch):
 # --------------------------------------------------------------------------- CLI
 
 
+@pytest.mark.slow
 def test_cli_animate_formats(pillow, tmp_path, capsys):
     from PIL import Image
 

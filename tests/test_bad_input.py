@@ -563,6 +563,7 @@ PATHOLOGICAL = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", PATHOLOGICAL)
 def test_pathological_sizes_are_answered_fast_in_bounded_memory(case):
     expression, outcome, field = PATHOLOGICAL[case]
@@ -809,6 +810,7 @@ def workdir(tmp_path_factory):
     return tmp_path_factory.mktemp("cli")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CLI_VECTORS)
 def test_cli_vector(case, capsys, workdir, monkeypatch):
     argv, status, option, pattern = CLI_VECTORS[case]
@@ -892,6 +894,7 @@ def test_huge_numbers_in_the_size_derivation_are_checked_at_the_ends():
                                  lambda m: 10**12 - 997 <= m < 10**12 + 4).passed
 
 
+@pytest.mark.slow
 def test_a_closed_pipe_ends_the_command_quietly(tmp_path):
     import subprocess
     import sys
@@ -1057,6 +1060,7 @@ def _reference(command, capture, tmp_path):
     return _REFERENCE[command]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", OUT_VECTORS)
 def test_cli_out_vector(case, capfdbinary, tmp_path, monkeypatch):
     import threading
@@ -1164,6 +1168,7 @@ def test_animation_bytes_are_not_written_to_a_terminal(capsys, monkeypatch):
                    "redirect standard output or give a file name\n")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("out", ["-", "/dev/stdout"])
 def test_animation_bytes_are_not_written_to_a_real_terminal(out):
     # A pseudo-terminal as standard output: '-' and /dev/stdout are both it.
@@ -1307,6 +1312,7 @@ def test_batches_hold_every_pathological_vector():
     assert sorted(k for batch in BATCHES.values() for k in batch) == sorted(PATHOLOGICAL_CLI)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("batch", BATCHES)
 def test_pathological_cli_sizes_in_a_limited_child(batch, tmp_path):
     from limits import run_cli_batch
@@ -1342,6 +1348,7 @@ REAL_CLI = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", REAL_CLI)
 def test_real_entry_point_in_a_limited_child(case, tmp_path):
     from limits import run_cli
@@ -1359,6 +1366,7 @@ def test_real_entry_point_in_a_limited_child(case, tmp_path):
     assert result.seconds < 30 and result.max_rss < CHILD_BATCH_RSS, result.describe()
 
 
+@pytest.mark.slow
 def test_real_entry_point_writes_stdout_through_dash_and_dev_stdout(tmp_path):
     from limits import run_cli
 
@@ -1371,6 +1379,7 @@ def test_real_entry_point_writes_stdout_through_dash_and_dev_stdout(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_real_entry_point_animation_bytes_on_stdout(tmp_path):
     import subprocess
     import sys

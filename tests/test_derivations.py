@@ -73,6 +73,7 @@ def pages(built) -> list[str]:
     return text.split("\f")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", build.SCRIPTS)
 def test_script_checks_its_claims_and_writes_latex(built, name):
     text = (built / "fragments" / f"{name}.txt").read_text(encoding="utf-8")
@@ -142,6 +143,7 @@ def test_a_fragment_compiles_on_its_own(built, pdflatex, tmp_path):
     assert pdf.read_bytes().startswith(b"%PDF")
 
 
+@pytest.mark.slow
 def test_script_without_latex_prints_only(torch, tmp_path):
     env = dict(os.environ, KERAS_BACKEND="torch")
     result = subprocess.run(

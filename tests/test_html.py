@@ -98,6 +98,7 @@ def _sample(count, k=5):
     return sorted({0, count - 1, *np.linspace(0, count - 1, k).round().astype(int).tolist()})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", CASES)
 def test_hover_output_lights_its_row_of_C(name, open_page):
     spec = CASES[name]
@@ -120,6 +121,7 @@ def test_hover_output_lights_its_row_of_C(name, open_page):
         assert pale + len(columns) == single * int(np.prod(spec.kernel_size))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", CASES)
 def test_hover_input_lights_its_column_of_C(name, open_page):
     spec = CASES[name]
@@ -139,6 +141,7 @@ def test_hover_input_lights_its_column_of_C(name, open_page):
         assert f"column {c} of C" in page.text(".tm-readout")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["transposed odd", "textbook", "channels groups"])
 def test_transposed_view_lights_columns_and_rows_of_Ct(name, open_page):
     spec = CASES[name]
@@ -167,6 +170,7 @@ def test_transposed_view_lights_columns_and_rows_of_Ct(name, open_page):
     assert page.text(".tm-mtitle").startswith(f"C: {Ct.shape[1]} × {Ct.shape[0]}")
 
 
+@pytest.mark.slow
 def test_large_matrix_shows_a_window(open_page, tmp_path):
     spec = CASES["large (elided)"]
     page = open_page(spec)
@@ -181,6 +185,7 @@ def test_large_matrix_shows_a_window(open_page, tmp_path):
     assert "…" in page.text(".tm-matrix")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["sixteen", "textbook", "channels groups", "transposed odd"])
 def test_page_fits_a_laptop_screen_and_screenshots(name, open_page, tmp_path):
     spec = CASES[name]

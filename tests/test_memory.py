@@ -210,6 +210,7 @@ def assert_same_csr(result, expected):
     np.testing.assert_array_equal(result.data, expected.data)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", SCALE_CASES)
 def test_builders_at_scale_equal_reference(case):
     spec = SCALE_CASES[case]
@@ -219,6 +220,7 @@ def test_builders_at_scale_equal_reference(case):
     assert_same_csr(transposed_conv_matrix(spec, w), reference.T)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["2d-runs-groups-dilated", "1d-long", "3d-runs"])
 @pytest.mark.parametrize("path", ["box", "runs", "scatter"])
 def test_threaded_fill_and_every_interior_path_equal_reference(case, path, monkeypatch):

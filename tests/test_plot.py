@@ -22,6 +22,7 @@ SPECS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("transposed", [False, True])
 @pytest.mark.parametrize("name", SPECS)
 def test_every_entry_has_its_taps_colour(name, transposed, matplotlib):

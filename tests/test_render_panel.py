@@ -151,6 +151,7 @@ def test_panel_covers_the_issue():
     assert {"article", "fragment", "beamer", "frames", "standalone"} <= kinds
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_compiles_and_fits(panel, name):
     result = panel[name]
@@ -196,6 +197,7 @@ def test_figure_parts_do_not_overlap(panel, name):
                 assert apart, (picture, first, a, second, b)
 
 
+@pytest.mark.slow
 def test_overlap_check_can_fail(pdflatex, tmp_path):
     # The measuring itself: a caption drawn over the legend is caught.
     picture = (

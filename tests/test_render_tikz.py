@@ -99,6 +99,7 @@ def test_large_sparsity_is_cropped():
     assert r"$\cdots$" in tex and r"$\vdots$" in tex
 
 
+@pytest.mark.slow
 def test_all_figures_compile(pdflatex, tmp_path):
     pictures = [sparsity_figure(spec) for spec in SPECS.values()]
     pictures += [placement_figure(spec, 0) for spec in SPECS.values()]

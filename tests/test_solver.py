@@ -50,6 +50,7 @@ def test_transposed_solutions_are_exactly_those_torch_finds(torch, n, m, dilatio
     assert all(x.transposed and x.n == n and x.m == m for x in solutions)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("n", "m"), [(16, 8), (28, 14), (9, 3)])
 def test_conv_solutions_are_exactly_those_torch_finds(torch, n, m):
     expected = {
@@ -166,6 +167,7 @@ def _solutions_by_trying_every_output_padding(n, m, kernels, strides, paddings, 
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("n", "m"), [(8, 16), (5, 31), (3, 40), (1, 7), (12, 12), (9, 2)])
 def test_solved_output_padding_equals_trying_every_one(n, m):
     kernels, strides, paddings, dilations = range(1, 9), range(1, 21), range(0, 6), range(1, 8)
@@ -190,6 +192,7 @@ def test_a_pinned_huge_stride_costs_nothing():
     assert "1 (x3), 0 (x1152921504606846973)" in table
 
 
+@pytest.mark.slow
 def test_candidate_and_search_limits():
     from transpose_matrix.analysis.solver import MAX_CANDIDATES, MAX_COMBINATIONS
 

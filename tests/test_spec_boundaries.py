@@ -173,6 +173,30 @@ def test_padding_strings_pad_as_torch_does(torch, k, d, mode):
         assert spec.padding == ((0, 0),)
 
 
+@pytest.mark.parametrize("mode", ["reflect", "circular"])
+def test_padding_mode_bounds_are_torchs(torch, mode):
+    # reflect: padding < n; circular: padding <= n. At the bound torch pads,
+    # one past it torch refuses, and so does ConvSpec.
+    n = 3
+    largest = n - 1 if mode == "reflect" else n
+    x = torch.arange(float(n)).reshape(1, 1, n)
+    torch.nn.functional.pad(x, (largest, largest), mode=mode)
+    assert ConvSpec((n,), 3, padding=largest, padding_mode=mode).padding == ((largest, largest),)
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.pad(x, (largest + 1, 0), mode=mode)
+    with pytest.raises(ConvSpecError, match=rf"padding_mode='{mode}' needs padding") as caught:
+        ConvSpec((n,), 3, padding=[(largest + 1, 0)], padding_mode=mode)
+    assert caught.value.field == "padding"
+    with pytest.raises(ConvSpecError, match=rf"padding_mode='{mode}' needs padding"):
+        ConvSpec((n,), 3, padding=[(0, largest + 1)], padding_mode=mode)
+
+
+def test_padding_mode_must_be_a_string():
+    with pytest.raises(ConvSpecTypeError, match=r"^padding_mode=3 must be a string") as caught:
+        ConvSpec((4,), 3, padding_mode=3)
+    assert caught.value.field == "padding_mode"
+
+
 def test_symmetric_padding_means_equal_sides_in_every_dim():
     assert ConvSpec((4, 4), 3, padding=1).is_symmetric_padding
     assert ConvSpec((4, 4), 3).is_symmetric_padding

@@ -82,6 +82,7 @@ def keras_layers(draw):
     return config, channels, spatial
 
 
+@pytest.mark.slow
 @given(layer=keras_layers())
 def test_keras_translation_matches_keras(torch, keras, layer):
     config, channels, spatial = layer
@@ -184,6 +185,7 @@ def _layout(dims, ndim):
     return dims
 
 
+@pytest.mark.slow
 @given(call=jax_calls())
 def test_jax_translation_matches_lax_conv_transpose(torch, jax, call):
     ndim = call["ndim"]
@@ -306,6 +308,7 @@ def onnx_nodes(draw):
     return attributes, (1, channels, *spatial), w_shape
 
 
+@pytest.mark.slow
 @given(node=onnx_nodes())
 def test_onnx_translation_matches_reference_evaluator(torch, onnx, node):
     attributes, x_shape, w_shape = node

@@ -247,6 +247,7 @@ def test_help_has_examples(capsys, framework):
     capsys.readouterr()
 
 
+@pytest.mark.slow
 def test_translate_subprocess():
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     result = subprocess.run(

@@ -215,11 +215,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=30, help="mutants per module (0: all)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=int, default=240, help="seconds per mutant")
+    parser.add_argument("--index", type=int, action="append",
+                        help="run only this mutant number (repeatable; with one --module)")
     parser.add_argument("--list", action="store_true", help="print the mutants, run nothing")
     args = parser.parse_args(argv)
     modules = args.module or sorted(TESTS)
 
     chosen = {m: pick(mutants_of(m), args.limit, args.seed) for m in modules}
+    if args.index:
+        chosen = {m: [mutants_of(m)[i] for i in args.index] for m in modules}
     if args.list:
         for module, mutants in chosen.items():
             for mutant in mutants:
