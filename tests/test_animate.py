@@ -376,6 +376,7 @@ def test_numeric_weights_label_the_cells(pillow):
         tm.animate(spec, weight=np.ones((1, 1, 2), dtype=complex))
 
 
+@pytest.mark.slow
 def test_symbolic_labels_name_the_weight_with_channels(pillow):
     # With channels a cell is labelled with its own weight, w with subscripts
     # (o, c in the group, *tap), falling back to the tap alone where that is

@@ -200,6 +200,7 @@ def test_page_fits_a_laptop_screen_and_screenshots(name, open_page, tmp_path):
     assert struct.unpack(">II", header[16:24]) == (1366, 768)
 
 
+@pytest.mark.slow
 def test_two_pages_on_one_document_stay_apart(browser, tmp_path):
     # As in a notebook: two outputs, each with its own script, on one page.
     first = tm.html_page(CASES["textbook"])
@@ -253,6 +254,7 @@ def test_html_errors(call, message):
         call()
 
 
+@pytest.mark.slow
 def test_matrix_window_marks_channel_and_row_blocks(open_page):
     # 2 -> 2 channels, 4x4 in and out: C is 32 x 32, channels change at 16, grid rows every 4.
     spec = ConvSpec((4, 4), 3, padding=1, in_channels=2, out_channels=2)
@@ -269,6 +271,7 @@ def test_matrix_window_marks_channel_and_row_blocks(open_page):
     assert sum(c == "tm-rw" and not upright for c, upright in lines) == 5
 
 
+@pytest.mark.slow
 def test_lit_cells_name_their_own_weight(open_page):
     # With channels, each lit input cell is labelled with the weight C holds
     # there, w with subscripts (o, c within the group, *tap), not just the tap.

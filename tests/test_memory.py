@@ -254,6 +254,7 @@ def test_small_blocks_split_the_pattern(monkeypatch):
     assert_same_csr(transposed_conv_matrix(spec, w), reference.T)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("cores", "threads"), [(1, None), (2, 2), (3, 3), (8, 4)])
 def test_filling_threads_follow_the_cores(monkeypatch, cores, threads):
     # A build of millions of entries is filled by one thread per core the

@@ -543,6 +543,7 @@ def specs(draw):
                     cin, cout, groups, padding_mode=mode)
 
 
+@pytest.mark.slow
 @given(spec=specs(), method=st.sampled_from(EVERY_METHOD), seed=st.integers(0, 2**16),
        batch=st.integers(1, 3), dtype=st.sampled_from([np.float32, np.float64, np.complex128]))
 def test_property_every_method_is_c_and_its_adjoint(spec, method, seed, batch, dtype):

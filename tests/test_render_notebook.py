@@ -33,6 +33,7 @@ def test_spec_html_in_a_browser(browser):
     assert table["output y"] == "4 × 3 × 3" and table["C"] == "36 × 50"
 
 
+@pytest.mark.slow
 def test_verify_report_html_in_a_browser(browser):
     report = verify(ConvSpec((6,), 3, stride=2), use_torch=False)
     rows, text = _cells(browser, report._repr_html_())

@@ -163,6 +163,7 @@ def test_compiles_and_fits(panel, name):
     assert [item for item in overfull if item[1] > 1.0] == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_fonts_are_scalable(panel, name):
     fonts = panel[name]["fonts"]
@@ -179,6 +180,7 @@ def _boxes(log: str) -> dict[str, dict[str, tuple[float, ...]]]:
     return pictures
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [n for n in NAMES if not n.startswith("3d")])
 def test_figure_parts_do_not_overlap(panel, name):
     pictures = _boxes(panel[name]["log"])

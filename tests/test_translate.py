@@ -116,6 +116,7 @@ def test_keras_translation_matches_keras(torch, keras, layer):
     assert again.spec == t.spec and again.crop == t.crop
 
 
+@pytest.mark.slow
 def test_keras_same_odd_crop_is_at_the_end(keras):
     # k = 3, s = 2: torch's nearest single layer (padding=1, output_padding=1)
     # has the right size but is shifted; the translation crops the end instead.
@@ -227,6 +228,7 @@ def test_jax_translation_matches_lax_conv_transpose(torch, jax, call):
     assert (t.output_permutation or tuple(range(ndim + 2))) == tuple(source.index(c) for c in out_spec)
 
 
+@pytest.mark.slow
 def test_jax_dimension_numbers_object(torch, jax):
     # lax.ConvDimensionNumbers (integer specs) work like their string form.
     lhs_shape, rhs_shape = (1, 2, 5, 4), (3, 2, 2, 3)  # NCHW input, OIHW kernel
@@ -243,6 +245,7 @@ def test_jax_dimension_numbers_object(torch, jax):
     np.testing.assert_allclose(a.matrix(weight) @ x.reshape(-1), expected.reshape(-1), atol=1e-12)
 
 
+@pytest.mark.slow
 def test_jax_consistent_padding_is_torchs_padding(jax):
     # use_consistent_padding reads pairs as the forward padding, PyTorch's meaning.
     t = tm.interop.translate_jax((1, 6, 2), (3, 2, 4), (2,), [(1, 1)], use_consistent_padding=True)
