@@ -66,3 +66,45 @@ def test_guard_estimate_covers_the_real_peak_and_stays_close(case, which):
     # Tight: a limit `factor` times the real peak lets the build run.
     again = build(spec, weight, max_bytes=int(factor * peak))
     assert again.nnz == matrix.nnz
+
+
+# ------------------------------------------ limits and messages at their edges
+
+
+def test_default_symbolic_limit_is_fifty_thousand_entries():
+    from transpose_matrix.memory import check_entries
+
+    check_entries(50_000, what="symbolic C")
+    with pytest.raises(MemoryGuardError, match=r"would hold 50,001 entries, above the limit of 50,000"):
+        check_entries(50_001, what="symbolic C")
+
+
+def test_entry_counts_print_in_full_below_thirty_digits():
+    from transpose_matrix.memory import check_entries
+
+    with pytest.raises(MemoryGuardError, match=r"would hold 100,000,000,000,000,000,000,000,000,000 "):
+        check_entries(10**29, what="C", max_entries=1)
+    with pytest.raises(MemoryGuardError, match=r"would hold <a 31-digit integer> entries"):
+        check_entries(10**30, what="C", max_entries=1)
+
+
+def test_format_bytes_names_sizes_beyond_floats():
+    from transpose_matrix.memory import format_bytes
+
+    assert format_bytes(2**1000) == "more than 1e+300 TiB"
+    # Just below, the size is still a float's: 2**999 bytes = 2**959 TiB.
+    assert format_bytes(2**1000 - 1) == f"{float(2**1000) / 2**40:.3g} TiB"
+    assert format_bytes(1023) == "1023 B" and format_bytes(1024) == "1 KiB"
+
+
+def test_address_space_used_beyond_the_limit_leaves_nothing(monkeypatch, tmp_path):
+    import resource
+
+    from transpose_matrix import memory
+
+    status = tmp_path / "status"
+    status.write_text("Name: python\nVmSize:  2097152 kB\n")  # 2 GiB in use
+    monkeypatch.setattr(memory, "_PROC_STATUS", str(status))
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (2**30, resource.RLIM_INFINITY))
+    monkeypatch.setattr(memory, "cgroup_available", lambda: None)
+    assert memory.available_memory() == 0

@@ -54,7 +54,7 @@ TESTS = {
     "matrices/conv.py": ["test_matrix.py", "test_memory_estimates.py", "test_padding_modes.py"],
     "matrices/symbolic.py": ["test_symbolic.py"],
     "matrices/resampling.py": ["test_upsample.py", "test_padding_modes.py"],
-    "memory.py": ["test_memory.py"],
+    "memory.py": ["test_memory.py", "test_memory_estimates.py"],
     "operator/numpy_backend.py": ["test_operator.py", "test_auto_method.py"],
 }
 
