@@ -52,8 +52,9 @@ TESTS = {
     "geometry/spec.py": ["test_spec.py", "test_spec_boundaries.py", "test_shapes.py"],
     "geometry/shapes.py": ["test_shapes.py", "test_spec.py", "test_spec_boundaries.py"],
     "matrices/conv.py": ["test_matrix.py", "test_memory_estimates.py", "test_padding_modes.py"],
-    "matrices/symbolic.py": ["test_symbolic.py"],
-    "matrices/resampling.py": ["test_upsample.py", "test_padding_modes.py"],
+    "matrices/symbolic.py": ["test_symbolic.py", "test_matrix_boundaries.py"],
+    "matrices/resampling.py": ["test_upsample.py", "test_padding_modes.py",
+                               "test_matrix_boundaries.py", "test_modules.py"],
     "memory.py": ["test_memory.py", "test_memory_estimates.py"],
     "operator/numpy_backend.py": ["test_operator.py", "test_auto_method.py"],
 }
