@@ -108,3 +108,31 @@ def test_address_space_used_beyond_the_limit_leaves_nothing(monkeypatch, tmp_pat
     monkeypatch.setattr(resource, "getrlimit", lambda which: (2**30, resource.RLIM_INFINITY))
     monkeypatch.setattr(memory, "cgroup_available", lambda: None)
     assert memory.available_memory() == 0
+
+
+def test_truncated_mountinfo_lines_are_skipped(tmp_path, monkeypatch):
+    # A cgroup v1 line cut before its super options names no controller: it
+    # is skipped, and the good cgroup2 line after it still counts.
+    from test_memory import FakeCgroups
+
+    from transpose_matrix import memory
+
+    cgroups = FakeCgroups(tmp_path, monkeypatch)
+    mount = tmp_path / "cg2"
+    cgroups.mount(2, mount)
+    cgroups.mounts.insert(0, f"40 31 0:37 / {tmp_path / 'v1'} rw,relatime - cgroup cgroup")
+    cgroups.belong("0::/job")
+    cgroups.files(mount / "job", memory_max=str(100 * 2**20), memory_current=str(40 * 2**20))
+    assert memory.cgroup_available() == 60 * 2**20
+
+
+def test_an_unreadable_status_counts_no_usage(monkeypatch, tmp_path):
+    import resource
+
+    from transpose_matrix import memory
+
+    monkeypatch.setattr(memory, "_PROC_STATUS", str(tmp_path / "missing"))
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (2**30, resource.RLIM_INFINITY))
+    monkeypatch.setattr(memory, "cgroup_available", lambda: None)
+    monkeypatch.setattr(memory, "_meminfo_available", lambda: None)
+    assert memory.available_memory() == 2**30
