@@ -57,7 +57,7 @@ def difference(error: float, what: str = "largest difference") -> str:
 
 
 def main(build: Callable[[], Derivation], script: str, argv: Sequence[str] | None = None) -> int:
-    """Run ``build``, print its derivation, write ``--latex FILE``; the exit status.
+    """Run ``build``, print it, write ``--latex FILE`` and ``--html FILE``; the exit status.
 
     0 when every claim held, 1 (with the failed claims on stderr, and no
     fragment written) when one did not.
@@ -69,6 +69,9 @@ def main(build: Callable[[], Derivation], script: str, argv: Sequence[str] | Non
         epilog=f"example: python derivations/{name}.py --latex {name}.tex",
     )
     parser.add_argument("--latex", metavar="FILE", help="also write the LaTeX fragment here")
+    parser.add_argument(
+        "--html", metavar="FILE", help="also write it as HTML (MathJax maths) for the web pages"
+    )
     args = parser.parse_args(argv)
     derivation = build()
     derivation.label = derivation.label or name
@@ -82,9 +85,13 @@ def main(build: Callable[[], Derivation], script: str, argv: Sequence[str] | Non
         for title, check in failures:
             print(f"error: in {title!r}: {check.text()}", file=sys.stderr)
         return 1
-    if args.latex:
+    if args.latex or args.html:
         derivation.say(f"All {count} claims of this section held when it was built.")
+    if args.latex:
         tex = derivation.latex(numbered=True, width=NOTES_WIDTH)
         Path(args.latex).write_text(tex, encoding="utf-8")
         print(f"LaTeX written to {args.latex}")
+    if args.html:
+        Path(args.html).write_text(derivation._repr_html_(), encoding="utf-8")
+        print(f"HTML written to {args.html}")
     return 0

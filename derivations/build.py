@@ -3,7 +3,8 @@
 Run: ``python derivations/build.py [--outdir DIR] [--pdflatex PATH] [--jobs N]``.
 
 Each script in :data:`SCRIPTS` runs with ``--latex DIR/fragments/NAME.tex``
-(its text output goes to ``NAME.txt`` beside it); every script checks its own
+and ``--html DIR/fragments/NAME.html`` (the documentation site's pages; its
+text output goes to ``NAME.txt`` beside them); every script checks its own
 claims and exits non-zero when one fails, which stops the build. Then
 ``notes.tex`` is compiled by pdflatex into ``DIR/notes.pdf``, pass after pass
 until the labels settle (the ``.aux`` and ``.toc`` files stop changing and the
@@ -33,6 +34,7 @@ SCRIPTS = (
     "zero_insertion",
     "kernel_equals_stride",
     "one_by_one",
+    "im2col",
     "fixed_upsamplers",
     "checkerboard",
     "transposed_not_inverse",
@@ -56,7 +58,8 @@ class BuildError(RuntimeError):
 
 def _run_script(name: str, fragments: Path) -> float:
     env = dict(os.environ, KERAS_BACKEND="torch")
-    command = [sys.executable, str(HERE / f"{name}.py"), "--latex", str(fragments / f"{name}.tex")]
+    command = [sys.executable, str(HERE / f"{name}.py"), "--latex", str(fragments / f"{name}.tex"),
+               "--html", str(fragments / f"{name}.html")]
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     (fragments / f"{name}.txt").write_text(result.stdout, encoding="utf-8")
     if result.returncode != 0:

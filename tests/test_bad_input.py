@@ -92,9 +92,9 @@ LIBRARY_CASES = {
     "mode crop": (lambda: ConvSpec((4,), 3, padding=[(1, -1)], padding_mode="replicate"), ConvSpecError, "padding",
                   r"only padding_mode='zeros' crops"),
     "kernel too big": (lambda: ConvSpec((4, 4), 5), ConvSpecError, "kernel_size", r"dim 0: dilated kernel size 5"),
-    "dilated kernel too big": (lambda: ConvSpec((6,), 3, dilation=3), ConvSpecError, "kernel_size",
+    "dilated kernel too big": (lambda: ConvSpec((6,), 3, dilation=3), ConvSpecError, "dilation",
                                r"dilated kernel size 7 .* exceeds padded input size 6"),
-    "crop too much": (lambda: ConvSpec((4,), 3, padding=[(0, -2)]), ConvSpecError, "kernel_size", r"exceeds padded"),
+    "crop too much": (lambda: ConvSpec((4,), 3, padding=[(0, -2)]), ConvSpecError, "padding", r"exceeds padded"),
     "groups in": (lambda: ConvSpec((4,), 1, in_channels=3, out_channels=2, groups=2), ConvSpecError, "groups",
                   r"groups=2 must divide in_channels=3"),
     "groups out": (lambda: ConvSpec((4,), 1, in_channels=2, out_channels=3, groups=2), ConvSpecError, "groups",
@@ -204,7 +204,7 @@ LIBRARY_CASES = {
     "size float": (lambda: tm.conv_output_size(4.5, 3), ConvSpecTypeError, "n", r"n=4.5 must be an integer"),
     "size zero": (lambda: tm.conv_output_size(0, 1), ConvSpecError, "n", r"n=0 must be >= 1"),
     "size 5000 digits": (lambda: tm.conv_output_size(HUGE, 3), ConvSpecError, "n", r"n=<a 5000-digit integer>"),
-    "size kernel too big": (lambda: tm.conv_output_size(4, 3, dilation=2), ConvSpecError, "kernel_size",
+    "size kernel too big": (lambda: tm.conv_output_size(4, 3, dilation=2), ConvSpecError, "dilation",
                             r"dilated kernel size 5"),
     "size pad string": (lambda: tm.conv_output_size(4, 3, padding="same"), ConvSpecTypeError, "padding",
                         r"padding strings"),
@@ -258,9 +258,10 @@ LIBRARY_CASES = {
     "solve candidates text": (lambda: tm.solve_sizes(4, 8, kernel_sizes="3"), ConvSpecTypeError, "kernel_size",
                               r"not text"),
     "solve too many candidates": (lambda: tm.solve_sizes(4, 8, kernel_sizes=range(1, 10**18)), ConvSpecError,
-                                  "kernel_size", r"kernel_size offers more than 10,000 candidate values"),
-    "solve too many sets": (lambda: tm.solve_sizes(4, 8, kernel_sizes=range(1, 1000), strides=range(1, 1000)),
-                            ConvSpecError, None, r"the search would try 3,992,004 .* above its limit of 100,000"),
+                                  "kernel_size", r"would try more than 100,000 \(kernel_size, stride, dilation\) sets"),
+    "solve too many sets": (lambda: tm.solve_sizes(4, 1, transposed=False, kernel_sizes=range(1, 1000),
+                                                   strides=range(1, 1000)),
+                            ConvSpecError, None, r"the search would try 997,995 .* above its limit of 100,000"),
     "solve n 5000 digits": (lambda: tm.solve_sizes(HUGE, 8), ConvSpecError, "n", r"n=<a 5000-digit integer>"),
     "solve pinned stride 10**30": (lambda: tm.solve_sizes(8, 16, stride=10**30), ConvSpecError, "stride", r"<= 2\*\*60"),
     "solve huge stride listing": (lambda: tm.SizeSolution(1, 3, True, 3, 2**40, 0).taps_per_position, ConvSpecError,
@@ -682,8 +683,10 @@ for _kind, (_text, _pattern) in BAD_NUMBERS.items():
 # Rules each command checks after parsing.
 for _name, _args in {
     "kernel too big": (["show", "--kernel", "5"], "--kernel", r"dilated kernel size 5 .* exceeds padded input size 4"),
-    "dilation too big": (["show", "--dilation", "3"], "--kernel", r"dilated kernel size 7 \(kernel_size=3, dilation=3\)"),
-    "crop too much": (["show", "--padding", "0:-2"], "--kernel", r"exceeds padded input size 2"),
+    "dilation too big": (["show", "--dilation", "3"], "--dilation", r"dilated kernel size 7 \(kernel_size=3, dilation=3\)"),
+    "crop too much": (["show", "--padding", "0:-2"], "--padding", r"exceeds padded input size 2"),
+    "dilated kernel too wide anyway": (["show", "--kernel", "5", "--dilation", "2"], "--kernel", r"dilated kernel size 9 .* exceeds padded input size 4"),
+    "1-D crop too much": (["show", "--input", "4", "--padding", "0:-2"], "--padding", r"exceeds padded input size 2"),
     "crop a huge amount": (["show", "--padding", "0:-" + "9" * 5000], "--padding", r">= -2\*\*60"),
     "groups": (["show", "--groups", "2", "--in-channels", "3"], "--groups", r"groups=2 must divide in_channels=3"),
     "groups out": (["show", "--groups", "2", "--in-channels", "2", "--out-channels", "3"], "--groups",
@@ -760,7 +763,7 @@ _vector("verify no torch says so", ["verify", "--no-torch"], None,
 _vector("show padding 2:-2", ["show", "--input", "1", "--kernel", "1", "--padding", "2:-2"], None,
         r"C: 1 × 1, 0 stored entries", status=0)
 _vector("solve finds nothing", ["solve", "8", "16", "--stride", "1000000"], None,
-        r"no small ConvTranspose layer takes 8 to 16", status=1)
+        r"no ConvTranspose layer takes 8 to 16", status=1)
 _vector("surrounding blanks", ["show", "--input", " 4x4 ", "--seed", " 3 ", "--numeric"], None, r"seed 3", status=0)
 _vector("leading zeros", ["show", "--stride", "0002", "--input", "005"], None, r"output y: 1 × 2", status=0)
 
@@ -1291,13 +1294,17 @@ PATHOLOGICAL_CLI = {
                                       r"above the limit of 67,108,864"),
     "animate 2048 frames as beamer": (["animate", "--format", "beamer", "--input", "2048", "--kernel", "1"], 0, None,
                                       r"documentclass"),
-    "solve 2**60 to 2**60": (["solve", G60, G60], 0, None, r"ConvTranspose"),
-    "solve stride 10**6": (["solve", "8", "16", "--stride", "1000000"], 1, None, r"no small ConvTranspose layer"),
-    "solve 1 to 2**60": (["solve", "1", G60, "--stride", G60], 0, None, r"ConvTranspose"),
-    "solve kernel 2**60": (["solve", "8", "16", "--kernel", G60], 1, None, r"no small"),
+    # The default kernel range of 2**60 sizes is refused at once, naming the option.
+    "solve 2**60 to 2**60": (["solve", G60, G60], 2, "--kernel", r"the search would try more than"),
+    "solve 2**60 to 2**60, kernel 1": (["solve", G60, G60, "--kernel", "1"], 0, None, r"ConvTranspose"),
+    "solve stride 10**6": (["solve", "8", "16", "--stride", "1000000"], 1, None, r"no ConvTranspose layer"),
+    "solve 1 to 2**60": (["solve", "1", G60, "--stride", G60, "--kernel", G60], 2, "--padding", r"more than 100,000 parameter sets"),
+    "solve 1 to 2**60, padding 0": (["solve", "1", G60, "--stride", G60, "--kernel", G60, "--padding", "0"], 0, None, r"ConvTranspose"),
+    # kernel 2**60 cropped by padding (2**60 - 9)/2: a legal (if useless) layer.
+    "solve kernel 2**60": (["solve", "8", "16", "--kernel", G60], 0, None, r"ConvTranspose"),
     "solve dilation 2**60": (["solve", "8", "16", "--dilation", G60, "--output-padding", str(2**60 - 1)], 1, None,
-                             r"no small"),
-    "solve padding 2**60": (["solve", "8", G60, "--padding", G60], 1, None, r"no small"),
+                             r"no ConvTranspose"),
+    "solve padding 2**60": (["solve", "8", G60, "--padding", G60, "--kernel", "3"], 2, "solve", r"would try [0-9,]+ \(kernel_size"),
 }
 # Batches: one child each, about ten seconds each.
 BATCHES = {

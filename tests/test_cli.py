@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import transpose_matrix as tm
 from transpose_matrix.analysis.verification import random_weight
 from transpose_matrix.cli import main, parse_dims, parse_padding
 from transpose_matrix.errors import ConvSpecError
@@ -173,10 +175,19 @@ def test_show_latex_textbook(capsys):
     status, out, _ = call(capsys, "show", "--format", "latex")
     assert status == 0
     lines = out.splitlines()
-    assert lines[:3] == ["\\[", "C = \\left[\\begin{array}{@{}*{16}{c}@{}}",
-                         "w_{0,0} & w_{0,1} & w_{0,2} & 0 & w_{1,0} & w_{1,1} & w_{1,2} & 0 & "
-                         "w_{2,0} & w_{2,1} & w_{2,2} & 0 & 0 & 0 & 0 & 0 \\\\"]
-    assert "C^{\\mathsf{T}} = \\begin{bmatrix}" in lines
+    # The rows are labelled left of the bracket, each column above its first entry.
+    assert lines[:8] == ["\\[", "C = \\begin{array}{@{}r@{\\;}}",
+                         "\\scriptstyle y_{0,0} \\\\", "\\scriptstyle y_{0,1} \\\\",
+                         "\\scriptstyle y_{1,0} \\\\", "\\scriptstyle y_{1,1}", "\\end{array}",
+                         "\\left[\\begin{array}{@{}*{16}{c}@{}}"]
+    head = re.findall(r"\\overset\{(x_\{\d,\d\})\}\{\\smash\[b\]\{\\vphantom\{\\Big\|\}\}([^}]*\}?)\}\}",
+                      lines[8])
+    assert [label for label, _ in head] == [f"x_{{{i},{j}}}" for i in range(4) for j in range(4)]
+    assert " & ".join(entry for _, entry in head) == (
+        "w_{0,0} & w_{0,1} & w_{0,2} & 0 & w_{1,0} & w_{1,1} & w_{1,2} & 0 & "
+        "w_{2,0} & w_{2,1} & w_{2,2} & 0 & 0 & 0 & 0 & 0")
+    assert "C^{\\mathsf{T}} = \\begin{array}{@{}r@{\\;}}" in lines
+    assert "\\begin{bmatrix}" in lines  # 4 columns: amsmath's bmatrix
     assert lines[-2:] == ["\\end{bmatrix}", "\\]"]
 
 
@@ -351,8 +362,10 @@ def test_export_beamer_and_transposed(capsys):
     status, out, _ = call(capsys, "export", "--beamer", "--transposed", "--input", "3x3",
                           "--stride", "2", "--padding", "1", "--output-padding", "1")
     assert status == 0 and out.startswith("\\documentclass{beamer}")
+    # The PDF metadata (hyperref) gets the title as plain text.
     assert (
-        r"\title{ConvTranspose2d: \mbox{${3 \times 3}$ input} $\to$ \mbox{${6 \times 6}$ output}}"
+        r"\title{\texorpdfstring{ConvTranspose2d: \mbox{${3 \times 3}$ input} $\to$ "
+        r"\mbox{${6 \times 6}$ output}}{ConvTranspose2d: 3 x 3 input -> 6 x 6 output}}"
         in out
     )
     status, out, err = call(capsys, "export", "--beamer", "--derivations")
@@ -393,3 +406,47 @@ def test_commands_are_a_registry(capsys, monkeypatch):
     assert status == 0 and "example: python -m transpose_matrix echo" in out
     cli.register(cli.COMMANDS["echo"])  # registering again replaces, never duplicates
     assert list(cli.COMMANDS).count("echo") == 1
+
+
+def test_seeds_as_long_as_numpy_takes_them(capsys):
+    # numpy's default_rng takes any non-negative integer; the command line
+    # and random_weight take up to 2**128 - 1 and draw numpy's own weights.
+    from transpose_matrix import ConvSpec
+
+    seed = 1234567890123456789012345678901  # 31 digits
+    spec = ConvSpec((4, 4), 3)
+    expected = np.random.default_rng(seed).standard_normal(spec.weight_shape)
+    assert np.array_equal(random_weight(spec, seed), expected)
+    assert main(["verify", "--seed", str(seed)]) == 0
+    assert main(["show", "--numeric", "--seed", str(2**128 - 1)]) == 0
+    capsys.readouterr()
+    assert main(["show", "--numeric", "--seed", str(2**128)]) == 2
+    assert "--seed: '<a 39-digit integer>' is not allowed; give a single integer <= 2**128 - 1" in (
+        capsys.readouterr().err
+    )
+
+
+def test_verify_transposed_names_the_layer_it_checked(capsys, torch):
+    args = ["--input", "8x8", "--in-channels", "4", "--out-channels", "6", "--groups", "2",
+            "--transposed", "--stride", "2", "--output-padding", "1"]
+    status, out, _ = call(capsys, "verify", *args)
+    assert status == 0 and out.rstrip().endswith("all checks passed")
+    line = next(line for line in out.splitlines() if line.startswith("Transposed convolution: "))
+    # Build the layer exactly as printed, in torch, and compare it with Cᵀ.
+    layer = eval(line.split(": ", 1)[1], {"torch": torch}).double()  # noqa: S307 - our output
+    assert isinstance(layer, torch.nn.ConvTranspose2d)
+    from transpose_matrix.cli import build_parser, spec_from_args
+
+    spec = spec_from_args(build_parser().parse_args(["verify", *args]))
+    weight = random_weight(spec, 0)
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor(weight))
+        y = np.random.default_rng(1).standard_normal(spec.matrix_shape[0])
+        x = layer(torch.tensor(y.reshape(1, spec.out_channels, *spec.output_shape)))
+    C = tm.conv_matrix(spec, weight)
+    np.testing.assert_allclose(x.numpy().reshape(-1), C.T @ y, rtol=0, atol=1e-12)
+    # What was checked for it: Cᵀ is the layer, and its input gradient is C.
+    said = " ".join(out.split())
+    assert "its output is Cᵀy (C.T @ y vs conv_transpose)" in said
+    assert "its input gradient is Ch (C @ h vs conv_transpose's autograd input gradient)" in said
+    assert "C @ h vs conv_transpose's autograd input gradient" in out.split("referee:")[1]

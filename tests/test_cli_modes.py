@@ -254,9 +254,10 @@ def test_show_prints_the_recipe_that_torch_runs_to_ct_y(capsys, torch, tmp_path,
     status, out, err = call(capsys, "show", *MODE_CASES[case], "--numeric", "--seed", "2")
     assert status == 0 and err == ""
     assert (
-        "  Cᵀ is the input gradient but no ConvTransposeNd (torch's transposed layers pad "
-        "with zeros):\n  Cᵀ = Pᵀ·Dᵀ — a zero-padded conv_transpose onto the padded grid, then "
-        "Pᵀ folds each border entry back onto the input entry it copied." in out
+        "Cᵀ is the input gradient but no ConvTransposeNd (torch's transposed layers pad "
+        "with zeros): Cᵀ = PᵀDᵀ, a zero-padded transposed convolution onto the padded grid, "
+        "then Pᵀ folds each border entry back onto the input entry it copied."
+        in " ".join(out.split())
     )
     # The spec the options describe, rebuilt independently of the CLI's parser.
     from transpose_matrix.cli import build_parser, spec_from_args
@@ -294,7 +295,8 @@ def test_show_sums_and_conv_call(capsys, monkeypatch):
     )
     # x[-1] holds x[1] (reflect): row y₀ reads x₁ with w₀ and w₂.
     assert "y₀     w₁ w₀+w₂   ·     ·" in out and "y₃    ·     ·   w₀+w₂    w₁" in out
-    assert "    dim 0: o = 6 - ((4 - 1)·1 + 1·(3 - 1) + 1) = 0" in out
+    # The padded grid (4 + 1 + 1) less the reach of conv_transpose1d without padding.
+    assert "    a = 6 - ((4 - 1) · 1 + 1 · (3 - 1) + 1) = 0" in out
 
 
 def test_padding_same_is_torchs(capsys, torch):
@@ -471,7 +473,7 @@ REFUSED = {
     "html": (["html", "--padding", "1", "--padding-mode", "circular"],
              "--padding-mode: html draws zero padding only"),
     "transposed mode": (["show", "--transposed", "--padding-mode", "reflect"],
-                        "--padding-mode: 'reflect' is not allowed with --transposed"),
+                        "--padding-mode: padding_mode='reflect' has no transposed layer"),
     "transposed same": (["export", "--transposed", "--padding", "same"],
                         "--padding: 'same' is not allowed with --transposed"),
     "same strided": (["show", "--padding", "same", "--stride", "2"],
@@ -505,7 +507,7 @@ def test_library_drawings_refuse_modes():
 
     for make in (lambda: tm.placement_figure(spec, (1, 1)), lambda: html_page(spec),
                  lambda: animate(spec, "gather")):
-        with pytest.raises(ConvSpecError, match="draw zero padding only") as error:
+        with pytest.raises(ConvSpecError, match="draws zero padding only") as error:
             make()
         assert error.value.field == "padding_mode"
 

@@ -292,3 +292,32 @@ def test_lit_cells_name_their_own_weight(open_page):
             "els => els.map(e => [Number(e.getAttribute('data-x')), e.querySelector('text').textContent])",
         ))
         assert shown == expected and all(shown.values()), r
+
+
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _name(letter, index):
+    return letter + "".join(str(i) for i in index).translate(_SUB)
+
+
+@pytest.mark.parametrize("name", ["transposed odd", "1d dilated"])
+def test_scatter_narration_says_what_goes_where(name, open_page):
+    # Weights 1, 2, 3, …: the value of C[j, i] names the weight, from the matrix alone.
+    spec = CASES[name]
+    weight = np.arange(1.0, 1 + np.prod(spec.weight_shape)).reshape(spec.weight_shape)
+    C = conv_matrix(spec, weight).tocsr()
+    kernel = spec.weight_shape[2:]
+    page = open_page(spec, transposed=True)
+    for j in _sample(C.shape[0], 4):
+        page.tab.hover(f".tm-y[data-y='{j}']")
+        y = _name("y", np.unravel_index(j, spec.output_shape))
+        row = C[[j], :].tocoo()
+        expected = [
+            f"{y}·{_name('w', np.unravel_index(int(v) - 1, kernel))} to "
+            f"{_name('x', np.unravel_index(i, spec.input_shape))}"
+            for i, v in sorted(zip(row.col.tolist(), row.data.tolist()))
+        ]
+        # y_j adds y_j·w to each x that column j of Cᵀ reaches: the weight multiplies y.
+        said = page.text(".tm-readout").split("\n")[0]
+        assert said == f"{y} adds " + ", ".join(expected), said

@@ -325,18 +325,22 @@ def _age(path: Path, seconds: float) -> None:
 
 def test_stale_temporaries_are_removed_on_the_next_write(tmp_path):
     old = tmp_path / ".notes.tex.tm-AbC123.tmp"
-    fresh = tmp_path / ".notes.tex.tm-Fresh1.tmp"
+    # A young leftover of the file being written goes too (its writer was
+    # killed); a young one of another file may be a live writer's: it stays.
+    own_fresh = tmp_path / ".notes.tex.tm-Fresh2.tmp"
+    fresh = tmp_path / ".other.tex.tm-Fresh1.tmp"
     locked = tmp_path / ".other.tex.tm-Lock99.tmp"
     unrelated = [tmp_path / ".notes.tex.tmp", tmp_path / "x.tm-abcdef.tmp", tmp_path / ".a.tm-abc.tmp"]
     folder = tmp_path / ".dir.tm-Dir123.tmp"
     link = tmp_path / ".link.tm-Link12.tmp"
-    for path in (old, fresh, locked, *unrelated):
+    for path in (old, own_fresh, fresh, locked, *unrelated):
         path.write_text("leftover")
     folder.mkdir()
     link.symlink_to(old)
     for path in (old, locked, *unrelated, folder, link):
         _age(path, STALE_SECONDS + 60)
     _age(fresh, STALE_SECONDS - 60)
+    _age(own_fresh, 1)
     # A live writer holds a lock on its temporary file.
     holder = os.open(locked, os.O_RDONLY)
     fcntl.flock(holder, fcntl.LOCK_EX)
@@ -345,7 +349,7 @@ def test_stale_temporaries_are_removed_on_the_next_write(tmp_path):
     finally:
         os.close(holder)
     remaining = set(names(tmp_path))
-    assert old.name not in remaining
+    assert old.name not in remaining and own_fresh.name not in remaining
     assert {fresh.name, locked.name, folder.name, link.name, "notes.tex"} <= remaining
     assert {p.name for p in unrelated} <= remaining
 
@@ -390,9 +394,24 @@ def test_a_killed_writer_leaves_a_temporary_the_next_write_removes(tmp_path):
         child.stdout.close()
     assert target.read_text() == "old"
     assert leftovers[0].exists()
-    _age(leftovers[0], STALE_SECONDS + 60)
+    # The next write of the same file reaps it at once, however young.
+    _age(leftovers[0], 1)
     write_text_atomic(target, "new")
     assert names(tmp_path) == ["notes.tex"] and target.read_text() == "new"
+
+
+def test_a_locked_temporary_of_the_same_target_is_left_to_its_writer(tmp_path):
+    target = tmp_path / "notes.tex"
+    live = tmp_path / ".notes.tex.tm-Live01.tmp"
+    live.write_text("being written")
+    holder = os.open(live, os.O_RDONLY)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    try:
+        write_text_atomic(target, "x")
+        assert live.exists()
+    finally:
+        os.close(holder)
+    assert remove_stale_temporaries(str(tmp_path), target=str(target)) == [str(live)]
 
 
 # ------------------------------------------------ descriptors, in this process
@@ -460,13 +479,41 @@ def test_odd_path_objects_are_clean_errors(tmp_path):
 
 
 def test_a_taken_temporary_name_is_skipped(tmp_path, monkeypatch):
+    # A live writer of the same file holds (and locks) the first name drawn.
     taken = tmp_path / ".f.tex.tm-Taken1.tmp"
     taken.write_text("someone else's")
     picks = iter([str(taken), str(tmp_path / ".f.tex.tm-Fresh2.tmp")])
     monkeypatch.setattr(tio, "_temporary_name", lambda target, folder: next(picks))
-    write_text_atomic(tmp_path / "f.tex", "mine")
+    holder = os.open(taken, os.O_RDONLY)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    try:
+        write_text_atomic(tmp_path / "f.tex", "mine")
+    finally:
+        os.close(holder)
     assert (tmp_path / "f.tex").read_text() == "mine"
     assert taken.read_text() == "someone else's"
+
+
+def test_a_temporary_reaped_before_its_lock_is_given_up_for_a_new_name(tmp_path, monkeypatch):
+    # Another writer of the same file reaps this writer's temporary in the
+    # moment between its creation and its lock: the writer sees the name is
+    # no longer its file and draws another.
+    first = tmp_path / ".f.tex.tm-First1.tmp"
+    picks = iter([str(first), str(tmp_path / ".f.tex.tm-Secnd2.tmp")])
+    monkeypatch.setattr(tio, "_temporary_name", lambda target, folder: next(picks))
+    real_lock = tio._lock
+    reaped = []
+
+    def reap_then_lock(handle):
+        if not reaped:
+            reaped.append("reaping")  # the reaper's own locks go straight through
+            reaped[:] = tio.remove_stale_temporaries(str(tmp_path), target=str(tmp_path / "f.tex"))
+        return real_lock(handle)
+
+    monkeypatch.setattr(tio, "_lock", reap_then_lock)
+    write_text_atomic(tmp_path / "f.tex", "mine")
+    assert reaped == [str(first)]
+    assert names(tmp_path) == ["f.tex"] and (tmp_path / "f.tex").read_text() == "mine"
 
 
 def test_name_max_falls_back_when_the_file_system_cannot_say(tmp_path, monkeypatch):

@@ -409,9 +409,10 @@ def test_unsupported_modules_and_options_are_named(torch):
             return 2 * super().forward(x)
 
     cases = [
-        (nn.ReLU(), (1, 3), ConvSpecError, r"ReLU is not supported: module_matrix reads the linear layers Conv1d"),
-        (Doubled(1, 1, 1), (1, 3), ConvSpecError, r"Doubled is not supported"),
-        (nn.Sequential(nn.Conv1d(1, 1, 1), nn.Tanh()), (1, 3), ConvSpecError, "Tanh is not supported"),
+        (nn.ReLU(), (1, 3), ConvSpecError, r"^ReLU is nonlinear: its Jacobian depends on x"),
+        (Doubled(1, 1, 1), (1, 3), ConvSpecError, r"Doubled is not supported: it overrides the forward of Conv1d"),
+        (nn.Sequential(nn.Conv1d(1, 1, 1), nn.Tanh()), (1, 3), ConvSpecError, r"^layer 2 \(net\[1\]\): Tanh is nonlinear"),
+        (nn.AdaptiveAvgPool1d(2), (1, 3), ConvSpecError, r"^AdaptiveAvgPool1d is not supported: network_matrix reads Conv"),
         (nn.Upsample(scale_factor=2, mode="bicubic"), (1, 3, 3), ConvSpecError, r"mode='bicubic'\) is not supported"),
         (nn.Upsample(scale_factor=2, mode="bilinear"), (1, 3), ConvSpecError, "needs 2 spatial dims"),
         (nn.Upsample(scale_factor=2, mode="nearest", align_corners=True), (1, 3), ConvSpecError, "takes no align_corners"),
@@ -446,6 +447,120 @@ def test_unsupported_modules_and_options_are_named(torch):
         tm.interop.from_module(nn.Sequential(nn.Conv1d(1, 1, 1), nn.Conv1d(1, 1, 1)), (1, 3))
     # A Sequential of one convolution is that convolution.
     assert tm.interop.from_module(nn.Sequential(nn.Conv1d(1, 2, 1)), (1, 3)).spec.out_channels == 2
+
+
+# ------------------------------------------------------------------ networks as users write them
+
+
+def _randomised_batch_norms(torch, net):
+    """Running statistics and affine parameters away from their identity defaults."""
+    generator = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        for layer in net.modules():
+            if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm):
+                n = layer.num_features
+                layer.running_mean.copy_(torch.randn(n, generator=generator))
+                layer.running_var.copy_(0.2 + torch.rand(n, generator=generator))
+                if layer.affine:
+                    layer.weight.copy_(torch.randn(n, generator=generator))
+                    layer.bias.copy_(torch.randn(n, generator=generator))
+    return net
+
+
+def _eval_stacks(torch):
+    nn = torch.nn
+    return {
+        "1d": (nn.Sequential(
+            nn.Conv1d(2, 3, 3, padding=1), nn.BatchNorm1d(3), nn.Dropout(0.4), nn.Identity(),
+            nn.ConvTranspose1d(3, 2, 4, stride=2, padding=1), nn.BatchNorm1d(2, affine=False),
+            nn.Dropout1d(0.2),
+        ), (2, 7)),
+        "2d": (nn.Sequential(
+            nn.Conv2d(2, 4, 3, stride=2, padding=1, groups=2), nn.BatchNorm2d(4), nn.Dropout2d(0.5),
+            nn.Sequential(nn.Identity(), nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1)),
+            nn.BatchNorm2d(3, eps=1e-3), nn.AlphaDropout(0.3), nn.Conv2d(3, 1, 1),
+        ), (2, 6, 5)),
+        "3d": (nn.Sequential(
+            nn.ConvTranspose3d(1, 2, 2, stride=2), nn.BatchNorm3d(2), nn.Dropout3d(),
+            nn.Conv3d(2, 2, 3, padding=1, bias=False), nn.FeatureAlphaDropout(0.1), nn.Identity(),
+        ), (1, 2, 3, 2)),
+        "linear": (nn.Sequential(nn.Flatten(), nn.Linear(6, 4), nn.BatchNorm1d(4), nn.Dropout()), (2, 3)),
+    }
+
+
+@pytest.mark.parametrize("case", ["1d", "2d", "3d", "linear"])
+def test_eval_mode_networks_fold_batch_norm_and_drop_dropout(torch, case):
+    net, shape = _eval_stacks(torch)[case]
+    net = _randomised_batch_norms(torch, net.double()).eval()
+    M, b = tm.network_matrix(net, shape)
+    xs = np.random.default_rng(7).standard_normal((3, *shape))
+    with torch.no_grad():
+        expected = net(torch.tensor(xs)).numpy()
+    for x, y in zip(xs, expected):
+        np.testing.assert_allclose(M @ x.reshape(-1) + b, y.reshape(-1), rtol=0, atol=1e-10)
+    # The linear part is the Jacobian autograd finds, the offset the output at 0.
+    jacobian = torch.autograd.functional.jacobian(lambda v: net(v[None])[0], torch.tensor(xs[0]))
+    np.testing.assert_allclose(M.toarray(), jacobian.numpy().reshape(M.shape), rtol=0, atol=1e-10)
+    with torch.no_grad():
+        at_zero = net(torch.zeros(1, *shape, dtype=torch.float64))[0].numpy()
+    np.testing.assert_allclose(b, at_zero.reshape(-1), rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda nn: nn.BatchNorm1d(3), (3,)),
+    (lambda nn: nn.BatchNorm1d(3), (3, 4)),
+    (lambda nn: nn.BatchNorm2d(2, momentum=None), (2, 3, 2)),
+    (lambda nn: nn.BatchNorm3d(2, affine=False), (2, 2, 1, 3)),
+    (lambda nn: nn.Dropout(0.9), (2, 3)),
+    (lambda nn: nn.Dropout2d(0.5), (2, 3, 3)),
+])
+def test_eval_batch_norm_and_dropout_modules(torch, make, shape):
+    module = _randomised_batch_norms(torch, make(torch.nn).double()).eval()
+    check_module(torch, module, shape)
+
+
+def test_eval_batch_norm_is_a_depthwise_unit_convolution_with_bias(torch):
+    norm = _randomised_batch_norms(torch, torch.nn.BatchNorm2d(3).double()).eval()
+    found = tm.interop.from_module(norm, (3, 4, 2))
+    assert found.spec.groups == 3 and found.spec.kernel_size == (1, 1) and not found.transposed
+    # A torch Conv2d with that weight and bias computes the BatchNorm.
+    conv = torch.nn.Conv2d(3, 3, 1, groups=3).double()
+    with torch.no_grad():
+        conv.weight.copy_(torch.tensor(found.weight))
+        conv.bias.copy_(torch.tensor(found.bias))
+        x = torch.randn(2, 3, 4, 2, dtype=torch.float64)
+        np.testing.assert_allclose(conv(x).numpy(), norm(x).numpy(), rtol=0, atol=1e-12)
+    # coverage_map treats its scale as a learned weight: ones, bias dropped.
+    np.testing.assert_array_equal(tm.coverage_map(norm, (3, 4, 2)), np.ones((3, 4, 2)))
+
+
+def test_training_mode_and_nonlinear_layers_are_refused_by_position(torch):
+    nn = torch.nn
+    stack = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU(), nn.Conv2d(2, 1, 1))
+    shape = (1, 5, 5)
+    # A fresh module is in training mode: batch statistics are refused.
+    with pytest.raises(ConvSpecError, match=r"^layer 2 \(net\[1\]\): BatchNorm2d is in training mode: it normalises by the mean and variance of the batch.*call \.eval\(\)"):
+        tm.network_matrix(stack, shape)
+    stack.eval()
+    with pytest.raises(ConvSpecError, match=r"^layer 3 \(net\[2\]\): ReLU is nonlinear: its Jacobian depends on x") as caught:
+        tm.network_matrix(stack, shape)
+    assert len(str(caught.value)) < 400 and "ConstantPad" not in str(caught.value)
+    nested = nn.Sequential(nn.Conv1d(1, 1, 1), nn.Sequential(nn.Identity(), nn.Dropout(0.2))).train()
+    with pytest.raises(ConvSpecError, match=r"^layer 3 \(net\[1\]\[1\]\): Dropout\(p=0.2\) is in training mode: it zeros a random"):
+        tm.network_matrix(nested, (1, 4))
+    # p=0 drops nothing even in training mode.
+    assert tm.network_matrix(nn.Sequential(nn.Dropout(0.0)).train(), (1, 4)).matrix.nnz == 4
+    no_stats = nn.BatchNorm1d(1, track_running_stats=False).eval()
+    with pytest.raises(ConvSpecError, match=r"track_running_stats=False\) normalises by the batch's own"):
+        tm.network_matrix(no_stats, (1, 4))
+    for layer in (nn.MaxPool1d(2), nn.LayerNorm(4), nn.GELU(), nn.Softmax(-1), nn.InstanceNorm1d(1),
+                  nn.GroupNorm(1, 1), nn.LPPool1d(2, 2), nn.AdaptiveMaxPool1d(2)):
+        with pytest.raises(ConvSpecError, match=rf"^layer 2 \(net\[1\]\): {type(layer).__name__} is nonlinear"):
+            tm.network_matrix(nn.Sequential(nn.Conv1d(1, 1, 1), layer).eval(), (1, 4))
+    with pytest.raises(ConvSpecError, match=r"BatchNorm2d\(num_features=2\) normalises 2 channels"):
+        tm.network_matrix(nn.BatchNorm2d(2).eval(), (3, 2, 2))
+    with pytest.raises(ConvSpecError, match=r"BatchNorm2d takes one sample of shape \(C, 2 spatial dims\)"):
+        tm.network_matrix(nn.BatchNorm2d(2).eval(), (2, 2))
 
 
 def test_layer_spec_and_network_describe_themselves(torch):

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from transpose_matrix.geometry.spec import ConvSpec
-from transpose_matrix.matrices.conv import transposed_conv_matrix
+from transpose_matrix.geometry.transposed import output_padding_choices, zero_insertion
+from transpose_matrix.matrices.conv import conv_matrix, transposed_conv_matrix
 from transpose_matrix.matrices.reference import reference_conv
 from transpose_matrix.matrices.resampling import pad_matrix, zero_insertion_matrix
 from transpose_matrix.render import prose, report
@@ -40,7 +41,7 @@ def transposed_spec(name: str) -> ConvSpec:
 def test_output_padding_choices_are_torchs_sizes(name, torch):
     spec = transposed_spec(name)
     layer = spec.transposed_arguments()
-    choices = report.output_padding_choices(spec)
+    choices = output_padding_choices(spec)
     assert len(choices) == spec.ndim
     for axis, dim in enumerate(choices):
         n = spec.output_shape[axis]
@@ -63,7 +64,7 @@ def test_zero_insertion_view_computes_c_transpose(name):
     # channel axes are swapped: the printed recipe, run with the upsample matrices
     # and the loop reference, must give C^T y.
     spec = transposed_spec(name)
-    steps = report.zero_insertion(spec)
+    steps = zero_insertion(spec)
     rng = np.random.default_rng(0)
     weight = rng.standard_normal(spec.weight_shape)
     y = rng.standard_normal((spec.out_channels, *spec.output_shape))
@@ -88,8 +89,8 @@ def test_zero_insertion_view_computes_c_transpose(name):
 
 def test_output_padding_choices_of_a_huge_dilation_are_elided():
     spec = ConvSpec.from_transposed((4, 4), 1, 1, 3, dilation=10**9, output_padding=5)
-    (first, *_), _ = report.output_padding_choices(spec)
-    dim = report.output_padding_choices(spec)[0]
+    (first, *_), _ = output_padding_choices(spec)
+    dim = output_padding_choices(spec)[0]
     assert dim[:4] == [(0, 2 * 10**9 + 4), (1, 2 * 10**9 + 5), (2, 2 * 10**9 + 6),
                        (3, 2 * 10**9 + 7)]
     assert dim[4] is None and dim[5:] == [(10**9 - 2, 3 * 10**9 + 2), (10**9 - 1, 3 * 10**9 + 3)]
@@ -100,10 +101,11 @@ def test_output_padding_choices_of_a_huge_dilation_are_elided():
 
 def test_no_transposed_layer_no_views():
     spec = ConvSpec((6,), 3, padding=[(0, 2)])
-    assert report.zero_insertion(spec) is None and report.output_padding_choices(spec) == []
-    assert "no single ConvTransposeNd layer" in report.show_text(spec)
+    assert zero_insertion(spec) is None and output_padding_choices(spec) == []
+    # One sentence, printed as text and as LaTeX.
+    assert "Cᵀ y is no single ConvTransposeNd layer" in report.show_text(spec)
     body = report.export_body(spec, figures=False)
-    assert "No single transposed-convolution layer has this padding" in body
+    assert r"$C^{\mathsf{T}}\,y$ is no single \texttt{ConvTransposeNd} layer" in body
 
 
 def test_show_transposed_leads_with_the_transposed_layer():
@@ -215,3 +217,37 @@ def test_show_stays_small_in_memory():
     assert result.returncode == 0, result.stderr[-2000:]
     assert "y₆₃.₂₂₃.₂₂₃" in result.stdout
     assert resource.RLIMIT_AS  # the limit this test relies on exists here
+
+
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _named(letter, index):
+    return letter + "".join(str(int(i)) for i in index).translate(_SUB)
+
+
+@pytest.mark.parametrize("name", TRANSPOSED)
+def test_show_says_what_the_centre_pixel_scatters_where(name):
+    spec = transposed_spec(name)
+    # Weights 1, 2, 3, …: C's value names the weight, read from the matrix alone.
+    weight = np.arange(1.0, 1 + np.prod(spec.weight_shape)).reshape(spec.weight_shape)
+    C = conv_matrix(spec, weight).tocsr()
+    centre = tuple(n // 2 for n in spec.output_shape)
+    j = int(np.ravel_multi_index((0, *centre), (spec.out_channels, *spec.output_shape)))
+    single = spec.in_channels == spec.out_channels == 1
+
+    def x_index(i):
+        return np.unravel_index(i, (spec.in_channels, *spec.input_shape))[
+            1 if spec.in_channels == 1 else 0:]
+
+    def w_index(f):
+        return np.unravel_index(f, spec.weight_shape)[2 if single else 0:]
+
+    y = _named("y", np.unravel_index(j, (spec.out_channels, *spec.output_shape))[
+        1 if spec.out_channels == 1 else 0:])
+    row = C[[j], :].tocoo()
+    terms = [f"{y} · {_named('w', w_index(int(v) - 1))} to {_named('x', x_index(i))}"
+             for i, v in sorted(zip(row.col.tolist(), row.data.tolist()))]
+    more = f", … ({len(terms) - 6} more)" if len(terms) > 6 else ""
+    said = " ".join(report.show_text(spec, transposed=True).split())
+    assert f"Column {j}: {y} adds " + ", ".join(terms[:6]) + more + "." in said

@@ -115,10 +115,11 @@ def test_every_method_matches_numpy(case):
     if circulant_repeats(spec) is not None:
         close(singular_values(spec, w, which="all", method="fft"), want)
     close(singular_values(spec, w, k=2, method="iterative"), want[:2], rtol=1e-9)
+    # The smallest come smallest first.
     close(singular_values(spec, w, k=2, which="smallest", method="shift-invert"),
-          want[-2:], rtol=1e-9, norm=want[0])
+          want[::-1][:2], rtol=1e-9, norm=want[0])
     close(singular_values(spec, w, k=3, which="largest"), want[:3])
-    close(singular_values(spec, w, k=3, which="smallest"), want[-3:], norm=want[0])
+    close(singular_values(spec, w, k=3, which="smallest"), want[::-1][:3], norm=want[0])
 
 
 def test_the_circulant_cases_take_the_fft():
@@ -229,8 +230,10 @@ def test_rank_deficient_smallest_values_are_zero():
     w = weight_for(spec)
     want = numpy_values(spec, w)
     assert want[-1] < 1e-12
-    got = singular_values(spec, w, k=3, which="smallest", method="shift-invert")
-    np.testing.assert_allclose(got, want[-3:], atol=1e-6 * want[0])
+    with pytest.warns(spectrum.FloorWarning, match="at or below the floor") as caught:
+        got = singular_values(spec, w, k=3, which="smallest", method="shift-invert")
+    np.testing.assert_allclose(got, want[::-1][:3], atol=1e-6 * want[0])
+    assert caught[0].message.floor == spectrum.method_floor(spec, w)
 
 
 # --------------------------------------------------------------------------- reshaped kernel
@@ -602,20 +605,114 @@ def test_command_reads_weights_from_a_file(capsys, tmp_path):
 
 
 def test_command_without_the_whole_spectrum(capsys, monkeypatch):
-    monkeypatch.setattr(spectrum, "DENSE_LIMIT", 1000)
+    from transpose_matrix.render import spectrum as report
+
+    monkeypatch.setattr(report, "CHEAP_ENTRIES", 1000)
     monkeypatch.setattr(spectrum, "_DENSE_SIDE", 10)
-    status, out, _ = spectrum_call(capsys, *GEOMETRY, "--k", "2")
-    assert status == 0
-    assert "Histogram" not in out and "Note: all values: not computed" in out
-    assert "Methods: largest: Lanczos, tolerance-bound; smallest: shift-invert" in out
-    spec = tm.ConvSpec((8, 8), 3, padding=1, in_channels=3, out_channels=2)
-    want = numpy_values(spec, np.random.default_rng(4).standard_normal(spec.weight_shape))
-    assert f"σ_min              {want[-1]:.6g}" in out
-    monkeypatch.setattr(spectrum, "SHIFT_INVERT_LIMIT", 10)
     status, out, _ = spectrum_call(capsys, *GEOMETRY)
     assert status == 0
-    assert "σ_min              not computed" in out
-    assert "Note: smallest values: not computed" in out and "condition number" not in out
+    # By default only the norm: nothing "not computed" that was never asked for.
+    assert "Histogram" not in out and "not computed," not in out and "σ_min       " not in out
+    assert "Methods: largest: Lanczos, tolerance-bound" in out
+    assert "Not computed by default (ask for it):" in out and "--smallest" in out
+    assert "--all (dense SVD, exact)" in out
+    assert "k=" not in out and "method=" not in out and "DENSE_LIMIT" not in out
+    spec = tm.ConvSpec((8, 8), 3, padding=1, in_channels=3, out_channels=2)
+    want = numpy_values(spec, np.random.default_rng(4).standard_normal(spec.weight_shape))
+    assert f"‖C‖₂ = σ_max       {want[0]:.6g}" in out
+    status, out, _ = spectrum_call(capsys, *GEOMETRY, "--smallest", "--k", "2")
+    assert status == 0 and f"σ_min              {want[-1]:.6g}" in out
+    assert f"2 smallest: {want[-2]:.6g}  {want[-1]:.6g}" in out
+    status, out, _ = spectrum_call(capsys, *GEOMETRY, "--all")
+    assert status == 0 and sum(histogram_counts(out)) == 128
+
+
+def test_command_refusals_speak_in_options(capsys, monkeypatch):
+    monkeypatch.setattr(spectrum, "DENSE_LIMIT", 1000)
+    monkeypatch.setattr(spectrum, "SHIFT_INVERT_LIMIT", 10)
+    status, out, err = spectrum_call(capsys, *GEOMETRY, "--smallest")
+    assert status == 2 and out == ""
+    assert err.startswith("transpose_matrix: error: --all/--smallest: which='smallest'")
+    assert "--method iterative" in err and "maxiter" not in err and "k=" not in err
+    status, _, err = spectrum_call(capsys, *GEOMETRY, "--all")
+    assert status == 2 and "--all/--smallest: the dense SVD needs" in err
+    status, _, err = spectrum_call(capsys, *GEOMETRY, "--tol", "1")
+    assert status == 2 and "--tol: '1' is not allowed" in err
+
+
+def test_long_runs_announce_themselves_and_report_progress(capsys, monkeypatch):
+    from transpose_matrix.cli import spectrum as command
+
+    monkeypatch.setattr(command, "_ANNOUNCED", 100)
+    monkeypatch.setattr(spectrum, "_PROGRESS_SECONDS", 0.0)
+    monkeypatch.setattr(spectrum, "_DENSE_SIDE", 10)
+    from transpose_matrix.render import spectrum as report
+
+    monkeypatch.setattr(report, "CHEAP_ENTRIES", 1000)
+    status, out, err = spectrum_call(capsys, *GEOMETRY)
+    assert status == 0
+    lines = err.splitlines()
+    assert lines[0].startswith("spectrum: C is 128 × 192; ‖C‖₂ by Lanczos")
+    assert any(line.startswith("spectrum: ") and "products with the Gram matrix" in line
+               for line in lines[1:])
+
+
+def test_smallest_at_the_shift_invert_floor_is_flagged(capsys, tmp_path):
+    # A 1 -> 1, 3x3 layer on a zero-padded 66x66 input whose only tap is the
+    # corner: the last row and column of inputs are never read, so C has zero
+    # columns and sigma_min is exactly 0. Shift-invert resolves only its floor.
+    spec = tm.ConvSpec((66, 66), 3, padding=1)
+    w = np.zeros(spec.weight_shape)
+    w[0, 0, 0, 0] = 1.0
+    matrix = tm.conv_matrix(spec, w)
+    assert (abs(matrix).sum(axis=0) == 0).sum() > 0  # the truth: sigma_min = 0
+    floor = spectrum.method_floor(spec, w, "shift-invert")
+    assert floor == pytest.approx(1e-7 * math.sqrt(read_counts(spec)[0]) * 1.0)
+    with pytest.warns(spectrum.FloorWarning, match="at or below the floor") as caught:
+        got = singular_values(spec, w, k=1, which="smallest")
+    assert spectrum.choose_method(spec, "smallest") == "shift-invert"
+    assert 0 <= got[0] <= floor and caught[0].message.floor == floor
+    np.save(tmp_path / "w.npy", w)
+    status, out, _ = spectrum_call(capsys, "--input", "66x66", "--padding", "1", "--weights",
+                                   str(tmp_path / "w.npy"), "--smallest")
+    assert status == 0
+    assert "σ_min              <= " in out and "(at the method's floor)" in out
+    assert "condition number   >= " in out
+    assert f"the true value lies between 0 and {floor:.6g}" in out
+
+
+def test_smallest_values_come_smallest_first():
+    spec = tm.ConvSpec((7, 7), 3, padding=1, in_channels=2, out_channels=2)
+    w = weight_for(spec)
+    want = numpy_values(spec, w)
+    for method in ("dense", "shift-invert"):
+        got = singular_values(spec, w, k=4, which="smallest", method=method)
+        assert np.all(np.diff(got) >= 0)
+        close(got, np.sort(want)[:4], rtol=1e-9, norm=want[0])
+
+
+def test_the_real_dense_limit_at_its_boundary():
+    # No SVD is run: the method choice and the refusal are what the limit decides.
+    assert spectrum.DENSE_LIMIT == 1 << 24
+    at = tm.ConvSpec((4096,), 3, padding=1)  # C is 4096 x 4096 = 2**24 entries: allowed
+    assert at.matrix_shape[0] * at.matrix_shape[1] == spectrum.DENSE_LIMIT
+    assert spectrum.choose_method(at, "all") == "dense"
+    over = tm.ConvSpec((4097,), 3, padding=1)
+    with pytest.raises(tm.ConvSpecError, match="4097 x 4097 = 16785409 entries, above DENSE_LIMIT"):
+        spectrum.choose_method(over, "all")
+    with pytest.raises(tm.ConvSpecError, match="above DENSE_LIMIT"):
+        singular_values(over, np.ones((1, 1, 3)), which="all")  # refused before building
+
+
+def test_tolerance_one_is_refused():
+    spec = tm.ConvSpec((6,), 3, padding=1)
+    w = np.ones(spec.weight_shape)
+    for tol in (1.0, 1, 2.5):
+        with pytest.raises(tm.ConvSpecError, match=r"must be in \(0, 1\)"):
+            singular_values(spec, w, tol=tol)
+    # Just below 1 is a (loose) tolerance and still gives the norm within it.
+    assert singular_values(spec, w, k=1, method="iterative", tol=0.999)[0] <= \
+        numpy_values(spec, w)[0] * (1 + 1e-12)
 
 
 def test_command_latex_table_compiles(capsys, tmp_path, pdflatex):
@@ -638,8 +735,8 @@ def test_command_latex_table_compiles(capsys, tmp_path, pdflatex):
 @pytest.mark.parametrize(
     "args, option",
     [
-        (["--transposed", "--padding-mode", "circular"], "--padding-mode: 'circular' is not "
-         "allowed with --transposed"),
+        (["--transposed", "--padding-mode", "circular"], "--padding-mode: "
+         "padding_mode='circular' has no transposed layer"),
         (["--input", "3", "--padding", "4", "--padding-mode", "reflect"], "--padding: padding_mode='reflect' needs padding < input size"),
         (["--k", "0"], "--k: '0' is not allowed"),
         (["--bins", "x"], "--bins: 'x' is not allowed"),

@@ -126,13 +126,70 @@ def test_keras_same_odd_crop_is_at_the_end(keras):
     assert str(t).splitlines()[:3] == [
         "keras.layers.Conv1DTranspose(1, kernel_size=(3,), strides=(2,), padding='same') on input (5, 1)",
         "PyTorch equivalent:",
+        # Keras' default use_bias=True: the bias is added after the crop (see the bias test).
         "  layer = torch.nn.ConvTranspose1d(1, 1, kernel_size=(3,), stride=(2,), bias=False)",
     ]
+    assert t.bias and not t.torch_arguments["bias"]
     assert "  y = torch.nn.functional.pad(y, (0, -1))  # crop (before, after) per dim: (0, 1)" in str(t)
     # k = 4, s = 2 splits evenly: one layer with padding 1.
     even = tm.interop.translate_keras((5, 1), 1, 4, 2, "same")
     assert even.single_layer and even.torch_arguments["padding"] == (1,)
     assert "one ConvTranspose layer reproduces it exactly" in str(even)
+
+
+KERAS_BIAS_CASES = {
+    # (input shape as Keras sees it, arguments): one layer carries the bias, or a crop
+    # or zero padding follows and the bias is added after it.
+    "single-layer": ((5, 2), dict(filters=3, kernel_size=4, strides=2, padding="same")),
+    "crop-at-end": ((5, 1), dict(filters=2, kernel_size=3, strides=2, padding="same")),
+    "channels-first-2d": ((2, 3, 4), dict(filters=2, kernel_size=(3, 2), strides=(2, 1),
+                                          padding="same", data_format="channels_first")),
+    "valid-output-padding": ((4, 3, 1), dict(filters=2, kernel_size=2, strides=3, padding="valid",
+                                             output_padding=2)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(KERAS_BIAS_CASES))
+def test_keras_bias_is_carried_by_default(torch, keras, case):
+    shape, config = KERAS_BIAS_CASES[case]
+    ndim = len(shape) - 1
+    module = getattr(keras.layers, f"Conv{ndim}DTranspose")(**config, dtype="float64")
+    module.build((None, *shape))
+    assert module.get_config()["use_bias"]  # Keras' default
+    rng = np.random.default_rng(4)
+    kernel = rng.standard_normal(module.get_weights()[0].shape)
+    bias = rng.standard_normal(config["filters"])
+    module.set_weights([kernel, bias])
+    x = rng.standard_normal((1, *shape))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = keras.ops.convert_to_numpy(module(x))[0]
+    t = tm.interop.translate_keras(shape, **config)
+    assert t.bias and tm.interop.translate_keras(shape, **module.get_config()).bias
+    last = config.get("data_format", "channels_last") == "channels_last"
+    first = np.moveaxis(x[0], -1, 0) if last else x[0]
+    y = t.matrix(tm.interop.kernel_to_torch("keras", kernel)) @ first.reshape(-1) + t.offset(bias)
+    y = np.moveaxis(y.reshape(t.output_shape), 0, -1) if last else y.reshape(t.output_shape)
+    np.testing.assert_allclose(y, expected, rtol=0, atol=1e-12)
+    # The printed PyTorch code, run as written, gives Keras' output, bias included.
+    scope = {"torch": torch, "tm": tm, "kernel": kernel, "bias": bias,
+             "x": torch.tensor(x)}
+    exec(t.torch_code(), scope)  # noqa: S102 - the code under test, with the arrays given
+    found = scope["y"].detach().numpy()[0]
+    np.testing.assert_allclose(found, expected, rtol=0, atol=1e-12)
+    assert ("layer.bias.data = torch.as_tensor(bias)" in t.torch_code()) == t.single_layer
+    assert "bias: y = Cᵀ x + b" in str(t)
+
+
+def test_keras_without_bias_says_so(keras):
+    t = tm.interop.translate_keras((5, 1), 1, 4, 2, "same", use_bias=False)
+    assert not t.bias and "use_bias=False" in t.layer and "bias=False" in t.torch_code()
+    with pytest.raises(ConvSpecError, match="has no bias"):
+        t.offset([1.0])
+    with pytest.raises(ConvSpecError, match="one per output channel, 2"):
+        tm.interop.translate_keras((5, 1), 2, 4, 2, "same").offset([1.0, 2.0, 3.0])
+    with pytest.raises(ConvSpecTypeError, match="use_bias='yes' must be True or False"):
+        tm.interop.translate_keras((5, 1), 1, 4, use_bias="yes")
 
 
 # ------------------------------------------------------------------ JAX

@@ -82,6 +82,14 @@ def test_json_holds_the_translation(capsys, tmp_path):
     assert data["spec"]["padding"] == [list(pair) for pair in t.spec.padding]
     assert data["torch_arguments"]["stride"] == [2, 2]
     assert data["input_permutation"] == [0, 3, 1, 2] and data["notes"] == list(t.notes)
+    # Keras' default bias is carried; the CLI prints the library's own JSON.
+    assert data["bias"] is True and data["torch_arguments"]["bias"] is False
+    assert data == json.loads(t.to_json()) == t.to_dict()
+    assert data["spec"] == {"input_shape": [10, 8], "kernel_size": [3, 3], "stride": [2, 2],
+                            "padding": [[0, 1], [0, 1]], "dilation": [1, 1], "in_channels": 3,
+                            "out_channels": 2, "groups": 1, "padding_mode": "zeros"}
+    status, out, _ = call(capsys, "translate", *KERAS, "--no-bias", "--format", "json")
+    assert status == 0 and json.loads(out)["bias"] is False
 
 
 # ------------------------------------------------------------------ the code, run
@@ -90,21 +98,24 @@ def test_json_holds_the_translation(capsys, tmp_path):
 def test_keras_code_runs_to_the_keras_layer(capsys, torch, tmp_path, keras):
     status, code, _ = call(capsys, "translate", *KERAS, "--code")
     assert status == 0 and code.startswith("layer = torch.nn.ConvTranspose2d(2, 3, ")
-    layer = keras.layers.Conv2DTranspose(3, 3, strides=2, padding="same", use_bias=False,
-                                         dtype="float64")
+    # Keras' default use_bias=True: the code adds the bias after the crop.
+    layer = keras.layers.Conv2DTranspose(3, 3, strides=2, padding="same", dtype="float64")
     layer.build((None, 5, 4, 2))
-    x = np.random.default_rng(0).standard_normal((1, 5, 4, 2))
+    rng = np.random.default_rng(0)
+    layer.set_weights([layer.get_weights()[0], rng.standard_normal(3)])
+    x = rng.standard_normal((1, 5, 4, 2))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         expected = keras.ops.convert_to_numpy(layer(x))
-    got = run_code(torch, code, tmp_path, x=torch.tensor(x), kernel=layer.get_weights()[0])
+    kernel, bias = layer.get_weights()
+    got = run_code(torch, code, tmp_path, x=torch.tensor(x), kernel=kernel, bias=bias)
     assert got.shape == expected.shape == (1, 10, 8, 3)
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
 
 
 def test_keras_dilated_valid_code_runs(capsys, torch, tmp_path, keras):
     args = ["keras", "--input", "6", "--in-channels", "1", "--filters", "2", "--kernel-size",
-            "3", "--dilation-rate", "2", "--data-format", "channels_first", "--code"]
+            "3", "--dilation-rate", "2", "--data-format", "channels_first", "--no-bias", "--code"]
     status, code, _ = call(capsys, "translate", *args)
     assert status == 0
     layer = keras.layers.Conv1DTranspose(2, 3, dilation_rate=2, data_format="channels_first",
@@ -198,7 +209,7 @@ BAD = {
                      "--padding", "same"], "--padding: 'same' is not allowed; give SAME, VALID"),
     "jax layouts": (["jax", "--lhs-shape", "1x8x4", "--rhs-shape", "3x4x8", "--strides", "2",
                      "--padding", "SAME", "--dimension-numbers", "NCH,OIH"],
-                    "--dimension-numbers: 'NCH,OIH' is not allowed"),
+                    "--dimension-numbers: dimension_numbers=('NCH', 'OIH') must be None, three strings"),
     "jax rank": (["jax", "--lhs-shape", "8x4", "--rhs-shape", "3x4x8", "--strides", "2",
                   "--padding", "SAME"], "--lhs-shape: '8x4' is not allowed; give 3 to 5"),
     "onnx pads": (["onnx", "--input", "1x2x4x4", "--weight", "2x3x3x3", "--pads", "1,1"],

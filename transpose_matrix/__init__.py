@@ -29,6 +29,7 @@ Matrices
     symbolic_conv_equations       y = Cx entry by entry, ``sympy.Eq`` per output
     weight_substitution           ``{w_{...}: value}`` to substitute a weight array
     patch_matrix                  U(x) with y = U(x) vec(w); numeric or symbolic
+    unfold_matrix                 im2col U: F.unfold(x) = U x, F.fold = Uᵀ, C = (W ⊗ I)·U
 Fixed resampling (one channel's spatial grid; Cᵀ = D·P·Z)
     zero_insertion_matrix         Z: s - 1 zeros between inputs
     pad_matrix                    P: (before, after) per dim, negative crops; any padding mode
@@ -108,6 +109,7 @@ _EXPORTS = {
     "symbolic_conv_equations": "matrices.symbolic",
     "weight_substitution": "matrices.symbolic",
     "patch_matrix": "matrices.patch",
+    "unfold_matrix": "matrices.unfold",
     "gradient_derivation": "narrative.gradient",
     "output_size_derivation": "narrative.derivation",
     "Derivation": "narrative.derivation",

@@ -70,27 +70,131 @@ def _rebuild(cls: type, message: str, field: str | None) -> TransposeMatrixError
 
 
 class ConvSpecError(TransposeMatrixError, ValueError):
-    """A parameter broke a rule: ``groups=2 must divide in_channels=3``."""
+    """A parameter broke a rule: ``groups=2 must divide in_channels=3``.
+
+    Parameters
+    ----------
+    message : str
+        One line: the argument, its value and the rule it broke.
+    field : str, optional
+        The argument the error is about, e.g. ``"groups"``; ``None`` when it concerns no
+        single argument.
+
+    Examples
+    --------
+    >>> import transpose_matrix as tm
+    >>> try:
+    ...     tm.ConvSpec((5,), 3, in_channels=3, out_channels=4, groups=2)
+    ... except tm.ConvSpecError as error:
+    ...     print(error.field)
+    groups
+    """
 
 
 class ConvSpecTypeError(ConvSpecError, TypeError):
-    """A parameter has the wrong type: ``stride=2.5 must be an integer``."""
+    """A parameter has the wrong type: ``stride=2.5 must be an integer``.
+
+    Parameters
+    ----------
+    message : str
+        One line: the argument, its value and the rule it broke.
+    field : str, optional
+        The argument the error is about, e.g. ``"stride"``; ``None`` when it concerns no
+        single argument.
+
+    Examples
+    --------
+    >>> import transpose_matrix as tm
+    >>> try:
+    ...     tm.ConvSpec((5,), 3, stride=2.5)
+    ... except tm.ConvSpecTypeError as error:
+    ...     print(error.field, isinstance(error, TypeError))
+    stride True
+    """
 
 
 class MemoryGuardError(ConvSpecError, MemoryError):
-    """The result would need more memory than the allowed limit (checked before allocating)."""
+    """The result would need more memory than the allowed limit (checked before allocating).
+
+    Parameters
+    ----------
+    message : str
+        One line: the argument, its value and the rule it broke.
+    field : str, optional
+        The argument the error is about, e.g. ``"max_bytes"``; ``None`` when it concerns no
+        single argument.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise MemoryGuardError("C needs 8 GB > max_bytes=1 GB", field="max_bytes")
+    ... except MemoryError as error:
+    ...     print(error.field)
+    max_bytes
+    """
 
 
 class LatexError(TransposeMatrixError):
-    """pdflatex is missing, timed out, or failed on a document."""
+    """pdflatex is missing, timed out, or failed on a document.
+
+    Parameters
+    ----------
+    message : str
+        One line: the argument, its value and the rule it broke.
+    field : str, optional
+        The argument the error is about; ``None`` when it concerns no
+        single argument.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise LatexError("pdflatex failed on matrix.tex")
+    ... except TransposeMatrixError as error:
+    ...     print(error.field, isinstance(error, ValueError))
+    None False
+    """
 
 
 class OutputPathError(TransposeMatrixError, OSError):
-    """An output path is a directory, has no parent directory, or cannot be written."""
+    """An output path is a directory, has no parent directory, or cannot be written.
+
+    Parameters
+    ----------
+    message : str
+        One line: the argument, its value and the rule it broke.
+    field : str, optional
+        The argument the error is about, e.g. ``"output"``; ``None`` when it concerns no
+        single argument.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise OutputPathError("output='out/' is a directory", field="output")
+    ... except OSError as error:
+    ...     print(error.field)
+    output
+    """
 
 
 class MissingDependencyError(TransposeMatrixError, ImportError):
-    """An optional feature's package is missing; the message says how to install it."""
+    """An optional feature's package is missing; the message says how to install it.
+
+    Parameters
+    ----------
+    message : str
+        One line: the argument, its value and the rule it broke.
+    field : str, optional
+        The argument the error is about; ``None`` when it concerns no
+        single argument.
+
+    Examples
+    --------
+    >>> try:
+    ...     optional_import("no_such_package_xyz", "flying")
+    ... except MissingDependencyError as error:
+    ...     print(error, error.field)
+    flying needs no_such_package_xyz: pip install no_such_package_xyz None
+    """
 
 
 #: Per optional package: the extra that installs it.

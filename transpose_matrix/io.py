@@ -20,9 +20,11 @@ by what the path names:
 
 Temporary files are named ``.NAME.tm-XXXXXX.tmp`` (``NAME`` shortened so the
 whole name fits the file system's ``NAME_MAX``) and are locked while in use.
-Each write removes from its folder the temporary files of that pattern that
-are older than :data:`STALE_SECONDS` and not locked: leftovers of a writer
-that was killed.
+Each write removes the leftovers of writers that were killed: in its
+folder, the unlocked temporary files of its own target whatever their age,
+and those of other targets older than :data:`STALE_SECONDS`. A writer locks
+its temporary file as soon as it exists and then checks that the name is
+still its own, so a reaper can never take a live writer's file.
 
 Every failure is an :class:`~transpose_matrix.errors.OutputPathError` with
 one line naming the path and the reason.
@@ -194,12 +196,26 @@ def _write_through(name: str, data: bytes, truncate: bool) -> None:
         os.close(handle)
 
 
-def _temporary_name(target: str, folder: str) -> str:
-    """``.NAME.tm-XXXXXX.tmp`` in bytes that fit ``NAME_MAX``, ``NAME`` shortened if needed."""
+def _temporary_prefix(target: str, folder: str) -> bytes:
+    """``.NAME.tm-`` of ``target``'s temporary files, ``NAME`` shortened to fit ``NAME_MAX``."""
     keep = _name_max(folder) - _TAIL - 1
-    stem = os.fsencode(os.path.basename(target))[:keep]
+    return b"." + os.fsencode(os.path.basename(target))[:keep] + b".tm-"
+
+
+def _temporary_name(target: str, folder: str) -> str:
+    """``.NAME.tm-XXXXXX.tmp`` in bytes that fit ``NAME_MAX``."""
     token = "".join(secrets.choice(_RANDOM) for _ in range(6)).encode()
-    return os.path.join(folder, os.fsdecode(b"." + stem + b".tm-" + token + b".tmp"))
+    return os.path.join(folder, os.fsdecode(_temporary_prefix(target, folder) + token + b".tmp"))
+
+
+def _still_named(handle: int, path: str) -> bool:
+    """Whether ``path`` still names the file open as ``handle`` (no reaper took it)."""
+    try:
+        named = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    held = os.fstat(handle)
+    return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
 
 
 def _lock(handle: int) -> bool:
@@ -213,15 +229,50 @@ def _lock(handle: int) -> bool:
     return True
 
 
-def remove_stale_temporaries(folder: str, now: float | None = None) -> list[str]:
+def remove_stale_temporaries(
+    folder: str, now: float | None = None, target: str | None = None
+) -> list[str]:
     """Remove leftover temporary files of this module from ``folder``; return their paths.
 
-    A leftover matches :data:`TEMPORARY_NAME`, is a regular file, was last
-    modified more than :data:`STALE_SECONDS` ago and is not locked (a live
-    writer holds a lock on its temporary file until the rename).
+    A leftover matches :data:`TEMPORARY_NAME`, is a regular file and is not
+    locked (a live writer holds a lock on its temporary file until the
+    rename); it is removed when it belongs to ``target`` (``.NAME.tm-XXXXXX.tmp``
+    of that file: a killed writer of the file being written now), or when it
+    was last modified more than :data:`STALE_SECONDS` ago.
+
+    Parameters
+    ----------
+    folder : str
+        The folder to clean.
+    now : float, optional
+        The time ages are measured from (default: the clock).
+    target : str, optional
+        The file about to be written; its own leftovers go whatever their age.
+
+    Returns
+    -------
+    list of str
+        The paths removed.
+
+    Raises
+    ------
+    Nothing of its own: a folder or file that cannot be read or removed is
+    passed over.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> leftover = os.path.join(folder, ".a.tex.tm-Abc123.tmp")
+    >>> open(leftover, "w").close()
+    >>> remove_stale_temporaries(folder) == []  # young, and another file's
+    True
+    >>> remove_stale_temporaries(folder, target=os.path.join(folder, "a.tex")) == [leftover]
+    True
     """
     now = time.time() if now is None else now
-    removed = []
+    own = _temporary_prefix(target, folder) if target is not None else None
+    removed: list[str] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -229,11 +280,14 @@ def remove_stale_temporaries(folder: str, now: float | None = None) -> list[str]
     for entry in entries:
         if not TEMPORARY_NAME.fullmatch(entry.name):
             continue
+        raw = os.fsencode(entry.name)
+        # Its own name exactly: .NAME.tm- then the token and .tmp.
+        mine = own is not None and raw.startswith(own) and len(raw) == len(own) + len("XXXXXX.tmp")
         try:
             info = entry.stat(follow_symlinks=False)
         except OSError:
             continue
-        if not stat.S_ISREG(info.st_mode) or now - info.st_mtime < STALE_SECONDS:
+        if not stat.S_ISREG(info.st_mode) or not mine and now - info.st_mtime < STALE_SECONDS:
             continue
         try:
             handle = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
@@ -253,8 +307,9 @@ def remove_stale_temporaries(folder: str, now: float | None = None) -> list[str]
 
 def _replace_atomically(name: str, target: str, data: bytes, old: os.stat_result | None) -> None:
     folder = os.path.dirname(target) or "."
-    remove_stale_temporaries(folder)
-    handle = temporary = None
+    remove_stale_temporaries(folder, target=target)
+    handle: int | None = None
+    temporary = ""
     for _ in range(100):
         temporary = _temporary_name(target, folder)
         try:
@@ -263,17 +318,22 @@ def _replace_atomically(name: str, target: str, data: bytes, old: os.stat_result
                 os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
                 0o600,
             )
-            break
         except FileExistsError:
             continue
         except OSError as error:
             raise OutputPathError(
                 f"output path {_show(name)} cannot be written: {_reason(error)}"
             ) from None
+        # Another writer of the same target may reap an unlocked temporary in
+        # the moment between its creation and the lock: then take a new name.
+        _lock(handle)
+        if _still_named(handle, temporary):
+            break
+        os.close(handle)
+        handle = None
     if handle is None:  # pragma: no cover - 100 random names taken
         raise OutputPathError(f"output path {_show(name)}: no free temporary name")
     try:
-        _lock(handle)
         _write_all(handle, data)
         os.fsync(handle)
         if old is None:
@@ -483,31 +543,32 @@ def write_output(
     >>> write_output("-", "hello\\n")
     hello
     """
-    binary = isinstance(content, (bytes, bytearray, memoryview))
-    if not binary and not isinstance(content, str):
+    if not isinstance(content, (str, bytes, bytearray, memoryview)):
         raise ConvSpecTypeError(
             f"content must be a str or bytes, not {type(content).__name__}", field="content"
         )
     if not (isinstance(path, str) and path == "-"):
-        return write_bytes_atomic(path, content) if binary else write_text_atomic(path, content)
+        if isinstance(content, str):
+            return write_text_atomic(path, content)
+        return write_bytes_atomic(path, bytes(content))
     stream: Any = sys.stdout if stdout is None else stdout
     try:
-        if binary:
+        if isinstance(content, str):
+            stream.write(content)
+            stream.flush()
+        else:
             # A text stream writes bytes through its buffer; what it holds goes first.
             target = getattr(stream, "buffer", stream)
             if target is not stream:
                 stream.flush()
             target.write(bytes(content))
             target.flush()
-        else:
-            stream.write(content)
-            stream.flush()
     except BrokenPipeError:
         raise
     except OSError as error:
         raise OutputPathError(f"standard output cannot be written: {_reason(error)}") from None
     except TypeError:
-        takes, given = ("text", "bytes") if binary else ("bytes", "text")
+        takes, given = ("bytes", "text") if isinstance(content, str) else ("text", "bytes")
         raise OutputPathError(
             f"standard output cannot be written: it takes {takes} only, not {given}"
         ) from None

@@ -156,7 +156,7 @@ def _cgroup_mounts() -> list[tuple[str, str, str]]:
 
 def _own_cgroups() -> dict[str, str]:
     """This process's cgroup path per version: ``{"2": "/a/b", "1": "/c"}``."""
-    paths = {}
+    paths: dict[str, str] = {}
     try:
         with open(_PROC_CGROUP, encoding="utf-8", errors="replace") as stream:
             for line in stream:

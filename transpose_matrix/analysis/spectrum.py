@@ -59,7 +59,9 @@ from __future__ import annotations
 import math
 import operator
 import os
-from collections.abc import Sequence
+import time
+import warnings
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
@@ -68,6 +70,7 @@ import numpy as np
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
 from ..errors import ConvSpecError, ConvSpecTypeError
+from ..geometry.padding import copies_input, padding_source
 from ..geometry.spec import ConvSpec
 from ..matrices.conv import check_weight
 from ..memory import check_memory
@@ -77,8 +80,10 @@ __all__ = [
     "DENSE_LIMIT",
     "METHODS",
     "SHIFT_INVERT_LIMIT",
+    "FloorWarning",
     "NormComparison",
     "choose_method",
+    "method_floor",
     "circulant_repeats",
     "compare_norms",
     "operator_norm",
@@ -115,6 +120,22 @@ _DENSE_BLOCK = 256
 
 # Frequencies per thread below which the FFT method's SVDs run in one thread.
 _THREAD_BATCH = 64
+
+# Seconds between two progress lines of a long Lanczos run.
+_PROGRESS_SECONDS = 2.0
+
+
+class FloorWarning(UserWarning):
+    """A singular value at the method's floor: the true value may be anywhere below it.
+
+    Raised (as a warning) by :func:`singular_values` when a smallest value
+    computed by ``'shift-invert'`` or ``'iterative'`` is at or below
+    :func:`method_floor`; ``floor`` holds that level.
+    """
+
+    def __init__(self, message: str, floor: float) -> None:
+        super().__init__(message)
+        self.floor = floor
 
 
 # --------------------------------------------------------------------------- checks
@@ -241,8 +262,6 @@ def read_counts(spec: ConvSpec) -> tuple[int, bool]:
     >>> read_counts(ConvSpec((1,), 3, padding=1))
     (1, False)
     """
-    from ..matrices.resampling import padding_source
-
     most, whole = 1, True
     for a in range(spec.ndim):
         n, k, s, d = spec.input_shape[a], spec.kernel_size[a], spec.stride[a], spec.dilation[a]
@@ -269,7 +288,7 @@ class _PaddedOperator(LinearOperator):
         from ..matrices.resampling import pad_matrix
         from ..operator import conv_operator
 
-        super().__init__(dtype=weight.dtype, shape=spec.matrix_shape)
+        super().__init__(dtype=weight.dtype, shape=spec.matrix_shape)  # type: ignore[call-arg]
         padded = tuple(n + b + a for n, (b, a) in zip(spec.input_shape, spec.padding))
         inner = ConvSpec(
             padded,
@@ -307,7 +326,7 @@ class _PaddedOperator(LinearOperator):
 
 def _layer_operator(spec: ConvSpec, weight: np.ndarray, **backend: Any) -> LinearOperator:
     """C of one group, matrix-free, for any padding mode (``backend``, ``device`` passed on)."""
-    if spec.padding_mode == "zeros":
+    if not copies_input(spec.padding_mode):
         from ..operator import conv_operator
 
         return conv_operator(spec, weight, **backend)
@@ -317,17 +336,30 @@ def _layer_operator(spec: ConvSpec, weight: np.ndarray, **backend: Any) -> Linea
 class _Gram(LinearOperator):
     """``CᵀC / scale²`` (or ``CCᵀ / scale²`` when C is wide): the smaller Gram matrix."""
 
-    def __init__(self, op: LinearOperator, scale: float) -> None:
+    def __init__(
+        self, op: LinearOperator, scale: float, progress: Callable[[str], None] | None = None
+    ) -> None:
         rows, cols = op.shape
         self.wide = rows < cols
         side = rows if self.wide else cols
-        super().__init__(dtype=np.result_type(op.dtype, np.float64), shape=(side, side))
+        super().__init__(dtype=np.result_type(op.dtype, np.float64), shape=(side, side))  # type: ignore[call-arg]
         self._op, self._scale2 = op, scale * scale
+        self._progress, self._products = progress, 0
+        self._start = self._said = time.perf_counter()
 
     def _matmat(self, x: np.ndarray) -> np.ndarray:
         if self.wide:
-            return self._op.matmat(self._op.rmatmat(x)) / self._scale2
-        return self._op.rmatmat(self._op.matmat(x)) / self._scale2
+            out = self._op.matmat(self._op.rmatmat(x)) / self._scale2
+        else:
+            out = self._op.rmatmat(self._op.matmat(x)) / self._scale2
+        self._products += x.shape[1]
+        now = time.perf_counter()
+        if self._progress is not None and now - self._said >= _PROGRESS_SECONDS:
+            self._said = now
+            self._progress(
+                f"{self._products} products with the Gram matrix, {now - self._start:.0f} s"
+            )
+        return out
 
     def _matvec(self, x: np.ndarray) -> np.ndarray:
         return self._matmat(np.reshape(x, (-1, 1))).reshape(-1)
@@ -421,7 +453,7 @@ class _Deflated(LinearOperator):
     """``P A P`` with ``P = I - V Vᴴ``: ``A`` on the complement of the found vectors."""
 
     def __init__(self, matrix: LinearOperator, vectors: np.ndarray) -> None:
-        super().__init__(dtype=matrix.dtype, shape=matrix.shape)
+        super().__init__(dtype=matrix.dtype, shape=matrix.shape)  # type: ignore[call-arg]
         self._matrix, self._vectors = matrix, vectors
 
     def project(self, x: np.ndarray) -> np.ndarray:
@@ -475,9 +507,9 @@ def _top_vectors(
 
 def _iterative_values(
     op: LinearOperator, k: int, which: str, tol: float, scale: float, seed: int,
-    maxiter: int | None,
+    maxiter: int | None, progress: Callable[[str], None] | None = None,
 ) -> np.ndarray:
-    gram = _Gram(op, scale)
+    gram = _Gram(op, scale, progress)
     # The smallest eigenvalues of G are the largest of I - G (G <= I, scaled).
     matrix = gram if which == "largest" else _Complement(gram)
     return gram.norms(_top_vectors(matrix, k, tol, seed, maxiter, "iterative", which))
@@ -487,7 +519,7 @@ class _Complement(LinearOperator):
     """``I - G`` for a Gram matrix ``G`` scaled to ``G <= I``."""
 
     def __init__(self, gram: LinearOperator) -> None:
-        super().__init__(dtype=gram.dtype, shape=gram.shape)
+        super().__init__(dtype=gram.dtype, shape=gram.shape)  # type: ignore[call-arg]
         self._gram = gram
 
     def _matmat(self, x: np.ndarray) -> np.ndarray:
@@ -616,8 +648,9 @@ def singular_values(
     maxiter: int | None = None,
     backend: str = "numpy",
     device: Any = None,
+    progress: Callable[[str], None] | None = None,
 ) -> np.ndarray:
-    """Singular values of C (and of Cᵀ), in decreasing order, like :func:`numpy.linalg.svd`.
+    """Singular values of C (and of Cᵀ): largest first, except ``which='smallest'``, smallest first.
 
     Parameters
     ----------
@@ -650,11 +683,17 @@ def singular_values(
         :func:`~transpose_matrix.conv_operator`'s ``backend='numpy'`` or
         ``'torch'`` (CPU, or a GPU ``device``), so a large layer's spectrum
         runs where its model runs. torch is imported only for ``'torch'``.
+    progress : callable, optional
+        Called with a one-line text every few seconds of a Lanczos run (how
+        many products with the Gram matrix so far, how long), e.g. to print
+        on stderr.
 
     Returns
     -------
     numpy.ndarray
-        float64 values, largest first.
+        float64 values: decreasing, like :func:`numpy.linalg.svd`, for
+        ``which='largest'`` and ``'all'``; increasing for ``'smallest'``
+        (the smallest first: ``values[0]`` is ``σ_min``).
 
     Raises
     ------
@@ -664,6 +703,14 @@ def singular_values(
         ``which='all'`` on a non-circulant layer with more than
         :data:`DENSE_LIMIT` entries per group; no convergence within
         ``maxiter``.
+
+    Warns
+    -----
+    FloorWarning
+        A smallest value from ``'shift-invert'`` or ``'iterative'`` is at
+        or below :func:`method_floor`: those methods resolve values only
+        down to it, so the true value may be anywhere in ``[0, floor]``
+        (``method='dense'`` gives it to rounding, within its limit).
 
     Notes
     -----
@@ -720,8 +767,9 @@ def singular_values(
     for one, part in groups:
         side = min(one.matrix_shape)
         wanted = min(k, side)
-        if method == "fft":
-            values = _fft_values(one, part, circulant_repeats(one))
+        repeats = circulant_repeats(one) if method == "fft" else None
+        if repeats is not None:
+            values = _fft_values(one, part, repeats)
         elif method == "dense" or wanted >= side - 1:
             # ARPACK needs k < side - 1: a group this small is solved densely.
             values = _dense_values(_layer_operator(one, part, **where))
@@ -732,10 +780,19 @@ def singular_values(
             if method == "iterative":
                 values = _iterative_values(
                     _layer_operator(one, part, **where), wanted, which, tol, upper, seed,
-                    maxiter,
+                    maxiter, progress,
                 )
             else:
                 values = _shift_invert_values(one, part, wanted, tol, upper, seed, maxiter)
+            if which == "smallest":
+                floor = _floor(method, tol, upper)
+                if np.min(values) <= floor:
+                    warnings.warn(FloorWarning(
+                        f"the smallest singular value {np.min(values):.3g} is at or below "
+                        f"the floor {floor:.3g} of method={method!r}, which resolves values "
+                        f"only down to it: the true value lies in [0, {floor:.3g}]; "
+                        "method='dense' computes it to rounding (small layers)", floor,
+                    ), stacklevel=2)
         # A whole spectrum has min(rows, cols) values: what the FFT does not
         # return (columns no circulant block reaches, wrapped rows) is zero.
         if len(values) > wanted or method in ("fft", "dense"):
@@ -745,10 +802,48 @@ def singular_values(
     merged = np.concatenate(parts)
     missing = count - sum(min(one.matrix_shape) for one, _ in groups)
     merged = np.concatenate([merged, np.zeros(max(0, missing))])
-    merged = np.sort(merged)[::-1]
     if which == "smallest":
-        return np.ascontiguousarray(merged[len(merged) - k :])
+        return np.ascontiguousarray(np.sort(merged)[:k])
+    merged = np.sort(merged)[::-1]
     return np.ascontiguousarray(merged[:k])
+
+
+def _floor(method: str, tol: float, upper: float) -> float:
+    if method == "shift-invert":
+        return math.sqrt(_SHIFT) * upper
+    if method == "iterative":
+        return math.sqrt(tol) * upper
+    return 0.0
+
+
+def method_floor(
+    spec: ConvSpec, weight: Any, method: str = "shift-invert", *, tol: float = DEFAULT_TOL
+) -> float:
+    """The level below which ``method`` cannot resolve a smallest singular value.
+
+    ``sqrt(δ) · B`` for ``'shift-invert'`` (``δ = 1e-14``) and ``sqrt(tol) ·
+    B`` for ``'iterative'``, with ``B = sqrt(μ) · max_g ‖W_g‖`` the upper
+    bound of ``‖C‖`` that scales the Gram matrix (see :func:`singular_values`,
+    Notes); 0 for the exact methods ``'fft'`` and ``'dense'``. A computed
+    smallest value at or below it only says ``σ_min <= floor``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> spec = ConvSpec((8,), 3, padding=1)
+    >>> float(method_floor(spec, np.array([[[0.0, 2.0, 0.0]]])))  # B = sqrt(3) * 2
+    3.4641016151377545e-07
+    >>> method_floor(spec, np.ones((1, 1, 3)), "dense")
+    0.0
+    """
+    weight = check_weight(spec, weight)
+    method = _choice("method", method, METHODS)
+    tol = _check_tol(tol)
+    upper = max(
+        math.sqrt(read_counts(one)[0]) * _reshaped_norm(part, 0)
+        for one, part in _groups(spec, weight)
+    ) or 1.0
+    return _floor(method, tol, upper)
 
 
 def operator_norm(
@@ -760,9 +855,41 @@ def operator_norm(
     The same computation as ``singular_values(spec, weight, k=1)[0]``; see
     :func:`singular_values` for the methods and their accuracy.
 
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution (for a transposed layer, its forward convolution).
+    weight : array_like
+        Shape ``(out_channels, in_channels // groups, *kernel_size)``.
+    tol : float
+        Relative tolerance of the iterative method, in ``(0, 1)``.
+    method : {'auto', 'fft', 'dense', 'iterative'}
+        As in :func:`singular_values`.
+    seed : int
+        Seed of the iterative method's random start vector.
+    backend, device
+        Where the matrix-free methods apply C, as in :func:`singular_values`.
+
+    Returns
+    -------
+    float
+        The largest singular value of C.
+
+    Raises
+    ------
+    ConvSpecError, ConvSpecTypeError
+        As in :func:`singular_values`: a bad spec, weight, ``tol``, ``seed``
+        or ``method``, a method that does not apply to the layer, or no
+        convergence.
+    MissingDependencyError
+        ``backend='torch'`` without torch installed.
+
     Examples
     --------
     >>> import numpy as np
+    >>> w = np.array([[[1.0, 2.0, 1.0]]])
+    >>> round(operator_norm(ConvSpec((8,), 3, padding=1), w, method="dense"), 12)
+    3.879385241572
     >>> spec = ConvSpec((8,), 2, stride=2)  # kernel = stride: disjoint windows
     >>> float(operator_norm(spec, np.array([[[3.0, 4.0]]])))
     5.0
@@ -795,11 +922,26 @@ def reshaped_kernel_norm(weight: Any, dim: int = 0) -> float:
     dim : int
         The axis that becomes the rows.
 
+    Returns
+    -------
+    float
+        The largest singular value of the reshaped matrix.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``weight`` is not a numeric array, or ``dim`` is not an integer.
+    ConvSpecError
+        ``weight`` has fewer than 2 dims or a NaN or infinite entry, or
+        ``dim`` is not an axis of it.
+
     Examples
     --------
     >>> import numpy as np
     >>> reshaped_kernel_norm(np.array([[[3.0, 0.0]], [[0.0, 4.0]]]))
     4.0
+    >>> reshaped_kernel_norm(np.array([[[3.0, 0.0]], [[0.0, 4.0]]]), dim=1)  # [[3, 0, 0, 4]]
+    5.0
     """
     try:
         array = np.asarray(weight)
@@ -821,7 +963,10 @@ def reshaped_kernel_norm(weight: Any, dim: int = 0) -> float:
 class NormComparison:
     r"""The layer's norm beside the shortcuts people take for it, and what bounds what.
 
-    Attributes
+    Built by :func:`compare_norms`; each field is a parameter of the
+    constructor and an attribute of the result.
+
+    Parameters
     ----------
     norm : float
         ``‖C‖₂``, exact (:func:`operator_norm`).
@@ -862,6 +1007,16 @@ class NormComparison:
       positions kept, ``C = R·C_circ·E``, ``E`` an isometry: ``‖C‖ <=
       ‖C_circ‖``. Other modes copy inputs into the padding, ``C = D·P`` with
       ``‖P‖ = sqrt(most copies)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = np.array([[[1.0, 2.0, 1.0]]])
+    >>> c = compare_norms(ConvSpec((8,), 3, padding=1), w)
+    >>> round(c.norm, 6), round(c.reshaped, 6), c.reads, c.circular  # 2 + 2cos(π/9), √6
+    (3.879385, 2.44949, 3, 4.0)
+    >>> c.lower == c.reshaped_groups, round(c.upper, 6)  # √3 · √6
+    (True, 4.242641)
     """
 
     norm: float
@@ -898,13 +1053,12 @@ def _padded_circular(spec: ConvSpec) -> ConvSpec:
         total = spec.dilation[a] * (spec.kernel_size[a] - 1)
         pads.append((total // 2, total - total // 2))
     return replace(
-        spec, input_shape=shape, stride=1, padding=tuple(pads), padding_mode="circular",
+        spec, input_shape=shape, stride=(1,) * spec.ndim, padding=tuple(pads),
+        padding_mode="circular",
     )
 
 
 def _padding_copies(spec: ConvSpec) -> int:
-    from ..matrices.resampling import padding_source
-
     most = 1
     for a in range(spec.ndim):
         n, (before, after) = spec.input_shape[a], spec.padding[a]
@@ -923,6 +1077,30 @@ def compare_norms(
     bounds. The circular numbers are exact FFT spectra of other layers (the
     same kernel with circular padding); ``norm`` is :func:`operator_norm`,
     unless the caller already has it and passes it as ``norm=``.
+
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution.
+    weight : array_like
+        Shape ``(out_channels, in_channels // groups, *kernel_size)``.
+    tol : float
+        Relative tolerance of :func:`operator_norm`.
+    seed : int
+        Seed of :func:`operator_norm`'s iterative method.
+    norm : float, optional
+        ``‖C‖₂`` when the caller already has it (not recomputed, not checked).
+
+    Returns
+    -------
+    NormComparison
+        The numbers side by side.
+
+    Raises
+    ------
+    ConvSpecError, ConvSpecTypeError
+        A bad spec, weight, ``tol`` or ``seed``, or :func:`operator_norm`
+        refusing the layer (see :func:`singular_values`).
 
     Examples
     --------

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConvSpecError, ConvSpecTypeError, optional_import
-from ..geometry.shapes import as_int, describe
+from ..geometry.padding import copies_input, fold_blocks, padding_mode, require_torch_mode
+from ..geometry.shapes import as_int, describe, transposed_conv_output_size
 from ..geometry.spec import ConvSpec, as_spec
 from ..matrices.conv import check_weight, conv_matrix
 from ..memory import check_memory
@@ -38,6 +39,11 @@ __all__ = [
 ]
 
 
+#: Largest seed of :func:`random_weight`: numpy's ``default_rng`` takes any
+#: non-negative integer; 128 bits is the entropy its SeedSequence keeps.
+MAX_SEED = 2**128 - 1
+
+
 def random_weight(spec: ConvSpec, seed: int = 0) -> np.ndarray:
     """Standard normal float64 weight of ``spec.weight_shape`` from a fixed seed.
 
@@ -45,12 +51,12 @@ def random_weight(spec: ConvSpec, seed: int = 0) -> np.ndarray:
     ------
     ConvSpecTypeError, ConvSpecError
         ``spec`` is not a :class:`ConvSpec`, or ``seed`` is not an integer in
-        ``[0, 2**60]`` (``error.field == "seed"``).
+        ``[0, MAX_SEED]`` (``2**128 - 1``; ``error.field == "seed"``).
     MemoryGuardError
         The weight would not fit in the memory limit.
     """
     spec = as_spec(spec)
-    seed = as_int("seed", seed, 0)
+    seed = as_int("seed", seed, 0, MAX_SEED)
     size = math.prod(spec.weight_shape)
     check_memory(size * 8, what=f"a random weight of shape {spec.weight_shape}")
     return np.random.default_rng(seed).standard_normal(spec.weight_shape)
@@ -63,6 +69,27 @@ class VerifyReport:
     ``referee`` is ``"torch <version>"`` or ``"reference loop builder"``.
     ``ok`` is true when every error is within ``tolerance`` (relative to the
     size of the values compared).
+
+    Parameters
+    ----------
+    spec : ConvSpec
+        The layer verified.
+    referee : str
+        What C was compared with.
+    errors : dict of str to float, optional
+        Largest relative error per check, by the check's name.
+    tolerance : float, default 1e-10
+        The largest error a check may have and pass.
+
+    Examples
+    --------
+    >>> report = VerifyReport(ConvSpec((4,), 2), "by hand", {"dot test": 1e-3})
+    >>> report.ok
+    False
+    >>> print(report)
+    referee: by hand
+      dot test  max error 1.000e-03  FAIL
+    SOME CHECKS FAILED
     """
 
     spec: ConvSpec
@@ -227,14 +254,28 @@ def transpose_recipe(spec: ConvSpec) -> TransposeRecipe:
     """The torch recipe ``Cᵀ = Pᵀ·Dᵀ`` of a spec with a non-zero ``padding_mode``.
 
     Per dim with input size ``n`` and padding ``(b, a)``, the fold adds the
-    padded grid's border back: ``reflect`` adds the ``b`` entries before,
-    flipped, onto ``x[1 : b + 1]`` and the ``a`` after, flipped, onto
-    ``x[n - 1 - a : n - 1]`` (the mirror skips the edge entry); ``replicate``
-    adds their sums onto ``x[0]`` and ``x[n - 1]``; ``circular`` adds them as
-    they are onto ``x[n - b : n]`` and ``x[0 : a]`` (the other end).
+    padded grid's border back onto the entries it copied
+    (:func:`~transpose_matrix.geometry.padding.fold_blocks`): e.g. ``reflect``
+    adds the ``b`` entries before, flipped, onto ``x[1 : b + 1]`` and the
+    ``a`` after, flipped, onto ``x[n - 1 - a : n - 1]`` (the mirror skips the
+    edge entry); ``replicate`` adds their sums onto ``x[0]`` and
+    ``x[n - 1]``; ``circular`` adds them as they are onto ``x[n - b : n]``
+    and ``x[0 : a]`` (the other end).
+
+    Parameters
+    ----------
+    spec : ConvSpec
+        A convolution whose ``padding_mode`` is not ``'zeros'``.
+
+    Returns
+    -------
+    TransposeRecipe
+        The ``conv_transposeNd`` arguments of ``Dᵀ`` and the fold ``Pᵀ``.
 
     Raises
     ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`.
     ConvSpecError
         ``padding_mode='zeros'``: there :meth:`ConvSpec.transposed_arguments`
         gives the ``ConvTransposeNd`` layer itself.
@@ -252,7 +293,7 @@ def transpose_recipe(spec: ConvSpec) -> TransposeRecipe:
     """
     spec = as_spec(spec)
     mode = spec.padding_mode
-    if mode == "zeros":
+    if not copies_input(mode):
         raise ConvSpecError(
             "padding_mode='zeros': Cᵀ is a ConvTransposeNd layer (see "
             "ConvSpec.transposed_arguments), not a fold",
@@ -261,21 +302,17 @@ def transpose_recipe(spec: ConvSpec) -> TransposeRecipe:
     padded, extras, keep, steps = [], [], [], []
     for axis, (n, (before, after)) in enumerate(zip(spec.input_shape, spec.padding)):
         size = n + before + after
-        span = spec.dilation[axis] * (spec.kernel_size[axis] - 1) + 1
         padded.append(size)
-        extras.append(size - ((spec.output_shape[axis] - 1) * spec.stride[axis] + span))
+        # Dᵀ without padding nor output_padding reaches this far; the rest is o.
+        reach = transposed_conv_output_size(
+            spec.output_shape[axis], spec.kernel_size[axis], spec.stride[axis],
+            dilation=spec.dilation[axis],
+        )
+        extras.append(size - reach)
         keep.append((before, before + n))
-        head, tail = (0, before), (before + n, size)
-        if mode == "reflect":
-            pairs, op = [((1, before + 1), head), ((n - 1 - after, n - 1), tail)], "flip"
-        elif mode == "replicate":
-            pairs, op = [((0, 1), head), ((n - 1, n), tail)], "sum"
-        else:
-            pairs, op = [((n - before, n), head), ((0, after), tail)], "copy"
         steps += [
             FoldStep(axis, target, source, op)
-            for target, source in pairs
-            if source[1] > source[0]
+            for target, source, op in fold_blocks(n, (before, after), mode)
         ]
     return TransposeRecipe(spec, tuple(padded), tuple(extras), tuple(keep), tuple(steps))
 
@@ -313,10 +350,12 @@ def _torch_forward(spec: ConvSpec, w: Any, xt: Any) -> tuple[Any, str]:
     import torch.nn.functional as F
 
     conv = (F.conv1d, F.conv2d, F.conv3d)[spec.ndim - 1]
-    arguments = {"stride": spec.stride, "dilation": spec.dilation, "groups": spec.groups}
-    if spec.padding_mode == "zeros":
+    arguments: dict[str, Any] = {
+        "stride": spec.stride, "dilation": spec.dilation, "groups": spec.groups
+    }
+    if not copies_input(spec.padding_mode):
         return conv(_torch_pad(F, xt, spec.padding), w, **arguments), "conv"
-    mode = spec.padding_mode
+    mode = require_torch_mode(spec.padding_mode, "verify against torch")
     if spec.padding_string is not None or spec.is_symmetric_padding:
         # torch's own layer, which pads by its padding_mode itself.
         padding = spec.padding_string or tuple(before for before, _ in spec.padding)
@@ -337,7 +376,10 @@ def _torch_forward(spec: ConvSpec, w: Any, xt: Any) -> tuple[Any, str]:
     return conv(padded, w, **arguments), f"F.pad(mode={mode!r}) + conv{spec.ndim}d"
 
 
-def _torch_errors(spec: ConvSpec, weight: np.ndarray, C, x, y, g) -> dict[str, float]:
+def _torch_errors(
+    spec: ConvSpec, weight: np.ndarray, C, x, y, g, h: np.ndarray | None = None
+) -> dict[str, float]:
+    """torch's errors; ``h`` (input-shaped) also checks the transposed layer's input gradient."""
     import torch
     import torch.nn.functional as F
 
@@ -349,11 +391,12 @@ def _torch_errors(spec: ConvSpec, weight: np.ndarray, C, x, y, g) -> dict[str, f
     errors = {f"C @ x vs {name}": _relative(C @ x, out.detach().numpy().reshape(-1))}
     gt = torch.tensor(g.reshape(spec.out_channels, *spec.output_shape))[None]
     out.backward(gt)
+    assert xt.grad is not None  # backward just filled it
     errors["C.T @ g vs autograd input gradient"] = _relative(
         C.T @ g, xt.grad.numpy().reshape(-1)
     )
     yt = torch.tensor(y.reshape(spec.out_channels, *spec.output_shape))[None]
-    if spec.padding_mode != "zeros":
+    if copies_input(spec.padding_mode):
         # No ConvTransposeNd has this Cᵀ: run the printed recipe instead.
         recipe = transpose_recipe(spec)
         with torch.no_grad():
@@ -364,6 +407,7 @@ def _torch_errors(spec: ConvSpec, weight: np.ndarray, C, x, y, g) -> dict[str, f
         return errors
     layer = spec.transposed_arguments()
     if layer is not None:
+        yt.requires_grad_(h is not None)
         out_t = conv_t(
             yt,
             w,
@@ -374,8 +418,15 @@ def _torch_errors(spec: ConvSpec, weight: np.ndarray, C, x, y, g) -> dict[str, f
             dilation=layer["dilation"],
         )
         errors["C.T @ y vs conv_transpose"] = _relative(
-            C.T @ y, out_t.numpy().reshape(-1)
+            C.T @ y, out_t.detach().numpy().reshape(-1)
         )
+        if h is not None:
+            # The transposed layer's own input gradient is C: backpropagate x-shaped h.
+            out_t.backward(torch.tensor(h.reshape(1, spec.in_channels, *spec.input_shape)))
+            assert yt.grad is not None  # backward just filled it
+            errors["C @ h vs conv_transpose's autograd input gradient"] = _relative(
+                C @ h, yt.grad.numpy().reshape(-1)
+            )
     return errors
 
 
@@ -385,6 +436,7 @@ def verify(
     *,
     seed: int = 0,
     use_torch: bool | None = None,
+    transposed: bool = False,
 ) -> VerifyReport:
     """Measure how exactly C and Cᵀ reproduce the convolution and its transpose.
 
@@ -400,6 +452,11 @@ def verify(
         Force (``True``) or forbid (``False``) PyTorch; by default it is used
         when installed. Without it, C is compared with the loop reference
         builder, and the report says why (by request, or torch missing).
+    transposed : bool
+        Check the transposed layer too: with torch, and when
+        :meth:`ConvSpec.transposed_arguments` names one, its own input
+        gradient (autograd through ``conv_transposeNd``) is compared with
+        ``C @ h``.
 
     Returns
     -------
@@ -420,15 +477,25 @@ def verify(
         ``spec`` is not a :class:`ConvSpec`, ``seed`` is not an integer,
         ``use_torch`` is not a bool or ``None``, or the weight is complex.
     ConvSpecError
-        ``seed`` is negative or above ``2**60``, or the weight is wrong.
+        ``seed`` is negative or above ``2**60``, the weight is wrong, or
+        ``use_torch=True`` with a ``padding_mode`` torch does not have (by
+        default such a spec is checked against the loop reference).
     MemoryGuardError
         C (or the loop reference) would not fit.
     MissingDependencyError
         ``use_torch=True`` and torch is not installed (an ``ImportError``
         whose message says how to install it).
+
+    Examples
+    --------
+    >>> report = verify(ConvSpec((5,), 3, stride=2), use_torch=False)
+    >>> report.ok, report.referee
+    (True, 'reference loop builder (by request, instead of torch)')
+    >>> list(report.errors)
+    ['C vs reference C', 'C.T @ y vs reference C.T @ y', 'dot test <Cx,y> vs <x,C.T y>']
     """
     spec = as_spec(spec)
-    seed = as_int("seed", seed, 0)
+    seed = as_int("seed", seed, 0, MAX_SEED)
     if use_torch is not None and not isinstance(use_torch, bool):
         raise ConvSpecTypeError(
             f"use_torch={describe(use_torch)} must be True, False or None", field="use_torch"
@@ -453,15 +520,19 @@ def verify(
     )
     rng = np.random.default_rng(seed + 1)
     x, y, g = rng.standard_normal(cols), rng.standard_normal(rows), rng.standard_normal(rows)
+    h = rng.standard_normal(cols) if transposed else None
     reason = "by request, instead of torch"
     if use_torch is None:
         use_torch = importlib.util.find_spec("torch") is not None
         reason = "torch is not installed"
+        if use_torch and padding_mode(spec.padding_mode).torch is None:
+            use_torch, reason = False, f"torch has no padding_mode={spec.padding_mode!r}"
     if use_torch:
+        require_torch_mode(spec.padding_mode, "verify(use_torch=True)")
         torch = optional_import("torch", "verify(use_torch=True)")
 
         referee = f"torch {torch.__version__}"
-        errors = _torch_errors(spec, weight, C, x, y, g)
+        errors = _torch_errors(spec, weight, C, x, y, g, h)
     else:
         from ..matrices.reference import reference_conv_matrix
 

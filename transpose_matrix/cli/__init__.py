@@ -27,6 +27,7 @@ The command table
 Each command is one :class:`Command` in :data:`COMMANDS`: its name, help,
 example, a function adding its options and one running it. The report text
 itself is built by :mod:`transpose_matrix.render.report`.
+
 solve
     The small layer configurations that take one size to another.
 animate
@@ -91,6 +92,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .. import __version__
 from ..errors import TransposeMatrixError
 from . import animate, export, figure, html, show, solve, spectrum, translate, verify
 from .options import (
@@ -139,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Transposed convolution explained through its matrix C and Cᵀ.",
         epilog="example: python -m transpose_matrix show",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for command in COMMANDS.values():
         sub = commands.add_parser(
@@ -162,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     finds nothing), 2 on bad input with one line on stderr.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         argv = ["show", *argv]
     parser = build_parser()
     command = None

@@ -117,7 +117,7 @@ def _run_animate(args: argparse.Namespace) -> int:
         raise UsageError(f"--out: {error}, or give --format") from None
     if args.fragment and format is None:
         format = "beamer"
-    if format != "beamer" and args.out is None:
+    if format is None or format != "beamer" and args.out is None:
         raise UsageError(
             "--out: give the file to write, e.g. --out conv.gif (or .png, .tex); "
             "beamer LaTeX alone may go to stdout"
@@ -125,7 +125,7 @@ def _run_animate(args: argparse.Namespace) -> int:
     if args.fragment and format != "beamer":
         raise UsageError("--fragment: only with beamer output (--format beamer or --out x.tex)")
     weight = None
-    if args.numeric:
+    if seed is not None:
         from ..analysis.verification import random_weight
 
         weight = random_weight(spec, seed)

@@ -11,6 +11,8 @@ import argparse
 from ..errors import (
     ConvSpecError,
 )
+from ..geometry.padding import copies_input
+from .figure import sparsity_options, sparsity_window
 from .options import (
     Command,
     UsageError,
@@ -44,6 +46,7 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="append the checked output-size and gradient derivations",
     )
+    sparsity_options(parser)
 
 
 def _run_export(args: argparse.Namespace) -> int:
@@ -55,7 +58,7 @@ def _run_export(args: argparse.Namespace) -> int:
         raise UsageError(
             "--derivations: not available with --beamer (derivations are article sections)"
         )
-    if args.derivations and spec.padding_mode != "zeros":
+    if args.derivations and copies_input(spec.padding_mode):
         raise UsageError(
             f"--derivations: not available with --padding-mode {spec.padding_mode} (the "
             "gradient derivation's sums are those of zero padding)"
@@ -76,7 +79,7 @@ def _run_export(args: argparse.Namespace) -> int:
 
         try:
             # The placement figure is drawn for zero padding only (report._figures).
-            check_figure_size(spec, placement=spec.padding_mode == "zeros")
+            check_figure_size(spec, placement=not copies_input(spec.padding_mode))
         except ConvSpecError as error:
             raise UsageError(
                 f"{one_line(error, 'export')}; or leave out the figures with --no-figures"
@@ -89,6 +92,7 @@ def _run_export(args: argparse.Namespace) -> int:
         derivations=args.derivations,
         beamer=args.beamer,
         fragment_only=args.fragment,
+        sparsity=sparsity_window(args),
     )
     emit(text, args.out)
     return 0

@@ -25,6 +25,13 @@ from ..errors import (
     OutputPathError,
     TransposeMatrixError,
 )
+from ..geometry.padding import (
+    PADDING_MODES,
+    PADDING_STRINGS,
+    copies_input,
+    require_transposed_layer,
+    require_zero_padding,
+)
 from ..geometry.shapes import MAX_INT, describe, parse_int
 
 __all__ = [
@@ -44,6 +51,7 @@ __all__ = [
     "out_option",
     "parse_dims",
     "parse_padding",
+    "parse_seed",
     "seed_of",
     "shown",
     "spec_from_args",
@@ -79,6 +87,8 @@ def shown(text: str) -> str:
 def _bound(value: int) -> str:
     if abs(value) == MAX_INT:
         return f"{'-' if value < 0 else ''}2**60"
+    if value > 2**32 and value & (value + 1) == 0:  # 2**k - 1
+        return f"2**{value.bit_length()} - 1"
     return str(value)
 
 
@@ -201,7 +211,15 @@ def integer(option: str, text: str, minimum: int, maximum: int = MAX_INT) -> int
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with one-line errors raised as :class:`UsageError`."""
+    """argparse with one-line errors raised as :class:`UsageError`, and no abbreviations.
+
+    ``allow_abbrev=False`` on every parser (subcommands are built with this
+    class too): ``--strid 2`` is an unknown option, never ``--stride``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         # argparse says "argument --x: ..."; the option name alone is clearer.
@@ -294,6 +312,8 @@ FIELD_OPTIONS = {
     "padding_mode": "--padding-mode",
     "seed": "--seed",
     "output_index": "--index",
+    "rows": "--rows",
+    "cols": "--cols",
     "duration": "--duration",
     "n": "n",
     "m": "m",
@@ -361,7 +381,7 @@ def _spec_from_args(args: argparse.Namespace) -> Any:
                     f"--padding: {shown(args.padding)} is not allowed with --transposed; "
                     "ConvTransposeNd pads symmetrically: give an int or one per dim"
                 )
-            extra = 0
+            extra: int | tuple[int, ...] = 0
             if args.output_padding is not None:
                 extra = parse_dims("--output-padding", args.output_padding, 0)
             return ConvSpec.from_transposed(
@@ -399,17 +419,14 @@ def _spec_from_args(args: argparse.Namespace) -> Any:
 
 # --------------------------------------------------------------------------- padding modes
 
-#: torch's ``padding_mode`` values (as ``transpose_matrix.geometry.shapes.PADDING_MODES``,
-#: spelled here so that building the parser imports nothing).
-PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-
-_PADDING_STRINGS = ("same", "valid")
+# PADDING_MODES and PADDING_STRINGS come from transpose_matrix.geometry.padding,
+# which imports nothing heavy, so building the parser stays cheap.
 
 
 def _padding_or_string(args: argparse.Namespace, ndim: int) -> Any:
     """``--padding``: ``'same'``/``'valid'`` as torch takes them, else :func:`parse_padding`."""
     text = args.padding.strip()
-    if text in _PADDING_STRINGS:
+    if text in PADDING_STRINGS:
         return text
     if re.fullmatch(r"[A-Za-z_]+", text):
         raise UsageError(
@@ -427,21 +444,19 @@ def _plain_transposed(args: argparse.Namespace, padding: Any, mode: str) -> None
             f"--padding: {padding!r} is not allowed with --transposed; torch's "
             "ConvTransposeNd takes numbers only (it has no 'same' or 'valid')"
         )
-    if mode != "zeros":
-        raise UsageError(
-            f"--padding-mode: {mode!r} is not allowed with --transposed; torch's "
-            "ConvTransposeNd pads with zeros only (show the convolution to see its Cᵀ)"
-        )
+    if copies_input(mode):
+        try:
+            require_transposed_layer(mode, "drop --transposed: show the convolution to see its Cᵀ")
+        except ConvSpecError as error:
+            raise UsageError(one_line(error, None)) from None
 
 
 def zero_padding_only(spec: Any, command: str) -> None:
     """Refuse a drawing of zero padding for a layer whose padding copies input entries."""
-    if spec.padding_mode != "zeros":
-        raise UsageError(
-            f"--padding-mode: {command} draws zero padding only; with "
-            f"{spec.padding_mode!r} an entry of C can sum several weights: use show, export, "
-            "verify or figure sparsity"
-        )
+    try:
+        require_zero_padding(spec, command)
+    except ConvSpecError as error:
+        raise UsageError(one_line(error, None)) from None
 
 
 # --------------------------------------------------------------------------- commands
@@ -463,6 +478,13 @@ def emit(text: str, out: str | None) -> None:
 
 def seed_of(args: argparse.Namespace) -> int | None:
     """The seed of random weights with ``--numeric``, None for symbolic weights."""
-    seed = integer("--seed", args.seed, 0)
+    seed = parse_seed(args.seed)
     return seed if args.numeric else None
+
+
+def parse_seed(text: str) -> int:
+    """``--seed``: an integer from 0 to ``2**128 - 1``, as numpy's ``default_rng`` takes."""
+    from ..analysis.verification import MAX_SEED
+
+    return integer("--seed", text, 0, MAX_SEED)
 

@@ -7,6 +7,8 @@ and prints it; the maths is :mod:`transpose_matrix.analysis.spectrum`.
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 from typing import TYPE_CHECKING
 
 from ..errors import ConvSpecError
@@ -17,6 +19,7 @@ from .options import (
     geometry_options,
     integer,
     out_option,
+    parse_seed,
     spec_from_args,
 )
 
@@ -35,7 +38,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the layer's weights from a .npy file instead of random ones",
     )
     parser.add_argument(
-        "--k", default="5", metavar="K", help="how many largest and smallest values to list"
+        "--k", default=None, metavar="K",
+        help="how many largest (and smallest) values to list (default 5 when every value is "
+        "computed, else 1: the norm)",
+    )
+    parser.add_argument(
+        "--smallest", action="store_true",
+        help="also the smallest values, σ_min and the condition number (computed by default "
+        "only on small layers)",
+    )
+    parser.add_argument(
+        "--all", action="store_true",
+        help="every singular value and a histogram (computed by default only when cheap)",
+    )
+    parser.add_argument(
+        "--method", default="auto", choices=("auto", "fft", "dense", "iterative", "shift-invert"),
+        help="how: fft (circular padding, exact), dense (small layers, exact), iterative "
+        "(Lanczos), shift-invert (smallest values); auto picks",
+    )
+    parser.add_argument(
+        "--tol", default=None, metavar="T",
+        help="relative tolerance of the Lanczos methods (default 1e-10)",
     )
     parser.add_argument("--bins", default="12", metavar="B", help="histogram bins")
     parser.add_argument("--format", default="text", choices=("text", "latex"))
@@ -58,9 +81,18 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.verification import random_weight
 
     spec = spec_from_args(args)
-    seed = integer("--seed", args.seed, 0)
-    k = integer("--k", args.k, 1)
+    seed = parse_seed(args.seed)
+    k = None if args.k is None else integer("--k", args.k, 1)
     bins = integer("--bins", args.bins, 1)
+    tol = None
+    if args.tol is not None:
+        try:
+            tol = float(args.tol)
+        except ValueError:
+            tol = math.nan
+        if not 0 < tol < 1:
+            raise UsageError(f"--tol: {args.tol!r} is not allowed; give a number in (0, 1), "
+                             "like 1e-8")
     if args.weights is None:
         weight = random_weight(spec, seed)
     else:
@@ -74,13 +106,49 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--weights: {error}") from None
     from ..render.spectrum import spectrum_latex, spectrum_report, spectrum_text
 
-    report = spectrum_report(spec, weight, k, seed=seed)
+    rows, cols = spec.matrix_shape
+    if rows * cols > _ANNOUNCED:
+        _say(f"C is {rows:,} × {cols:,}; ‖C‖₂ by Lanczos on the Gram matrix takes products "
+             "with C and Cᵀ (each one about as long as the layer's forward and backward pass); "
+             "a layer this size can take minutes: progress follows every few seconds")
+    try:
+        report = spectrum_report(
+            spec, weight, k, tol=tol, seed=seed, smallest=True if args.smallest else None,
+            everything=True if args.all else None, method=args.method, progress=_say,
+        )
+    except ConvSpecError as error:
+        raise UsageError(_in_command_terms(error)) from None
     if args.format == "latex":
         text = spectrum_latex(report, bins=bins, transposed=args.transposed)
     else:
         text = spectrum_text(report, bins=bins, transposed=args.transposed)
     emit(text, args.out)
     return 0
+
+
+# C with more entries than this (as a dense count) gets a note before it starts.
+_ANNOUNCED = 1 << 26
+
+
+def _say(text: str) -> None:
+    print(f"spectrum: {text}", file=sys.stderr, flush=True)
+
+
+def _in_command_terms(error: ConvSpecError) -> str:
+    """A library refusal with its Python advice replaced by the command's options."""
+    message = str(error)
+    fact = message.split("; ")[0]
+    if "DENSE_LIMIT" in message or "SHIFT_INVERT_LIMIT" in message:
+        fact = fact.replace("DENSE_LIMIT = ", "the dense limit of ").replace(
+            "SHIFT_INVERT_LIMIT = ", "the shift-invert limit of ")
+        return (f"--all/--smallest: {fact}; "
+                "give --method iterative for Lanczos (slow at the small end), or use "
+                "--padding-mode circular for the exact FFT spectrum")
+    if "maxiter" in message:
+        return f"--tol: {fact}; give a larger --tol, like 1e-6"
+    if message.startswith("method="):
+        return f"--method: {fact}; give --method auto"
+    return message
 
 
 COMMAND = Command(

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..errors import (
-    ConvSpecError,
-)
+from ..errors import ConvSpecError
 from .options import SEPARATORS, Command, UsageError, emit, integer, out_option
+
+if TYPE_CHECKING:
+    from ..interop.translate import Translation
 
 __all__ = ["COMMAND"]
 
@@ -68,6 +69,7 @@ _TRANSLATE_OPTIONS = {
         "input_shape": "--input", "filters": "--filters", "kernel_size": "--kernel-size",
         "strides": "--strides", "padding": "--padding", "output_padding": "--output-padding",
         "dilation_rate": "--dilation-rate", "data_format": "--data-format",
+        "use_bias": "--no-bias",
     },
     "jax": {
         "lhs_shape": "--lhs-shape", "rhs_shape": "--rhs-shape", "strides": "--strides",
@@ -117,6 +119,8 @@ def _translate_arguments(parser: argparse.ArgumentParser) -> None:
     keras.add_argument("--dilation-rate", default="1", metavar="D")
     keras.add_argument("--data-format", default="channels_last",
                        choices=("channels_last", "channels_first"))
+    keras.add_argument("--no-bias", action="store_true",
+                       help="the layer has use_bias=False (Keras' default adds a bias)")
 
     jax = framework("jax", "jax.lax.conv_transpose (array shapes instead of arrays)")
     jax.add_argument("--lhs-shape", required=True, metavar="SHAPE",
@@ -164,13 +168,15 @@ def _jax_padding_option(text: str) -> Any:
     return [tuple(int(v) for v in item.split(":")) for item in re.split(SEPARATORS, cleaned)]
 
 
-def _translation(args: argparse.Namespace) -> Any:
+def _translation(args: argparse.Namespace) -> Translation:
     """Call the library's translator with the framework's arguments from the options."""
     from ..interop.translate import translate_layer
 
     dims = range(1, 4)
     if args.framework == "keras":
         spatial = _ints("--input", args.input, 1, lengths=dims)
+        if spatial is None:
+            raise UsageError("--input: required")
         channels = integer("--in-channels", args.in_channels, 1)
         shape = (*spatial, channels) if args.data_format == "channels_last" else (
             channels, *spatial)
@@ -184,16 +190,13 @@ def _translation(args: argparse.Namespace) -> Any:
             output_padding=_int_or_dims("--output-padding", args.output_padding, 0),
             data_format=args.data_format,
             dilation_rate=_int_or_dims("--dilation-rate", args.dilation_rate, 1),
+            use_bias=not args.no_bias,
         )
     if args.framework == "jax":
-        numbers = None
-        if args.dimension_numbers is not None:
-            numbers = tuple(part.strip() for part in args.dimension_numbers.split(","))
-            if len(numbers) != 3 or not all(re.fullmatch(r"[A-Z]{3,5}", n) for n in numbers):
-                raise UsageError(
-                    f"--dimension-numbers: {args.dimension_numbers!r} is not allowed; give three "
-                    "layouts of capital letters like NCHW,OIHW,NCHW"
-                )
+        # The library checks the layouts (and names --dimension-numbers in its error).
+        numbers = None if args.dimension_numbers is None else tuple(
+            part.strip() for part in args.dimension_numbers.split(",")
+        )
         return translate_layer(
             "jax",
             _ints("--lhs-shape", args.lhs_shape, 1, lengths=range(3, 6)),
@@ -236,35 +239,6 @@ def _translation_option(framework: str, error: ConvSpecError) -> str:
     return shapes[framework]
 
 
-def _translation_json(translation: Any) -> str:
-    import json
-
-    from ..render.report import spec_data
-
-    def listed(value: Any) -> Any:
-        if isinstance(value, tuple):
-            return [listed(v) for v in value]
-        return value
-
-    data = {
-        "framework": translation.framework,
-        "layer": translation.layer,
-        "input_shape": list(translation.input_shape),
-        "output_shape": list(translation.output_shape),
-        "torch_arguments": {key: listed(v) for key, v in translation.torch_arguments.items()},
-        "crop": listed(translation.crop),
-        "single_layer": translation.single_layer,
-        "leading_zeros": list(translation.leading_zeros),
-        "input_permutation": listed(translation.input_permutation),
-        "output_permutation": listed(translation.output_permutation),
-        "kernel": translation.kernel,
-        "torch_code": translation.torch_code(),
-        "spec": spec_data(translation.spec),
-        "notes": list(translation.notes),
-    }
-    return json.dumps(data, indent=1)
-
-
 def _run_translate(args: argparse.Namespace) -> int:
     if args.code and args.format == "json":
         raise UsageError("--code: not allowed with --format json (the JSON holds torch_code)")
@@ -278,7 +252,7 @@ def _run_translate(args: argparse.Namespace) -> int:
     if args.code:
         text = translation.torch_code()
     elif args.format == "json":
-        text = _translation_json(translation)
+        text = translation.to_json()
     else:
         text = str(translation)
     emit(text, args.out)

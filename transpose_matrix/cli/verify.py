@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from .options import Command, geometry_options, integer, spec_from_args, weight_options
+from .options import Command, geometry_options, parse_seed, spec_from_args, weight_options
 
 __all__ = ["COMMAND"]
 
@@ -23,13 +23,14 @@ def _verify_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _run_verify(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
-    seed = integer("--seed", args.seed, 0)
+    seed = parse_seed(args.seed)
     from ..analysis.verification import verify
-    from ..render.report import conv_call
+    from ..render.report import verify_text
 
-    report = verify(spec, seed=seed, use_torch=False if args.no_torch else None)
-    print(f"Convolution: {conv_call(spec)}")
-    print(report)
+    report = verify(
+        spec, seed=seed, use_torch=False if args.no_torch else None, transposed=args.transposed
+    )
+    print(verify_text(report, transposed=args.transposed))
     return 0 if report.ok else 1
 COMMAND = (
     Command(

@@ -26,6 +26,10 @@ from typing import Any
 
 from ..errors import ConvSpecError, ConvSpecTypeError
 
+# The padding modes and their rules live in .padding; these names stay
+# importable from here, where they were first defined.
+from .padding import PADDING_MODES, check_padding_mode
+
 __all__ = [
     "strict_sympify",
     "MAX_DIMS",
@@ -248,17 +252,16 @@ def parse_int(
             field=field_of(name),
         )
     sign, digits = match.groups()
-    if len(digits) > 30:
-        # Far outside any bound: refuse without converting.
+    bound = minimum if sign == "-" else maximum
+    if bound is not None and len(digits) > max(30, len(str(abs(bound)))):
+        # Far outside the bound: refuse by length, without converting.
         side = "-" if sign == "-" else ""
-        bound = minimum if sign == "-" else maximum
-        if bound is not None:
-            relation = ">=" if sign == "-" else "<="
-            raise ConvSpecError(
-                f"{name}={side}<a {len(digits)}-digit integer> must be {relation} "
-                f"{_bound_text(bound)}",
-                field=field_of(name),
-            )
+        relation = ">=" if sign == "-" else "<="
+        raise ConvSpecError(
+            f"{name}={side}<a {len(digits)}-digit integer> must be {relation} "
+            f"{_bound_text(bound)}",
+            field=field_of(name),
+        )
     return as_int(name, int(sign + digits), minimum, maximum)
 
 
@@ -307,7 +310,7 @@ def as_shape(name: str, value: Any) -> tuple[int, ...]:
     value = _plain(name, value)
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
         try:
-            if _is_bool(value):
+            if _is_bool(value) or isinstance(value, (str, bytes)):
                 raise TypeError
             operator.index(value)
         except TypeError:
@@ -430,7 +433,36 @@ def _is_true(relation: Any) -> bool:
 
 
 def effective_kernel_size(kernel_size: Any, dilation: Any = 1) -> Any:
-    """Span of a dilated kernel: ``dilation * (kernel_size - 1) + 1``."""
+    """Span of a dilated kernel: ``dilation * (kernel_size - 1) + 1``.
+
+    Parameters
+    ----------
+    kernel_size : int or sympy.Expr
+        Kernel size along one dimension.
+    dilation : int or sympy.Expr, default 1
+        Spacing between kernel taps along the same dimension.
+
+    Returns
+    -------
+    int or sympy.Expr
+        How many input entries the kernel spans, first tap to last.
+
+    Raises
+    ------
+    TypeError
+        Only Python's own, when the arguments do not support ``*``, ``-`` and
+        ``+``: the values are not validated here (:class:`ConvSpec` and
+        :func:`as_int` validate them at the boundary).
+
+    Examples
+    --------
+    >>> effective_kernel_size(3, dilation=2)
+    5
+    >>> import sympy
+    >>> k, d = sympy.symbols("k d", integer=True, positive=True)
+    >>> effective_kernel_size(k, d)
+    d*(k - 1) + 1
+    """
     return dilation * (kernel_size - 1) + 1
 
 
@@ -482,11 +514,20 @@ def conv_output_size(
     span = effective_kernel_size(kernel_size, dilation)
     padded = n + before + after
     if _is_true(padded < span):
+        # Blame what made the kernel too wide: a crop (negative padding) the
+        # uncropped input would have held, a dilation the plain kernel fits
+        # without, or else the kernel itself.
+        if _is_true(after < 0) and not _is_true(n + before < span):
+            field = "padding"
+        elif not _is_true(padded < kernel_size):
+            field = "dilation"
+        else:
+            field = "kernel_size"
         raise ConvSpecError(
             f"dilated kernel size {span} (kernel_size={kernel_size}, "
             f"dilation={dilation}) exceeds padded input size {padded} "
             f"(n={n}, padding=({before}, {after}))",
-            field="kernel_size",
+            field=field,
         )
     return (padded - span) // stride + 1
 
@@ -567,77 +608,6 @@ def transposed_conv_output_size(
             field="padding",
         )
     return size
-
-
-#: torch's ``padding_mode`` values: what the padded border holds. ``zeros``:
-#: zeros; ``reflect``: the input mirrored about its edge entry, which is not
-#: repeated (``x[1], x[0], x[1], ...``); ``replicate``: the edge entry
-#: repeated; ``circular``: the input wrapped around periodically.
-PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-
-
-def check_padding_mode(
-    mode: Any, pairs: Sequence[tuple[int, int]] = (), shape: Sequence[int] = ()
-) -> str:
-    """Return ``mode`` after checking it, and the padding it fills, against torch's rules.
-
-    For every dim ``i`` with input size ``n`` and padding ``(before, after)``:
-    ``reflect`` needs ``before < n`` and ``after < n`` (a mirror that does not
-    repeat the edge has ``n - 1`` entries to offer); ``circular`` needs
-    ``before <= n`` and ``after <= n`` (torch wraps around at most once);
-    ``replicate`` takes any amount. Modes other than ``zeros`` also need
-    ``after >= 0``: a crop has nothing to fill.
-
-    Raises
-    ------
-    ConvSpecTypeError
-        ``mode`` is not a string.
-    ConvSpecError
-        ``mode`` is not one of :data:`PADDING_MODES`, or an amount breaks the
-        mode's rule; the message names the dim, the padding and the size.
-
-    Examples
-    --------
-    >>> check_padding_mode("reflect", [(2, 2)], [3])
-    'reflect'
-    >>> check_padding_mode("reflect", [(3, 3)], [3])  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    transpose_matrix.errors.ConvSpecError: padding_mode='reflect' needs padding < input size ...
-    """
-    if not isinstance(mode, str):
-        raise ConvSpecTypeError(
-            f"padding_mode={mode!r} must be a string, one of {', '.join(PADDING_MODES)}",
-            field="padding_mode",
-        )
-    if mode not in PADDING_MODES:
-        raise ConvSpecError(
-            f"padding_mode={mode!r} must be one of {', '.join(PADDING_MODES)}",
-            field="padding_mode",
-        )
-    if mode == "zeros":
-        return mode
-    for axis, ((before, after), n) in enumerate(zip(pairs, shape)):
-        if after < 0:
-            raise ConvSpecError(
-                f"padding_mode={mode!r} needs padding >= 0, but dim {axis} pads "
-                f"({before}, {after}); only padding_mode='zeros' crops",
-                field="padding",
-            )
-        if mode == "reflect" and max(before, after) >= n:
-            raise ConvSpecError(
-                f"padding_mode='reflect' needs padding < input size in every dim (torch's "
-                f"rule), but dim {axis} pads ({before}, {after}) on input size {n}",
-                field="padding",
-            )
-        if mode == "circular" and max(before, after) > n:
-            raise ConvSpecError(
-                f"padding_mode='circular' needs padding <= input size in every dim (torch "
-                f"wraps around at most once), but dim {axis} pads ({before}, {after}) on "
-                f"input size {n}",
-                field="padding",
-            )
-    return mode
 
 
 def strict_sympify(value: Any, what: str) -> Any:

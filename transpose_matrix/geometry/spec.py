@@ -20,16 +20,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConvSpecError, ConvSpecTypeError
+from .padding import check_padding_mode, copies_input, string_padding
 from .shapes import (
     MAX_INT,
     _plain,
     as_int,
     as_pair,
     as_shape,
-    check_padding_mode,
     conv_output_size,
     describe,
     effective_kernel_size,
@@ -39,40 +39,22 @@ from .shapes import (
 
 __all__ = ["ConvSpec", "as_spec"]
 
-#: The padding strings ``torch.nn.Conv{1,2,3}d`` accepts.
-PADDING_STRINGS = ("same", "valid")
-
-
-def _string_padding(
-    value: str, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
-) -> tuple[tuple[int, int], ...]:
-    """The ``(before, after)`` pairs torch uses for ``padding='same'`` or ``'valid'``.
-
-    ``'valid'`` is no padding. ``'same'`` pads ``d*(k - 1)`` in total per dim,
-    ``floor(total / 2)`` before and the rest after, so an even total splits
-    evenly and an odd one puts the extra entry after (torch's split); the
-    output size then equals the input size, which needs stride 1.
-    """
-    if value not in PADDING_STRINGS:
-        # Any other string is refused as a type: it is never parsed.
-        raise ConvSpecTypeError(
-            f"padding={value!r} must be 'same', 'valid', an int, or one int or "
-            "(before, after) pair per dim",
-            field="padding",
-        )
-    if value == "valid":
-        return ((0, 0),) * len(kernel)
-    if any(s != 1 for s in stride):
-        raise ConvSpecError(
-            f"padding='same' needs stride 1 in every dim, got stride={stride} (torch "
-            "refuses 'same' for strided convolutions)",
-            field="padding",
-        )
-    totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
-    return tuple((total // 2, total - total // 2) for total in totals)
+#: What ``padding=`` accepts: an int, one per dim, (before, after) pairs per
+#: dim, or torch's strings ``'same'`` and ``'valid'`` (see :mod:`.padding`).
+PaddingArgument = int | str | Sequence[int] | Sequence[tuple[int, int]] | Sequence[Sequence[int]]
 
 
 def _padding_pairs(value: Any, ndim: int) -> tuple[tuple[int, int], ...]:
+    """Per-dim ``(before, after)`` pairs of a numeric ``padding`` (``before >= 0``).
+
+    An int pads both sides of every dim; a sequence gives one int or one
+    pair per dim. ``after`` may be negative, which crops.
+
+    Raises
+    ------
+    ConvSpecTypeError, ConvSpecError
+        Not integers, the wrong number of entries, or ``before < 0``.
+    """
     value = _plain("padding", value)
     if isinstance(value, (tuple, list)):
         if len(value) != ndim:
@@ -106,8 +88,28 @@ def as_spec(spec: Any, name: str = "spec") -> ConvSpec:
     or a string passed by mistake gets a message instead of an
     ``AttributeError``.
 
+    Parameters
+    ----------
+    spec : object
+        What the caller was given as a spec.
+    name : str, default "spec"
+        The argument's name, for the message and ``error.field``.
+
+    Returns
+    -------
+    ConvSpec
+        ``spec`` itself, unchanged.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`; ``error.field`` is ``name``.
+
     Examples
     --------
+    >>> spec = ConvSpec((4, 4), 3)
+    >>> as_spec(spec) is spec
+    True
     >>> as_spec((4, 4))
     Traceback (most recent call last):
     ...
@@ -142,11 +144,15 @@ class ConvSpec:
         the resolved pairs; :attr:`padding_string` keeps the string.
     in_channels, out_channels, groups : int
         ``groups`` must divide both channel counts.
-    padding_mode : {'zeros', 'reflect', 'replicate', 'circular'}
-        What the padding holds, as torch's ``padding_mode``: zeros, the input
-        mirrored without repeating its edge entry, the edge entry repeated,
-        or the input wrapped around. ``reflect`` needs padding ``< n`` and
-        ``circular`` padding ``<= n`` per side and dim (torch's rules).
+    padding_mode : str
+        What the padding holds, one of
+        :data:`~transpose_matrix.geometry.padding.PADDING_MODES` (torch's
+        ``padding_mode`` values and more): zeros, the input mirrored without
+        repeating its edge entry (``reflect``), the edge entry repeated
+        (``replicate``), the input wrapped around (``circular``). Each mode's
+        limits on the amounts are those of
+        :func:`~transpose_matrix.geometry.padding.check_padding_mode`, e.g.
+        ``reflect`` needs padding ``< n`` per side and dim (torch's rule).
 
     Raises
     ------
@@ -197,6 +203,22 @@ class ConvSpec:
     #: ``'same'`` or ``'valid'`` when the spec was made from that string, else ``None``.
     padding_string: str | None = field(default=None, init=False, repr=False, compare=False)
 
+    if TYPE_CHECKING:
+        # What the constructor accepts; the fields above hold what
+        # __post_init__ normalises it to.
+        def __init__(
+            self,
+            input_shape: int | Sequence[int],
+            kernel_size: int | Sequence[int],
+            stride: int | Sequence[int] = 1,
+            padding: PaddingArgument = 0,
+            dilation: int | Sequence[int] = 1,
+            in_channels: int = 1,
+            out_channels: int = 1,
+            groups: int = 1,
+            padding_mode: str = "zeros",
+        ) -> None: ...
+
     def __post_init__(self) -> None:
         shape = as_shape("input_shape", self.input_shape)
         ndim = len(shape)
@@ -204,7 +226,7 @@ class ConvSpec:
         stride = per_dim("stride", self.stride, ndim, 1)
         dilation = per_dim("dilation", self.dilation, ndim, 1)
         if isinstance(self.padding, str):
-            padding = _string_padding(self.padding, kernel, stride, dilation)
+            padding = string_padding(self.padding, kernel, stride, dilation)
             object.__setattr__(self, "padding_string", self.padding)
         else:
             padding = _padding_pairs(self.padding, ndim)
@@ -410,7 +432,7 @@ class ConvSpec:
         >>> ConvSpec((6,), 3, padding=1, padding_mode="reflect").transposed_arguments() is None
         True
         """
-        if self.padding_mode != "zeros":
+        if copies_input(self.padding_mode):
             return None
         pads, extras = [], []
         for i, (before, _after) in enumerate(self.padding):

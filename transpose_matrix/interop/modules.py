@@ -26,9 +26,19 @@ layers):
   ``count_include_pad``, ``divisor_override``;
 * ``PixelShuffle``, ``PixelUnshuffle``, ``Identity``, ``Flatten``,
   ``Unflatten``, ``Linear``;
+* ``BatchNorm{1,2,3}d`` in eval mode (with running statistics): the
+  per-channel affine map ``γ (x - μ)/√(σ² + ε) + β``, folded into M (a
+  diagonal of ``γ/√(σ² + ε)``) and the offset;
+* ``Dropout``, ``Dropout{1,2,3}d``, ``AlphaDropout``, ``FeatureAlphaDropout``
+  in eval mode (or with ``p=0``): the identity;
 * the padding layers ``ZeroPad``, ``ConstantPad``, ``ReflectionPad``,
   ``ReplicationPad``, ``CircularPad`` (1, 2, 3-D);
 * ``Sequential`` of these, nested too.
+
+A nonlinear layer (``ReLU``, ``MaxPool2d``, ``LayerNorm``, …) is refused as
+such, naming its place in the stack: its Jacobian depends on ``x``, so no
+one matrix describes it. So are ``BatchNorm`` and ``Dropout`` in training
+mode (batch statistics, random masks).
 
 Matrices are float64 whatever the module's dtype (float32 weights convert
 exactly).
@@ -68,12 +78,15 @@ __all__ = [
     "SUPPORTED_MODULES",
 ]
 
-#: Names of the ``torch.nn`` classes the functions here read.
+#: Names of the ``torch.nn`` classes the functions here read (``BatchNorm`` and
+#: ``Dropout`` in eval mode only).
 SUPPORTED_MODULES = (
     "Conv1d", "Conv2d", "Conv3d",
     "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
     "Upsample", "AvgPool1d", "AvgPool2d", "AvgPool3d",
     "PixelShuffle", "PixelUnshuffle", "Identity", "Flatten", "Unflatten", "Linear",
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
+    "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
     "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d",
     "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
     "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d",
@@ -113,16 +126,33 @@ class LayerSpec:
     as it is); ``bias`` has one entry per output channel of the layer, or is
     ``None``.
 
-    Attributes
+    Made by :func:`from_module`; each field is a parameter of the constructor
+    and an attribute of the result.
+
+    Parameters
     ----------
     module : str
         The torch class name, e.g. ``'ConvTranspose2d'``.
     spec : ConvSpec
+        The convolution (the forward one when ``transposed``).
     weight : numpy.ndarray
-        float64.
+        float64, shape ``spec.weight_shape``.
     bias : numpy.ndarray or None
         float64, one per output channel of the layer.
     transposed : bool
+        Whether the layer computes Cᵀ of ``spec`` rather than C.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = LayerSpec("Conv1d", ConvSpec((4,), 2), np.array([[[1.0, 2.0]]]),
+    ...                   np.array([0.5]), transposed=False)
+    >>> layer.input_shape, layer.output_shape, layer.offset
+    ((1, 4), (1, 3), array([0.5, 0.5, 0.5]))
+    >>> layer.matrix().toarray()
+    array([[1., 2., 0., 0.],
+           [0., 1., 2., 0.],
+           [0., 0., 1., 2.]])
     """
 
     module: str
@@ -174,14 +204,30 @@ class NetworkMatrix:
     ``output_shape``, both flattened in C order. Unpacks as ``M, b =
     network_matrix(...)``.
 
-    Attributes
+    Made by :func:`network_matrix`; each field is a parameter of the
+    constructor and an attribute of the result.
+
+    Parameters
     ----------
     matrix : scipy.sparse.csr_array
+        M, shape ``(prod(output_shape), prod(input_shape))``.
     offset : numpy.ndarray
         Every bias pushed through the layers after it (zeros without biases).
     input_shape, output_shape : tuple of int
+        One sample's shapes, channels first.
     layers : tuple of str
         The torch class names, in the order applied.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse
+    >>> M = scipy.sparse.csr_array(np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 2.0]]))
+    >>> net = NetworkMatrix(M, np.array([0.5, 0.5]), (1, 3), (1, 2), ("Conv1d",))
+    >>> net
+    NetworkMatrix(Conv1d: (1, 3) -> (1, 2), 4 stored entries)
+    >>> net.apply([1.0, 1.0, 1.0])
+    array([[3.5, 3.5]])
+    >>> matrix, offset = net
     """
 
     matrix: scipy.sparse.csr_array
@@ -249,11 +295,13 @@ def _conv_step(module: Any, shape: tuple[int, ...], ones: bool, **_: Any) -> _St
     ndim = len(module.kernel_size)
     spatial = _need_dims(module, shape, ndim)
     _need_channels(module, shape, module.in_channels)
+    # ConvSpec takes a padding string or per-dim amounts (it normalises both).
+    padding: Any = module.padding if isinstance(module.padding, str) else tuple(module.padding)
     spec = ConvSpec(
         spatial,
         module.kernel_size,
         module.stride,
-        module.padding if isinstance(module.padding, str) else tuple(module.padding),
+        padding,
         module.dilation,
         module.in_channels,
         module.out_channels,
@@ -506,13 +554,100 @@ def _shuffle_step(module: Any, shape: tuple[int, ...], ones: bool, **_: Any) -> 
 
 
 def _identity_step(module: Any, shape: tuple[int, ...], ones: bool, **_: Any) -> _Step:
+    name = type(module).__name__
     size = math.prod(shape)
     layer = None
     if 2 <= len(shape) <= 4:
-        spec = ConvSpec(shape[1:], 1, in_channels=shape[0], out_channels=shape[0],
-                        groups=shape[0])
-        layer = LayerSpec("Identity", spec, np.ones(spec.weight_shape), None, False)
-    return _Step("Identity", _identity(size), None, shape, layer)
+        spec = ConvSpec(shape[1:], (1,) * (len(shape) - 1), in_channels=shape[0],
+                        out_channels=shape[0], groups=shape[0])
+        layer = LayerSpec(name, spec, np.ones(spec.weight_shape), None, False)
+    return _Step(name, _identity(size), None, shape, layer)
+
+
+def _dropout_step(module: Any, shape: tuple[int, ...], ones: bool, **_: Any) -> _Step:
+    """Dropout in eval mode (or with ``p=0``) passes its input through: the identity."""
+    if module.training and module.p > 0:
+        name = type(module).__name__
+        raise ConvSpecError(
+            f"{name}(p={module.p}) is in training mode: it zeros a random choice of entries "
+            "(a new one each call) and scales the rest, so no fixed matrix describes it; "
+            "call .eval() on the network first (dropout is then the identity)"
+        )
+    return _identity_step(module, shape, ones)
+
+
+def _batch_norm_step(module: Any, shape: tuple[int, ...], ones: bool, **_: Any) -> _Step:
+    """Eval-mode BatchNorm: ``y = a_c x + t_c`` per channel, a diagonal M and an offset.
+
+    ``a_c = γ_c / √(σ²_c + ε)`` and ``t_c = β_c - a_c μ_c`` with the running
+    mean ``μ`` and variance ``σ²`` (``γ = 1, β = 0`` without ``affine``).
+    """
+    name = type(module).__name__
+    ndim = int(name[-2])
+    ranks = {1: (1, 2), 2: (3,), 3: (4,)}[ndim]
+    if len(shape) not in ranks:
+        expected = "(C,) or (C, L)" if ndim == 1 else f"(C, {ndim} spatial dims)"
+        raise ConvSpecError(
+            f"{name} takes one sample of shape {expected}, got input_shape={shape}"
+        )
+    if shape[0] != module.num_features:
+        raise ConvSpecError(
+            f"{name}(num_features={module.num_features}) normalises {module.num_features} "
+            f"channels, but input_shape={shape} has {shape[0]}"
+        )
+    if module.training:
+        raise ConvSpecError(
+            f"{name} is in training mode: it normalises by the mean and variance of the "
+            "batch, which depend on x (and on the other samples), so no fixed matrix "
+            "describes it; call .eval() on the network to use the running statistics"
+        )
+    if module.running_mean is None or module.running_var is None:
+        raise ConvSpecError(
+            f"{name}(track_running_stats=False) normalises by the batch's own mean and "
+            "variance even in eval mode, which depend on x: no fixed matrix describes it; "
+            "only a BatchNorm with running statistics folds into M and b"
+        )
+    channels, size = shape[0], math.prod(shape[1:])
+    if ones:
+        # coverage_map: learned values become ones and biases go, as for convolutions.
+        scale, shift = np.ones(channels), np.zeros(channels)
+    else:
+        scale = 1.0 / np.sqrt(_array(module.running_var) + float(module.eps))
+        shift = -_array(module.running_mean) * scale
+        if module.weight is not None:
+            scale = scale * _array(module.weight)
+            shift = shift * _array(module.weight)
+        if module.bias is not None:
+            shift = shift + _array(module.bias)
+    diagonal = np.repeat(scale, size)
+    offset = None if ones else np.repeat(shift, size)
+    layer = None
+    if 2 <= len(shape) <= 4:
+        # Per channel a x + t: a depthwise 1x1 convolution with bias.
+        spec = ConvSpec(shape[1:], (1,) * (len(shape) - 1), in_channels=channels,
+                        out_channels=channels, groups=channels)
+        layer = LayerSpec(name, spec, scale.reshape(spec.weight_shape), shift, False)
+
+    def build(max_bytes: int | None) -> scipy.sparse.csr_array:
+        return scipy.sparse.csr_array(scipy.sparse.diags_array(diagonal, format="csr"))
+
+    return _Step(name, build, offset, shape, layer)
+
+
+#: Where torch keeps the layers whose output is no affine function of the input.
+_NONLINEAR_SOURCES = (
+    "torch.nn.modules.activation",  # ReLU, GELU, Sigmoid, Softmax, MultiheadAttention, ...
+    "torch.nn.modules.normalization",  # LayerNorm, GroupNorm, RMSNorm, LocalResponseNorm
+    "torch.nn.modules.instancenorm",
+)
+_NONLINEAR_POOLS = ("MaxPool", "AdaptiveMaxPool", "FractionalMaxPool", "LPPool")
+
+
+def _nonlinear(cls: type) -> bool:
+    """Whether ``cls`` is one of torch's nonlinear layers (activations, max pools, norms)."""
+    return cls.__module__ in _NONLINEAR_SOURCES or (
+        cls.__module__ == "torch.nn.modules.pooling" and cls.__name__.startswith(_NONLINEAR_POOLS)
+    )
 
 
 def _batch_dim(module: Any, dim: int, rank: int, what: str) -> int:
@@ -624,14 +759,27 @@ def _handlers() -> dict[Any, Callable[..., _Step]]:
         nn.Flatten: _flatten_step,
         nn.Unflatten: _unflatten_step,
         nn.Linear: _linear_step,
+        nn.Dropout: _dropout_step,
+        nn.AlphaDropout: _dropout_step,
+        nn.FeatureAlphaDropout: _dropout_step,
     }
     for d in (1, 2, 3):
         table[getattr(nn, f"Conv{d}d")] = _conv_step
         table[getattr(nn, f"ConvTranspose{d}d")] = _conv_transpose_step
         table[getattr(nn, f"AvgPool{d}d")] = _avg_pool_step
+        table[getattr(nn, f"BatchNorm{d}d")] = _batch_norm_step
+        table[getattr(nn, f"Dropout{d}d")] = _dropout_step
         for kind in ("ZeroPad", "ConstantPad", "ReflectionPad", "ReplicationPad", "CircularPad"):
             table[getattr(nn, f"{kind}{d}d")] = _pad_step
     return table
+
+
+#: What the refusal of an unknown layer lists (SUPPORTED_MODULES has every class).
+_FAMILIES = (
+    "Conv and ConvTranspose (1-3d), Linear, Upsample, AvgPool, the padding layers, "
+    "PixelShuffle/PixelUnshuffle, Flatten/Unflatten, Identity, BatchNorm and Dropout in "
+    "eval mode, and Sequential stacks of them"
+)
 
 
 def _handler(module: Any) -> Callable[..., _Step]:
@@ -640,23 +788,42 @@ def _handler(module: Any) -> Callable[..., _Step]:
         raise ConvSpecTypeError(
             f"module={module!r} must be a torch.nn.Module, not {type(module).__name__}"
         )
+    name = type(module).__name__
     table = _handlers()
     for base in type(module).__mro__:
-        if base in table:
+        if base in table or _nonlinear(base):
             # A subclass that keeps the forward (e.g. a parametrized layer) is
             # the same layer; one that overrides it may compute anything.
-            if type(module).forward is base.forward:
+            if type(module).forward is not getattr(base, "forward", None):
+                raise ConvSpecError(
+                    f"{name} is not supported: it overrides the forward of {base.__name__}, "
+                    "so it may compute anything (subclasses that keep the forward are read)"
+                )
+            if base in table:
                 return table[base]
-            break
+            raise ConvSpecError(
+                f"{name} is nonlinear: its Jacobian depends on x, so no one matrix M gives "
+                f"{name}(x) = M x + b for every x; network_matrix reads linear (affine) "
+                "layers only: take the matrices of the linear parts on either side of it, or "
+                "torch.autograd.functional.jacobian at one x"
+            )
     raise ConvSpecError(
-        f"{type(module).__name__} is not supported: module_matrix reads the linear layers "
-        f"{', '.join(SUPPORTED_MODULES)} (exact classes, or subclasses that keep the forward)"
+        f"{name} is not supported: network_matrix reads {_FAMILIES} "
+        "(every class: transpose_matrix.interop.modules.SUPPORTED_MODULES)"
     )
 
 
 def _steps(
-    module: Any, shape: tuple[int, ...], ones: bool, output_size: Any = None
+    module: Any,
+    shape: tuple[int, ...],
+    ones: bool,
+    output_size: Any = None,
+    *,
+    path: str = "",
+    before: int = 0,
 ) -> list[_Step]:
+    """The module's steps; ``path`` indexes it in the stack (``net[1][0]``), ``before`` counts
+    the layers ahead of it, so errors can say ``layer 3 (net[2])``."""
     nn = _torch().nn
     if isinstance(module, nn.Sequential) and type(module).forward is nn.Sequential.forward:
         if output_size is not None:
@@ -664,22 +831,25 @@ def _steps(
                 "output_size= applies to a single ConvTransposeNd, not a Sequential"
             )
         steps: list[_Step] = []
-        for child in module:
-            steps.extend(_steps(child, shape, ones))
+        for index, child in enumerate(module):
+            steps.extend(
+                _steps(child, shape, ones, path=f"{path or 'net'}[{index}]",
+                       before=before + len(steps))
+            )
             shape = steps[-1].output_shape if steps else shape
         return steps
-    handler = _handler(module)
-    if output_size is not None and handler is not _conv_transpose_step:
-        raise ConvSpecError(
-            f"output_size= applies to ConvTransposeNd only, not {type(module).__name__}"
-        )
+    name = type(module).__name__
     try:
+        handler = _handler(module)
+        if output_size is not None and handler is not _conv_transpose_step:
+            raise ConvSpecError(f"output_size= applies to ConvTransposeNd only, not {name}")
         return [handler(module, shape, ones, output_size=output_size)]
     except ConvSpecError as error:
-        name = type(module).__name__
         message = str(error)
         if not message.startswith(name):
             message = f"{name}: {message}"
+        if path:
+            message = f"layer {before + 1} ({path}): {message}"
         raise type(error)(message) from None
 
 
@@ -688,7 +858,7 @@ def _product(
 ) -> tuple[scipy.sparse.csr_array, np.ndarray]:
     """The product of the steps' matrices and the offset they accumulate, memory-guarded."""
     matrix: scipy.sparse.csr_array | None = None
-    offset = np.zeros(size)
+    offset: np.ndarray = np.zeros(size)
     for i, step in enumerate(steps):
         layer = step.build(max_bytes)
         offset = layer @ offset
@@ -741,8 +911,11 @@ def network_matrix(
     Raises
     ------
     ConvSpecError
-        An unsupported module or option (the message names it), or a shape
-        the layer does not take.
+        An unsupported module or option, a nonlinear layer (``ReLU``,
+        ``MaxPool2d``, ``LayerNorm``, …), ``BatchNorm`` or ``Dropout`` in
+        training mode, or a shape the layer does not take; inside a stack the
+        message starts with the layer's place, e.g. ``layer 3 (net[2]): ReLU
+        is nonlinear``.
     MemoryGuardError
         A layer's matrix or a partial product would exceed the limit. The
         product's size is bounded by ``Σ_k nnz(A[:, k]) nnz(B[k, :])`` before
@@ -752,7 +925,10 @@ def network_matrix(
     -----
     The result is what autograd's Jacobian of the network is at any input
     (the layers are linear), and the offset is the network's output at
-    ``x = 0``. Stacks whose biases you do not want: set them to ``None``
+    ``x = 0``. Eval-mode ``BatchNorm`` is the per-channel affine map ``a_c x
+    + t_c`` with ``a_c = γ_c/√(σ²_c + ε)``, ``t_c = β_c - a_c μ_c`` (running
+    statistics): ``a`` scales M's rows, ``t`` joins the offset. Eval-mode
+    ``Dropout`` is the identity. Stacks whose biases you do not want: set them to ``None``
     (``bias=False``) or ignore ``offset``.
 
     Examples
@@ -850,8 +1026,23 @@ def from_module(
     stride = r, one-hot kernel), ``PixelUnshuffle`` (its transpose),
     ``Upsample(mode='nearest')`` with integer scales (transposed, depthwise,
     kernel of ones), ``AvgPool`` whose every window has the same divisor
-    (depthwise, kernel ``1/divisor``), and ``Identity`` (a 1x1 depthwise
-    kernel of ones).
+    (depthwise, kernel ``1/divisor``), ``Identity`` and eval-mode
+    ``Dropout`` (a 1x1 depthwise kernel of ones), and eval-mode ``BatchNorm``
+    (a 1x1 depthwise kernel ``γ/√(σ² + ε)`` with bias ``β - γμ/√(σ² + ε)``).
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        One layer.
+    input_shape : sequence of int
+        One sample's shape, channels first: ``(C, *spatial)``.
+    output_size : sequence of int, optional
+        For a ``ConvTransposeNd``: the ``output_size`` passed when calling it.
+
+    Returns
+    -------
+    LayerSpec
+        The spec, float64 weight and bias, and whether the layer is transposed.
 
     Raises
     ------
@@ -859,7 +1050,12 @@ def from_module(
         The module is supported by :func:`module_matrix` but is no single
         convolution (bilinear upsampling, a pool whose border windows are
         divided differently, padding, reshaping, ``Linear``, ``Sequential``),
-        or it is not supported at all.
+        or it is not supported at all; a shape the layer does not take.
+    ConvSpecTypeError
+        ``module`` is not a ``torch.nn.Module`` or ``input_shape`` is not a
+        sequence of integers.
+    MissingDependencyError
+        torch is not installed.
 
     Examples
     --------
@@ -885,19 +1081,39 @@ def coverage_map(
 ) -> np.ndarray:
     """How many paths reach each output entry: the network with all-ones kernels applied to ones.
 
-    Every convolution's and ``Linear``'s weight is replaced by ones and
-    every bias dropped; fixed layers (upsampling, pooling, padding,
-    shuffles) keep their values. For one ``ConvTransposeNd`` this is ``Cᵀ 1``
-    with an all-ones kernel: entry ``(o, *i)`` counts the (input entry,
-    kernel tap) pairs that write it, times the input channels of its group.
+    Every convolution's, ``Linear``'s and ``BatchNorm``'s weight (its
+    per-channel scale) is replaced by ones and every bias dropped; fixed
+    layers (upsampling, pooling, padding, shuffles) keep their values. For
+    one ``ConvTransposeNd`` this is ``Cᵀ 1`` with an all-ones kernel: entry
+    ``(o, *i)`` counts the (input entry, kernel tap) pairs that write it,
+    times the input channels of its group.
     Uneven counts are the checkerboard that transposed convolutions whose
     kernel size is not a multiple of the stride leave behind; for a stack
     they compound.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A layer or ``nn.Sequential`` of the layers in :data:`SUPPORTED_MODULES`.
+    input_shape : sequence of int
+        One sample's shape, channels first: ``(C, *spatial)``.
+    max_bytes : int, optional
+        The memory guard's limit, as in :func:`network_matrix`.
 
     Returns
     -------
     numpy.ndarray
         Shape: the network's output shape ``(C, *spatial)``.
+
+    Raises
+    ------
+    ConvSpecError, ConvSpecTypeError
+        As in :func:`network_matrix`: an unsupported or nonlinear layer, or a
+        shape it does not take.
+    MemoryGuardError
+        A matrix or a partial product would exceed the limit.
+    MissingDependencyError
+        torch is not installed.
 
     Examples
     --------
@@ -939,6 +1155,23 @@ def effective_kernel(
         ``(n // 2 for n in spatial)``.
     channel : int
         Input channel of the impulse.
+    max_bytes : int, optional
+        The memory guard's limit, as in :func:`network_matrix`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape: the network's output shape ``(C, *spatial)``.
+
+    Raises
+    ------
+    ConvSpecError, ConvSpecTypeError
+        ``position`` or ``channel`` outside the input, or, as in
+        :func:`network_matrix`, an unsupported layer or shape.
+    MemoryGuardError
+        The network's matrix would exceed the limit.
+    MissingDependencyError
+        torch is not installed.
 
     Examples
     --------

@@ -46,8 +46,9 @@ project's (and ``ConvTransposeNd``'s) ``(in_channels, out_channels // groups,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -56,7 +57,7 @@ import scipy.sparse
 from ..errors import ConvSpecError, ConvSpecTypeError
 from ..geometry.shapes import as_int, per_dim
 from ..geometry.spec import ConvSpec
-from ..matrices.conv import transposed_conv_matrix
+from ..matrices.conv import refuse_masked, transposed_conv_matrix
 from ..matrices.resampling import pad_matrix
 
 __all__ = [
@@ -83,9 +84,14 @@ class Translation:
     identity when there are none, which is the usual case). The PyTorch
     equivalent is ``ConvTransposeNd(**torch_arguments)`` followed, when
     :attr:`crop` is set, by ``F.pad`` with the negated amounts: a positive
-    crop removes entries, a negative one adds zeros.
+    crop removes entries, a negative one adds zeros. A layer with a
+    :attr:`bias` computes ``y = Z Cᵀ x + b`` with ``b`` the bias repeated over
+    every output entry (:meth:`offset`).
 
-    Attributes
+    Made by :func:`translate_layer` and its per-framework functions; each
+    field is a parameter of the constructor and an attribute of the result.
+
+    Parameters
     ----------
     framework : str
         ``'keras'``, ``'jax'`` or ``'onnx'``.
@@ -96,8 +102,10 @@ class Translation:
     input_shape, output_shape : tuple of int
         One sample, channels first ``(C, *spatial)``.
     torch_arguments : dict
-        Keyword arguments of ``torch.nn.ConvTranspose{1,2,3}d`` (``bias`` left
-        out).
+        Keyword arguments of ``torch.nn.ConvTranspose{1,2,3}d``; ``bias`` is
+        true when the torch layer carries the framework's bias itself (a
+        layer with a bias whose output is cropped or padded adds it after
+        the ``F.pad`` instead, as the framework adds it to every entry).
     crop : tuple of (int, int), or None
         Per spatial dim, entries to remove ``(before, after)`` from the torch
         layer's output (negative: zeros to add); ``None`` when the layer
@@ -113,6 +121,17 @@ class Translation:
         How to get the torch weight from the framework's kernel.
     notes : tuple of str
         Conventions worth knowing about this layer.
+    bias : bool
+        Whether the layer adds a bias per output channel (Keras' ``use_bias``,
+        true by default there).
+
+    Examples
+    --------
+    >>> t = translate_onnx((2, 3), (2, 1, 3), strides=(2,))
+    >>> t.framework, t.input_shape, t.output_shape, t.crop, t.leading_zeros
+    ('onnx', (2, 3), (1, 7), None, (0,))
+    >>> t.spec.input_shape, t.spec.output_shape  # the forward convolution: 7 -> 3
+    ((7,), (3,))
     """
 
     framework: str
@@ -127,6 +146,7 @@ class Translation:
     output_permutation: tuple[int, ...] | None
     kernel: str
     notes: tuple[str, ...] = field(default=())
+    bias: bool = False
 
     @property
     def single_layer(self) -> bool:
@@ -146,6 +166,25 @@ class Translation:
         eye = scipy.sparse.eye_array(self.output_shape[0], format="csr")
         return scipy.sparse.csr_array(scipy.sparse.kron(eye, pad, format="csr") @ Ct)
 
+    def offset(self, bias: Any) -> np.ndarray:
+        """``b`` of ``y = Z Cᵀ x + b``: the per-channel ``bias`` repeated over every output entry.
+
+        Raises
+        ------
+        ConvSpecError
+            The layer has no bias, or ``bias`` has not one entry per output
+            channel.
+        """
+        if not self.bias:
+            raise ConvSpecError(f"{self.layer} has no bias (its output is Z Cᵀ x alone)")
+        values = np.asarray(refuse_masked(bias, "bias"), dtype=np.float64).reshape(-1)
+        if values.shape != (self.output_shape[0],):
+            raise ConvSpecError(
+                f"bias of {values.size} entries must have one per output channel, "
+                f"{self.output_shape[0]}"
+            )
+        return np.repeat(values, int(np.prod(self.output_shape[1:])))
+
     def torch_code(self) -> str:
         """Python lines computing the layer with PyTorch: ``x`` in, ``y`` out."""
         ndim = self.spec.ndim
@@ -158,10 +197,14 @@ class Translation:
                 parts.append(f"{name}={_tuple(a[name])}")
         if a["groups"] != 1:
             parts.append(f"groups={a['groups']}")
+        if not a.get("bias"):
+            parts.append("bias=False")
         lines = [
-            f"layer = torch.nn.ConvTranspose{ndim}d({', '.join(parts)}, bias=False)",
+            f"layer = torch.nn.ConvTranspose{ndim}d({', '.join(parts)})",
             f"layer.weight.data = torch.as_tensor({self.kernel})",
         ]
+        if a.get("bias"):
+            lines.append("layer.bias.data = torch.as_tensor(bias)")
         source = "x" if self.input_permutation is None else (
             f"x.permute{_tuple(self.input_permutation)}"
         )
@@ -171,6 +214,12 @@ class Translation:
             lines.append(
                 f"y = torch.nn.functional.pad(y, {_tuple(amounts)})  # crop (before, after) "
                 f"per dim: {', '.join(str(tuple(pair)) for pair in self.crop)}"
+            )
+        if self.bias and not a.get("bias"):
+            shape = _tuple((-1,) + (1,) * ndim)
+            lines.append(
+                f"y = y + torch.as_tensor(bias).reshape{shape}  # every output entry gets "
+                "the bias, padded ones too"
             )
         if self.output_permutation is not None:
             lines.append(f"y = y.permute{_tuple(self.output_permutation)}")
@@ -192,11 +241,52 @@ class Translation:
         if any(self.leading_zeros):
             zeros = f", after {self.leading_zeros} leading zero entries per dim"
         out.append(f"matrix: Cᵀ of {self.spec!r}{zeros}")
+        if self.bias:
+            out.append(
+                f"bias: y = Cᵀ x + b, b = one bias per output channel ({self.output_shape[0]}) "
+                "repeated over every entry of its channel"
+            )
         out += [f"note: {note}" for note in self.notes]
         return out
 
+    def to_dict(self) -> dict[str, Any]:
+        """The translation as JSON-ready data: lists, ints, strings, ``None``.
+
+        Keys: every attribute (``spec`` as its constructor fields, padding as
+        ``[before, after]`` pairs), plus ``single_layer`` and ``torch_code``.
+        """
+        spec = {f.name: _listed(getattr(self.spec, f.name)) for f in fields(self.spec) if f.init}
+        return {
+            "framework": self.framework,
+            "layer": self.layer,
+            "input_shape": list(self.input_shape),
+            "output_shape": list(self.output_shape),
+            "torch_arguments": {key: _listed(v) for key, v in self.torch_arguments.items()},
+            "crop": _listed(self.crop),
+            "single_layer": self.single_layer,
+            "leading_zeros": list(self.leading_zeros),
+            "input_permutation": _listed(self.input_permutation),
+            "output_permutation": _listed(self.output_permutation),
+            "kernel": self.kernel,
+            "bias": self.bias,
+            "torch_code": self.torch_code(),
+            "spec": spec,
+            "notes": list(self.notes),
+        }
+
+    def to_json(self, indent: int | None = 1) -> str:
+        """:meth:`to_dict` as JSON text (what ``translate --format json`` prints)."""
+        return json.dumps(self.to_dict(), indent=indent)
+
     def __str__(self) -> str:
         return "\n".join(self.lines())
+
+
+def _listed(value: Any) -> Any:
+    """Tuples (nested too) as lists, for JSON."""
+    if isinstance(value, (tuple, list)):
+        return [_listed(v) for v in value]
+    return value
 
 
 def _tuple(values: Sequence[Any]) -> str:
@@ -220,6 +310,7 @@ def _window_translation(
     output_permutation: tuple[int, ...] | None,
     kernel_text: str,
     notes: Sequence[str] = (),
+    bias: bool = False,
 ) -> Translation:
     """The translation of a layer that outputs window ``b … b + m - 1`` of the full result."""
     in_channels, out_channels = channels
@@ -270,6 +361,8 @@ def _window_translation(
         "dilation": dilation,
     }
     crop = None if all(pair == (0, 0) for pair in crops) else tuple(crops)
+    # The torch layer carries the bias when nothing is cropped or padded after it.
+    arguments["bias"] = bool(bias) and crop is None and not any(zeros)
     return Translation(
         framework=framework,
         layer=layer,
@@ -283,6 +376,7 @@ def _window_translation(
         output_permutation=output_permutation,
         kernel=kernel_text,
         notes=tuple(notes),
+        bias=bool(bias),
     )
 
 
@@ -324,6 +418,7 @@ def translate_keras(
     output_padding: int | Sequence[int] | None = None,
     data_format: str = "channels_last",
     dilation_rate: int | Sequence[int] = 1,
+    use_bias: bool = True,
     **_ignored: Any,
 ) -> Translation:
     """Keras 3 ``Conv{1,2,3}DTranspose`` as PyTorch and as a ConvSpec.
@@ -335,12 +430,20 @@ def translate_keras(
         for ``channels_last``, ``(C, *spatial)`` for ``channels_first``.
     filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate
         The layer's arguments, as Keras names them; other keys of a layer's
-        ``get_config()`` (``use_bias``, initialisers, …) are ignored, so
+        ``get_config()`` (initialisers, …) are ignored, so
         ``translate_keras(shape, **layer.get_config())`` works.
+    use_bias : bool
+        Keras' default ``True``: the layer adds a bias per filter, carried as
+        :attr:`Translation.bias` (:meth:`Translation.offset` gives ``b``, the
+        torch code sets or adds it).
+    **_ignored
+        Any other keyword (the rest of ``get_config()``); ignored.
 
     Returns
     -------
     Translation
+        The PyTorch layer (plus crop and permutations when needed), the
+        forward :class:`ConvSpec` and notes on conventions.
 
     Raises
     ------
@@ -385,6 +488,8 @@ def translate_keras(
     if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
         raise ConvSpecError(f"padding={padding!r} must be 'valid' or 'same' (Keras' choices)")
     padding = padding.lower()
+    if not isinstance(use_bias, (bool, np.bool_)):
+        raise ConvSpecTypeError(f"use_bias={use_bias!r} must be True or False")
     extras: tuple[int | None, ...] = (None,) * ndim
     if output_padding is not None:
         extras = _dims("output_padding", output_padding, ndim, 0)
@@ -414,11 +519,16 @@ def translate_keras(
         arguments.append(f"dilation_rate={_tuple(dilation)}")
     if not last:
         arguments.append("data_format='channels_first'")
+    if not use_bias:
+        arguments.append("use_bias=False")
     layer = f"keras.layers.{name}({', '.join(arguments)}) on input {shape}"
     notes = ["Keras' kernel (*kernel_size, filters, in) is torch's (in, filters, *kernel_size) "
              "with the axes moved, not flipped"]
     if last:
         notes.append("channels_last: the torch code permutes to channels first and back")
+    if use_bias:
+        notes.append("use_bias=True (Keras' default): bias is the layer's bias vector "
+                     "(layer.get_weights()[1], one per filter), the same numbers in torch")
     return _window_translation(
         "keras",
         layer,
@@ -434,6 +544,7 @@ def translate_keras(
         output_permutation=(0, *range(2, ndim + 2), 1) if last else None,
         kernel_text="tm.interop.kernel_to_torch('keras', kernel)",
         notes=notes,
+        bias=bool(use_bias),
     )
 
 
@@ -451,7 +562,7 @@ def _jax_dimension_numbers(dimension_numbers: Any, rank: int) -> tuple[tuple[int
     if all(hasattr(dimension_numbers, a) for a in ("lhs_spec", "rhs_spec", "out_spec")):
         specs = (dimension_numbers.lhs_spec, dimension_numbers.rhs_spec,
                  dimension_numbers.out_spec)
-        return tuple(tuple(int(i) for i in spec) for spec in specs)  # type: ignore[return-value]
+        return tuple(tuple(int(i) for i in spec) for spec in specs)
     if (
         not isinstance(dimension_numbers, (tuple, list))
         or len(dimension_numbers) != 3
@@ -530,6 +641,23 @@ def translate_jax(
         JAX flips the kernel spatially and swaps its I/O axes first.
     use_consistent_padding : bool
         JAX's flag for reading pairs as the forward padding.
+
+    Returns
+    -------
+    Translation
+        The PyTorch layer (plus crop and permutations when needed), the
+        forward :class:`ConvSpec` and notes on conventions.
+
+    Raises
+    ------
+    ConvSpecError
+        Shapes of different or unsupported rank, input features that do not
+        match the kernel, a ``padding`` string other than ``'SAME'`` or
+        ``'VALID'`` or the wrong number of pairs, or a bad
+        ``dimension_numbers``.
+    ConvSpecTypeError
+        A shape, stride, dilation or padding amount that is not an integer,
+        or ``dimension_numbers`` of another type.
 
     Notes
     -----
@@ -653,6 +781,23 @@ def translate_onnx(
     auto_pad, dilations, group, kernel_shape, output_padding, output_shape, pads, strides
         The node's attributes, ONNX's names; ``pads`` lists all begins, then
         all ends.
+
+    Returns
+    -------
+    Translation
+        The PyTorch layer (plus crop and permutations when needed), the
+        forward :class:`ConvSpec` and notes on conventions.
+
+    Raises
+    ------
+    ConvSpecError
+        What ``onnx.reference`` refuses: a shape of the wrong rank, ``W`` not
+        starting with the input's channels, ``group`` not dividing them,
+        ``kernel_shape`` unlike ``W``'s, ``output_padding >= strides``, an
+        unknown ``auto_pad``, ``pads`` together with ``auto_pad``, or an
+        ``output_shape`` the pads cannot produce.
+    ConvSpecTypeError
+        A shape or attribute that is not an integer.
 
     Notes
     -----
@@ -798,6 +943,27 @@ def translate_layer(framework: str, *args: Any, **arguments: Any) -> Translation
     arguments are those of :func:`translate_keras`, :func:`translate_jax` or
     :func:`translate_onnx`. The result prints as a readable report.
 
+    Parameters
+    ----------
+    framework : {'keras', 'jax', 'onnx'}
+        Whose layer it is.
+    *args, **arguments
+        Passed on to the framework's function.
+
+    Returns
+    -------
+    Translation
+        The PyTorch layer (plus crop and permutations when needed), the
+        forward :class:`ConvSpec` and notes on conventions.
+
+    Raises
+    ------
+    ConvSpecError
+        ``framework`` is not one of the three, or the framework's function
+        refuses its arguments (see each).
+    ConvSpecTypeError
+        An argument that is not an integer where one belongs.
+
     Examples
     --------
     >>> print(translate_layer("keras", (5, 1), filters=1, kernel_size=3, strides=2,
@@ -807,7 +973,9 @@ def translate_layer(framework: str, *args: Any, **arguments: Any) -> Translation
       layer = torch.nn.ConvTranspose1d(1, 1, kernel_size=(3,), stride=(2,), bias=False)
     ...
     """
-    functions = {"keras": translate_keras, "jax": translate_jax, "onnx": translate_onnx}
+    functions: dict[str, Callable[..., Translation]] = {
+        "keras": translate_keras, "jax": translate_jax, "onnx": translate_onnx,
+    }
     if framework not in functions:
         raise ConvSpecError(f"framework={framework!r} must be one of {', '.join(FRAMEWORKS)}")
     return functions[framework](*args, **arguments)
@@ -833,6 +1001,30 @@ def kernel_to_torch(
       unflipped.
     * ``'onnx'``: ``W`` is already ``(C, M/group, *k)``; returned as an array.
 
+    Parameters
+    ----------
+    framework : {'keras', 'jax', 'onnx'}
+        Whose kernel it is.
+    kernel : array_like
+        The framework's kernel array.
+    dimension_numbers : None, three strings, or lax.ConvDimensionNumbers
+        JAX only: the layouts, as given to :func:`translate_jax`.
+    transpose_kernel : bool
+        JAX only: the flag given to ``lax.conv_transpose``.
+
+    Returns
+    -------
+    numpy.ndarray
+        A new array (never a view of ``kernel``) in PyTorch's layout.
+
+    Raises
+    ------
+    ConvSpecError
+        ``framework`` is not one of the three, or a bad ``dimension_numbers``.
+    ConvSpecTypeError
+        ``kernel`` is a masked array with masked entries, or
+        ``dimension_numbers`` is of the wrong type.
+
     Examples
     --------
     >>> kernel = np.arange(12.0).reshape(2, 3, 2)  # Keras (k, filters, in)
@@ -841,7 +1033,7 @@ def kernel_to_torch(
     >>> kernel_to_torch("jax", np.array([[[1.0]], [[2.0]], [[3.0]]]))[0, 0]
     array([3., 2., 1.])
     """
-    array = np.asarray(kernel)
+    array = np.asarray(refuse_masked(kernel, "kernel"))
     if framework == "onnx":
         return np.array(array)
     if framework == "keras":

@@ -20,6 +20,7 @@ symbolic_output, symbolic_conv_equations, weight_substitution   (``symbolic``)
 zero_insertion_matrix, pad_matrix, padding_source, nearest_upsample_matrix,
 bilinear_upsample_matrix, avg_pool_matrix, max_unpool_matrix   (``resampling``)
 patch_matrix                          U(x) with y = U(x) vec(w) (``patch``)
+unfold_matrix                         U with unfold(x) = U x, im2col (``unfold``)
 reference_conv_matrix                 the loop referee (``reference``)
 """
 
@@ -52,6 +53,7 @@ __getattr__, __dir__, __all__ = attach(
         "avg_pool_matrix": "resampling",
         "max_unpool_matrix": "resampling",
         "patch_matrix": "patch",
+        "unfold_matrix": "unfold",
         "reference_conv_matrix": "reference",
     },
 )

@@ -25,15 +25,16 @@ import numpy as np
 import scipy.sparse
 
 from ..errors import ConvSpecError, ConvSpecTypeError
+from ..geometry.padding import copies_input, padding_preimages, padding_source
 from ..geometry.spec import ConvSpec, as_spec
 from ..memory import check_index_range, check_memory
-from .resampling import padding_source
 
 __all__ = [
     "conv_matrix",
     "transposed_conv_matrix",
     "weight_label_matrix",
     "check_weight",
+    "refuse_masked",
     "conv_matrix_nnz",
     "conv_matrix_nbytes",
     "axis_nnz",
@@ -61,21 +62,76 @@ _RUN_ROWS = 4
 _MAX_THREADS = 4
 
 
-def check_weight(spec: ConvSpec, weight: Any) -> np.ndarray:
-    """Return ``weight`` as an array after checking shape, dtype and finiteness.
+def refuse_masked(value: Any, name: str = "weight") -> Any:
+    """``value`` itself, or its data when it is a ``numpy.ma.MaskedArray`` with nothing masked.
 
-    A tensor (anything with ``detach``, e.g. a torch parameter that requires
-    grad) is detached and moved to the CPU first, without importing torch.
+    ``np.asarray`` drops a mask silently, so a weight whose masked taps are
+    meant to be absent would be read with whatever values lie under the mask.
 
     Raises
     ------
     ConvSpecTypeError
-        ``spec`` is not a :class:`ConvSpec`, or the dtype is unsupported.
+        ``value`` is a masked array with at least one masked entry
+        (``error.field == name``).
+    """
+    if not isinstance(value, np.ma.MaskedArray):
+        return value
+    masked = int(np.ma.count_masked(value))
+    if masked:
+        raise ConvSpecTypeError(
+            f"{name} is a numpy.ma.MaskedArray with {masked} masked "
+            f"entr{'y' if masked == 1 else 'ies'}: a matrix holds a value in every entry, and "
+            f"reading it as an array would ignore the mask; pass {name}.filled(0) (masked "
+            f"taps as zeros) or {name}.data (the values under the mask)",
+            field=name,
+        )
+    return np.ma.getdata(value)
+
+
+def check_weight(spec: ConvSpec, weight: Any) -> np.ndarray:
+    """Return ``weight`` as an array after checking shape, dtype and finiteness.
+
+    A tensor (anything with ``detach``, e.g. a torch parameter that requires
+    grad) is detached and moved to the CPU first, without importing torch. A
+    ``numpy.ma.MaskedArray`` is refused when an entry is masked (its mask
+    would be ignored) and read as its data when none is.
+
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution the weight belongs to.
+    weight : array_like
+        Shape ``spec.weight_shape`` = ``(out_channels, in_channels // groups,
+        *kernel_size)``; a numpy array, a nested sequence or a tensor.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``weight`` as an array (the same object when it already is one),
+        dtype one of :data:`WEIGHT_DTYPES`.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`, the dtype is unsupported, or
+        ``weight`` is a masked array with masked entries.
     ConvSpecError
         The shape is not ``spec.weight_shape`` or an entry is NaN or infinite
         (``error.field == "weight"``).
+
+    Examples
+    --------
+    >>> spec = ConvSpec((4,), 2)
+    >>> check_weight(spec, [[[1, 2]]])
+    array([[[1, 2]]])
+    >>> check_weight(spec, [[[1.0, 2.0, 3.0]]])
+    Traceback (most recent call last):
+    ...
+    transpose_matrix.errors.ConvSpecError: weight shape (1, 1, 3) must be (out_channels, \
+in_channels // groups, *kernel_size) = (1, 1, 2)
     """
     spec = as_spec(spec)
+    weight = refuse_masked(weight)
     if isinstance(weight, np.ndarray):
         array = weight
     else:
@@ -466,11 +522,11 @@ def mode_contributions(spec: ConvSpec) -> tuple[np.ndarray, np.ndarray, np.ndarr
     size = math.prod(spec.input_shape)
     o = np.arange(spec.out_channels)[:, None, None, None]
     c = np.arange(in_group)[None, None, :, None]
-    shape = (spec.out_channels, positions, in_group, taps)
-    rows = np.broadcast_to(o * positions + np.arange(positions)[None, :, None, None], shape)
+    full = (spec.out_channels, positions, in_group, taps)
+    rows = np.broadcast_to(o * positions + np.arange(positions)[None, :, None, None], full)
     cols = ((o // out_group) * in_group + c) * size + column[None, :, None, :]
-    which = np.broadcast_to(o * (in_group * taps) + c * taps + np.arange(taps), shape)
-    return rows.reshape(-1), np.broadcast_to(cols, shape).reshape(-1), which.reshape(-1)
+    which = np.broadcast_to(o * (in_group * taps) + c * taps + np.arange(taps), full)
+    return rows.reshape(-1), np.broadcast_to(cols, full).reshape(-1), which.reshape(-1)
 
 
 def _mode_matrix(
@@ -522,6 +578,21 @@ def conv_matrix_nnz(spec: ConvSpec) -> int:
     Only positions whose taps reach the padding need counting (the others
     read ``kernel_size`` distinct entries), so the cost is that of the border.
 
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution's geometry.
+
+    Returns
+    -------
+    int
+        ``C.nnz`` of :func:`conv_matrix` (equally of :func:`transposed_conv_matrix`).
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`.
+
     Examples
     --------
     >>> conv_matrix_nnz(ConvSpec((4, 4), 3))  # 2 x 2 positions, 9 taps each
@@ -530,7 +601,7 @@ def conv_matrix_nnz(spec: ConvSpec) -> int:
     2999999999999999994
     """
     spec = as_spec(spec)
-    if spec.padding_mode != "zeros":
+    if copies_input(spec.padding_mode):
         per_dim = 1
         for axis in range(spec.ndim):
             interior, table = _edge_table(spec, axis)
@@ -551,10 +622,33 @@ def conv_matrix_nbytes(spec: ConvSpec, dtype: Any = np.float64, *, transposed: b
     matrix :func:`conv_matrix` (:func:`transposed_conv_matrix`) returns,
     computed from the spec without building anything.
 
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution's geometry.
+    dtype : numpy dtype or type, default numpy.float64
+        The dtype of the stored entries (the weight's).
+    transposed : bool, default False
+        Count Cᵀ (one row pointer per input entry) instead of C.
+
+    Returns
+    -------
+    int
+        Bytes of the CSR arrays; indices are 32-bit when they fit.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`.
+    TypeError
+        numpy's own, when ``dtype`` is not a dtype.
+
     Examples
     --------
     >>> conv_matrix_nbytes(ConvSpec((4,), 2))  # 6 entries of 8 + 4 bytes, 4 row pointers
     88
+    >>> conv_matrix_nbytes(ConvSpec((4,), 2), transposed=True)  # 5 row pointers
+    92
     """
     spec = as_spec(spec)
     rows, cols = _shapes(spec)[1]
@@ -747,7 +841,7 @@ def conv_matrix(
            [0., 0., 1., 2.]])
     """
     weight = check_weight(spec, weight)
-    if spec.padding_mode != "zeros":
+    if copies_input(spec.padding_mode):
         return _mode_matrix(spec, weight, transposed=False, max_bytes=max_bytes)
     _guard(spec, weight.dtype, False, max_bytes)
     rows = np.ascontiguousarray(weight).reshape(spec.out_channels, -1)
@@ -764,6 +858,31 @@ def transposed_conv_matrix(
     layout ``(out_channels, in_channels // groups, *kernel_size)`` of that
     forward convolution, which is the transposed layer's own weight as it is.
     ``max_bytes`` and the result's format are as in :func:`conv_matrix`.
+
+    Parameters
+    ----------
+    spec : ConvSpec
+        The forward convolution's geometry.
+    weight : array_like
+        Shape ``(out_channels, in_channels // groups, *kernel_size)`` of the
+        forward convolution; dtype one of :data:`WEIGHT_DTYPES`, all finite.
+    max_bytes : int, optional
+        Refuse to build when Cᵀ plus the builder's temporaries would need more
+        bytes. Default: :func:`transpose_matrix.memory.memory_limit`.
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        Shape ``spec.matrix_shape[::-1]``, dtype of ``weight``, canonical;
+        equal to ``conv_matrix(spec, weight).T``.
+
+    Raises
+    ------
+    ConvSpecError, ConvSpecTypeError
+        From :func:`check_weight`.
+    MemoryGuardError
+        Cᵀ would not fit in the limit, or has more rows or columns than 64-bit
+        indices address; checked before anything is allocated.
 
     Notes
     -----
@@ -783,7 +902,7 @@ def transposed_conv_matrix(
            [0., 2.]])
     """
     weight = check_weight(spec, weight)
-    if spec.padding_mode != "zeros":
+    if copies_input(spec.padding_mode):
         return _mode_matrix(spec, weight, transposed=True, max_bytes=max_bytes)
     _guard(spec, weight.dtype, True, max_bytes)
     groups = spec.groups
@@ -818,7 +937,7 @@ def weight_label_matrix(spec: ConvSpec) -> scipy.sparse.csr_array:
            [0, 1, 2]])
     """
     spec = as_spec(spec)
-    if spec.padding_mode != "zeros":
+    if copies_input(spec.padding_mode):
         raise ConvSpecError(
             f"padding_mode={spec.padding_mode!r}: an entry of C can be a sum of several "
             "weights, so it has no single weight label; use symbolic_conv_matrix"
@@ -864,6 +983,15 @@ def conv_matrix_entries(spec: ConvSpec, rows: Any, cols: Any) -> np.ndarray:
         ``int64`` of shape ``(len(rows), len(cols))``. Cᵀ's entries are
         ``conv_matrix_entries(spec, cols, rows).T``.
 
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`.
+    ConvSpecError
+        ``padding_mode`` is not ``'zeros'`` (an entry may then hold a sum of
+        weights: use :func:`conv_matrix_terms`), or an index lies outside
+        ``spec.matrix_shape``.
+
     Examples
     --------
     >>> conv_matrix_entries(ConvSpec((3,), 2), [0, 1], [0, 1, 2])
@@ -871,7 +999,7 @@ def conv_matrix_entries(spec: ConvSpec, rows: Any, cols: Any) -> np.ndarray:
            [-1,  0,  1]])
     """
     spec = as_spec(spec)
-    if spec.padding_mode != "zeros":
+    if copies_input(spec.padding_mode):
         raise ConvSpecError(
             f"padding_mode={spec.padding_mode!r}: an entry of C can be a sum of several "
             "weights, so it names no single weight; use conv_matrix_terms",
@@ -922,49 +1050,30 @@ class _Window:
         )
 
 
-def _axis_terms(
-    spec: ConvSpec, axis: int, j: np.ndarray, i: np.ndarray
-) -> tuple[np.ndarray, bool]:
+def _axis_terms(spec: ConvSpec, axis: int, j: np.ndarray, i: np.ndarray) -> np.ndarray:
     """The taps of output positions ``j`` that read input positions ``i`` along one dim.
 
     A tap ``t`` of output ``j`` reads the padded coordinate ``q = j*s - b +
     t*d``, which holds input entry ``padding_source(q)``. So the taps reading
-    ``i`` are those whose ``q`` is one of ``i``'s preimages under the mode:
-    ``i`` itself and its mirror images ``-i`` and ``2(n - 1) - i``
-    (``reflect``) or ``i ± n`` (``circular``); for ``replicate`` every ``q``
-    at or before 0 reads entry 0 and every ``q`` at or past ``n - 1`` reads
-    entry ``n - 1``, so the preimage of an edge entry is an interval. A
-    preimage beyond the padding gives no tap in ``[0, k)``, so no amount
-    needs checking here.
+    ``i`` are those whose ``q`` lies in one of ``i``'s preimages under the
+    mode (:func:`~transpose_matrix.geometry.padding.padding_preimages`:
+    ``i`` itself, and for a mode that copies input entries its mirror or
+    wrapped images, or for ``replicate`` at an edge every coordinate beyond
+    it). A preimage beyond the padding gives no tap in ``[0, k)``, so no
+    amount needs checking here.
 
-    Returns ``(table, ranged)``. Unless ``ranged``, ``table`` of shape
-    ``(len(j), len(i), 3)`` lists taps (``-1`` for none); for ``replicate``
-    (``ranged``) ``table`` of shape ``(len(j), len(i), 2)`` holds the first
-    and last tap of a run (empty when first > last).
+    Returns ``table`` of shape ``(len(j), len(i), m, 2)``: per preimage
+    interval, the first and last tap reading it (empty when first > last).
     """
     n, k = spec.input_shape[axis], spec.kernel_size[axis]
     s, d, before = spec.stride[axis], spec.dilation[axis], spec.padding[axis][0]
     origin = (before - j * s)[:, None]  # t*d = q + origin
-    mode = spec.padding_mode
-    if mode == "replicate":
-        low = np.where(i == 0, -before, i)[None, :]
-        high = np.where(i == n - 1, n - 1 + spec.padding[axis][1], i)[None, :]
-        first = np.maximum(-((-(low + origin)) // d), 0)
-        last = np.minimum((high + origin) // d, k - 1)
-        return np.stack(np.broadcast_arrays(first, last), axis=-1), True
-    images = [i]
-    if mode == "reflect":
-        images += [np.where(i > 0, -i, i), np.where(i < n - 1, 2 * (n - 1) - i, i)]
-    elif mode == "circular":
-        images += [i - n, i + n]
-    singles = []
-    for position, q in enumerate(images):
-        along, remainder = np.divmod(q[None, :] + origin, d)
-        ok = (remainder == 0) & (along >= 0) & (along < k)
-        if position:
-            ok &= (q != i)[None, :]  # an image equal to i itself is not a second tap
-        singles.append(np.where(ok, along, -1))
-    return np.sort(np.stack(singles, axis=-1), axis=-1), False
+    runs = []
+    for low, high in padding_preimages(i, n, spec.padding[axis], spec.padding_mode):
+        first = np.maximum(-((-(low[None, :] + origin)) // d), 0)
+        last = np.minimum((high[None, :] + origin) // d, k - 1)
+        runs.append(np.stack(np.broadcast_arrays(first, last), axis=-1))
+    return np.stack(runs, axis=-2)
 
 
 def conv_matrix_terms(spec: ConvSpec, rows: Any, cols: Any) -> list[list[tuple[int, ...]]]:
@@ -974,8 +1083,8 @@ def conv_matrix_terms(spec: ConvSpec, rows: Any, cols: Any) -> list[list[tuple[i
     ``C[rows[a], cols[b]] = sum(weight.reshape(-1)[f] for f in out[a][b])``;
     the empty tuple is a structural zero. With ``padding_mode='zeros'`` a
     tuple holds at most one index (:func:`conv_matrix_entries`'s). With
-    ``'reflect'``, ``'replicate'`` or ``'circular'`` the padding copies input
-    entries into the border, so several taps of one output position can read
+    any other mode (``'reflect'``, ``'replicate'``, ``'circular'``, …) the
+    padding copies input entries into the border, so several taps of one output position can read
     the same input entry and their weights add up: ``C = D·P``.
 
     Each tuple is a closed-form function of its indices: along each dim the
@@ -1015,19 +1124,14 @@ def conv_matrix_terms(spec: ConvSpec, rows: Any, cols: Any) -> list[list[tuple[i
     spec = as_spec(spec)
     window = _Window(spec, rows, cols)
     shape = (len(window.rows), len(window.cols))
-    if spec.padding_mode == "zeros":
+    if not copies_input(spec.padding_mode):
         flat = conv_matrix_entries(spec, window.rows, window.cols)
         return [[(int(f),) if f >= 0 else () for f in row] for row in flat.tolist()]
     per_axis = []
     count = window.same_group.astype(np.int64)
     for axis in range(spec.ndim):
-        table, ranged = _axis_terms(
-            spec, axis, window.out_position[axis], window.in_position[axis]
-        )
-        if ranged:
-            along = np.maximum(table[..., 1] - table[..., 0] + 1, 0)
-        else:
-            along = (table >= 0).sum(axis=-1)
+        table = _axis_terms(spec, axis, window.out_position[axis], window.in_position[axis])
+        along = np.maximum(table[..., 1] - table[..., 0] + 1, 0).sum(axis=-1)
         count = count * along
         per_axis.append(table)
     check_memory(
@@ -1036,13 +1140,13 @@ def conv_matrix_terms(spec: ConvSpec, rows: Any, cols: Any) -> list[list[tuple[i
         hint="ask for a smaller block",
     )
     taps = math.prod(spec.kernel_size)
-    replicate = spec.padding_mode == "replicate"
     out: list[list[tuple[int, ...]]] = [[()] * shape[1] for _ in range(shape[0])]
     for a, b in zip(*np.nonzero(count)):
         flat = np.zeros(1, dtype=np.int64)
         for axis, table in enumerate(per_axis):
-            cell = table[a, b]
-            along = np.arange(cell[0], cell[1] + 1) if replicate else cell[cell >= 0]
+            # The preimages are disjoint, so their taps are too: sorted, ascending.
+            along = np.sort(np.concatenate([np.arange(first, last + 1)
+                                            for first, last in table[a, b]]))
             flat = (flat[:, None] * spec.kernel_size[axis] + along[None, :]).reshape(-1)
         base = int(window.weight_row[a, b]) * taps
         out[a][b] = tuple((base + flat).tolist())
@@ -1066,7 +1170,7 @@ def conv_matrix_max_terms(spec: ConvSpec) -> int:
     4
     """
     spec = as_spec(spec)
-    if spec.padding_mode == "zeros":
+    if not copies_input(spec.padding_mode):
         return 1
     most = 1
     for axis in range(spec.ndim):

@@ -19,9 +19,11 @@ import numpy as np
 import scipy.sparse
 
 from ..errors import MemoryGuardError
+from ..geometry.padding import padding_source
 from ..geometry.shapes import describe
 from ..geometry.spec import ConvSpec, as_spec
 from ..memory import check_memory
+from .conv import refuse_masked
 
 __all__ = ["REFERENCE_MAX_STEPS", "reference_conv_matrix", "reference_conv"]
 
@@ -80,24 +82,10 @@ def _guard(spec: ConvSpec) -> None:
 
 def _read_through_padding(i: int, n: int, mode: str) -> int | None:
     # Which input entry the padded line holds at coordinate i (counted from
-    # the first input entry), by walking the padding as torch fills it; None
-    # for a zero. Written from the definition, sharing nothing with
-    # upsample.padding_source.
-    if 0 <= i < n:
-        return i
-    if mode == "zeros":
-        return None
-    if mode == "replicate":
-        return 0 if i < 0 else n - 1
-    if mode == "circular":
-        while i < 0:
-            i += n
-        while i >= n:
-            i -= n
-        return i
-    # reflect: the mirror image about the edge entry, which is not repeated.
-    mirrored = -i if i < 0 else (n - 1) - (i - (n - 1))
-    return mirrored
+    # the first input entry); None for a zero. What a mode copies is the
+    # padding module's index map, checked there against numpy.pad and torch.
+    source = int(padding_source(i, n, mode))
+    return None if source < 0 else source
 
 
 def reference_conv_matrix(spec: ConvSpec, weight: Any) -> scipy.sparse.csr_array:
@@ -109,16 +97,42 @@ def reference_conv_matrix(spec: ConvSpec, weight: Any) -> scipy.sparse.csr_array
     the input entry the mode copies there, and the weights of taps that read
     the same entry add up.
 
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution's geometry.
+    weight : array_like
+        Shape ``spec.weight_shape``, PyTorch's layout. Only a masked array is
+        refused; shape, dtype and finiteness are not checked: this is the
+        referee, fed by tests that pass well-formed weights.
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        Shape ``spec.matrix_shape``, with the weight's dtype.
+
     Raises
     ------
     ConvSpecTypeError
-        ``spec`` is not a :class:`ConvSpec`.
+        ``spec`` is not a :class:`ConvSpec`, or ``weight`` is a masked array
+        with masked entries (the mask would be ignored).
     MemoryGuardError
         The loops would take more than :data:`REFERENCE_MAX_STEPS` steps, or
         their dict would not fit in memory.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> spec = ConvSpec((4,), 2, padding=1, padding_mode="replicate")
+    >>> reference_conv_matrix(spec, np.array([[[1.0, 2.0]]])).toarray()
+    array([[3., 0., 0., 0.],
+           [1., 2., 0., 0.],
+           [0., 1., 2., 0.],
+           [0., 0., 1., 2.],
+           [0., 0., 0., 3.]])
     """
     _guard(as_spec(spec))
-    weight = np.asarray(weight)
+    weight = np.asarray(refuse_masked(weight))
     ndim = len(spec.input_shape)
     out_shape = _output_shape(spec)
     cin_group = spec.in_channels // spec.groups
@@ -146,8 +160,9 @@ def reference_conv_matrix(spec: ConvSpec, weight: Any) -> scipy.sparse.csr_array
                         _read_through_padding(i[a], spec.input_shape[a], spec.padding_mode)
                         for a in range(ndim)
                     ]
-                    if all(v is not None for v in source):
-                        col = flat((c, *source), [spec.in_channels, *spec.input_shape])
+                    read = [v for v in source if v is not None]
+                    if len(read) == ndim:
+                        col = flat((c, *read), [spec.in_channels, *spec.input_shape])
                         entries[(row, col)] = entries.get((row, col), 0) + weight[(o, c_local, *t)]
     rows = spec.out_channels * int(np.prod(out_shape))
     cols = spec.in_channels * int(np.prod(spec.input_shape))
@@ -155,8 +170,8 @@ def reference_conv_matrix(spec: ConvSpec, weight: Any) -> scipy.sparse.csr_array
     row_index = np.array([r for r, _ in keys], dtype=np.int64)
     col_index = np.array([c for _, c in keys], dtype=np.int64)
     values = np.array([entries[key] for key in keys], dtype=weight.dtype)
-    matrix = scipy.sparse.coo_array((values, (row_index, col_index)), shape=(rows, cols))
-    matrix = matrix.tocsr()
+    coo = scipy.sparse.coo_array((values, (row_index, col_index)), shape=(rows, cols))
+    matrix = coo.tocsr()
     matrix.sort_indices()
     return matrix
 

@@ -28,7 +28,8 @@ import numpy as np
 import scipy.sparse
 
 from ..errors import ConvSpecError, ConvSpecTypeError
-from ..geometry.shapes import as_int, as_pair, as_shape, check_padding_mode, describe, per_dim
+from ..geometry.padding import check_padding_mode, copies_input, padding_source
+from ..geometry.shapes import as_int, as_pair, as_shape, describe, per_dim
 from ..memory import check_index_range, check_memory
 
 __all__ = [
@@ -137,35 +138,6 @@ def zero_insertion_matrix(
     return _kron(factors)
 
 
-def padding_source(coord: Any, n: int, mode: str) -> np.ndarray:
-    """Input index that padded coordinate ``coord`` copies, per ``padding_mode``.
-
-    ``coord`` counts from the first input entry (so the padding before has
-    negative coordinates and the padding after coordinates ``>= n``):
-    ``reflect`` mirrors about the edge entries without repeating them
-    (``-c`` before, ``2(n - 1) - c`` after), ``replicate`` clamps to
-    ``[0, n - 1]``, ``circular`` wraps (``c mod n``). Inside the input every
-    mode returns ``coord``; for ``zeros``, padded positions get ``-1`` (they
-    copy nothing). Valid for the amounts :func:`check_padding_mode` allows,
-    which never reflect or wrap twice.
-
-    Examples
-    --------
-    >>> padding_source(np.arange(-2, 6), 4, "reflect")
-    array([2, 1, 0, 1, 2, 3, 2, 1])
-    >>> padding_source(np.arange(-2, 6), 4, "circular")
-    array([2, 3, 0, 1, 2, 3, 0, 1])
-    """
-    coord = np.asarray(coord, dtype=np.int64)
-    if mode == "reflect":
-        return np.where(coord < 0, -coord, np.where(coord >= n, 2 * (n - 1) - coord, coord))
-    if mode == "replicate":
-        return np.clip(coord, 0, n - 1)
-    if mode == "circular":
-        return np.mod(coord, n)
-    return np.where((coord >= 0) & (coord < n), coord, -1)
-
-
 def pad_matrix(
     input_shape: int | Sequence[int], padding: Any, mode: str = "zeros"
 ) -> scipy.sparse.csr_array:
@@ -179,11 +151,14 @@ def pad_matrix(
         Per-dim ``(before, after)`` amounts, as in :class:`ConvSpec`; an int
         pads both sides of every dim equally. A negative amount crops that
         many entries from that side instead (``mode='zeros'`` only).
-    mode : {'zeros', 'reflect', 'replicate', 'circular'}
-        What the padded entries hold, as torch's ``padding_mode`` (and
-        ``F.pad``'s ``'reflect'``, ``'replicate'``, ``'circular'``): zeros,
-        the input mirrored without repeating the edge entry, the edge entry
-        repeated, or the input wrapped around. Same limits as torch:
+    mode : str
+        What the padded entries hold, one of
+        :data:`~transpose_matrix.geometry.padding.PADDING_MODES`, as
+        :class:`ConvSpec`'s ``padding_mode`` (torch's ``'reflect'``,
+        ``'replicate'``, ``'circular'`` are ``F.pad``'s): zeros, the input
+        mirrored without repeating the edge entry, the edge entry repeated,
+        or the input wrapped around. Same limits as ``ConvSpec``
+        (:func:`~transpose_matrix.geometry.padding.check_padding_mode`):
         ``reflect`` pads less than ``n`` per side, ``circular`` at most ``n``.
 
     Returns
@@ -254,14 +229,6 @@ def pad_matrix(
         (as_int(f"padding[{axis}] before", before), as_int(f"padding[{axis}] after", after))
         for axis, (before, after) in enumerate(pairs)
     ]
-    if mode != "zeros":
-        for axis, (before, after) in enumerate(pairs):
-            if before < 0:
-                raise ConvSpecError(
-                    f"padding_mode={mode!r} needs padding >= 0, but dim {axis} pads "
-                    f"({before}, {after}); only padding_mode='zeros' crops",
-                    field="padding",
-                )
     mode = check_padding_mode(mode, pairs, shape)
     _guard_pad(shape, pairs, mode)
     factors = []
@@ -273,7 +240,7 @@ def pad_matrix(
                 f"input size {n}, got {size}",
                 field="padding",
             )
-        if mode == "zeros":
+        if not copies_input(mode):
             cols = np.arange(n)
             rows = cols + before
             keep = (rows >= 0) & (rows < size)
@@ -292,7 +259,7 @@ def _guard_pad(shape: tuple[int, ...], pairs: list[tuple[Any, Any]], mode: str) 
         size = max(1, n + before + after)
         sizes.append(size)
         # Every padded entry copies an input entry unless the mode pads with zeros.
-        kept.append(size if mode != "zeros" else max(0, min(n, size - before) - max(0, -before)))
+        kept.append(size if copies_input(mode) else max(0, min(n, size - before) - max(0, -before)))
     _guard(
         "P (pad_matrix)",
         math.prod(sizes),
@@ -338,7 +305,7 @@ def _resize_targets(
     if size is not None:
         sizes = per_dim("size", size, len(shape), 1)
         return [(m, None) for m in sizes]
-    targets = []
+    targets: list[tuple[int, float | None]] = []
     for axis, (n, factor) in enumerate(zip(shape, _scale_factors(scale, len(shape)))):
         out = math.floor(n * factor)
         if out < 1:
@@ -454,8 +421,8 @@ def nearest_upsample_matrix(
     )
     factors = []
     for n, (out, factor) in zip(shape, targets):
-        rows = np.arange(out)
-        factors.append(_selection(rows, _nearest_index(n, out, factor, bool(exact)), (out, n)))
+        picked = np.arange(out)
+        factors.append(_selection(picked, _nearest_index(n, out, factor, bool(exact)), (out, n)))
     return _kron(factors)
 
 
@@ -679,7 +646,7 @@ def avg_pool_matrix(
         factors.append(scipy.sparse.csr_array((data, (rows, cols)), shape=(out, n)))
     matrix = _kron(factors)
     if divisor is not None:
-        matrix = matrix / divisor
+        matrix = scipy.sparse.csr_array(matrix / divisor)
     return matrix
 
 

@@ -22,10 +22,12 @@ import numpy as np
 import sympy
 
 from ..errors import ConvSpecTypeError
+from ..geometry.padding import copies_input
 from ..geometry.shapes import as_int, as_shape, describe
 from ..geometry.spec import ConvSpec, as_spec
 from ..memory import check_entries
 from .conv import check_weight, conv_matrix_nnz, mode_contributions, weight_label_matrix
+from .names import latex_name, weight_index
 
 __all__ = [
     "weight_symbols",
@@ -39,10 +41,6 @@ __all__ = [
 ]
 
 
-def _name(letter: str, index: tuple[int, ...]) -> str:
-    return f"{letter}_{{{','.join(str(i) for i in index)}}}"
-
-
 def weight_symbols(spec: ConvSpec, *, max_entries: int | None = None) -> np.ndarray:
     """Array of ``spec.weight_shape`` holding the kernel symbols.
 
@@ -50,8 +48,34 @@ def weight_symbols(spec: ConvSpec, *, max_entries: int | None = None) -> np.ndar
     only (``w_{i,j}`` in 2-D); otherwise the full index ``w_{o,c,i,j}``
     (``c`` counts input channels within the group).
 
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution's geometry.
+    max_entries : int, optional
+        Refuse more symbols than this; default
+        :data:`transpose_matrix.memory.DEFAULT_MAX_ENTRIES` (50,000).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``dtype=object``, shape ``spec.weight_shape``, of real
+        ``sympy.Symbol``.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`, or ``max_entries`` is not an
+        integer.
+    ConvSpecError
+        ``max_entries`` is negative.
+    MemoryGuardError
+        The kernel has more than ``max_entries`` entries.
+
     Examples
     --------
+    >>> weight_symbols(ConvSpec((3,), 2, in_channels=2))[0, 1]
+    array([w_{0,1,0}, w_{0,1,1}], dtype=object)
     >>> weight_symbols(ConvSpec((4, 4), 2))[0, 0]
     array([[w_{0,0}, w_{0,1}],
            [w_{1,0}, w_{1,1}]], dtype=object)
@@ -61,11 +85,9 @@ def weight_symbols(spec: ConvSpec, *, max_entries: int | None = None) -> np.ndar
     check_entries(
         math.prod(shape), what="the kernel symbols (weight_symbols)", max_entries=max_entries
     )
-    single = spec.in_channels == 1 and spec.out_channels == 1
     symbols = np.empty(shape, dtype=object)
-    for index in itertools.product(*(range(n) for n in shape)):
-        label = index[2:] if single else index
-        symbols[index] = sympy.Symbol(_name("w", label), real=True)
+    for flat, index in enumerate(itertools.product(*(range(n) for n in shape))):
+        symbols[index] = sympy.Symbol(latex_name("w", weight_index(shape, flat)), real=True)
     return symbols
 
 
@@ -74,6 +96,23 @@ def symbolic_vector(
 ) -> sympy.Matrix:
     """Column vector of symbols ``letter_{c,i,j}`` (channel dropped when 1), C order.
 
+    Parameters
+    ----------
+    letter : str
+        The symbols' name, e.g. ``"x"``.
+    channels : int
+        Number of channels, >= 1.
+    shape : int or sequence of int
+        Spatial shape of one channel.
+    max_entries : int, optional
+        Refuse more symbols than this; default
+        :data:`transpose_matrix.memory.DEFAULT_MAX_ENTRIES` (50,000).
+
+    Returns
+    -------
+    sympy.Matrix
+        ``channels * prod(shape)`` rows, one column, of real symbols.
+
     Raises
     ------
     ConvSpecTypeError, ConvSpecError
@@ -81,6 +120,11 @@ def symbolic_vector(
         valid sizes.
     MemoryGuardError
         More than ``max_entries`` symbols (default 50,000).
+
+    Examples
+    --------
+    >>> symbolic_vector("x", 2, (2,)).T
+    Matrix([[x_{0,0}, x_{0,1}, x_{1,0}, x_{1,1}]])
     """
     if not isinstance(letter, str) or not letter:
         raise ConvSpecTypeError(
@@ -94,7 +138,7 @@ def symbolic_vector(
     entries = []
     for index in itertools.product(range(channels), *(range(n) for n in shape)):
         label = index[1:] if channels == 1 else index
-        entries.append(sympy.Symbol(_name(letter, label), real=True))
+        entries.append(sympy.Symbol(latex_name(letter, label), real=True))
     return sympy.Matrix(entries)
 
 
@@ -102,6 +146,29 @@ def symbolic_input(
     spec: ConvSpec, letter: str = "x", *, max_entries: int | None = None
 ) -> sympy.Matrix:
     """Column vector ``x`` of the input symbols, ``(in_channels, *input_shape)`` flattened.
+
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution's geometry.
+    letter : str, default "x"
+        The symbols' name.
+    max_entries : int, optional
+        Refuse more symbols than this; default
+        :data:`transpose_matrix.memory.DEFAULT_MAX_ENTRIES` (50,000).
+
+    Returns
+    -------
+    sympy.Matrix
+        ``in_channels * prod(input_shape)`` rows, one column.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`, or ``letter`` is not a
+        non-empty string.
+    MemoryGuardError
+        More than ``max_entries`` symbols.
 
     Examples
     --------
@@ -118,6 +185,36 @@ def symbolic_output(
     """Column vector of output symbols, ``(out_channels, *output_shape)`` flattened.
 
     With ``letter="g"`` these are the entries of the output gradient ∂L/∂y.
+
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution's geometry.
+    letter : str, default "y"
+        The symbols' name.
+    max_entries : int, optional
+        Refuse more symbols than this; default
+        :data:`transpose_matrix.memory.DEFAULT_MAX_ENTRIES` (50,000).
+
+    Returns
+    -------
+    sympy.Matrix
+        ``out_channels * prod(output_shape)`` rows, one column.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`, or ``letter`` is not a
+        non-empty string.
+    MemoryGuardError
+        More than ``max_entries`` symbols.
+
+    Examples
+    --------
+    >>> symbolic_output(ConvSpec((3,), 2)).T
+    Matrix([[y_{0}, y_{1}]])
+    >>> symbolic_output(ConvSpec((3,), 2, out_channels=2), "g").T
+    Matrix([[g_{0,0}, g_{0,1}, g_{1,0}, g_{1,1}]])
     """
     spec = as_spec(spec)
     return symbolic_vector(letter, spec.out_channels, spec.output_shape, max_entries=max_entries)
@@ -137,7 +234,7 @@ def weight_pattern(spec: ConvSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     the numeric builder sums.
     """
     spec = as_spec(spec)
-    if spec.padding_mode != "zeros":
+    if copies_input(spec.padding_mode):
         return mode_contributions(spec)
     pattern = weight_label_matrix(spec).tocoo()
     return pattern.row, pattern.col, pattern.data - 1
@@ -150,6 +247,29 @@ def weight_substitution(
 
     Numbers are converted exactly: integers stay integers, floats become
     sympy Floats.
+
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution's geometry.
+    weight : array_like
+        Shape ``spec.weight_shape``, as for :func:`transpose_matrix.conv_matrix`.
+    max_entries : int, optional
+        Refuse more symbols than this; default
+        :data:`transpose_matrix.memory.DEFAULT_MAX_ENTRIES` (50,000).
+
+    Returns
+    -------
+    dict
+        One item per kernel symbol of :func:`weight_symbols`.
+
+    Raises
+    ------
+    ConvSpecError, ConvSpecTypeError
+        From :func:`~transpose_matrix.matrices.conv.check_weight` (shape,
+        dtype, finiteness) or a bad ``max_entries``.
+    MemoryGuardError
+        The kernel has more than ``max_entries`` entries.
 
     Examples
     --------
@@ -186,6 +306,11 @@ def symbolic_conv_matrix(
         :data:`transpose_matrix.memory.DEFAULT_MAX_ENTRIES` = 50,000, about
         ten seconds and 200 MB of sympy objects.
 
+    Returns
+    -------
+    sympy.ImmutableSparseMatrix
+        Shape ``spec.matrix_shape``; entries are kernel symbols or sums of them.
+
     Raises
     ------
     ConvSpecTypeError
@@ -193,6 +318,16 @@ def symbolic_conv_matrix(
     MemoryGuardError
         Too many entries; counted in closed form before anything is built.
         :func:`transpose_matrix.conv_matrix` builds the numeric C.
+
+    Notes
+    -----
+    The result is a plain ``sympy.ImmutableSparseMatrix``, so it hashes,
+    compares and combines like any sympy matrix, and it prints as sympy
+    prints matrices: ``print(C)`` (``str``) is sympy's one-line
+    ``Matrix([[…], […]])``. For a readable grid use ``sympy.pprint(C)``
+    (one row per line, columns aligned), ``repr(C)`` (what a prompt shows:
+    one row per line), :func:`transpose_matrix.to_latex` (LaTeX), or
+    ``python -m transpose_matrix show`` (the labelled text view of C).
 
     Examples
     --------
@@ -205,6 +340,16 @@ def symbolic_conv_matrix(
     [w_{1}, w_{0} + w_{2},     0],
     [w_{0},         w_{1}, w_{2}],
     [    0, w_{0} + w_{2}, w_{1}]])
+
+    Printed, one line (sympy's ``str``) or a grid (sympy's ``pprint``):
+
+    >>> C = symbolic_conv_matrix(ConvSpec((3,), 2))
+    >>> print(C)
+    Matrix([[w_{0}, w_{1}, 0], [0, w_{0}, w_{1}]])
+    >>> sympy.pprint(C, use_unicode=False)
+    [w_{0}  w_{1}    0  ]
+    [                   ]
+    [  0    w_{0}  w_{1}]
     """
     spec = as_spec(spec)
     check_entries(
@@ -225,6 +370,27 @@ def symbolic_conv_equations(
     spec: ConvSpec, *, max_entries: int | None = None
 ) -> list[sympy.Eq]:
     """``y = Cx`` entry by entry: one ``Eq(y_{…}, Σ w_{…} x_{…})`` per output.
+
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution's geometry.
+    max_entries : int, optional
+        Refuse when C (or a vector) would hold more entries; default
+        :data:`transpose_matrix.memory.DEFAULT_MAX_ENTRIES` (50,000).
+
+    Returns
+    -------
+    list of sympy.Eq
+        One unevaluated equation per output entry, in C order.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``spec`` is not a :class:`ConvSpec`.
+    MemoryGuardError
+        C, the kernel or a vector has too many entries; counted before
+        anything is built.
 
     Examples
     --------

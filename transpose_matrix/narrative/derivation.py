@@ -285,7 +285,11 @@ class Table:
 class Check:
     r"""A claim, how it was verified, and whether it held.
 
-    Attributes
+    Made by :func:`sympy_check`, :func:`exhaustive_check` and
+    :func:`computed_check`; each field is a parameter of the constructor and
+    an attribute of the result.
+
+    Parameters
     ----------
     claim : str
         Prose markup stating what holds, in words and maths: ``"`conv_output_size`
@@ -298,6 +302,13 @@ class Check:
         Whether the claim held.
     detail : str
         Prose markup: a largest difference, a residual, a counterexample.
+
+    Examples
+    --------
+    >>> print(Check("It holds.", "verified symbolically", True).text())
+    ✓ It holds; verified symbolically.
+    >>> print(Check("It holds.", "", False, "off by 1").text())
+    ✗ FAILED: It holds (off by 1).
     """
 
     claim: str
@@ -319,6 +330,27 @@ class Step:
     """One step of a derivation: a title and its blocks in reading order.
 
     A step with an empty title is an untitled introduction.
+
+    Parameters
+    ----------
+    title : str
+        Prose markup; empty for an introduction.
+    blocks : iterable of Prose, Display, Matrices, Table or Check
+        The step's first blocks; more are appended with :meth:`say`,
+        :meth:`show` and the other builders.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        A block of another type, or a title that is not a string.
+    ConvSpecError
+        A title with an unmatched ``$`` or backquote.
+
+    Examples
+    --------
+    >>> step = Step("The size", [Prose("One line.")])
+    >>> step.title, step.blocks
+    ('The size', [Prose(text='One line.')])
     """
 
     def __init__(self, title: str = "", blocks: Iterable[Block] = ()) -> None:
@@ -664,6 +696,24 @@ def sympy_check(lhs: Any, rhs: Any, *, says: str = "The equation holds") -> Chec
     Matrices are compared entry by entry. Any exception is recorded as a
     failure.
 
+    Parameters
+    ----------
+    lhs, rhs : sympy.Basic or sympy.MatrixBase
+        The two sides; expressions built unevaluated are evaluated first.
+    says : str
+        Prose markup stating the claim, before the domain.
+
+    Returns
+    -------
+    Check
+        Passed, or failed with the difference (or the exception) as detail.
+
+    Raises
+    ------
+    Nothing
+        Of its own: an exception while comparing is recorded in the returned
+        :class:`Check` as a failure, never raised.
+
     Examples
     --------
     >>> n = sympy.Symbol("n", integer=True, positive=True)
@@ -705,12 +755,38 @@ def exhaustive_check(
     e.g. ``Grid().describe()``. An exception raised by the predicate is a
     failure for that case.
 
+    Parameters
+    ----------
+    cases : iterable
+        The cases, each passed to ``predicate``.
+    predicate : callable
+        ``predicate(case)`` is true when the claim holds for ``case``.
+    says : str
+        Prose markup stating the claim.
+    over : str
+        Prose markup describing the cases.
+
+    Returns
+    -------
+    Check
+        Passed with the number of cases, or failed with the first
+        counterexample (or with no cases at all).
+
+    Raises
+    ------
+    TypeError
+        Only Python's own, when ``cases`` is not iterable; an exception of
+        the predicate is recorded as a counterexample, never raised.
+
     Examples
     --------
     >>> check = exhaustive_check(range(1, 6), lambda n: n * n >= n, says="$n^2 \\ge n$",
     ...                          over="$n \\le 5$")
     >>> check.method
     'verified exhaustively over $n \\le 5$ (5 cases)'
+    >>> exhaustive_check(range(1, 6), lambda n: n * n > n, says="$n^2 > n$",
+    ...                  over="$n \\le 5$").detail
+    '`counterexample 1`'
     """
     count = 0
     for case in cases:
@@ -733,6 +809,27 @@ def exhaustive_check(
 
 def computed_check(ok: Any, claim: str, detail: str = "") -> Check:
     """A claim whose truth value was computed by the caller (against torch, say).
+
+    Parameters
+    ----------
+    ok : object
+        The computed truth value (anything ``bool`` accepts, e.g. a numpy bool).
+    claim : str
+        Prose markup stating what was computed and what holds.
+    detail : str
+        Prose markup: e.g. the largest difference found.
+
+    Returns
+    -------
+    Check
+        With an empty ``method``.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        ``claim`` or ``detail`` is not a string.
+    ConvSpecError
+        ``claim`` or ``detail`` has an unmatched ``$`` or backquote.
 
     Examples
     --------
@@ -760,6 +857,26 @@ class Grid:
 
     Sizes run from 1 to ``n``, kernel sizes 1 to ``k``, strides 1 to ``s``,
     paddings 0 to ``p``, dilations 1 to ``d``.
+
+    Parameters
+    ----------
+    n : int, default 12
+        Largest input size.
+    k : int, default 5
+        Largest kernel size.
+    s : int, default 4
+        Largest stride.
+    p : int, default 3
+        Largest padding (>= 0).
+    d : int, default 3
+        Largest dilation.
+
+    Raises
+    ------
+    ConvSpecTypeError
+        A bound is not an integer.
+    ConvSpecError
+        A bound is below 1 (``p`` below 0).
 
     Examples
     --------
@@ -1319,7 +1436,7 @@ def _step_spec(derivation: Derivation, spec: ConvSpec) -> None:
             _placement_check(n, k, s, before, after, d, o),
             _membership_check(
                 (k, s, (before, after), d), o, low, s,
-                lambda m, first=first, stop=stop: first <= m < stop,
+                range(first, stop).__contains__,
             ),
         ]
         if arguments is not None:
@@ -1458,7 +1575,9 @@ def output_size_equations(spec: ConvSpec, *, transposed: bool = False) -> tuple[
         k, s, d = spec.kernel_size[i], spec.stride[i], spec.dilation[i]
         if layer is not None:
             a, p = layer["output_padding"][i], layer["padding"][i]
-            values = {_o: spec.output_shape[i], _s: s, _p: p, _d: d, _k: k, _a: a}
+            values: dict[sympy.Symbol, int] = {
+                _o: spec.output_shape[i], _s: s, _p: p, _d: d, _k: k, _a: a
+            }
         elif spec.is_symmetric_padding:
             values = {_n: spec.input_shape[i], _p: spec.padding[i][0], _d: d, _k: k, _s: s}
         else:
@@ -1470,8 +1589,8 @@ def output_size_equations(spec: ConvSpec, *, transposed: bool = False) -> tuple[
     else:
         formula, name = (_CONV if spec.is_symmetric_padding else _CONV_PAIR), "o"
     equations = [Equation(sympy.Symbol(name), formula)]
-    for values, group in dims.items():
-        filled = Filled(formula, dict(values))
+    for pairs, group in dims.items():
+        filled = Filled(formula, dict(pairs))
         steps = [filled] if layer is not None else [filled, _divided(filled)]
         names = [sympy.Symbol(f"{name}_{i}" if spec.ndim > 1 else name) for i in group]
         equations.append(Equation(*names, *steps, filled.doit()))

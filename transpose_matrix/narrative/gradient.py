@@ -27,6 +27,7 @@ import numpy as np
 import sympy
 
 from ..errors import ConvSpecError
+from ..geometry.padding import copies_input
 from ..geometry.spec import ConvSpec, as_spec
 from ..matrices.patch import patch_matrix
 from ..matrices.reference import reference_conv_matrix
@@ -220,7 +221,7 @@ def gradient_derivation(spec: ConvSpec) -> Derivation:
     ∂L/∂x₂ = g₁⋅w₁
     """
     spec = as_spec(spec)
-    if spec.padding_mode != "zeros":
+    if copies_input(spec.padding_mode):
         raise ConvSpecError(
             f"gradient_derivation derives zero padding only; with padding_mode="
             f"{spec.padding_mode!r} C = D·P and the input gradient is Pᵀ·Dᵀ·g, which "

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..errors import ConvSpecError, ConvSpecTypeError
+from ..geometry.padding import copies_input
 from ..geometry.spec import ConvSpec
 
 __all__ = ["check_markup", "describe_spec", "dims_latex", "markup_pieces"]
@@ -132,7 +133,7 @@ def describe_spec(spec: ConvSpec, transposed: bool = False) -> str:
             before = _per_dim([b for b, _ in spec.padding])
             after = _per_dim([a for _, a in spec.padding])
             parts.append(f"padding {before} before and {after} after")
-    if spec.padding_mode != "zeros":
+    if copies_input(spec.padding_mode):
         parts.append(f"`padding_mode='{spec.padding_mode}'`")
     if any(d != 1 for d in spec.dilation):
         parts.append(f"dilation {_per_dim(spec.dilation)}")

@@ -83,6 +83,32 @@ def auto_method(spec: ConvSpec) -> str:
     with as many outputs as inputs per tap (U-Net 3x3, the 3-D 3x3x3 layer:
     10-20 % faster), not on large products with a long reach (DeepLab's
     dilated 3x3) nor on grouped layers.
+
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution's geometry (with zero padding: :class:`ConvOperator`
+        passes the unpadded layer of a ``padding_mode`` other than zeros).
+
+    Returns
+    -------
+    {'im2col', 'summed', 'polyphase'}
+        The numpy backend's method for this layer.
+
+    Raises
+    ------
+    AttributeError
+        Only Python's own, when ``spec`` is not a :class:`ConvSpec`: it is not
+        validated here (:func:`conv_operator` validates it).
+
+    Examples
+    --------
+    >>> auto_method(ConvSpec((8, 8), 3, in_channels=3, out_channels=64))  # a stem
+    'im2col'
+    >>> auto_method(ConvSpec((16, 16), 3, padding=1, in_channels=8, out_channels=8))
+    'summed'
+    >>> auto_method(ConvSpec((8, 8), 3, stride=2))
+    'polyphase'
     """
     if spec.out_channels > 2 * spec.in_channels:
         return "im2col"
@@ -110,6 +136,41 @@ class ConvOperator(LinearOperator):
     output sample (PyLops' names). ``matvec``/``matmat`` compute ``C @ x``
     for one sample or a batch of samples as columns; ``rmatvec``/``rmatmat``
     compute ``Cᴴ @ y``. ``op.H`` and ``op.T`` are Cᴴ and Cᵀ as operators.
+
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution's geometry, any ``padding_mode``.
+    weight : array_like
+        Shape ``spec.weight_shape``; copied read-only (a torch tensor is
+        detached first).
+    method : {'auto', 'im2col', 'polyphase', 'summed'}, default 'auto'
+        How the numpy backend computes; ``'auto'`` picks by
+        :func:`auto_method`.
+    backend : {'numpy', 'torch'}, default 'numpy'
+        ``'torch'`` runs torch's own convolutions (``method='auto'`` only).
+    device : str or torch.device, optional
+        Where the torch backend computes; torch backend only.
+
+    Raises
+    ------
+    ConvSpecError, ConvSpecTypeError
+        A bad weight, an unknown ``method`` or ``backend``, a ``method`` or
+        ``device`` given to the backend that does not take it; when applied,
+        an operand of the wrong length or a non-numeric dtype.
+    MemoryGuardError
+        The private copy of the weight would not fit in memory.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> op = ConvOperator(ConvSpec((4,), 2), np.array([[[1.0, 2.0]]]))
+    >>> op.shape, op.dims, op.dimsd
+    ((3, 4), (1, 4), (1, 3))
+    >>> op @ np.arange(4.0)
+    array([2., 5., 8.])
+    >>> op.H @ np.ones(3)
+    array([1., 3., 3., 2.])
     """
 
     def __init__(

@@ -80,7 +80,7 @@ def _flatten(expr: Any) -> Any:
         return expr
     args = [_flatten(arg) for arg in expr.args]
     if isinstance(expr, (sympy.Add, sympy.Mul)):
-        spliced = []
+        spliced: list[Any] = []
         for arg in args:
             spliced.extend(arg.args if type(arg) is type(expr) else [arg])
         head, rest = spliced[0], spliced[1:]
@@ -606,6 +606,11 @@ def derivation_latex(
             out.append(_block_latex(block, width))
             out.append("")
     out.append("\\endgroup")
+    if any("\\argbreak" in line for line in out):
+        # A self-contained fragment defines the macro its code uses, under its heading.
+        from .documents import ARGBREAK
+
+        out.insert(out.index(_STRETCH) - (1 if derivation.source else 0), ARGBREAK)
     return "\n".join(out) + "\n"
 
 

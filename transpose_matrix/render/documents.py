@@ -28,6 +28,7 @@ from ..errors import ConvSpecError
 from .latex import _AMSMATH_MAX_COLS, LatexError, escape_text
 
 __all__ = [
+    "ARGBREAK",
     "ARTICLE",
     "BEAMER",
     "FRAGMENT_PACKAGES",
@@ -36,6 +37,7 @@ __all__ = [
     "document",
     "fragment",
     "frame",
+    "pdf_string",
 ]
 
 #: What a fragment needs from the preamble of the notes it is ``\input`` into.
@@ -48,6 +50,24 @@ class Page:
 
     ``width`` is ``\\linewidth``; ``height`` the height one display or
     figure may take; ``max_rows`` the rows a matrix shows before eliding.
+
+    Parameters
+    ----------
+    kind : str
+        The document class it describes: ``'article'`` or ``'beamer'``.
+    width : float
+        ``\\linewidth`` in pt.
+    height : float
+        The height one display or figure may take, in pt.
+    max_rows : int
+        Rows a matrix shows before eliding.
+
+    Examples
+    --------
+    >>> BEAMER
+    Page(kind='beamer', width=330.0, height=190.0, max_rows=12)
+    >>> Page("article", 345.0, 480.0, 16) == ARTICLE
+    True
     """
 
     kind: str
@@ -114,6 +134,18 @@ def document(
     packages : iterable of str
         More packages, names optionally with ``[options]`` in front.
     kind : {"article", "beamer", "standalone"}
+        The document class.
+
+    Returns
+    -------
+    str
+        The whole ``.tex`` source, ending with a newline.
+
+    Raises
+    ------
+    ConvSpecError
+        An unknown ``kind``, both ``title`` and ``latex_title`` given, or a
+        package that is not a name (optionally with ``[options]``).
 
     Notes
     -----
@@ -147,8 +179,15 @@ def document(
     lines.append(f"\\setcounter{{MaxMatrixCols}}{{{columns}}}")
     if kind == "beamer":
         lines.append(r"\setbeamertemplate{navigation symbols}{}")
+    if "\\argbreak" in body:
+        lines.append(ARGBREAK)
     if latex_title is not None and kind != "standalone":
-        lines += [f"\\title{{{latex_title}}}", r"\date{}"]
+        # hyperref (loaded by beamer) writes the title into the PDF's metadata,
+        # where only plain text is allowed.
+        shown = latex_title if kind != "beamer" else (
+            f"\\texorpdfstring{{{latex_title}}}{{{pdf_string(latex_title)}}}"
+        )
+        lines += [f"\\title{{{shown}}}", r"\author{}", r"\date{}"]
     lines.append(r"\begin{document}")
     if latex_title is not None and kind == "article":
         lines.append(r"\maketitle")
@@ -161,22 +200,98 @@ def document(
 def fragment(body: str, *, what: str = "body", packages: Iterable[str] = FRAGMENT_PACKAGES) -> str:
     r"""``body`` headed by comments naming the packages it needs.
 
+    Parameters
+    ----------
+    body : str
+        LaTeX to be ``\input`` into the reader's own document.
+    what : str
+        What the body is, named in the first comment line.
+    packages : iterable of str
+        The packages the body needs.
+
+    Returns
+    -------
+    str
+        Three comment lines, then ``body``.
+
+    Raises
+    ------
+    TypeError
+        Only Python's own, when a package is not a string: nothing is
+        validated here (the body is the caller's LaTeX).
+
     Examples
     --------
     >>> print(fragment("x").splitlines()[1])
     %   \usepackage{amsmath,amssymb,tikz}
+    >>> print(fragment(r"\[ x \]", what="matrix", packages=["amsmath"]))
+    % transpose_matrix matrix: \input this into a document that loads
+    %   \usepackage{amsmath}
+    % (\usepackage[T1]{fontenc} and \usepackage{lmodern} are recommended too).
+    \[ x \]
     """
     names = ",".join(packages)
+    macro = f"{ARGBREAK}\n" if "\\argbreak" in body else ""
     return (
         f"% transpose_matrix {what}: \\input this into a document that loads\n"
         f"%   \\usepackage{{{names}}}\n"
         "% (\\usepackage[T1]{fontenc} and \\usepackage{lmodern} are recommended too).\n"
-        f"{body}"
+        f"{macro}{body}"
     )
 
 
+#: Where a line of code may break between arguments (see
+#: :func:`~transpose_matrix.render.latex.code_latex`): defined once per document.
+ARGBREAK = (
+    "% \\argbreak: a line of code may break here, ragged, or not at all\n"
+    r"\providecommand\argbreak{\nobreak\hskip0pt plus1fil\penalty50\hskip0pt plus-1fil\relax}"
+)
+
+_PDF_WORDS = {r"\times": "x", r"\to": "->", r"\mathsf{T}": "T", r"\cdot": "*", "~": " "}
+
+
+def pdf_string(latex: str) -> str:
+    r"""Plain text for a PDF string (hyperref's metadata) from a LaTeX title.
+
+    >>> pdf_string(r"ConvTranspose2d: \mbox{${3 \times 3}$ input} $\to$ \mbox{$6$ output}")
+    'ConvTranspose2d: 3 x 3 input -> 6 output'
+    """
+    text = latex
+    for command, plain in _PDF_WORDS.items():
+        text = text.replace(command, f" {plain} ")
+    text = re.sub(r"\\[A-Za-z]+\*?", " ", text)
+    text = re.sub(r"[{}$^_\\]", "", text)
+    return re.sub(r"\s+", " ", text).replace("( ", "(").replace(" )", ")").strip()
+
+
 def frame(title: str, body: str) -> str:
-    r"""One beamer frame; ``title`` is LaTeX (escape plain text first)."""
+    r"""One beamer frame; ``title`` is LaTeX (escape plain text first).
+
+    Parameters
+    ----------
+    title : str
+        The frame title, in LaTeX.
+    body : str
+        The frame's contents; surrounding blank space is stripped.
+
+    Returns
+    -------
+    str
+        ``\begin{frame}{title}`` … ``\end{frame}``.
+
+    Raises
+    ------
+    AttributeError
+        Only Python's own, when ``body`` is not a string: nothing is
+        validated here.
+
+    Examples
+    --------
+    >>> print(frame("Title", "  body \n"))
+    \begin{frame}{Title}
+    body
+    \end{frame}
+    """
     return f"\\begin{{frame}}{{{title}}}\n{body.strip()}\n\\end{{frame}}"
 
 
@@ -187,11 +302,35 @@ def compile_pdf(tex: str, workdir: str | os.PathLike[str], *, name: str = "docum
     once (nothing here needs cross-references). The log stays next to the
     PDF as ``NAME.log``.
 
+    Parameters
+    ----------
+    tex : str
+        The whole document, e.g. from :func:`document`.
+    workdir : str or os.PathLike
+        Directory for ``NAME.tex``, the PDF and the log; created if missing.
+    name : str
+        The files' stem.
+
+    Returns
+    -------
+    pathlib.Path
+        ``workdir / f"{name}.pdf"``.
+
     Raises
     ------
     LatexError
         pdflatex is missing, times out, or fails; the message ends with the
         last lines of its log, where the error is.
+    OSError
+        Python's own, when ``workdir`` or the ``.tex`` file cannot be written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as workdir:
+    ...     pdf = compile_pdf(document("Hello."), workdir, name="hello")
+    ...     print(pdf.name, pdf.stat().st_size > 0)
+    hello.pdf True
     """
     directory = Path(workdir)
     directory.mkdir(parents=True, exist_ok=True)

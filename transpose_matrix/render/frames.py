@@ -35,12 +35,17 @@ import functools
 import itertools
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import ConvSpecError, ConvSpecTypeError
+from ..geometry.padding import require_zero_padding
 from ..geometry.spec import ConvSpec
+from ..narrative.readouts import frame_caption
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_array
 
 __all__ = [
     "DATA",
@@ -182,10 +187,6 @@ class FrameModel:
 # --------------------------------------------------------------------------- text
 
 
-def _position(values: tuple[int, ...]) -> str:
-    return str(values[0]) if len(values) == 1 else "(" + ", ".join(str(v) for v in values) + ")"
-
-
 def layer_title(spec: ConvSpec, transposed: bool = False) -> str:
     """One line naming the layer: its torch class, geometry in words and output shape.
 
@@ -208,12 +209,6 @@ def layer_title(spec: ConvSpec, transposed: bool = False) -> str:
         name = f"transpose of Conv{spec.ndim}d"
     result = spec.input_shape if transposed else spec.output_shape
     return f"{name}: {heading(spec, transposed)} → {dims_text(result)}"
-
-
-def _cell_name(word: str, channel: int, channels: int, position: tuple[int, ...]) -> str:
-    if channels == 1:
-        return f"{word} {_position(position)}"
-    return f"{word} {_position(position)} of channel {channel}"
 
 
 # --------------------------------------------------------------------------- planes
@@ -301,26 +296,19 @@ def check_drawable(spec: Any, what: str) -> None:
 def check_zero_padding(spec: Any, what: str) -> None:
     """Raise unless ``spec`` pads with zeros: ``what`` draws taps in the padding as empty.
 
-    >>> check_zero_padding(ConvSpec((4,), 3, padding=1, padding_mode="reflect"), "pages")
+    >>> check_zero_padding(ConvSpec((4,), 3, padding=1, padding_mode="reflect"), "html_page")
     Traceback (most recent call last):
     ...
-    transpose_matrix.errors.ConvSpecError: pages draw zero padding only; with \
+    transpose_matrix.errors.ConvSpecError: html_page draws zero padding only; with \
 padding_mode='reflect' a tap in the border reads an input entry, so an entry of C can sum \
-several weights: use show, export or figure sparsity
+several weights: use show, export, verify or figure sparsity
     """
-    mode = getattr(spec, "padding_mode", "zeros")
-    if mode != "zeros":
-        raise ConvSpecError(
-            f"{what} draw zero padding only; with padding_mode={mode!r} a tap in the border "
-            "reads an input entry, so an entry of C can sum several weights: use show, "
-            "export or figure sparsity",
-            field="padding_mode",
-        )
+    require_zero_padding(spec, what)
 
 
 def _check(spec: ConvSpec, view: str) -> None:
     check_drawable(spec, "animations")
-    check_zero_padding(spec, "animations")
+    check_zero_padding(spec, "animate")
     if view not in VIEWS:
         raise ConvSpecError(f"view={view!r} must be one of {', '.join(VIEWS)}")
     count = spec.matrix_shape[0] if view != "zero-insertion" else spec.matrix_shape[1]
@@ -332,7 +320,7 @@ def _check(spec: ConvSpec, view: str) -> None:
         )
 
 
-def _labels(spec: ConvSpec) -> tuple[object, object]:
+def _labels(spec: ConvSpec) -> tuple[csr_array, csr_array]:
     """C and Cᵀ holding weight labels, as CSR and CSC for fast row/column reads."""
     from ..matrices.conv import transposed_conv_matrix, weight_label_matrix
 
@@ -342,7 +330,7 @@ def _labels(spec: ConvSpec) -> tuple[object, object]:
     return labels, transposed
 
 
-def _vector(matrix: object, index: int, column: bool) -> tuple[np.ndarray, np.ndarray]:
+def _vector(matrix: Any, index: int, column: bool) -> tuple[np.ndarray, np.ndarray]:
     """Positions and labels of the nonzeros of one row (or column) of a sparse matrix."""
     sliced = matrix[:, [index]] if column else matrix[[index], :]
     coo = sliced.tocoo()
@@ -486,7 +474,7 @@ def _gather(spec: ConvSpec) -> FrameModel:
     frames = _frames(
         labels, False, source, (spec.out_channels, spec.output_shape),
         lambda o, j: _placement(spec, o, j),
-        lambda r, o, j: f"{_cell_name('output', o, spec.out_channels, j)} = row {r} of C",
+        lambda r, o, j: frame_caption("gather", r, o, spec.out_channels, j),
     )
     return FrameModel(
         spec, "gather", layer_title(spec), source, target, "source", "C", "row", source, frames
@@ -500,9 +488,7 @@ def _scatter(spec: ConvSpec) -> FrameModel:
     frames = _frames(
         transposed, True, target, (spec.out_channels, spec.output_shape),
         lambda o, j: _placement(spec, o, j),
-        lambda r, o, j: (
-            f"{_cell_name('input pixel', o, spec.out_channels, j)} = column {r} of Cᵀ"
-        ),
+        lambda r, o, j: frame_caption("scatter", r, o, spec.out_channels, j),
     )
     return FrameModel(
         spec, "scatter", layer_title(spec, transposed=True) + " (scatter)", source, target,
@@ -517,7 +503,7 @@ def _zero_insertion(spec: ConvSpec) -> FrameModel:
     frames = _frames(
         transposed, False, source, (spec.in_channels, spec.input_shape),
         lambda c, i: _flipped_placement(spec, c, i),
-        lambda r, c, i: f"{_cell_name('output', c, spec.in_channels, i)} = row {r} of Cᵀ",
+        lambda r, c, i: frame_caption("zero-insertion", r, c, spec.in_channels, i),
     )
     return FrameModel(
         spec, "zero-insertion", layer_title(spec, transposed=True) + " (zero insertion)",

@@ -52,7 +52,7 @@ def _rgb_hex(rgb: tuple[int, int, int]) -> str:
 
 def _check(spec: ConvSpec) -> None:
     check_drawable(spec, "pages")
-    check_zero_padding(spec, "pages")
+    check_zero_padding(spec, "html_page")
     drawn = [n + b + max(a, 0) for n, (b, a) in zip(spec.input_shape, spec.padding)]
     if max(drawn) > MAX_SIDE:
         raise ConvSpecError(
@@ -103,10 +103,14 @@ def _grid_svg(
 
 
 def _text_lines(spec: ConvSpec) -> dict[str, Any]:
-    from .report import conv_call, size_lines, transposed_call
+    from ..narrative.readouts import READOUTS
+    from ..narrative.report import conv_call, transposed_call
+    from .report import size_lines
 
     layer = transposed_call(spec)
     return {
+        # What a row or column says, the report's own sentences: [lead, term, joiner].
+        "readouts": {kind: list(parts) for kind, parts in READOUTS.items()},
         "forwardCall": conv_call(spec),
         "transposedCall": layer or "no single ConvTransposeNd layer has this Cᵀ",
         "forwardSizes": size_lines(spec),
@@ -158,7 +162,8 @@ def _title(spec: ConvSpec, transposed: bool) -> str:
 
 def _body(spec: ConvSpec, transposed: bool, ident: str) -> str:
     from .animate import tap_rgb
-    from .text import kernel_labels, position_labels, subscript
+    from .text import kernel_labels, position_labels
+    from .views import tap_name
 
     gather = frame_model(spec, "gather")
     source, target = gather.source, gather.target
@@ -182,9 +187,7 @@ def _body(spec: ConvSpec, transposed: bool, ident: str) -> str:
         for column, label in row:
             columns[column].append([r, label])
     taps = math.prod(spec.kernel_size)
-    tap_names = [
-        "w" + subscript(t) for t in itertools.product(*(range(k) for k in spec.kernel_size))
-    ]
+    tap_names = [tap_name(spec, t) for t in range(taps)]
     data = {
         "id": ident,
         "shape": list(spec.matrix_shape),
@@ -411,26 +414,33 @@ _SCRIPT = r"""
       lit.push(g);
     }
     function activate(g) { if (g) { g.classList.add("tm-active"); lit.push(g); } }
-    function terms(entries, names, limit) {
+    function fill(template, names) {
+      return template.replace(/\{(\w+)\}/g, function (_, key) { return names[key]; });
+    }
+    // The sentence of the report model's readout `kind` (narrative.report.READOUTS).
+    function sentence(kind, own, entries, others, limit) {
+      var t = data.readouts[kind], names = { x: own, y: own };
       var parts = entries.slice(0, limit).map(function (e) {
-        return data.weights[e[1] - 1] + "·" + names[e[0]];
+        names.w = data.weights[e[1] - 1];
+        names.other = others[e[0]];
+        return fill(t[1], names);
       });
       if (entries.length > limit) parts.push("… (" + (entries.length - limit) + " more)");
-      return parts.length ? parts.join(" + ") : "0";
+      return fill(t[0], names) + (parts.length ? parts.join(t[2]) : "0");
     }
     function readout(kind, i) {
       var out;
       var entries = kind === "row" ? data.rows[i] : data.cols[i];
       if (kind === "row" && view === "forward") {
-        out = data.y[i] + " = " + terms(entries, data.x, 9) + "<br>row " + i + " of C";
+        out = sentence("row of C", data.y[i], entries, data.x, 9) + "<br>row " + i + " of C";
       } else if (kind === "row") {
-        out = "input pixel " + data.y[i] + " scatters " + terms(entries, data.x, 9) +
-          " into the output<br>column " + i + " of Cᵀ (= row " + i + " of C)";
+        out = sentence("column of Cᵀ", data.y[i], entries, data.x, 9) +
+          "<br>column " + i + " of Cᵀ (= row " + i + " of C)";
       } else if (view === "forward") {
-        out = "input " + data.x[i] + " feeds " + terms(entries, data.y, 9) +
+        out = sentence("column of C", data.x[i], entries, data.y, 9) +
           "<br>column " + i + " of C";
       } else {
-        out = data.x[i] + " = " + terms(entries, data.y, 9) + "<br>row " + i +
+        out = sentence("row of Cᵀ", data.x[i], entries, data.y, 9) + "<br>row " + i +
           " of Cᵀ (= column " + i + " of C)";
       }
       page.querySelector(".tm-readout").innerHTML = out + ", " + entries.length + " nonzero";

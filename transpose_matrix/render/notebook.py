@@ -45,8 +45,8 @@ def spec_html(spec: Any) -> str:
     >>> "<td" in spec_html(ConvSpec((4, 4), 3))
     True
     """
+    from ..narrative.report import conv_call
     from .prose import heading
-    from .report import conv_call
 
     rows, cols = spec.matrix_shape
     return _rows(

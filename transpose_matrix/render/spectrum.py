@@ -10,13 +10,15 @@ a LaTeX table. The command's options live in
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConvSpecError
+from ..narrative.report import conv_call, transposed_call
 from .documents import fragment
 from .latex import code_latex, escape_text
-from .report import conv_call, transposed_call
 
 if TYPE_CHECKING:
     import numpy as np
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 # numpy and the maths (scipy's ARPACK) are imported when a report is computed.
 
 __all__ = [
+    "CHEAP_ENTRIES",
     "SpectrumReport",
     "histogram",
     "spectrum_latex",
@@ -35,6 +38,11 @@ __all__ = [
 
 # Width of the longest histogram bar, in characters.
 _BAR = 40
+
+
+# A group's C with at most this many entries is cheap enough to take whole by
+# default (a dense SVD of 1,024 x 1,024 takes well under a second).
+CHEAP_ENTRIES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -48,15 +56,21 @@ class SpectrumReport:
         ``min(C.shape)``, the number of singular values.
     largest, smallest : numpy.ndarray
         The ``k`` largest and smallest values, largest first; ``smallest`` is
-        None when no method reaches it within its limits (see ``notes``).
+        None when not computed (see ``skipped``).
     values : numpy.ndarray or None
-        Every value, largest first, when a method reaches them all.
+        Every value, largest first, when computed.
     methods : dict
         ``which -> method`` that produced it.
     comparison : NormComparison
         The norm beside the shortcuts and bounds.
     notes : tuple of str
-        Why something was not computed.
+        Facts about what was computed (e.g. a value at its method's floor).
+    skipped : dict
+        ``which -> method`` for what was not computed by default because it
+        takes long ('smallest', 'all'); the command says how to ask for it.
+    floor : float
+        The level below which the smallest values are not resolved
+        (:func:`~transpose_matrix.analysis.spectrum.method_floor`; 0 when exact).
     """
 
     spec: Any
@@ -67,6 +81,8 @@ class SpectrumReport:
     methods: dict[str, str]
     comparison: NormComparison
     notes: tuple[str, ...] = ()
+    skipped: dict[str, str] = field(default_factory=dict)
+    floor: float = 0.0
 
     @property
     def norm(self) -> float:
@@ -79,6 +95,12 @@ class SpectrumReport:
         return None if self.smallest is None else float(self.smallest[-1])
 
     @property
+    def at_floor(self) -> bool:
+        """``σ_min`` is at or below its method's floor: only ``σ_min <= floor`` is known."""
+        low = self.minimum
+        return low is not None and self.floor > 0 and low <= self.floor
+
+    @property
     def condition(self) -> float | None:
         """``σ_max / σ_min`` (infinite when C is rank deficient), if ``σ_min`` is known."""
         low = self.minimum
@@ -87,48 +109,101 @@ class SpectrumReport:
         return math.inf if low == 0 else self.norm / low
 
 
-def spectrum_report(
-    spec: Any, weight: Any, k: int = 5, *, tol: float | None = None, seed: int = 0
-) -> SpectrumReport:
-    """Compute what the ``spectrum`` command shows: all values if reachable, else ``k`` each end.
+def _cheap(spec: Any, method: str) -> bool:
+    rows, cols = spec.matrix_shape
+    return method == "fft" or (rows // spec.groups) * (cols // spec.groups) <= CHEAP_ENTRIES
 
-    ``k`` is capped at the number of values; ``tol`` defaults to
-    :data:`~transpose_matrix.analysis.spectrum.DEFAULT_TOL`.
+
+def spectrum_report(
+    spec: Any, weight: Any, k: int | None = None, *, tol: float | None = None, seed: int = 0,
+    smallest: bool | None = None, everything: bool | None = None, method: str = "auto",
+    progress: Callable[[str], None] | None = None,
+) -> SpectrumReport:
+    """Compute what the ``spectrum`` command shows: the cheap parts by default, the rest on request.
+
+    By default every value when that is cheap (circular padding, or a small
+    C), else only the norm (the ``k`` largest when ``k`` is given).
+    ``smallest=True`` adds the ``k`` smallest (``σ_min``, the condition
+    number), ``everything=True`` every value; ``False`` skips them. ``k``
+    (default 5 when every value is computed, else 1) is capped at the number
+    of values; ``tol`` defaults to
+    :data:`~transpose_matrix.analysis.spectrum.DEFAULT_TOL`; ``method``
+    applies to the largest and smallest values (``'auto'`` picks);
+    ``progress`` receives one-line progress texts.
 
     Raises
     ------
     ConvSpecError
         From :func:`~transpose_matrix.singular_values` (a bad weight, no
-        convergence, the memory guard).
+        convergence, the memory guard, a method that cannot compute what is
+        asked on this layer).
     """
-    from ..analysis.spectrum import DEFAULT_TOL, choose_method, compare_norms, singular_values
+    from ..analysis.spectrum import (
+        DEFAULT_TOL,
+        FloorWarning,
+        choose_method,
+        compare_norms,
+        method_floor,
+        singular_values,
+    )
 
     tol = DEFAULT_TOL if tol is None else tol
     count = min(spec.matrix_shape)
-    k = min(k, count)
     notes: list[str] = []
     methods: dict[str, str] = {}
-    values = smallest = None
+    skipped: dict[str, str] = {}
+    values = low = None
+    floor = 0.0
     try:
-        methods["all"] = choose_method(spec, "all")
-    except ConvSpecError as error:
-        notes.append(f"all values: not computed, {error}")
-    if "all" in methods:
-        values = singular_values(spec, weight, which="all", tol=tol, seed=seed)
-        largest, smallest = values[:k], values[count - k :]
+        every = choose_method(spec, "all", method="auto" if method == "auto" else (
+            method if method in ("fft", "dense") else "auto"))
+    except ConvSpecError:
+        if everything:
+            raise
+        every = None
+    take_all = everything or (everything is None and every is not None and _cheap(spec, every))
+    if every is not None and not take_all and everything is None:
+        skipped["all"] = every
+    k = min(count, (5 if take_all else 1) if k is None else k)
+    if take_all:
+        methods["all"] = every or "dense"
+        values = singular_values(spec, weight, which="all", tol=tol, seed=seed,
+                                 method=methods["all"])
+        largest, low = values[:k], values[count - k :]
     else:
-        methods["largest"] = choose_method(spec, "largest", k)
-        largest = singular_values(spec, weight, k, "largest", tol=tol, seed=seed)
-        try:
-            methods["smallest"] = choose_method(spec, "smallest", k)
-        except ConvSpecError as error:
-            notes.append(f"smallest values: not computed, {error}")
-        else:
-            smallest = singular_values(spec, weight, k, "smallest", tol=tol, seed=seed)
+        methods["largest"] = choose_method(spec, "largest", k, method if method != "shift-invert"
+                                           else "auto")
+        largest = singular_values(spec, weight, k, "largest", tol=tol, seed=seed,
+                                  method=methods["largest"], progress=progress)
+        wanted = smallest
+        if wanted is None:
+            try:
+                pick = choose_method(spec, "smallest", k)
+            except ConvSpecError:
+                pick = "shift-invert"
+            wanted = pick == "dense" and _cheap(spec, pick)
+            if not wanted:
+                skipped["smallest"] = pick
+        if wanted:
+            methods["smallest"] = choose_method(spec, "smallest", k, method)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FloorWarning)
+                ascending = singular_values(spec, weight, k, "smallest", tol=tol, seed=seed,
+                                            method=methods["smallest"], progress=progress)
+            low = ascending[::-1]
+            floor = method_floor(spec, weight, methods["smallest"], tol=tol)
     comparison = compare_norms(spec, weight, tol=tol, seed=seed, norm=float(largest[0]))
-    return SpectrumReport(
-        spec, count, largest, smallest, values, methods, comparison, tuple(notes)
+    report = SpectrumReport(
+        spec, count, largest, low, values, methods, comparison, tuple(notes), skipped, floor
     )
+    if report.at_floor:
+        notes.append(
+            f"σ_min = {_number(report.minimum or 0.0)} is at the floor {_number(floor)} of "
+            f"{methods['smallest']}: the true value lies between 0 and {_number(floor)}, "
+            "and the condition number is at least the one shown"
+        )
+        report = replace(report, notes=tuple(notes))
+    return report
 
 
 def histogram(values: np.ndarray, bins: int = 12) -> list[tuple[float, float, int]]:
@@ -160,14 +235,16 @@ def _layer_line(spec: Any, transposed: bool) -> str:
     return f"C of {conv_call(spec)}"  # the call names a padding_mode other than zeros
 
 
+_DESCRIBED = {
+    "fft": "FFT, exact",
+    "dense": "dense SVD, exact",
+    "iterative": "Lanczos, tolerance-bound",
+    "shift-invert": "shift-invert Lanczos, tolerance-bound",
+}
+
+
 def _method_line(report: SpectrumReport) -> str:
-    exact = {"fft": "FFT, exact", "dense": "dense SVD, exact"}
-    described = {
-        **exact,
-        "iterative": "Lanczos, tolerance-bound",
-        "shift-invert": "shift-invert Lanczos, tolerance-bound",
-    }
-    parts = [f"{which}: {described[method]}" for which, method in report.methods.items()]
+    parts = [f"{which}: {_DESCRIBED[method]}" for which, method in report.methods.items()]
     return "Methods: " + "; ".join(parts)
 
 
@@ -230,14 +307,16 @@ def spectrum_text(report: SpectrumReport, *, bins: int = 12, transposed: bool = 
         "",
         f"  ‖C‖₂ = σ_max       {_number(report.norm)}",
     ]
-    if report.smallest is None:
-        lines.append("  σ_min              not computed")
-    else:
-        lines.append(f"  σ_min              {_number(report.minimum)}")
-        lines.append(f"  condition number   {_number(report.condition)}")
-    k = len(report.largest)
-    lines.append(f"  {k} largest:  " + "  ".join(_number(v) for v in report.largest))
     if report.smallest is not None:
+        bound = "<= " if report.at_floor else ""
+        more = ">= " if report.at_floor else ""
+        lines.append(f"  σ_min              {bound}{_number(report.minimum or 0.0)}"
+                     + ("  (at the method's floor)" if report.at_floor else ""))
+        lines.append(f"  condition number   {more}{_number(report.condition or 0.0)}")
+    k = len(report.largest)
+    if k > 1:
+        lines.append(f"  {k} largest:  " + "  ".join(_number(v) for v in report.largest))
+    if report.smallest is not None and len(report.smallest) > 1:
         lines.append(f"  {k} smallest: " + "  ".join(_number(v) for v in report.smallest))
     lines += ["", "Shortcuts and bounds beside ‖C‖₂:"]
     table = _comparison_rows(report)
@@ -247,13 +326,21 @@ def spectrum_text(report: SpectrumReport, *, bins: int = 12, transposed: bool = 
         lines.append(f"      ({why})")
     for note in report.notes:
         lines += ["", f"Note: {note}"]
+    asks = []
+    if "smallest" in report.skipped:
+        asks.append(f"σ_min and the condition number: --smallest "
+                    f"({_DESCRIBED[report.skipped['smallest']]}; slow on a C this size)")
+    if "all" in report.skipped:
+        asks.append(f"every value and a histogram: --all ({_DESCRIBED[report.skipped['all']]})")
+    if asks:
+        lines += ["", "Not computed by default (ask for it):"] + [f"  {ask}" for ask in asks]
     if report.values is not None:
-        table = histogram(report.values, bins)
+        counts = histogram(report.values, bins)
         lines += ["", f"Histogram of the {report.count} singular values ({bins} bins from 0):"]
-        most = max(n for _, _, n in table) or 1
-        edge = max(len(f"{hi:.4g}") for _, hi, _ in table)
-        for number, (lo, hi, n) in enumerate(table):
-            close = "]" if number == len(table) - 1 else ")"
+        most = max(n for _, _, n in counts) or 1
+        edge = max(len(f"{hi:.4g}") for _, hi, _ in counts)
+        for number, (lo, hi, n) in enumerate(counts):
+            close = "]" if number == len(counts) - 1 else ")"
             bar = "█" * round(_BAR * n / most) if n else ""
             lines.append(f"  [{lo:>{edge}.4g}, {hi:>{edge}.4g}{close}  {bar:<{_BAR}}  {n}")
     return "\n".join(lines) + "\n"
@@ -305,10 +392,10 @@ def spectrum_latex(report: SpectrumReport, *, bins: int = 12, transposed: bool =
         f"{_latex_number(report.norm)} & exact \\\\",
     ]
     if report.smallest is not None:
-        lines.append(f"$\\sigma_{{\\min}}$ & {_latex_number(report.minimum)} & \\\\")
+        lines.append(f"$\\sigma_{{\\min}}$ & {_latex_number(report.minimum or 0.0)} & \\\\")
         lines.append(
             r"$\kappa(C) = \sigma_{\max}/\sigma_{\min}$ & "
-            f"{_latex_number(report.condition)} & \\\\"
+            f"{_latex_number(report.condition or 0.0)} & \\\\"
         )
     lines.append(r"\hline")
     reasons = []
