@@ -371,6 +371,7 @@ def test_coverage_of_dilated_and_strided_layers_against_the_matrix():
         assert (x.silent_outputs, x.ignored_inputs) == _coverage_from_the_matrix(x), x
 
 
+@pytest.mark.slow
 def test_seven_to_224_finds_the_kernel_32_stride_32_layer(torch):
     solutions = solve_sizes(7, 224)
     best = solutions[0]
@@ -395,6 +396,7 @@ def _rows(out: str) -> list[list[str]]:
     return [line.split() for line in lines[1 : lines.index("")]]
 
 
+@pytest.mark.slow
 def test_command_solves_7_to_224(capsys):
     status, out, err = _solve(capsys, "7", "224")
     assert (status, err) == (0, "")

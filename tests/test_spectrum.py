@@ -566,6 +566,7 @@ def test_command_numbers_and_histogram_match_numpy(capsys):
     assert f"{c.upper:.6g}  upper bound" in out
 
 
+@pytest.mark.slow
 def test_command_circular_takes_the_fft(capsys):
     status, out, _ = spectrum_call(capsys, *GEOMETRY, "--padding-mode", "circular")
     assert status == 0
@@ -604,6 +605,7 @@ def test_command_reads_weights_from_a_file(capsys, tmp_path):
     assert f"‖C‖₂ = σ_max       {numpy_values(spec, w)[0]:.6g}" in out
 
 
+@pytest.mark.slow
 def test_command_without_the_whole_spectrum(capsys, monkeypatch):
     from transpose_matrix.render import spectrum as report
 
@@ -715,6 +717,7 @@ def test_tolerance_one_is_refused():
         numpy_values(spec, w)[0] * (1 + 1e-12)
 
 
+@pytest.mark.slow
 def test_command_latex_table_compiles(capsys, tmp_path, pdflatex):
     from transpose_matrix.render.documents import compile_pdf, document
 

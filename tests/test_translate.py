@@ -149,6 +149,7 @@ KERAS_BIAS_CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(KERAS_BIAS_CASES))
 def test_keras_bias_is_carried_by_default(torch, keras, case):
     shape, config = KERAS_BIAS_CASES[case]
@@ -181,6 +182,7 @@ def test_keras_bias_is_carried_by_default(torch, keras, case):
     assert "bias: y = Cᵀ x + b" in str(t)
 
 
+@pytest.mark.slow
 def test_keras_without_bias_says_so(keras):
     t = tm.interop.translate_keras((5, 1), 1, 4, 2, "same", use_bias=False)
     assert not t.bias and "use_bias=False" in t.layer and "bias=False" in t.torch_code()
