@@ -205,6 +205,8 @@ def _bound_text(bound: int) -> str:
         return _MAX_INT_TEXT
     if bound == -MAX_INT:
         return f"-{_MAX_INT_TEXT}"
+    if bound > 2**32 and bound & (bound + 1) == 0:  # 2**k - 1, e.g. the largest seed
+        return f"2**{bound.bit_length()} - 1"
     return _int_text(bound)
 
 
