@@ -156,6 +156,7 @@ def test_zero_insertion_grid_of_the_classic_odd_case():
     assert (kinds[2, 1:6] == ZERO).all() and kinds[1, 2] == ZERO
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["textbook", "strided gaps", "dilated", "channels", "groups",
                                   "1d stride pad"])
 def test_gather_picture_computes_torch_conv(name, torch):
@@ -273,6 +274,7 @@ PIXEL_CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", PIXEL_CASES)
 def test_rendered_highlights_are_the_nonzeros(name, pillow):
     spec, view = PIXEL_CASES[name]
@@ -282,6 +284,7 @@ def test_rendered_highlights_are_the_nonzeros(name, pillow):
     _check_pixels(anim, lambda k: anim.images[k], frames)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("format", ["gif", "apng"])
 @pytest.mark.parametrize("name", ["textbook gather", "odd scatter", "odd zero insertion"])
 def test_files_open_with_pillow_frames_durations_and_pixels(name, format, pillow, tmp_path):
@@ -337,37 +340,65 @@ def test_save_frames_refuses_bad_input(pillow, tmp_path):
     assert animate_module.save_frames([image], tmp_path / "one.gif", duration=50) == [50]
 
 
+def _label_crops(anim, frame):
+    """Pixels inside each labelled cell of the kernel's footprint in one frame,
+    by (channel, tap): the cell's colour and whatever text is drawn on it."""
+    model = anim.model
+    crops = {}
+    for mark in model.frames[frame].window:
+        if mark.label:
+            x0, y0, x1, y1 = anim.layout.cell_box(model.kernel_side, mark.channel, mark.cell)
+            crop = anim.images[frame].crop((x0 + 3, y0 + 3, x1 - 2, y1 - 2))
+            crops[mark.channel, model.tap(mark.label)] = crop.tobytes()
+    return crops
+
+
 def test_numeric_weights_label_the_cells(pillow):
     spec = ConvSpec((4,), 2)
     anim = tm.animate(spec, weight=np.array([[[1.5, -2.0]]]))
-    texts = animate_module._weight_texts(anim.model, anim.weight)
-    assert texts == [("1.5", "2"), ("-2", "-2")]
     assert len(anim.images) == 3
+    # The slides print each value on its tap's cell, once per overlay.
+    tex = anim.beamer(fragment=True)
+    assert tex.count("{$1.5$}") == 3 and tex.count("{$-2$}") == 3
+    assert "w_{" not in tex
+    # In the pictures a cell shows its own weight: changing the second
+    # weight changes the second tap's cell only, and a value is not a name.
+    crops = _label_crops(anim, 0)
+    same_first = _label_crops(tm.animate(spec, weight=np.array([[[1.5, 1.5]]])), 0)
+    named = _label_crops(tm.animate(spec), 0)
+    assert set(crops) == {(0, 0), (0, 1)}
+    assert crops[0, 0] == same_first[0, 0]
+    assert crops[0, 1] != same_first[0, 1]
+    assert crops[0, 0] != named[0, 0]
     with pytest.raises(ConvSpecError, match="weight shape"):
         tm.animate(spec, weight=np.ones((1, 1, 3)))
     with pytest.raises(TypeError, match="real"):
         tm.animate(spec, weight=np.ones((1, 1, 2), dtype=complex))
 
 
+@pytest.mark.slow
 def test_symbolic_labels_name_the_weight_with_channels(pillow):
     # With channels a cell is labelled with its own weight, w with subscripts
     # (o, c in the group, *tap), falling back to the tap alone where that is
     # too wide; with one channel each the two names are one.
-    digits = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
     spec = ConvSpec((4, 4), 3, padding=1, in_channels=2, out_channels=2)
-    model = tm.animate(spec, cell=40).model
-    texts = animate_module._weight_texts(model, None)
-    for flat, names in enumerate(texts):
-        index = np.unravel_index(flat, spec.weight_shape)
-        full = "w" + "".join(map(str, index)).translate(digits)
-        tap = "w" + "".join(map(str, index[2:])).translate(digits)
-        assert names == (full, tap)
-    single = tm.animate(ConvSpec((4, 4), 3), cell=40).model
-    assert animate_module._weight_texts(single, None)[5] == ("w₁₂",)
-    from transpose_matrix.render import slides
-
-    assert slides._label_tex(model, 6, None, room=100.0) == "$w_{0,0,1,2}$"
-    assert slides._label_tex(model, 6, None, room=10.0) == "$w_{1,2}$"
+    single = ConvSpec((4, 4), 3, padding=1)
+    # Wide cells: the two input channels' cells of one tap carry different
+    # names (w₀₀₁₂ and w₀₁₁₂), so they differ.
+    wide = _label_crops(tm.animate(spec, cell=40), 5)
+    taps = [t for t in range(9) if (0, t) in wide and (1, t) in wide]
+    assert len(taps) == 9
+    assert all(wide[0, t] != wide[1, t] for t in taps)
+    # Narrow cells: both show the tap's name, the same the single-channel
+    # layer shows, which is a name (not the number a weight would show).
+    narrow = _label_crops(tm.animate(spec, cell=16), 5)
+    alone = _label_crops(tm.animate(single, cell=16), 5)
+    valued = _label_crops(tm.animate(single, cell=16, weight=np.full((1, 1, 3, 3), 7.0)), 5)
+    assert all(narrow[0, t] == narrow[1, t] == alone[0, t] for t in taps)
+    assert all(alone[0, t] != valued[0, t] for t in taps)
+    # The slides' cells are narrow: they name the taps.
+    tex = tm.animate(ConvSpec((4,), 2, in_channels=2, out_channels=2)).beamer(fragment=True)
+    assert "{$w_{1}$}" in tex and "{$w_{0,1,1}$}" not in tex
 
 
 def test_notebook_display_and_repr(pillow):
@@ -438,6 +469,7 @@ def test_presets_have_the_classic_geometry(name):
     assert len(frame_model(spec, chosen.view).frames) == steps
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["no_padding_no_strides", "padding_strides_odd_transposed",
                                   "dilation", "full_padding_no_strides_transposed"])
 def test_preset_command_writes_the_animation(name, pillow, tmp_path, capsys):
@@ -475,6 +507,7 @@ BEAMER_CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", BEAMER_CASES)
 def test_beamer_overlays_compile_fit_and_count(name, pdflatex, tmp_path):
     from transpose_matrix.render import compile_pdf
@@ -488,6 +521,7 @@ def test_beamer_overlays_compile_fit_and_count(name, pdflatex, tmp_path):
     assert _pages(log) == len(anim)
 
 
+@pytest.mark.slow
 def test_beamer_fragment_inputs_into_a_talk(pdflatex, tmp_path):
     from transpose_matrix.render import compile_pdf
 
@@ -517,6 +551,7 @@ def test_beamer_without_pillow(monkeypatch):
 # --------------------------------------------------------------------------- CLI
 
 
+@pytest.mark.slow
 def test_cli_animate_formats(pillow, tmp_path, capsys):
     from PIL import Image
 

@@ -107,6 +107,7 @@ def test_show_textbook_golden_in_process(capsys, monkeypatch):
     assert call(capsys) == (0, TEXTBOOK_SHOW, "")
 
 
+@pytest.mark.slow
 def test_show_textbook_golden_subprocess():
     result = run("show")
     assert (result.returncode, result.stdout, result.stderr) == (0, TEXTBOOK_SHOW, "")
@@ -126,6 +127,7 @@ def test_transposed_geometry_matches_from_transposed(capsys):
     assert (data["spec"]["in_channels"], data["spec"]["out_channels"]) == (3, 2)
 
 
+@pytest.mark.slow
 def test_numeric_json_is_the_convolution_and_its_transpose(capsys, torch):
     args = ["--input", "5x6", "--kernel", "3x2", "--stride", "2", "--padding", "1:0x0:1",
             "--dilation", "1x2", "--in-channels", "2", "--out-channels", "4", "--groups", "2"]
@@ -212,6 +214,7 @@ def test_large_input_is_elided_not_refused(capsys, monkeypatch):
     assert last_row.startswith("y₃.₁₂₅.₁₂₅") and last_row.rstrip().endswith("w₃₃₂₂")
 
 
+@pytest.mark.slow
 def test_export_document_compiles(pdflatex, tmp_path):
     target = tmp_path / "notes.tex"
     result = run("export", "--input", "5x5", "--stride", "2", "--padding", "1",
@@ -226,6 +229,7 @@ def test_export_document_compiles(pdflatex, tmp_path):
     assert compile_pdf(tex, tmp_path / "build").exists()
 
 
+@pytest.mark.slow
 def test_export_fragment_inputs_into_notes(capsys, pdflatex, tmp_path):
     status, out, _ = call(capsys, "export", "--fragment", "--numeric", "--no-figures",
                           "--input", "6", "--kernel", "2", "--derivations")
@@ -236,6 +240,7 @@ def test_export_fragment_inputs_into_notes(capsys, pdflatex, tmp_path):
     assert compile_pdf(notes, tmp_path, name="notes").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["sparsity", "placement"])
 def test_figure_command_compiles(capsys, pdflatex, tmp_path, kind):
     status, out, _ = call(capsys, "figure", kind, "--input", "6", "--kernel", "3",
@@ -251,6 +256,7 @@ def test_verify_command(capsys):
     assert "reference loop builder" in out
 
 
+@pytest.mark.slow
 def test_verify_with_torch_subprocess(torch):
     result = run("verify", "--transposed", "--input", "3", "--kernel", "3", "--stride", "2",
                  "--output-padding", "1")
@@ -296,6 +302,7 @@ def test_bad_input_is_one_line_and_status_2(capsys, args, expected):
     assert expected in err
 
 
+@pytest.mark.slow
 def test_bad_input_subprocess_has_no_traceback(tmp_path):
     for args in (["show", "--dilation", "x"], ["export", "--out", str(tmp_path)]):
         result = run(*args)

@@ -98,6 +98,7 @@ def loop_terms(torch, spec: ConvSpec) -> dict[tuple[int, int], list[int]]:
 # ------------------------------------------------------------------ conv_matrix_terms
 
 
+@pytest.mark.slow
 @given(spec=mode_specs(modes=("zeros", "reflect", "replicate", "circular")))
 def test_terms_are_the_weights_torch_padding_adds(torch, spec):
     rows, cols = spec.matrix_shape
@@ -247,6 +248,7 @@ MODE_CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", MODE_CASES)
 def test_show_prints_the_recipe_that_torch_runs_to_ct_y(capsys, torch, tmp_path, case):
     status, out, err = call(capsys, "show", *MODE_CASES[case], "--numeric", "--seed", "2")
@@ -344,6 +346,7 @@ def test_json_entries_are_sums(capsys, torch, tmp_path, mode):
                                tm.conv_matrix(spec, random_weight(spec, 0)).T @ y, atol=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args",
     [
@@ -383,6 +386,7 @@ def test_export_refuses_a_transposed_mode_layer():
 # ------------------------------------------------------------------ figures
 
 
+@pytest.mark.slow
 def test_sparsity_figure_stripes_every_term(pdflatex, tmp_path):
     spec = ConvSpec((4, 4), 3, padding=1, padding_mode="reflect")
     picture = tm.sparsity_figure(spec)
@@ -415,6 +419,7 @@ def test_zero_padding_figure_is_unchanged():
 # ------------------------------------------------------------------ verify
 
 
+@pytest.mark.slow
 @settings(max_examples=25)
 @given(spec=mode_specs())
 def test_verify_passes_every_mode(torch, spec):
@@ -507,6 +512,7 @@ def test_library_drawings_refuse_modes():
         assert error.value.field == "padding_mode"
 
 
+@pytest.mark.slow
 def test_modes_subprocess():
     env = {**os.environ, "COLUMNS": "100", "PYTHONIOENCODING": "utf-8"}
     result = subprocess.run(

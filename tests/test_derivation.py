@@ -75,6 +75,7 @@ def general() -> Derivation:
 # ----------------------------------------------------------------- the output-size derivation
 
 
+@pytest.mark.slow
 def test_every_check_of_the_general_derivation_passes(general):
     assert general.checks, "the derivation must check something"
     assert general.all_checks_passed, _failures(general)
@@ -145,6 +146,7 @@ def test_special_cases_are_the_literature_formulas(general):
         assert sympy.simplify(shown[0] - conv) == 0 and sympy.simplify(shown[1] - transposed) == 0
 
 
+@pytest.mark.slow
 def test_exhaustive_checks_evaluate_the_displayed_formula(monkeypatch):
     # Display a wrong formula: the checks that use it must fail, symbolic and exhaustive.
     wrong = sympy.floor((n + model._pb + model._pa - d * (k - 1)) / s) + 1
@@ -156,6 +158,7 @@ def test_exhaustive_checks_evaluate_the_displayed_formula(monkeypatch):
     assert all(c.detail for c in failed)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "spec",
     [
@@ -183,6 +186,7 @@ def test_spec_numbers_are_filled_in_and_checked(spec):
         assert sorted(set(map(int, backs))) == sorted(set(spec.input_shape))
 
 
+@pytest.mark.slow
 def test_spec_step_text_for_a_strided_layer():
     derivation = output_size_derivation(ConvSpec(5, 3, stride=2, padding=1), grid=SMALL)
     text = equation_text(derivation.steps[-1].equations[0])
@@ -254,6 +258,7 @@ def test_repr_html_has_every_step_and_check(general):
     assert "\\begin{aligned}" in page and "<code>conv_output_size(n, k, s, p, d)</code>" in page
 
 
+@pytest.mark.slow
 def test_repr_html_lays_out_in_a_browser(tmp_path):
     require("playwright", importlib.util.find_spec("playwright") is not None)
     chromium = shutil.which("chromium")
@@ -592,6 +597,7 @@ def test_size_equations_are_the_checked_formulas_with_numbers():
         output_size_equations((5, 5))
 
 
+@pytest.mark.slow
 def test_size_equations_print_under_every_hash_seed():
     # sympy judges unevaluated products of numbers with a zero factor wrongly
     # (2·0 "is not even"), and which of its deductions clash depends on the

@@ -73,6 +73,7 @@ def pages(built) -> list[str]:
     return text.split("\f")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", build.SCRIPTS)
 def test_script_checks_its_claims_and_writes_latex(built, name):
     text = (built / "fragments" / f"{name}.txt").read_text(encoding="utf-8")
@@ -93,6 +94,7 @@ def test_script_checks_its_claims_and_writes_latex(built, name):
         assert raw not in tex, raw
 
 
+@pytest.mark.slow
 def test_the_notes_compile_settled_and_fit(built):
     pdf = built / "notes.pdf"
     assert pdf.read_bytes().startswith(b"%PDF")
@@ -106,6 +108,7 @@ def test_the_notes_compile_settled_and_fit(built):
     assert re.findall(r"Overfull \\hbox \(([\d.]+)pt", log) == []
 
 
+@pytest.mark.slow
 def test_table_of_contents_page_numbers_are_right(built, pages):
     # Where pdftotext finds each section heading is the page the contents must show.
     toc = (built / "notes.toc").read_text(errors="replace")
@@ -123,6 +126,7 @@ def test_table_of_contents_page_numbers_are_right(built, pages):
         assert found == [int(page)], (number, word, page, found)
 
 
+@pytest.mark.slow
 def test_notes_use_scalable_fonts_and_straight_quotes(built, pages):
     fonts = subprocess.run(
         [_poppler("pdffonts"), str(built / "notes.pdf")], capture_output=True, text=True, check=True
@@ -135,6 +139,7 @@ def test_notes_use_scalable_fonts_and_straight_quotes(built, pages):
         assert raw not in text, raw
 
 
+@pytest.mark.slow
 def test_a_fragment_compiles_on_its_own(built, pdflatex, tmp_path):
     # Fragments need nothing beyond what render.document loads.
     body = (built / "fragments" / "checkerboard.tex").read_text(encoding="utf-8")
@@ -142,6 +147,7 @@ def test_a_fragment_compiles_on_its_own(built, pdflatex, tmp_path):
     assert pdf.read_bytes().startswith(b"%PDF")
 
 
+@pytest.mark.slow
 def test_script_without_latex_prints_only(torch, tmp_path):
     env = dict(os.environ, KERAS_BACKEND="torch")
     result = subprocess.run(

@@ -33,6 +33,9 @@ from conftest import CHROMIUM, _module, require
 import transpose_matrix as tm
 from transpose_matrix.cli import build_parser, main
 
+# Every test here reads the built site (minutes to build): the slow tier only.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 BUILD = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html", "docs"]

@@ -64,6 +64,7 @@ def test_patch_matrix_gives_torch_output_and_weight_gradient(torch, spec):
     np.testing.assert_allclose(C.T @ g, input_grad.reshape(-1), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec", SPECS[:4], ids=IDS[:4])
 def test_symbolic_gradients_substituted_equal_torch(torch, spec):
     rng = np.random.default_rng(1)
@@ -81,6 +82,7 @@ def test_symbolic_gradients_substituted_equal_torch(torch, spec):
     np.testing.assert_array_equal(np.array(grad_w, dtype=float).reshape(-1), weight_grad.reshape(-1))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec", SPECS[:5], ids=IDS[:5])
 def test_symbolic_patch_matrix_substituted_is_the_numeric_one(spec):
     x = np.random.default_rng(2).integers(-9, 10, size=(spec.in_channels, *spec.input_shape))
@@ -117,6 +119,7 @@ def test_patch_matrix_keeps_output_channels_apart():
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "spec",
     [
@@ -224,6 +227,7 @@ def test_gradient_derivation_shows_the_transposed_sum_entrywise():
     )
 
 
+@pytest.mark.slow
 def test_gradient_derivation_latex_compiles_and_fits(pdflatex, tmp_path):
     body = gradient_derivation(ConvSpec((4, 4), 3)).latex()
     document = (

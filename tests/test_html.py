@@ -98,6 +98,7 @@ def _sample(count, k=5):
     return sorted({0, count - 1, *np.linspace(0, count - 1, k).round().astype(int).tolist()})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", CASES)
 def test_hover_output_lights_its_row_of_C(name, open_page):
     spec = CASES[name]
@@ -120,6 +121,7 @@ def test_hover_output_lights_its_row_of_C(name, open_page):
         assert pale + len(columns) == single * int(np.prod(spec.kernel_size))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", CASES)
 def test_hover_input_lights_its_column_of_C(name, open_page):
     spec = CASES[name]
@@ -139,6 +141,7 @@ def test_hover_input_lights_its_column_of_C(name, open_page):
         assert f"column {c} of C" in page.text(".tm-readout")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["transposed odd", "textbook", "channels groups"])
 def test_transposed_view_lights_columns_and_rows_of_Ct(name, open_page):
     spec = CASES[name]
@@ -167,6 +170,7 @@ def test_transposed_view_lights_columns_and_rows_of_Ct(name, open_page):
     assert page.text(".tm-mtitle").startswith(f"C: {Ct.shape[1]} × {Ct.shape[0]}")
 
 
+@pytest.mark.slow
 def test_large_matrix_shows_a_window(open_page, tmp_path):
     spec = CASES["large (elided)"]
     page = open_page(spec)
@@ -181,6 +185,7 @@ def test_large_matrix_shows_a_window(open_page, tmp_path):
     assert "…" in page.text(".tm-matrix")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["sixteen", "textbook", "channels groups", "transposed odd"])
 def test_page_fits_a_laptop_screen_and_screenshots(name, open_page, tmp_path):
     spec = CASES[name]
@@ -195,6 +200,7 @@ def test_page_fits_a_laptop_screen_and_screenshots(name, open_page, tmp_path):
     assert struct.unpack(">II", header[16:24]) == (1366, 768)
 
 
+@pytest.mark.slow
 def test_two_pages_on_one_document_stay_apart(browser, tmp_path):
     # As in a notebook: two outputs, each with its own script, on one page.
     first = tm.html_page(CASES["textbook"])
@@ -248,6 +254,7 @@ def test_html_errors(call, message):
         call()
 
 
+@pytest.mark.slow
 def test_matrix_window_marks_channel_and_row_blocks(open_page):
     # 2 -> 2 channels, 4x4 in and out: C is 32 x 32, channels change at 16, grid rows every 4.
     spec = ConvSpec((4, 4), 3, padding=1, in_channels=2, out_channels=2)
@@ -264,6 +271,7 @@ def test_matrix_window_marks_channel_and_row_blocks(open_page):
     assert sum(c == "tm-rw" and not upright for c, upright in lines) == 5
 
 
+@pytest.mark.slow
 def test_lit_cells_name_their_own_weight(open_page):
     # With channels, each lit input cell is labelled with the weight C holds
     # there, w with subscripts (o, c within the group, *tap), not just the tap.

@@ -227,6 +227,7 @@ CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ["/dev/stdout", "/proc/self/fd/1", "/dev/fd/1"])
 @pytest.mark.parametrize("stdout", ["pipe", "file"])
 def test_descriptor_paths_write_through_the_descriptor(tmp_path, path, stdout):

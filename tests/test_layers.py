@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import grimp
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,6 +42,7 @@ def test_the_contracts_see_imports_inside_functions():
     assert chain is not None  # the display protocol, allowed by name in pyproject.toml
 
 
+@pytest.mark.slow
 def test_core_never_loads_render_when_computing():
     # A fresh interpreter: use the core (spec, matrices, operator, derivations),
     # then look at what got loaded. str(spec) must not pull render in either.

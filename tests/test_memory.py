@@ -210,6 +210,7 @@ def assert_same_csr(result, expected):
     np.testing.assert_array_equal(result.data, expected.data)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", SCALE_CASES)
 def test_builders_at_scale_equal_reference(case):
     spec = SCALE_CASES[case]
@@ -219,6 +220,7 @@ def test_builders_at_scale_equal_reference(case):
     assert_same_csr(transposed_conv_matrix(spec, w), reference.T)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["2d-runs-groups-dilated", "1d-long", "3d-runs"])
 @pytest.mark.parametrize("path", ["box", "runs", "scatter"])
 def test_threaded_fill_and_every_interior_path_equal_reference(case, path, monkeypatch):
@@ -252,16 +254,36 @@ def test_small_blocks_split_the_pattern(monkeypatch):
     assert_same_csr(transposed_conv_matrix(spec, w), reference.T)
 
 
-def test_filling_threads_follow_the_cores():
-    # Small builds stay on one thread; large ones use the cores this process
-    # may run on, at most _MAX_THREADS.
-    assert matrix_module._workers(10) == 1
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
-    expected = max(1, min(cores, matrix_module._MAX_THREADS))
-    assert matrix_module._workers(1 << 40) == expected
+@pytest.mark.slow
+@pytest.mark.parametrize(("cores", "threads"), [(1, None), (2, 2), (3, 3), (8, 4)])
+def test_filling_threads_follow_the_cores(monkeypatch, cores, threads):
+    # A build of millions of entries is filled by one thread per core the
+    # process may run on (its CPU affinity, faked here), at most four; one
+    # core fills it in the calling thread. The threads' matrix is the same.
+    from concurrent.futures import ThreadPoolExecutor
+
+    pools = []
+
+    class Spy(ThreadPoolExecutor):
+        def __init__(self, max_workers=None, **kwargs):
+            pools.append(max_workers)
+            super().__init__(max_workers=max_workers, **kwargs)
+
+    spec = ConvSpec((128, 128), 3, padding=1, out_channels=32)  # 4.7 million entries
+    w = np.random.default_rng(4).standard_normal(spec.weight_shape).astype(np.float32)
+    monkeypatch.setattr(matrix_module, "ThreadPoolExecutor", Spy)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    C = conv_matrix(spec, w)
+    assert pools == ([] if threads is None else [threads])
+    # Small builds stay on the calling thread whatever the cores.
+    conv_matrix(ConvSpec((8, 8), 3, out_channels=4), np.ones((4, 1, 3, 3)))
+    assert len(pools) == (0 if threads is None else 1)
+    # Every entry filled, whichever thread wrote it: C x against the
+    # matrix-free operator.
+    x = np.random.default_rng(5).standard_normal(spec.matrix_shape[1])
+    np.testing.assert_allclose(C @ x, tm.conv_operator(spec, w.astype(np.float64)) @ x,
+                               rtol=1e-5, atol=1e-4)
 
 
 # --------------------------------------------------------- cgroups, rlimits

@@ -133,6 +133,7 @@ def avg_pools(draw):
 # ------------------------------------------------------------------ single layers
 
 
+@pytest.mark.slow
 @given(layer=conv_layers())
 def test_conv_modules(torch, layer):
     name, args, kwargs, shape = layer
@@ -147,6 +148,7 @@ def test_conv_modules(torch, layer):
         assert found.spec.padding_string == kwargs["padding"]
 
 
+@pytest.mark.slow
 @given(layer=conv_transpose_layers())
 def test_conv_transpose_modules(torch, layer):
     name, args, kwargs, shape, output_size = layer
@@ -231,6 +233,7 @@ def test_upsample_subclasses_and_nearest_float64_rounding(torch):
     assert M[9, 7] == 1.0
 
 
+@pytest.mark.slow
 @given(pool=avg_pools())
 def test_avg_pool_modules(torch, pool):
     name, kwargs, shape = pool
@@ -329,6 +332,7 @@ def _decoder(torch):
     ).double()
 
 
+@pytest.mark.slow
 def test_network_matrix_matches_autograd_jacobian(torch):
     net = _decoder(torch)
     shape = (6,)

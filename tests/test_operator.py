@@ -108,6 +108,7 @@ def test_operator_equals_conv_matrix(case, method):
     np.testing.assert_allclose(op.H.rmatmat(X), C @ X, rtol=0, atol=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("case", FORWARD_CASES)
 def test_operator_is_torch_conv_and_input_gradient(case, method, torch):
@@ -297,6 +298,7 @@ def test_operator_checks_its_weight():
         ConvOperator("not a spec", np.zeros((1, 1, 3)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
 @pytest.mark.parametrize("case", MODE_CASES)
 def test_padding_modes_match_torch_modules(case, backend, torch):
@@ -452,6 +454,7 @@ def test_solver_sees_the_same_least_squares_problem():
 # The torch backend.
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128])
 @pytest.mark.parametrize("case", ALL_CASES)
 def test_torch_backend_equals_numpy_backend(case, dtype, torch):
@@ -495,6 +498,7 @@ def test_torch_backend_refusals(torch, monkeypatch):
         conv_operator(spec, np.ones((1, 1, 3)), backend="torch")
 
 
+@pytest.mark.slow
 def test_numpy_backend_never_imports_torch():
     code = (
         "import sys, numpy as np, transpose_matrix as tm\n"
@@ -539,6 +543,7 @@ def specs(draw):
                     cin, cout, groups, padding_mode=mode)
 
 
+@pytest.mark.slow
 @given(spec=specs(), method=st.sampled_from(EVERY_METHOD), seed=st.integers(0, 2**16),
        batch=st.integers(1, 3), dtype=st.sampled_from([np.float32, np.float64, np.complex128]))
 def test_property_every_method_is_c_and_its_adjoint(spec, method, seed, batch, dtype):
@@ -555,6 +560,7 @@ def test_property_every_method_is_c_and_its_adjoint(spec, method, seed, batch, d
     assert abs(left - right) <= tolerance * max(1.0, abs(left))
 
 
+@pytest.mark.slow
 @given(spec=specs(), seed=st.integers(0, 2**16), batch=st.integers(1, 2),
        dtype=st.sampled_from([np.float32, np.float64, np.complex128]))
 def test_property_every_method_is_the_torch_backend(torch, spec, seed, batch, dtype):

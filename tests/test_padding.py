@@ -203,6 +203,7 @@ def test_transpose_recipe_folds_what_torch_transposes(torch, mode):
     np.testing.assert_allclose(folded, _loop_matrix(spec, w).T @ y, atol=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", sorted(NUMPY_PAD))
 def test_jax_pads_as_p_does(jax, mode):
     jnp = jax.numpy

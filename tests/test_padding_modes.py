@@ -88,6 +88,7 @@ def _padding_free(spec):
                     spec.in_channels, spec.out_channels, spec.groups)
 
 
+@pytest.mark.slow
 @given(spec=mode_specs())
 def test_mode_matrix_matches_torch_autograd_reference_and_d_times_p(torch, spec):
     w, x, y = _arrays(spec)
@@ -124,6 +125,7 @@ def test_mode_matrix_matches_torch_autograd_reference_and_d_times_p(torch, spec)
     assert spec.transposed_arguments() is None
 
 
+@pytest.mark.slow
 @given(spec=mode_specs())
 def test_mode_symbolic_matrix_and_patch_matrix(torch, spec):
     w, x, y = _arrays(spec, seed=1)
@@ -151,6 +153,7 @@ MODULE_CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES + ("zeros",))
 @pytest.mark.parametrize("case", sorted(MODULE_CASES))
 def test_mode_matches_torch_conv_module(torch, case, mode):
@@ -165,6 +168,7 @@ def test_mode_matches_torch_conv_module(torch, case, mode):
     np.testing.assert_allclose(tm.conv_matrix(spec, w) @ x.reshape(-1), expected.reshape(-1), atol=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 def test_mode_limits_are_torchs(torch, mode):
     # ConvSpec refuses exactly the amounts F.pad refuses, side by side.
@@ -218,6 +222,7 @@ def test_cancelling_weights_stay_stored():
     assert 0.0 in C.data
 
 
+@pytest.mark.slow
 @given(spec=mode_specs(modes=MODES + ("zeros",)))
 def test_mode_nbytes_are_exact(spec):
     w = np.ones(spec.weight_shape, dtype=np.float32)
@@ -250,6 +255,7 @@ SAME_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ("zeros",) + MODES)
 @pytest.mark.parametrize(("shape", "k", "d"), SAME_CASES)
 def test_same_and_valid_match_torch(torch, shape, k, d, mode):

@@ -22,6 +22,7 @@ SPECS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("transposed", [False, True])
 @pytest.mark.parametrize("name", SPECS)
 def test_every_entry_has_its_taps_colour(name, transposed, matplotlib):
@@ -46,6 +47,7 @@ def test_every_entry_has_its_taps_colour(name, transposed, matplotlib):
     matplotlib.pyplot.close(ax.figure)
 
 
+@pytest.mark.slow
 def test_block_lines_mark_channels_and_rows(matplotlib):
     spec = SPECS["channels"]  # input 2 x 4 x 3, output 3 x 5 x 3
     ax = tm.plot_matrix(spec, legend=False)
@@ -107,6 +109,7 @@ TRANSPOSED = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", TRANSPOSED)
 def test_coverage_is_Ct_times_ones(name, matplotlib):
     spec = TRANSPOSED[name]

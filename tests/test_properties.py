@@ -9,6 +9,7 @@ earlier draws leave), never by filtering, so no health check can trip.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from torch_ref import torch_conv, torch_conv_transpose, torch_input_grad
@@ -138,6 +139,7 @@ def test_transposed_matrix_is_conv_transpose(torch, layer, seed):
     )
 
 
+@pytest.mark.slow
 @given(spec=forward_specs(), seed=st.integers(0, 2**16))
 def test_matrix_is_conv_and_its_transpose_the_input_gradient(torch, spec, seed):
     w, x, g = arrays(spec, seed)
@@ -240,6 +242,7 @@ def test_transposed_arguments_give_the_same_matrix(torch, spec, seed):
     )
 
 
+@pytest.mark.slow
 @given(spec=forward_specs(), seed=st.integers(0, 2**16), batch=st.integers(1, 3))
 def test_operator_equals_matrix(spec, seed, batch):
     from transpose_matrix import conv_operator
@@ -281,12 +284,14 @@ def _printed_sizes(spec, transposed: bool) -> dict[int, int]:
     return printed
 
 
+@pytest.mark.slow
 @given(spec=forward_specs())
 def test_printed_output_sizes_are_the_output_shape(spec):
     printed = _printed_sizes(spec, transposed=False)
     assert tuple(printed[i] for i in range(spec.ndim)) == spec.output_shape
 
 
+@pytest.mark.slow
 @given(layer=transposed_layers())
 def test_printed_transposed_sizes_are_the_layer_output(layer):
     spec = ConvSpec.from_transposed(

@@ -17,6 +17,7 @@ LAYERS = {
 WARNINGS = ("Token not allowed", "No \\author given", "Overfull \\hbox", "LaTeX Warning")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layer", LAYERS)
 @pytest.mark.parametrize("kind", [[], ["--beamer"]], ids=["article", "beamer"])
 def test_export_compiles_without_warnings(pdflatex, tmp_path, layer, kind):

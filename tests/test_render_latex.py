@@ -186,6 +186,7 @@ def test_compile_failure_reports_the_log(pdflatex, tmp_path):
         compile_pdf(document(r"\[ \nosuchmacro \]"), tmp_path)
 
 
+@pytest.mark.slow
 def test_derivation_renders_through_to_latex(pdflatex, tmp_path):
     from transpose_matrix.narrative.derivation import output_size_derivation
 

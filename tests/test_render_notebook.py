@@ -6,6 +6,8 @@ through Playwright; a missing referee fails under CI=true).
 
 from __future__ import annotations
 
+import pytest
+
 from transpose_matrix import ConvSpec, solve_sizes, verify
 from transpose_matrix.render import compile_pdf, document
 
@@ -21,6 +23,7 @@ def _cells(browser, markup: str) -> list[list[str]]:
     return rows, text
 
 
+@pytest.mark.slow
 def test_spec_html_in_a_browser(browser):
     spec = ConvSpec((5, 5), 3, stride=2, padding=1, in_channels=2, out_channels=4)
     rows, _ = _cells(browser, spec._repr_html_())
@@ -30,6 +33,7 @@ def test_spec_html_in_a_browser(browser):
     assert table["output y"] == "4 × 3 × 3" and table["C"] == "36 × 50"
 
 
+@pytest.mark.slow
 def test_verify_report_html_in_a_browser(browser):
     report = verify(ConvSpec((6,), 3, stride=2), use_torch=False)
     rows, text = _cells(browser, report._repr_html_())

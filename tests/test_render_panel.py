@@ -151,6 +151,7 @@ def test_panel_covers_the_issue():
     assert {"article", "fragment", "beamer", "frames", "standalone"} <= kinds
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_compiles_and_fits(panel, name):
     result = panel[name]
@@ -162,6 +163,7 @@ def test_compiles_and_fits(panel, name):
     assert [item for item in overfull if item[1] > 1.0] == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_fonts_are_scalable(panel, name):
     fonts = panel[name]["fonts"]
@@ -178,6 +180,7 @@ def _boxes(log: str) -> dict[str, dict[str, tuple[float, ...]]]:
     return pictures
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [n for n in NAMES if not n.startswith("3d")])
 def test_figure_parts_do_not_overlap(panel, name):
     pictures = _boxes(panel[name]["log"])
@@ -196,6 +199,7 @@ def test_figure_parts_do_not_overlap(panel, name):
                 assert apart, (picture, first, a, second, b)
 
 
+@pytest.mark.slow
 def test_overlap_check_can_fail(pdflatex, tmp_path):
     # The measuring itself: a caption drawn over the legend is caught.
     picture = (

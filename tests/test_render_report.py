@@ -36,6 +36,7 @@ def transposed_spec(name: str) -> ConvSpec:
     return ConvSpec.from_transposed(shape, cin, cout, k, s, p, op, g, d)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", TRANSPOSED)
 def test_output_padding_choices_are_torchs_sizes(name, torch):
     spec = transposed_spec(name)
@@ -198,6 +199,7 @@ def test_views_of_a_huge_layer_compute_only_what_they_print(monkeypatch):
     assert "C = " in body and r"\begin{tikzpicture}" in body
 
 
+@pytest.mark.slow
 def test_show_stays_small_in_memory():
     # The same show in a fresh interpreter limited to 1.5 GiB of address space
     # (C itself would need about 0.4 GB, its symbolic form far more).

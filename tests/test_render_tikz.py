@@ -192,12 +192,14 @@ def test_picked_rows_and_columns_are_drawn(capsys, tmp_path):
     assert "--rows" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_issue_figures_compile(pdflatex, tmp_path):
     pictures = [sparsity_figure(spec) for spec in ISSUE_LAYERS.values()]
     body = "\n\n\\bigskip\n\n".join(f"\\noindent\n{p}" for p in pictures)
     assert compile_pdf(document(body), tmp_path).read_bytes().startswith(b"%PDF")
 
 
+@pytest.mark.slow
 def test_all_figures_compile(pdflatex, tmp_path):
     pictures = [sparsity_figure(spec) for spec in SPECS.values()]
     pictures += [placement_figure(spec, 0) for spec in SPECS.values()]

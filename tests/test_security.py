@@ -48,6 +48,7 @@ def test_every_command_has_value_options():
     assert ("show", "--input") in OPTIONS and ("show", "--padding") in OPTIONS
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("command", "option"), OPTIONS)
 def test_injection_in_option_runs_nothing(command, option, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -72,6 +73,7 @@ def test_injection_in_option_runs_nothing(command, option, tmp_path, capsys, mon
             assert status in (0, 1, 2)
 
 
+@pytest.mark.slow
 def test_injection_via_real_subprocess_runs_nothing(tmp_path):
     marker = tmp_path / "marker"
     for option in ("--input", "--kernel", "--padding", "--stride"):

@@ -51,6 +51,7 @@ def _ours(function, *args):
         return None
 
 
+@pytest.mark.slow
 def test_conv_output_size_matches_torch_conv1d_over_grid(torch):
     compared = 0
     for n, k, s, p, d in itertools.product(SIZES, KERNELS, STRIDES, PADDINGS, DILATIONS):
@@ -60,6 +61,7 @@ def test_conv_output_size_matches_torch_conv1d_over_grid(torch):
     assert compared > 500  # most of the grid is valid; the refusals agree too
 
 
+@pytest.mark.slow
 def test_transposed_size_matches_torch_conv_transpose1d_over_grid(torch):
     compared = refused = 0
     for n, k, s, p, d in itertools.product(
@@ -124,6 +126,7 @@ def test_padding_pair_matches_torch_pad_then_conv(torch, n, k, s, before, after,
     assert conv_output_size(n, k, s, (before, after), d) == expected.shape[-1]
 
 
+@pytest.mark.slow
 def test_conv_closed_form_agrees_with_int_path_by_substitution():
     closed = conv_output_size(N, K, S, P, D)
     assert closed.has(sympy.floor)
@@ -134,6 +137,7 @@ def test_conv_closed_form_agrees_with_int_path_by_substitution():
         assert value == conv_output_size(n, k, s, p, d), (n, k, s, p, d)
 
 
+@pytest.mark.slow
 def test_transposed_closed_form_agrees_with_int_path_by_substitution():
     closed = transposed_conv_output_size(N, K, S, P, A, D)
     for n, k, s, p, d in itertools.product(range(1, 7), range(1, 4), range(1, 4), range(3), (1, 2)):

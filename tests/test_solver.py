@@ -51,6 +51,7 @@ def test_transposed_solutions_are_exactly_those_torch_finds(torch, n, m, dilatio
     assert all(x.transposed and x.n == n and x.m == m for x in solutions)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("n", "m"), [(16, 8), (28, 14), (9, 3)])
 def test_conv_solutions_are_exactly_those_torch_finds(torch, n, m):
     expected = {
@@ -174,6 +175,7 @@ def _solutions_by_trying_every_output_padding(n, m, kernels, strides, paddings, 
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("n", "m"), [(8, 16), (5, 31), (3, 40), (1, 7), (12, 12), (9, 2)])
 def test_solved_output_padding_equals_trying_every_one(n, m):
     kernels, strides, paddings, dilations = range(1, 9), range(1, 21), range(0, 6), range(1, 8)
@@ -198,6 +200,7 @@ def test_a_pinned_huge_stride_costs_nothing():
     assert "1 (x3), 0 (x1152921504606846973)" in table
 
 
+@pytest.mark.slow
 def test_candidate_and_search_limits():
     from transpose_matrix.analysis.solver import MAX_CANDIDATES
 
@@ -368,6 +371,7 @@ def test_coverage_of_dilated_and_strided_layers_against_the_matrix():
         assert (x.silent_outputs, x.ignored_inputs) == _coverage_from_the_matrix(x), x
 
 
+@pytest.mark.slow
 def test_seven_to_224_finds_the_kernel_32_stride_32_layer(torch):
     solutions = solve_sizes(7, 224)
     best = solutions[0]
@@ -392,6 +396,7 @@ def _rows(out: str) -> list[list[str]]:
     return [line.split() for line in lines[1 : lines.index("")]]
 
 
+@pytest.mark.slow
 def test_command_solves_7_to_224(capsys):
     status, out, err = _solve(capsys, "7", "224")
     assert (status, err) == (0, "")

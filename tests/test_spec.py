@@ -94,6 +94,7 @@ TRANSPOSED_GRID = [
 ]
 
 
+@pytest.mark.slow
 def test_from_transposed_matches_torch_output_shapes(torch):
     checked = 0
     for n, k, s, p, d, op in TRANSPOSED_GRID:

@@ -101,11 +101,13 @@ def case(request):
     return spec, weight_for(spec)
 
 
+@pytest.mark.slow
 def test_all_values_match_numpy(case):
     spec, w = case
     close(singular_values(spec, w, which="all"), numpy_values(spec, w))
 
 
+@pytest.mark.slow
 def test_every_method_matches_numpy(case):
     spec, w = case
     want = numpy_values(spec, w)
@@ -130,6 +132,7 @@ def test_the_circulant_cases_take_the_fft():
     }
 
 
+@pytest.mark.slow
 def test_transposed_layer_has_the_same_spectrum():
     # A ConvTranspose2d(6 -> 4, 4x4, stride 2, padding 1) on 5x5: Cᵀ built on its own.
     spec = tm.ConvSpec.from_transposed((5, 5), 6, 4, 4, stride=2, padding=1)
@@ -210,6 +213,7 @@ def test_k_equals_stride_is_the_reshaped_kernel_repeated():
     assert operator_norm(spec, w) == pytest.approx(reshaped_kernel_norm(w), rel=1e-12)
 
 
+@pytest.mark.slow
 def test_operator_norm_is_the_largest_value():
     spec = tm.ConvSpec((9, 9), 3, padding=1, in_channels=2, out_channels=2)
     w = weight_for(spec)
@@ -275,6 +279,7 @@ def test_reshaped_kernel_norm_errors(weight, dim, error, match):
 # --------------------------------------------------------------------------- bounds
 
 
+@pytest.mark.slow
 def test_bounds_of_the_shortcuts_on_named_cases(case):
     spec, w = case
     c = compare_norms(spec, w)
@@ -289,6 +294,7 @@ def test_bounds_of_the_shortcuts_on_named_cases(case):
         assert c.circular == pytest.approx(c.norm, rel=1e-12)
 
 
+@pytest.mark.slow
 def test_reshaped_norm_overshoots_a_depthwise_layer():
     # Eight channels with the same kernel: the stacked 8 x 9 matrix has norm
     # sqrt(8) |w|, while each channel's layer has norm max|ŵ(θ)| <= 3 |w|.
@@ -472,6 +478,7 @@ def circulant_layers(draw):
     )
 
 
+@pytest.mark.slow
 @given(layers(), st.integers(0, 2**32 - 1))
 def test_property_spectrum_and_bounds(spec, seed):
     w = weight_for(spec, seed=seed)
@@ -485,6 +492,7 @@ def test_property_spectrum_and_bounds(spec, seed):
         assert c.lower <= c.norm * (1 + 1e-12)
 
 
+@pytest.mark.slow
 @given(circulant_layers(), st.integers(0, 2**32 - 1))
 def test_property_fft_matches_numpy(spec, seed):
     assert circulant_repeats(spec) == (1,) * spec.ndim
@@ -539,6 +547,7 @@ GEOMETRY = ["--input", "8x8", "--kernel", "3", "--padding", "1", "--in-channels"
             "--out-channels", "2", "--seed", "4"]
 
 
+@pytest.mark.slow
 def test_command_numbers_and_histogram_match_numpy(capsys):
     status, out, err = spectrum_call(capsys, *GEOMETRY, "--bins", "7", "--k", "2")
     assert (status, err) == (0, "")
@@ -557,6 +566,7 @@ def test_command_numbers_and_histogram_match_numpy(capsys):
     assert f"{c.upper:.6g}  upper bound" in out
 
 
+@pytest.mark.slow
 def test_command_circular_takes_the_fft(capsys):
     status, out, _ = spectrum_call(capsys, *GEOMETRY, "--padding-mode", "circular")
     assert status == 0
@@ -570,6 +580,7 @@ def test_command_circular_takes_the_fft(capsys):
     assert "circular padding, same size (FFT shortcut)" in out and "equal" in out
 
 
+@pytest.mark.slow
 def test_command_transposed_layer(capsys):
     status, out, _ = spectrum_call(capsys, "--transposed", "--input", "5x5", "--kernel", "4",
                                    "--stride", "2", "--padding", "1", "--in-channels", "4",
@@ -594,6 +605,7 @@ def test_command_reads_weights_from_a_file(capsys, tmp_path):
     assert f"‖C‖₂ = σ_max       {numpy_values(spec, w)[0]:.6g}" in out
 
 
+@pytest.mark.slow
 def test_command_without_the_whole_spectrum(capsys, monkeypatch):
     from transpose_matrix.render import spectrum as report
 
@@ -705,6 +717,7 @@ def test_tolerance_one_is_refused():
         numpy_values(spec, w)[0] * (1 + 1e-12)
 
 
+@pytest.mark.slow
 def test_command_latex_table_compiles(capsys, tmp_path, pdflatex):
     from transpose_matrix.render.documents import compile_pdf, document
 
@@ -748,6 +761,7 @@ def test_command_weights_of_the_wrong_shape(capsys, tmp_path):
     assert status == 2 and err.startswith("transpose_matrix: error: --weights: weight shape")
 
 
+@pytest.mark.slow
 def test_command_in_a_subprocess():
     import subprocess
     import sys
@@ -769,6 +783,7 @@ def test_command_in_a_subprocess():
     assert result.returncode == 0 and "condition number" in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["zeros", "reflect"])
 def test_torch_backend_gives_the_same_values(torch, mode):
     spec = tm.ConvSpec((9, 9), 3, stride=2, padding=1, padding_mode=mode, in_channels=2,
@@ -784,6 +799,7 @@ def test_torch_backend_gives_the_same_values(torch, mode):
 # --------------------------------------------------------------------------- the derivation
 
 
+@pytest.mark.slow
 def test_spectra_derivation_checks_its_claims_and_fits_the_notes(torch, pdflatex, tmp_path):
     """derivations/spectra.py: every claim holds, and its fragment sets in the notes' page."""
     import subprocess
@@ -811,6 +827,7 @@ def test_spectra_derivation_checks_its_claims_and_fits_the_notes(torch, pdflatex
     assert "Overfull \\hbox" not in log
 
 
+@pytest.mark.slow
 def test_the_maths_never_loads_the_presentation_layer():
     import json
     import subprocess
@@ -832,6 +849,7 @@ def test_the_maths_never_loads_the_presentation_layer():
     assert not [name for name in loaded if name.startswith("transpose_matrix.render")]
 
 
+@pytest.mark.slow
 def test_report_of_a_rank_deficient_grouped_layer(capsys, pdflatex, tmp_path):
     from transpose_matrix.render.documents import compile_pdf, document
     from transpose_matrix.render.spectrum import spectrum_latex, spectrum_report, spectrum_text

@@ -87,6 +87,7 @@ SPECS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.input_shape}-{s.weight_shape}")
 @pytest.mark.parametrize("seed", [0, 1])
 def test_substituting_random_weights_gives_the_loop_reference(spec, seed):
@@ -107,6 +108,7 @@ def test_float_substitution_matches_reference(spec):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec", SPECS[3:7], ids=lambda s: f"{s.input_shape}-{s.weight_shape}")
 def test_equations_y_equals_cx_evaluate_to_the_loop_convolution(spec):
     rng = np.random.default_rng(3)
@@ -120,6 +122,7 @@ def test_equations_y_equals_cx_evaluate_to_the_loop_convolution(spec):
     np.testing.assert_array_equal(got, reference_conv(spec, weight, x).reshape(-1))
 
 
+@pytest.mark.slow
 @given(
     n=st.integers(1, 7),
     k=st.integers(1, 3),
@@ -155,6 +158,7 @@ def test_weight_substitution_rejects_a_wrong_shape():
         weight_substitution(ConvSpec(4, 2), np.zeros((1, 1, 3)))
 
 
+@pytest.mark.slow
 def test_sixteen_by_sixteen_three_by_three_is_sparse_and_complete():
     # The benchmark case: shape and entry count follow from the geometry
     # (14*14 rows, 9 taps each, no padding).

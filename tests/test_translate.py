@@ -82,6 +82,7 @@ def keras_layers(draw):
     return config, channels, spatial
 
 
+@pytest.mark.slow
 @given(layer=keras_layers())
 def test_keras_translation_matches_keras(torch, keras, layer):
     config, channels, spatial = layer
@@ -115,6 +116,7 @@ def test_keras_translation_matches_keras(torch, keras, layer):
     assert again.spec == t.spec and again.crop == t.crop
 
 
+@pytest.mark.slow
 def test_keras_same_odd_crop_is_at_the_end(keras):
     # k = 3, s = 2: torch's nearest single layer (padding=1, output_padding=1)
     # has the right size but is shifted; the translation crops the end instead.
@@ -147,6 +149,7 @@ KERAS_BIAS_CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(KERAS_BIAS_CASES))
 def test_keras_bias_is_carried_by_default(torch, keras, case):
     shape, config = KERAS_BIAS_CASES[case]
@@ -179,6 +182,7 @@ def test_keras_bias_is_carried_by_default(torch, keras, case):
     assert "bias: y = Cᵀ x + b" in str(t)
 
 
+@pytest.mark.slow
 def test_keras_without_bias_says_so(keras):
     t = tm.interop.translate_keras((5, 1), 1, 4, 2, "same", use_bias=False)
     assert not t.bias and "use_bias=False" in t.layer and "bias=False" in t.torch_code()
@@ -241,6 +245,7 @@ def _layout(dims, ndim):
     return dims
 
 
+@pytest.mark.slow
 @given(call=jax_calls())
 def test_jax_translation_matches_lax_conv_transpose(torch, jax, call):
     ndim = call["ndim"]
@@ -282,6 +287,7 @@ def test_jax_translation_matches_lax_conv_transpose(torch, jax, call):
     assert (t.output_permutation or tuple(range(ndim + 2))) == tuple(source.index(c) for c in out_spec)
 
 
+@pytest.mark.slow
 def test_jax_dimension_numbers_object(torch, jax):
     # lax.ConvDimensionNumbers (integer specs) work like their string form.
     lhs_shape, rhs_shape = (1, 2, 5, 4), (3, 2, 2, 3)  # NCHW input, OIHW kernel
@@ -298,6 +304,7 @@ def test_jax_dimension_numbers_object(torch, jax):
     np.testing.assert_allclose(a.matrix(weight) @ x.reshape(-1), expected.reshape(-1), atol=1e-12)
 
 
+@pytest.mark.slow
 def test_jax_consistent_padding_is_torchs_padding(jax):
     # use_consistent_padding reads pairs as the forward padding, PyTorch's meaning.
     t = tm.interop.translate_jax((1, 6, 2), (3, 2, 4), (2,), [(1, 1)], use_consistent_padding=True)
@@ -363,6 +370,7 @@ def onnx_nodes(draw):
     return attributes, (1, channels, *spatial), w_shape
 
 
+@pytest.mark.slow
 @given(node=onnx_nodes())
 def test_onnx_translation_matches_reference_evaluator(torch, onnx, node):
     attributes, x_shape, w_shape = node

@@ -95,6 +95,7 @@ def test_json_holds_the_translation(capsys, tmp_path):
 # ------------------------------------------------------------------ the code, run
 
 
+@pytest.mark.slow
 def test_keras_code_runs_to_the_keras_layer(capsys, torch, tmp_path, keras):
     status, code, _ = call(capsys, "translate", *KERAS, "--code")
     assert status == 0 and code.startswith("layer = torch.nn.ConvTranspose2d(2, 3, ")
@@ -258,6 +259,7 @@ def test_help_has_examples(capsys, framework):
     capsys.readouterr()
 
 
+@pytest.mark.slow
 def test_translate_subprocess():
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     result = subprocess.run(

@@ -224,6 +224,7 @@ def test_zero_insertion_identity_against_conv_transpose(torch, case):
         (lambda: tm.avg_pool_matrix(4, 2, ceil_mode="no"), ConvSpecTypeError, "ceil_mode='no' must be a bool"),
         (lambda: tm.avg_pool_matrix(1, 5, padding=1), ConvSpecError, "exceeds padded input size 3"),
         (lambda: tm.avg_pool_matrix(4, 2, divisor_override=0), ConvSpecError, "divisor_override=0 must be >= 1"),
+        (lambda: tm.avg_pool_matrix(4, 2, padding=-1), ConvSpecError, r"^padding=-1 must be >= 0"),
         (lambda: tm.pad_matrix(3, [(-1, 1)], mode="reflect"), ConvSpecError, "only padding_mode='zeros' crops"),
         (lambda: tm.pad_matrix(3, 3, mode="reflect"), ConvSpecError, "padding < input size"),
         (lambda: tm.pad_matrix(3, 1, mode="edge"), ConvSpecError, "padding_mode='edge' must be one of"),

@@ -205,6 +205,8 @@ def _bound_text(bound: int) -> str:
         return _MAX_INT_TEXT
     if bound == -MAX_INT:
         return f"-{_MAX_INT_TEXT}"
+    if bound > 2**32 and bound & (bound + 1) == 0:  # 2**k - 1, e.g. the largest seed
+        return f"2**{bound.bit_length()} - 1"
     return _int_text(bound)
 
 
@@ -266,10 +268,18 @@ def parse_int(
 
 
 def _plain(name: str, value: Any) -> Any:
-    """numpy arrays and scalars (anything with ``ndim`` and ``tolist``) as Python objects."""
+    """numpy arrays and scalars, and other array-likes, as Python objects.
+
+    Anything with ``ndim`` and ``tolist`` (numpy) is converted when it has at
+    most one dim; a :class:`~collections.abc.Sequence` with ``tolist`` but no
+    ``ndim`` (``array.array``) is one-dimensional, converted the same way.
+    The rest is returned as it is, for the caller to accept or refuse.
+    """
     if isinstance(value, (int, str, bytes, tuple, list)) or not hasattr(value, "tolist"):
         return value
     ndim = getattr(value, "ndim", None)
+    if ndim is None and isinstance(value, Sequence):
+        ndim = 1
     if ndim is None or ndim > 1:
         return value  # refused by the caller as neither an int nor a sequence of ints
     if ndim == 1 and len(value) > 2 * MAX_DIMS:
