@@ -1380,6 +1380,21 @@ def _lanczos_lower(
     return lower, size
 
 
+def _cut_to_input(spec: ConvSpec, wave: np.ndarray) -> np.ndarray:
+    """The input entries of a vector on the padded grid: input ``i`` is padded ``i + before``.
+
+    Entries a negative padding crops (never read) get 0.
+    """
+    start = np.zeros((wave.shape[0], *spec.input_shape), dtype=wave.dtype)
+    source, target = [slice(None)], [slice(None)]
+    for (before, after), n in zip(spec.padding, spec.input_shape):
+        lo, hi = max(0, -before), min(n, n + after)
+        source.append(slice(lo + before, hi + before))
+        target.append(slice(lo, hi))
+    start[tuple(target)] = wave[tuple(source)]
+    return start
+
+
 def norm_bracket(
     spec: ConvSpec, weight: Any, *, tol: float = BRACKET_TOL, maxiter: int = BRACKET_STEPS,
     seconds: float | None = None, backend: str = "numpy", device: Any = None,
@@ -1494,9 +1509,7 @@ def norm_bracket(
     for bound, one, part, wave in sorted(bounds, key=lambda item: -item[0]):
         if bound <= lower or upper == 0:
             continue
-        # The input sits at offset `before` of the padded grid, in every mode.
-        window = tuple(slice(b, b + n) for (b, _), n in zip(one.padding, one.input_shape))
-        start = wave[(slice(None), *window)]
+        start = _cut_to_input(one, wave)
         if not np.any(start):
             start = np.random.default_rng(0).standard_normal(start.shape)
         found, steps = _lanczos_lower(
