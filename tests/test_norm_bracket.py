@@ -7,7 +7,6 @@ circulant) or the Lanczos lower bound (the matrix-free operator).
 
 from __future__ import annotations
 
-import math
 import pickle
 
 import numpy as np

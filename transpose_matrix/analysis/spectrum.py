@@ -1214,9 +1214,8 @@ def _valid_part(spec: ConvSpec) -> tuple[ConvSpec, int]:
     if spec.padding_mode == "zeros":
         return spec, 1
     padded = tuple(n + b + a for n, (b, a) in zip(spec.input_shape, spec.padding))
-    return replace(spec, input_shape=padded, padding=0, padding_mode="zeros"), _padding_copies(
-        spec
-    )
+    inner = replace(spec, input_shape=padded, padding=((0, 0),) * spec.ndim, padding_mode="zeros")
+    return inner, _padding_copies(spec)
 
 
 def _strided_circulant(spec: ConvSpec, extra: int) -> ConvSpec:

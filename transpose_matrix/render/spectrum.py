@@ -151,6 +151,8 @@ def spectrum_report(
         convergence, the memory guard, a method that cannot compute what is
         asked on this layer).
     """
+    import numpy as np
+
     from ..analysis.spectrum import (
         BRACKET_TOL,
         DEFAULT_TOL,
@@ -161,8 +163,6 @@ def spectrum_report(
         norm_bracket,
         singular_values,
     )
-
-    import numpy as np
 
     asked_tol = tol
     tol = DEFAULT_TOL if tol is None else tol
