@@ -2,14 +2,17 @@
 
 Each layer runs in float32 and float64, ``matvec`` (against torch's
 ``convNd``) and ``rmatvec`` (against ``conv_transposeNd``, no autograd), one
-sample, both libraries on the same thread count. Times are medians of
-alternating blocks (ours, torch, ours, ...); the ratio is ours / torch. Per
-dtype the panel reports the geometric mean of its 24 ratios and the worst.
+sample, with both engines of ``conv_operator`` (``engine='numpy'`` and, when
+numba is installed, ``engine='numba'``), all libraries on the same thread
+count. Times are medians of alternating blocks (numpy engine, numba engine,
+torch, ...); the ratio is ours / torch. Per dtype and engine the panel
+reports the geometric mean of its 24 ratios and the worst, and the numba
+engine's first call per dtype (compiling, or loading numba's disk cache).
 
 Usage (also run by ``benchmarks/run.py``)::
 
-    python benchmarks/panel.py              # full sizes, every core
-    python benchmarks/panel.py --threads 1  # numpy's BLAS and torch on one thread
+    python benchmarks/panel.py              # one thread, then every core (two processes)
+    python benchmarks/panel.py --threads 1  # numpy's BLAS, numba and torch on one thread
     python benchmarks/panel.py --smoke      # tiny layers: checks, times mean nothing
     python benchmarks/panel.py --compare --threads 1 --clock cpu  # every method side by side
 """
@@ -17,9 +20,11 @@ Usage (also run by ``benchmarks/run.py``)::
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import os
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -31,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from threads import use_threads  # noqa: E402  (benchmarks/threads.py, beside this file)
 
-__all__ = ["GOALS", "LAYERS", "blas_threads", "compare", "main", "markdown", "measure",
-           "summary"]
+__all__ = ["ENGINES", "FIRST_CALLS", "GOALS", "LAYERS", "blas_threads", "compare", "main",
+           "markdown", "measure", "summary"]
 
 # label, network, ConvSpec arguments (full size, smoke size); ConvTranspose
 # layers are given by their own arguments, marked "transposed". The table
@@ -93,7 +98,12 @@ LAYERS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
 ]
 
 #: Goals on the ratios ours / torch: (geometric mean, worst row) per dtype.
-GOALS = {"float32": (1.0, 1.5), "float64": (0.6, 1.0)}
+GOALS = {"float32": (0.8, 1.5), "float64": (0.6, 1.0)}
+#: Seconds of the numba engine's slowest first call per (dtype, direction) over the
+#: layers in this process: compiling its kernels, or loading them from numba's disk cache.
+FIRST_CALLS: dict[tuple[str, str], float] = {}
+#: The engines the panel times (numba's only when installed).
+ENGINES = ("numpy", "numba") if importlib.util.find_spec("numba") else ("numpy",)
 
 
 def _spec(arguments: dict[str, Any]) -> Any:
@@ -224,12 +234,15 @@ def _check(name: str, dtype: str, direction: str, mine: Any, reference: Any) -> 
 def measure(size: str = "full", rounds: int = 7, dtypes: tuple[str, ...] = ("float32", "float64"),
             layers: list[int] | None = None, pause: float = 0.25,
             clock: Callable[[], float] = time.perf_counter,
-            method: str = "auto") -> list[dict[str, Any]]:
-    """Time every layer; one row per (layer, dtype, direction), results checked against torch.
+            method: str = "auto", engines: tuple[str, ...] = ENGINES,
+            threads: int | None = None) -> list[dict[str, Any]]:
+    """Time every layer; one row per (layer, dtype, direction, engine), checked against torch.
 
     ``clock`` is wall time by default; ``time.process_time`` (the CPU time
     of the whole process) is steadier on a shared machine, but only
-    comparable when both libraries run one thread.
+    comparable when every library runs one thread. Each row's engines and
+    torch alternate in one loop. The numba engine's first call per dtype is
+    printed (its compile time, or its disk cache's load time).
     """
     from transpose_matrix import conv_operator
 
@@ -239,18 +252,28 @@ def measure(size: str = "full", rounds: int = 7, dtypes: tuple[str, ...] = ("flo
             continue
         for dtype in dtypes:
             name, network, spec, weight, x, y, forward, adjoint = _layer(number, size, dtype)
-            op = conv_operator(spec, weight, method)
-            for direction, ours, theirs in (("matvec", lambda op=op, x=x: op.matvec(x), forward),
-                                            ("rmatvec", lambda op=op, y=y: op.rmatvec(y), adjoint)):
-                _check(name, dtype, direction, ours(), theirs().numpy().reshape(-1))
-                seconds, baseline = _alternate([ours, theirs], rounds, pause,
-                                               1 if size == "smoke" else None, clock)
-                rows.append(dict(layer=name, network=network, dtype=dtype, direction=direction,
-                                 method=op.method, ours=seconds, torch=baseline,
-                                 ratio=seconds / baseline))
-                print(f"  panel: {network} {name} {dtype} {direction} [{op.method}]: "
-                      f"{seconds * 1e3:.2f} ms vs {baseline * 1e3:.2f} ms "
-                      f"({seconds / baseline:.2f})", file=sys.stderr, flush=True)
+            ops = [conv_operator(spec, weight, method, engine=engine, threads=threads)
+                   for engine in engines]
+            for direction, theirs, data in (("matvec", forward, x), ("rmatvec", adjoint, y)):
+                calls = [lambda op=op, data=data, direction=direction:
+                         getattr(op, direction)(data) for op in ops]
+                for engine, call in zip(engines, calls):
+                    begin = time.perf_counter()
+                    mine = call()
+                    first = time.perf_counter() - begin
+                    if engine == "numba":
+                        FIRST_CALLS[dtype, direction] = max(
+                            first, FIRST_CALLS.get((dtype, direction), 0.0))
+                    _check(name, dtype, direction, mine, theirs().numpy().reshape(-1))
+                *seconds, baseline = _alternate([*calls, theirs], rounds, pause,
+                                                1 if size == "smoke" else None, clock)
+                for engine, op, mine in zip(engines, ops, seconds):
+                    rows.append(dict(layer=name, network=network, dtype=dtype,
+                                     direction=direction, engine=engine, method=op.method,
+                                     ours=mine, torch=baseline, ratio=mine / baseline))
+                    print(f"  panel: {network} {name} {dtype} {direction} {engine} "
+                          f"[{op.method}]: {mine * 1e3:.2f} ms vs {baseline * 1e3:.2f} ms "
+                          f"({mine / baseline:.2f})", file=sys.stderr, flush=True)
     return rows
 
 
@@ -291,9 +314,16 @@ def compare(size: str = "full", rounds: int = 7, dtypes: tuple[str, ...] = ("flo
     return "\n".join(lines)
 
 
-def summary(rows: list[dict[str, Any]], dtype: str) -> tuple[float, dict[str, Any]]:
-    """Geometric mean of the ratios of ``dtype`` and the worst row."""
-    chosen = [row for row in rows if row["dtype"] == dtype]
+def summary(rows: list[dict[str, Any]], dtype: str,
+            engine: str | None = None) -> tuple[float, dict[str, Any]]:
+    """Geometric mean of the ratios of ``dtype`` with ``engine`` and the worst row.
+
+    ``engine`` defaults to the numba engine when the rows have it (the
+    goals are stated for it), else the numpy engine.
+    """
+    if engine is None:
+        engine = "numba" if any(row["engine"] == "numba" for row in rows) else "numpy"
+    chosen = [row for row in rows if row["dtype"] == dtype and row["engine"] == engine]
     mean = math.exp(statistics.fmean(math.log(row["ratio"]) for row in chosen))
     return mean, max(chosen, key=lambda row: row["ratio"])
 
@@ -303,29 +333,31 @@ def _time(seconds: float) -> str:
 
 
 def markdown(rows: list[dict[str, Any]], judge: bool = True) -> str:
-    """The panel as a markdown table, one line per layer and dtype, then the summary."""
-    lines = ["| network | layer | dtype | method | matvec ours | torch conv | ratio "
-             "| rmatvec ours | torch conv_transpose | ratio |", "|" + "---|" * 10]
-    pairs: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    """The panel as a markdown table, one line per layer, dtype and engine, then the summary."""
+    lines = ["| network | layer | dtype | engine | method | matvec ours | torch conv | ratio "
+             "| rmatvec ours | torch conv_transpose | ratio |", "|" + "---|" * 11]
+    pairs: dict[tuple[str, str, str], dict[str, dict[str, Any]]] = {}
     for row in rows:
-        pairs.setdefault((row["layer"], row["dtype"]), {})[row["direction"]] = row
-    for (layer, dtype), both in pairs.items():
+        pairs.setdefault((row["layer"], row["dtype"], row["engine"]), {})[row["direction"]] = row
+    for (layer, dtype, engine), both in pairs.items():
         forward, adjoint = both["matvec"], both["rmatvec"]
         lines.append(
-            f"| {forward['network']} | {layer} | {dtype} | {forward['method']} "
+            f"| {forward['network']} | {layer} | {dtype} | {engine} | {forward['method']} "
             f"| {_time(forward['ours'])} | {_time(forward['torch'])} | {forward['ratio']:.2f} "
             f"| {_time(adjoint['ours'])} | {_time(adjoint['torch'])} | {adjoint['ratio']:.2f} |")
     lines.append("")
-    for dtype in sorted({row["dtype"] for row in rows}):
-        mean, worst = summary(rows, dtype)
-        goal_mean, goal_worst = GOALS[dtype]
-        verdict = ""
-        if judge:
-            verdict = (f" (goal ≤ {goal_mean}: {'met' if mean <= goal_mean else 'NOT met'}; "
-                       f"worst goal ≤ {goal_worst}: "
-                       f"{'met' if worst['ratio'] <= goal_worst else 'NOT met'})")
-        lines.append(f"- {dtype}: geometric mean {mean:.2f}, worst {worst['ratio']:.2f} "
-                     f"({worst['network']} {worst['layer']}, {worst['direction']}){verdict}")
+    for engine in dict.fromkeys(row["engine"] for row in rows):
+        for dtype in sorted({row["dtype"] for row in rows}):
+            mean, worst = summary(rows, dtype, engine)
+            goal_mean, goal_worst = GOALS[dtype]
+            verdict = ""
+            if judge:
+                verdict = (f" (goal ≤ {goal_mean}: {'met' if mean <= goal_mean else 'NOT met'}; "
+                           f"worst goal ≤ {goal_worst}: "
+                           f"{'met' if worst['ratio'] <= goal_worst else 'NOT met'})")
+            lines.append(f"- {engine} engine, {dtype}: geometric mean {mean:.2f}, worst "
+                         f"{worst['ratio']:.2f} ({worst['network']} {worst['layer']}, "
+                         f"{worst['direction']}){verdict}")
     return "\n".join(lines)
 
 
@@ -349,7 +381,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny layers (checks only)")
     parser.add_argument("--rounds", type=int, default=7, help="alternating rounds per row")
     parser.add_argument("--threads", type=int, default=None,
-                        help="numpy's BLAS and torch threads (default: every core)")
+                        help="threads of numpy's BLAS, both engines and torch (default: one "
+                             "thread, then every core, each in a fresh process)")
+    parser.add_argument("--engines", default=",".join(ENGINES),
+                        help=f"conv_operator engines to time (default: {','.join(ENGINES)})")
     parser.add_argument("--layers", default=None, help="comma-separated layer numbers (0-11)")
     parser.add_argument("--dtypes", default="float32,float64")
     parser.add_argument("--method", default="auto",
@@ -362,7 +397,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.clock == "cpu" and args.threads != 1:
         parser.error("--clock cpu needs --threads 1 (CPU time adds up every thread)")
+    if args.threads is None and not args.smoke:
+        # Thread counts are read when the libraries load: one process per setting.
+        arguments = list(sys.argv[1:] if argv is None else argv)
+        status = 0
+        for setting in ("1", str(use_threads(None, parser))):
+            print(f"\n## --threads {setting}\n", flush=True)
+            status |= subprocess.call([sys.executable, __file__, *arguments,
+                                       "--threads", setting])
+        return status
     threads = use_threads(args.threads, parser)
+    # numba's worker threads too (before numba loads): idle ones would spin.
+    os.environ["NUMBA_NUM_THREADS"] = str(threads)
     sys.path.insert(0, str(ROOT))
     import torch
 
@@ -372,7 +418,9 @@ def main(argv: list[str] | None = None) -> int:
                    dtypes=tuple(args.dtypes.split(",")), layers=layers,
                    pause=0.0 if args.smoke else 0.25,
                    clock=time.process_time if args.clock == "cpu" else time.perf_counter)
-    header = (f"threads: torch {torch.get_num_threads()}, numpy's BLAS {blas_threads()}, "
+    numba = (f", numba {__import__('numba').config.NUMBA_NUM_THREADS}"
+             if "numba" in args.engines else "")
+    header = (f"threads: torch {torch.get_num_threads()}, numpy's BLAS {blas_threads()}{numba}, "
               f"requested {threads}; {args.clock} clock, medians of {rounds} alternating "
               "rounds; ratio = ours / torch\n")
     if args.compare:
@@ -380,9 +428,15 @@ def main(argv: list[str] | None = None) -> int:
         print(header)
         print(table)
         return 0
-    rows = measure(**options, method=args.method)
+    rows = measure(**options, method=args.method, engines=tuple(args.engines.split(",")),
+                   threads=threads)
     print(header)
     print(markdown(rows, judge=not args.smoke and layers is None and args.method == "auto"))
+    if FIRST_CALLS:
+        calls = ", ".join(f"{dtype} {direction} {seconds:.2f} s"
+                          for (dtype, direction), seconds in FIRST_CALLS.items())
+        print(f"- numba engine's slowest first call per dtype and direction (compiling, or "
+              f"loading numba's disk cache): {calls}")
     return 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -172,10 +173,19 @@ def test_show_latex_textbook(capsys):
     status, out, _ = call(capsys, "show", "--format", "latex")
     assert status == 0
     lines = out.splitlines()
-    assert lines[:3] == ["\\[", "C = \\left[\\begin{array}{@{}*{16}{c}@{}}",
-                         "w_{0,0} & w_{0,1} & w_{0,2} & 0 & w_{1,0} & w_{1,1} & w_{1,2} & 0 & "
-                         "w_{2,0} & w_{2,1} & w_{2,2} & 0 & 0 & 0 & 0 & 0 \\\\"]
-    assert "C^{\\mathsf{T}} = \\begin{bmatrix}" in lines
+    # The rows are labelled left of the bracket, each column above its first entry.
+    assert lines[:8] == ["\\[", "C = \\begin{array}{@{}r@{\\;}}",
+                         "\\scriptstyle y_{0,0} \\\\", "\\scriptstyle y_{0,1} \\\\",
+                         "\\scriptstyle y_{1,0} \\\\", "\\scriptstyle y_{1,1}", "\\end{array}",
+                         "\\left[\\begin{array}{@{}*{16}{c}@{}}"]
+    head = re.findall(r"\\overset\{(x_\{\d,\d\})\}\{\\smash\[b\]\{\\vphantom\{\\Big\|\}\}([^}]*\}?)\}\}",
+                      lines[8])
+    assert [label for label, _ in head] == [f"x_{{{i},{j}}}" for i in range(4) for j in range(4)]
+    assert " & ".join(entry for _, entry in head) == (
+        "w_{0,0} & w_{0,1} & w_{0,2} & 0 & w_{1,0} & w_{1,1} & w_{1,2} & 0 & "
+        "w_{2,0} & w_{2,1} & w_{2,2} & 0 & 0 & 0 & 0 & 0")
+    assert "C^{\\mathsf{T}} = \\begin{array}{@{}r@{\\;}}" in lines
+    assert "\\begin{bmatrix}" in lines  # 4 columns: amsmath's bmatrix
     assert lines[-2:] == ["\\end{bmatrix}", "\\]"]
 
 
@@ -345,8 +355,10 @@ def test_export_beamer_and_transposed(capsys):
     status, out, _ = call(capsys, "export", "--beamer", "--transposed", "--input", "3x3",
                           "--stride", "2", "--padding", "1", "--output-padding", "1")
     assert status == 0 and out.startswith("\\documentclass{beamer}")
+    # The PDF metadata (hyperref) gets the title as plain text.
     assert (
-        r"\title{ConvTranspose2d: \mbox{${3 \times 3}$ input} $\to$ \mbox{${6 \times 6}$ output}}"
+        r"\title{\texorpdfstring{ConvTranspose2d: \mbox{${3 \times 3}$ input} $\to$ "
+        r"\mbox{${6 \times 6}$ output}}{ConvTranspose2d: 3 x 3 input -> 6 x 6 output}}"
         in out
     )
     status, out, err = call(capsys, "export", "--beamer", "--derivations")

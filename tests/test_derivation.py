@@ -314,7 +314,7 @@ def test_prose_golden():
     )
     # Code goes through the render layer's typewriter: a line may end, ragged,
     # between arguments, never inside (1, 2).
-    ragged = r"\nobreak\hskip0pt plus1fil\penalty50\hskip0pt plus-1fil\relax "
+    ragged = r"\argbreak"  # defined once per document (documents.ARGBREAK)
     assert prose_latex("`f(a, (1, 2))`") == rf"\texttt{{f(a,{ragged}\ (1,~2))}}"
     assert prose_text("Set `padding='same'` for $k_{\\mathrm{eff}} \\le 50$.") == (
         "Set padding='same' for k_eff ≤ 50."

@@ -588,3 +588,113 @@ def test_torch_weight_numpy_cannot_hold_is_refused(torch):
     spec = ConvSpec((5,), 3)
     with pytest.raises(ConvSpecTypeError, match="weight could not be read as an array"):
         conv_operator(spec, torch.ones((1, 1, 3), dtype=torch.bfloat16))
+
+
+# Operands shaped dims / dimsd (PyLops' convention), and what is not an operand.
+
+
+def test_dims_shaped_operands_answer_dimsd_shaped(torch):
+    spec = ConvSpec((7, 6), 3, 2, 1, 1, 2, 4)
+    rng = np.random.default_rng(11)
+    w = rng.standard_normal(spec.weight_shape)
+    x = rng.standard_normal((spec.in_channels, *spec.input_shape))
+    g = rng.standard_normal((spec.out_channels, *spec.output_shape))
+    op = conv_operator(spec, w)
+    expected, gradient = torch_conv(torch, spec, w, x), torch_input_grad(torch, spec, w, x, g)
+    for result in (op @ x, op.dot(x), op.matvec(x), op.T.rmatvec(x)):
+        assert result.shape == op.dimsd == expected.shape
+        np.testing.assert_allclose(result, expected, atol=1e-12)
+    for result in (op.H @ g, op.T @ g, op.rmatvec(g), op.H.dot(g)):
+        assert result.shape == op.dims
+        np.testing.assert_allclose(result, gradient, atol=1e-12)
+    # Flat vectors and columns keep their shapes.
+    assert (op @ x.reshape(-1)).shape == (np.prod(op.dimsd),)
+    assert (op @ x.reshape(-1, 1)).shape == (np.prod(op.dimsd), 1)
+
+
+def test_pylops_dottest_and_pylops_operators_on_dims_shaped_arrays(torch):
+    pylops = _pylops()
+    from pylops.utils import dottest
+
+    spec = ConvSpec((6, 5, 4), 3, (1, 2, 1), 1, 1, 2, 3, 1, padding_mode="reflect")
+    rng = np.random.default_rng(12)
+    w = rng.standard_normal(spec.weight_shape) + 1j * rng.standard_normal(spec.weight_shape)
+    op = conv_operator(spec, w)
+    assert dottest(op, *op.shape, complexflag=3, rtol=1e-10)
+    assert dottest(conv_operator(spec, w.real), *op.shape, rtol=1e-10)
+    wrapped = pylops.aslinearoperator(conv_operator(spec, w.real))
+    assert wrapped.dims == op.dims and wrapped.dimsd == op.dimsd
+    x = rng.standard_normal(op.dims)
+    plain = ConvSpec((6, 5, 4), 3, (1, 2, 1), 0, 1, 2, 3, 1)
+    padded = np.pad(x, [(0, 0), (1, 1), (1, 1), (1, 1)], mode="reflect")
+    expected = torch_conv(torch, plain, w.real, padded)
+    np.testing.assert_allclose(wrapped @ x, expected, atol=1e-12)
+
+
+def _pylops():
+    from conftest import _module, require
+
+    module = _module("pylops")
+    require("pylops", module is not None)
+    return module
+
+
+def test_op_at_none_or_a_scalar_is_a_clear_type_error():
+    op = conv_operator(ConvSpec((5,), 3), np.ones((1, 1, 3)))
+    with pytest.raises(ConvSpecTypeError, match=r"op @ None: expected an array of shape "
+                                                r"\(5,\), \(5, K\) or dims \(1, 5\)"):
+        op @ None
+    with pytest.raises(TypeError, match=r"op @ 3.0: expected an array of shape \(5,\), "
+                                        r"\(5, K\) or dims \(1, 5\) \(to scale the operator: "
+                                        r"op \* 3.0\)"):
+        op @ 3.0
+    with pytest.raises(ConvSpecTypeError, match=r"op @ None: expected an array of shape "
+                                                r"\(3,\), \(3, K\) or dims \(1, 3\)"):
+        op.H @ None
+    with pytest.raises(ConvSpecTypeError, match=r"x is None: expected an array of shape \(5,\)"):
+        op.matvec(None)
+    with pytest.raises(ConvSpecTypeError, match=r"y is None: expected an array of shape \(3, K\)"):
+        op.rmatmat(None)
+    with pytest.raises(ConvSpecError, match=r"x of shape \(2, 5\) must have shape \(5,\): .*; "
+                                            r"or shape dims = \(1, 5\)"):
+        op.matvec(np.ones((2, 5)))
+    # Scaling is still op * 3.0.
+    x = np.arange(5.0)
+    np.testing.assert_allclose((op * 3.0) @ x, 3.0 * (op @ x))
+
+
+BLOCKED = {
+    "sys.modules": "import sys\nsys.modules['numba'] = None\n",
+    "meta-path finder": (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'numba' or name.startswith('numba.'):\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("block", BLOCKED)
+def test_engine_numba_without_numba_gives_the_install_hint(block):
+    code = BLOCKED[block] + (
+        "import numpy as np, transpose_matrix as tm\n"
+        "from transpose_matrix import MissingDependencyError\n"
+        "spec = tm.ConvSpec((6, 6), 3, 1, 1, 1, 4, 4, 4)\n"
+        "try:\n"
+        "    tm.conv_operator(spec, np.ones(spec.weight_shape), engine='numba')\n"
+        "except MissingDependencyError as error:\n"
+        "    assert isinstance(error, ImportError)\n"
+        "    print(error)\n"
+        "op = tm.conv_operator(spec, np.ones(spec.weight_shape), engine='auto')\n"
+        "print(op.engine, (op @ np.ones(144)).sum())\n"
+        "assert 'numba' not in [m.split('.')[0] for m in sys.modules if sys.modules[m]]\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    hint, auto = run.stdout.splitlines()
+    assert hint == "engine='numba' needs numba: pip install \"transpose_matrix[fast]\""
+    # Ones through a 3x3 ones kernel with padding 1: each of the 6 rows (and
+    # columns) of an output sums 2, 3, 3, 3, 3, 2 taps: 16 * 16 per channel.
+    assert auto == f"numpy {4 * 16 * 16:.1f}"

@@ -212,12 +212,30 @@ def _parse_layout(tex: str) -> list[list[list[str]]]:
     return blocks
 
 
+_ROW_LABELS = re.compile(r"\\begin\{array\}\{@\{\}r@\{\\;\}\}\n(.*?)\n\\end\{array\}\n", re.S)
+_HEAD = re.compile(r"\\smash\[t\]\{\\overset\{([^{}]*(?:\{[^{}]*\})?)\}"
+                   r"\{\\smash\[b\]\{\\vphantom\{\\Big\|\}\}([^&\n]*?)\}\}(?= &| \\\\|$)", re.M)
+
+
+def unlabelled(tex: str) -> tuple[str, list[list[str]], list[list[str]]]:
+    """``tex`` without its labels, the row labels and the column labels of each block."""
+    rows = [[label.replace(r"\scriptstyle", "").strip() for label in block.split("\\\\")]
+            for block in _ROW_LABELS.findall(tex)]
+    heads = [[head for head, _ in _HEAD.findall(line)] for line in tex.splitlines()]
+    return _HEAD.sub(r"\2", _ROW_LABELS.sub("", tex)), rows, [h for h in heads if h]
+
+
 def test_split_blocks_are_all_columns_in_order_and_end_on_input_rows():
     from transpose_matrix.render.views import ConvMatrixView
 
     spec = ConvSpec((4, 4), 3)
-    tex = to_latex(ConvMatrixView(spec), width=280.0)
+    labelled = to_latex(ConvMatrixView(spec), width=305.0)  # 280 pt and the row labels
+    tex, row_labels, col_labels = unlabelled(labelled)
     assert tex.startswith("\\begin{aligned}[t]") and tex.count("\\left[") == 1
+    # Every block names its rows and the columns it holds.
+    assert row_labels == [["y_{0,0}", "y_{0,1}", "y_{1,0}", "y_{1,1}"]] * 2
+    assert col_labels == [[f"x_{{{i},{j}}}" for i in rows for j in range(4)]
+                          for rows in ((0, 1), (2, 3))]
     blocks = _parse_layout(tex)
     assert [len(block[0]) for block in blocks] == [8, 8]  # two input rows of 4 per block
     joined = [sum((block[r] for block in blocks), []) for r in range(4)]
@@ -358,7 +376,7 @@ def test_escape_and_code():
     assert escape_text("☃", strict=False) == "☃"
     # A line may end (ragged) between the call's arguments; spaces inside
     # brackets are tied.
-    ragged = r"\nobreak\hskip0pt plus1fil\penalty50\hskip0pt plus-1fil\relax "
+    ragged = r"\argbreak"  # defined once per document (documents.ARGBREAK)
     assert code_latex("F.pad(x, (1, 0), mode='constant')") == (
         rf"\texttt{{F.pad(x,{ragged}\ (1,~0),{ragged}\ "
         r"mode=\textquotesingle{}constant\textquotesingle{})}"

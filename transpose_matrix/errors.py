@@ -198,7 +198,7 @@ class MissingDependencyError(TransposeMatrixError, ImportError):
 
 
 #: Per optional package: the extra that installs it.
-_EXTRAS = {"torch": "torch", "PIL": "plot", "matplotlib": "plot"}
+_EXTRAS = {"torch": "torch", "PIL": "plot", "matplotlib": "plot", "numba": "fast"}
 _PACKAGES = {"torch": "PyTorch", "PIL": "Pillow", "matplotlib": "matplotlib"}
 
 

@@ -12,6 +12,7 @@ from ..errors import (
     ConvSpecError,
 )
 from ..geometry.padding import copies_input
+from .figure import sparsity_options, sparsity_window
 from .options import (
     Command,
     UsageError,
@@ -45,6 +46,7 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="append the checked output-size and gradient derivations",
     )
+    sparsity_options(parser)
 
 
 def _run_export(args: argparse.Namespace) -> int:
@@ -90,6 +92,7 @@ def _run_export(args: argparse.Namespace) -> int:
         derivations=args.derivations,
         beamer=args.beamer,
         fragment_only=args.fragment,
+        sparsity=sparsity_window(args),
     )
     emit(text, args.out)
     return 0

@@ -312,6 +312,8 @@ FIELD_OPTIONS = {
     "padding_mode": "--padding-mode",
     "seed": "--seed",
     "output_index": "--index",
+    "rows": "--rows",
+    "cols": "--cols",
     "duration": "--duration",
     "n": "n",
     "m": "m",

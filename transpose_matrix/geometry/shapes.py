@@ -302,7 +302,7 @@ def as_shape(name: str, value: Any) -> tuple[int, ...]:
     value = _plain(name, value)
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
         try:
-            if _is_bool(value):
+            if _is_bool(value) or isinstance(value, (str, bytes)):
                 raise TypeError
             operator.index(value)
         except TypeError:

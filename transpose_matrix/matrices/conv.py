@@ -522,11 +522,11 @@ def mode_contributions(spec: ConvSpec) -> tuple[np.ndarray, np.ndarray, np.ndarr
     size = math.prod(spec.input_shape)
     o = np.arange(spec.out_channels)[:, None, None, None]
     c = np.arange(in_group)[None, None, :, None]
-    shape = (spec.out_channels, positions, in_group, taps)
-    rows = np.broadcast_to(o * positions + np.arange(positions)[None, :, None, None], shape)
+    full = (spec.out_channels, positions, in_group, taps)
+    rows = np.broadcast_to(o * positions + np.arange(positions)[None, :, None, None], full)
     cols = ((o // out_group) * in_group + c) * size + column[None, :, None, :]
-    which = np.broadcast_to(o * (in_group * taps) + c * taps + np.arange(taps), shape)
-    return rows.reshape(-1), np.broadcast_to(cols, shape).reshape(-1), which.reshape(-1)
+    which = np.broadcast_to(o * (in_group * taps) + c * taps + np.arange(taps), full)
+    return rows.reshape(-1), np.broadcast_to(cols, full).reshape(-1), which.reshape(-1)
 
 
 def _mode_matrix(

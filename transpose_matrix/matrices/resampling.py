@@ -305,7 +305,7 @@ def _resize_targets(
     if size is not None:
         sizes = per_dim("size", size, len(shape), 1)
         return [(m, None) for m in sizes]
-    targets = []
+    targets: list[tuple[int, float | None]] = []
     for axis, (n, factor) in enumerate(zip(shape, _scale_factors(scale, len(shape)))):
         out = math.floor(n * factor)
         if out < 1:
@@ -421,8 +421,8 @@ def nearest_upsample_matrix(
     )
     factors = []
     for n, (out, factor) in zip(shape, targets):
-        rows = np.arange(out)
-        factors.append(_selection(rows, _nearest_index(n, out, factor, bool(exact)), (out, n)))
+        picked = np.arange(out)
+        factors.append(_selection(picked, _nearest_index(n, out, factor, bool(exact)), (out, n)))
     return _kron(factors)
 
 
@@ -646,7 +646,7 @@ def avg_pool_matrix(
         factors.append(scipy.sparse.csr_array((data, (rows, cols)), shape=(out, n)))
     matrix = _kron(factors)
     if divisor is not None:
-        matrix = matrix / divisor
+        matrix = scipy.sparse.csr_array(matrix / divisor)
     return matrix
 
 

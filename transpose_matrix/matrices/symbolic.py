@@ -27,6 +27,7 @@ from ..geometry.shapes import as_int, as_shape, describe
 from ..geometry.spec import ConvSpec, as_spec
 from ..memory import check_entries
 from .conv import check_weight, conv_matrix_nnz, mode_contributions, weight_label_matrix
+from .names import latex_name, weight_index
 
 __all__ = [
     "weight_symbols",
@@ -38,10 +39,6 @@ __all__ = [
     "weight_substitution",
     "weight_pattern",
 ]
-
-
-def _name(letter: str, index: tuple[int, ...]) -> str:
-    return f"{letter}_{{{','.join(str(i) for i in index)}}}"
 
 
 def weight_symbols(spec: ConvSpec, *, max_entries: int | None = None) -> np.ndarray:
@@ -88,11 +85,9 @@ def weight_symbols(spec: ConvSpec, *, max_entries: int | None = None) -> np.ndar
     check_entries(
         math.prod(shape), what="the kernel symbols (weight_symbols)", max_entries=max_entries
     )
-    single = spec.in_channels == 1 and spec.out_channels == 1
     symbols = np.empty(shape, dtype=object)
-    for index in itertools.product(*(range(n) for n in shape)):
-        label = index[2:] if single else index
-        symbols[index] = sympy.Symbol(_name("w", label), real=True)
+    for flat, index in enumerate(itertools.product(*(range(n) for n in shape))):
+        symbols[index] = sympy.Symbol(latex_name("w", weight_index(shape, flat)), real=True)
     return symbols
 
 
@@ -143,7 +138,7 @@ def symbolic_vector(
     entries = []
     for index in itertools.product(range(channels), *(range(n) for n in shape)):
         label = index[1:] if channels == 1 else index
-        entries.append(sympy.Symbol(_name(letter, label), real=True))
+        entries.append(sympy.Symbol(latex_name(letter, label), real=True))
     return sympy.Matrix(entries)
 
 

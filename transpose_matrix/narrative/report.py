@@ -33,7 +33,7 @@ article, beamer); nothing here knows a format.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -278,6 +278,7 @@ class Figure:
 
     ``transposed`` makes the placement figure the scatter one (a column of
     Cᵀ). ``title`` and ``caption`` are markup; ``title`` heads a slide.
+    ``rows``/``cols`` pick what a sparsity figure shows (``--rows``/``--cols``).
     """
 
     kind: str
@@ -285,6 +286,9 @@ class Figure:
     caption: str
     position: tuple[int, ...] = ()
     transposed: bool = False
+    #: The rows and columns of C a sparsity figure draws (its structure window when None).
+    rows: Any = None
+    cols: Any = None
 
 
 @dataclass(frozen=True)
@@ -469,13 +473,17 @@ def _recipe(spec: ConvSpec) -> Recipe:
     )
 
 
-def _figures(spec: ConvSpec, transposed: bool) -> list[Figure]:
-    """The sparsity figure, then the placement (forward) or scatter (transposed) one."""
+def _figures(
+    spec: ConvSpec, transposed: bool, sparsity: Mapping[str, Any] | None = None
+) -> list[Figure]:
+    """The sparsity figure (its window from ``sparsity``), then the placement or scatter one."""
     center = tuple(n // 2 for n in spec.output_shape)
     where = ",".join(map(str, center))
+    window = dict(sparsity or {})
     figures = [
         Figure("sparsity", "The sparsity pattern of $C$",
-               "each entry coloured by its kernel tap:")
+               "each entry coloured by its kernel tap:",
+               rows=window.get("rows"), cols=window.get("cols"))
     ]
     if copies_input(spec.padding_mode):
         return figures  # the placement figure draws zero padding only
@@ -496,14 +504,21 @@ def _figures(spec: ConvSpec, transposed: bool) -> list[Figure]:
 
 
 def show_document(
-    spec: ConvSpec, *, seed: int | None = None, transposed: bool = False, figures: bool = True
+    spec: ConvSpec,
+    *,
+    seed: int | None = None,
+    transposed: bool = False,
+    figures: bool = True,
+    sparsity: Mapping[str, Any] | None = None,
 ) -> Document:
     """The story of ``show`` and ``export``: around C (forward) or the transposed layer.
 
     Forward: the layer, its output size, C, Cᵀ, what Cᵀ computes, figures.
     Transposed: the layer, its output size and the sizes ``output_padding``
     could pick, Cᵀ, the scatter view, the zero-insertion view, the forward C,
-    the gradient, figures. ``figures`` adds the figure blocks (2-D and 1-D).
+    the gradient, figures. ``figures`` adds the figure blocks (2-D and 1-D);
+    ``sparsity`` (``{"rows": …, "cols": …}``) picks what the sparsity figure
+    shows.
 
     Raises
     ------
@@ -531,7 +546,7 @@ def show_document(
         else _forward_sections(spec, seed, nnz, weights)
     )
     if figures and spec.ndim <= 2:
-        sections.append(Section("Figures", tuple(_figures(spec, transposed))))
+        sections.append(Section("Figures", tuple(_figures(spec, transposed, sparsity))))
     return Document(spec, transposed, tuple(sections))
 
 

@@ -39,9 +39,20 @@ torch's own ``convNd``/``conv_transposeNd`` behind the same interface. A
 convolution of the padded input) is the backend's, and the adjoint folds
 the border back, ``Cᴴ = Pᵀ·Dᴴ``.
 
+Two engines compute the numpy backend (PyLops' ``engine=``):
+``engine='numpy'`` as above, and ``engine='numba'`` (:mod:`.numba_backend`,
+the ``fast`` extra), which computes the layers with fewer than 16 input
+and output channels per group (depthwise, grouped, small) by compiled
+loops that read the padded source in place instead of gathering it once per
+tap, and is the numpy engine elsewhere. ``engine='auto'`` picks by
+:func:`auto_engine`. Both use ``threads`` cores: the numba loops in
+parallel, the numpy gathers split between a thread pool's threads (numpy's
+copies release the GIL; the products use BLAS's own threads).
+
 Public names: :func:`conv_operator` returns a :class:`ConvOperator`;
 :data:`METHODS` lists its ``method=`` choices and :func:`auto_method` the
-rule ``'auto'`` follows.
+rule ``'auto'`` follows; :data:`ENGINES` its ``engine=`` choices and
+:func:`auto_engine` the rule ``engine='auto'`` follows.
 """
 
 from __future__ import annotations
@@ -52,14 +63,15 @@ from typing import Any
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-from ..errors import ConvSpecError, ConvSpecTypeError
+from ..errors import ConvSpecError, ConvSpecTypeError, optional_import
 from ..geometry.spec import ConvSpec
 from ..matrices.conv import check_weight
 from ..memory import check_memory
+from .engines import ENGINES, auto_engine
 from .numpy_backend import NumpyKernel, summed_pays
 from .padding import ModePadded
 
-__all__ = ["METHODS", "ConvOperator", "auto_method", "conv_operator"]
+__all__ = ["ENGINES", "METHODS", "ConvOperator", "auto_engine", "auto_method", "conv_operator"]
 
 #: The ``method=`` choices of :func:`conv_operator` besides ``'auto'``.
 METHODS = ("im2col", "polyphase", "summed")
@@ -127,7 +139,41 @@ def _as_weight(spec: Any, weight: Any) -> np.ndarray:
     return array
 
 
-class ConvOperator(LinearOperator):
+def _expected(n: int, dims: tuple[int, ...], vector: bool = True) -> str:
+    """The shapes an operand may have, for error messages."""
+    if vector:
+        return f"expected an array of shape ({n},), ({n}, K) or dims {tuple(dims)}"
+    return f"expected an array of shape ({n}, K)"
+
+
+class _Shaped(LinearOperator):
+    """``op @ x`` and ``op.dot(x)`` that also take ``dims``-shaped ``x`` (answering
+    ``dimsd``-shaped) and refuse what is not an array with the shapes expected."""
+
+    dims: tuple[int, ...]
+
+    def dot(self, x: Any) -> Any:
+        if isinstance(x, LinearOperator) or np.isscalar(x):
+            # A product of operators, or op * 3.0 (scaled): scipy's own.
+            return super().dot(x)  # type: ignore[arg-type]
+        try:
+            shape = np.shape(x)
+        except ValueError:  # ragged: matvec says it cannot be read
+            shape = ()
+        if len(shape) == 2 and shape[1] != 1 and shape != tuple(self.dims):
+            return self.matmat(x)
+        return self.matvec(x)
+
+    def __matmul__(self, x: Any) -> Any:
+        if isinstance(x, LinearOperator):
+            return super().__matmul__(x)
+        if x is None or np.isscalar(x):
+            scale = "" if x is None else f" (to scale the operator: op * {x!r})"
+            raise ConvSpecTypeError(f"op @ {x!r}: {_expected(self.shape[1], self.dims)}{scale}")
+        return self.dot(x)
+
+
+class ConvOperator(_Shaped):
     """C of a convolution as a :class:`~scipy.sparse.linalg.LinearOperator`.
 
     Build it with :func:`conv_operator`. Shape ``spec.matrix_shape``; dtype
@@ -151,15 +197,24 @@ class ConvOperator(LinearOperator):
         ``'torch'`` runs torch's own convolutions (``method='auto'`` only).
     device : str or torch.device, optional
         Where the torch backend computes; torch backend only.
+    engine : {'numpy', 'numba', 'auto'}, default 'numpy'
+        What computes the numpy backend; ``'auto'`` picks by
+        :func:`auto_engine` (:func:`conv_operator` has the details).
+    threads : int, optional
+        Cores the numpy backend computes on (default: every usable core).
 
     Raises
     ------
     ConvSpecError, ConvSpecTypeError
-        A bad weight, an unknown ``method`` or ``backend``, a ``method`` or
-        ``device`` given to the backend that does not take it; when applied,
-        an operand of the wrong length or a non-numeric dtype.
+        A bad weight, an unknown ``method``, ``backend`` or ``engine``, a
+        ``method``, ``engine``, ``threads`` or ``device`` given to the
+        backend that does not take it, ``threads`` not a positive integer;
+        when applied, an operand of the wrong shape or a non-numeric dtype,
+        or ``op @ None`` / ``op @ 3.0``.
     MemoryGuardError
         The private copy of the weight would not fit in memory.
+    MissingDependencyError
+        ``engine='numba'`` without numba, ``backend='torch'`` without torch.
 
     Examples
     --------
@@ -175,7 +230,7 @@ class ConvOperator(LinearOperator):
 
     def __init__(
         self, spec: ConvSpec, weight: Any, method: str = "auto", *, backend: str = "numpy",
-        device: Any = None,
+        device: Any = None, engine: str = "numpy", threads: int | None = None,
     ) -> None:
         if isinstance(spec, ConvSpec):
             # A broadcast view can stand for a weight far larger than memory:
@@ -188,11 +243,19 @@ class ConvOperator(LinearOperator):
         weight = _as_weight(spec, weight)
         if backend not in _BACKENDS:
             raise ConvSpecError(f"backend={backend!r} must be one of {', '.join(_BACKENDS)}")
+        if engine != "auto" and engine not in ENGINES:
+            raise ConvSpecError(
+                f"engine={engine!r} must be 'auto' or one of {', '.join(map(repr, ENGINES))}"
+            )
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)):
+            raise ConvSpecTypeError(f"threads={threads!r} must be an integer or None")
+        if threads is not None and threads < 1:
+            raise ConvSpecError(f"threads={threads} must be >= 1")
         if method != "auto" and method not in METHODS:
             raise ConvSpecError(
                 f"method={method!r} must be 'auto' or one of {', '.join(map(repr, METHODS))}"
             )
-        super().__init__(dtype=weight.dtype, shape=spec.matrix_shape)
+        super().__init__(dtype=weight.dtype, shape=spec.matrix_shape)  # type: ignore[call-arg]
         self.spec, self.weight, self.backend = spec, weight, backend
         self.dims = (spec.in_channels, *spec.input_shape)
         self.dimsd = (spec.out_channels, *spec.output_shape)
@@ -202,30 +265,46 @@ class ConvOperator(LinearOperator):
             spec.kernel_size, spec.stride, 0, spec.dilation, spec.in_channels,
             spec.out_channels, spec.groups)
         if backend == "torch":
-            if method != "auto":
-                raise ConvSpecError(
-                    f"method={method!r} applies to backend='numpy'; backend='torch' runs "
-                    "torch's own convolutions (method='auto')"
-                )
+            for name, value, default in (("method", method, "auto"), ("engine", engine, "numpy"),
+                                         ("threads", threads, None)):
+                if value != default and not (name == "engine" and value == "auto"):
+                    raise ConvSpecError(
+                        f"{name}={value!r} applies to backend='numpy'; backend='torch' runs "
+                        f"torch's own convolutions ({name}={default!r})"
+                    )
             from .torch_backend import TorchKernel
 
-            self.method, self.device = "auto", device
+            self.method, self.device, self.engine = "auto", device, "torch"
             self._kernel: Any = TorchKernel(inner, weight, device)
         else:
             if device is not None:
                 raise ConvSpecError(f"device={device!r} applies to backend='torch' only")
             self.method = auto_method(inner) if method == "auto" else method
             self.device = None
-            self._kernel = NumpyKernel(inner, weight, self.method)
+            self.engine = auto_engine(inner) if engine == "auto" else engine
+            if self.engine == "numba":
+                optional_import("numba", "engine='numba'")
+                from .numba_backend import NumbaKernel
+
+                self._kernel = NumbaKernel(inner, weight, self.method, threads)
+                self.method = self._kernel.method
+            else:
+                self._kernel = NumpyKernel(inner, weight, self.method, threads)
         if inner is not spec:
             self._kernel = ModePadded(spec, self._kernel)
 
     def _apply(self, X: Any, adjoint: bool, vector: bool, conjugate: bool = False) -> np.ndarray:
-        """Check ``X``, then ``C @ X`` (or ``Cᴴ @ X``), conjugated around when asked."""
+        """Check ``X``, then ``C @ X`` (or ``Cᴴ @ X``), conjugated around when asked.
+
+        A vector may also come shaped ``dims`` (``dimsd`` for the adjoint):
+        the answer is then shaped ``dimsd`` (``dims``), as PyLops does.
+        """
         rows, cols = self.shape
         n, m = (rows, cols) if adjoint else (cols, rows)
-        dims = self.dimsd if adjoint else self.dims
+        dims, dims_out = (self.dimsd, self.dims) if adjoint else (self.dims, self.dimsd)
         name = "y" if adjoint else "x"
+        if X is None:
+            raise ConvSpecTypeError(f"{name} is None: {_expected(n, dims, vector)}")
         try:
             array = np.asarray(X)
         except (TypeError, ValueError) as error:
@@ -234,16 +313,21 @@ class ConvOperator(LinearOperator):
             raise ConvSpecTypeError(
                 f"{name} dtype {array.dtype} must be numeric (bool, integer, float or complex)"
             )
-        fits = array.shape in ((n,), (n, 1)) if vector else (
+        flat = array.shape in ((n,), (n, 1)) if vector else (
             array.ndim == 2 and array.shape[0] == n)
-        if not fits:
+        shaped = vector and not flat and array.shape == tuple(dims)
+        if not (flat or shaped):
             channels, *shape = dims
             expected = f"({n},)" if vector else f"({n}, k)"
             raise ConvSpecError(
                 f"{name} of shape {array.shape} must have shape {expected}: length {n} = "
                 f"{'out' if adjoint else 'in'}_channels * prod({'output' if adjoint else 'input'}"
                 f"_shape) = {channels} * prod({tuple(shape)})"
+                + (f"; or shape {'dimsd' if adjoint else 'dims'} = {tuple(dims)}" if vector
+                   else "")
             )
+        if shaped:
+            array = array.reshape(n)
         batch = 1 if array.ndim == 1 else array.shape[1]
         dtype = np.result_type(self.dtype, array.dtype)
         if batch == 0:
@@ -257,12 +341,14 @@ class ConvOperator(LinearOperator):
             result = run(columns).reshape(m, batch)
             if conjugate:
                 result = np.conj(result)
+        if shaped:
+            return result.reshape(dims_out)
         return result.reshape(m) if array.ndim == 1 else result
 
-    def matvec(self, x: Any) -> np.ndarray:
+    def matvec(self, x: Any) -> np.ndarray:  # type: ignore[override]
         return self._apply(x, adjoint=False, vector=True)
 
-    def rmatvec(self, x: Any) -> np.ndarray:
+    def rmatvec(self, x: Any) -> np.ndarray:  # type: ignore[override]
         return self._apply(x, adjoint=True, vector=True)
 
     def matmat(self, X: Any) -> np.ndarray:
@@ -280,18 +366,18 @@ class ConvOperator(LinearOperator):
         return _Flipped(self, conjugate=True)
 
 
-class _Flipped(LinearOperator):
+class _Flipped(_Shaped):
     """Cᴴ (or Cᵀ, which conjugates around Cᴴ) of a :class:`ConvOperator`, checked as it is."""
 
     def __init__(self, op: ConvOperator, conjugate: bool) -> None:
-        super().__init__(dtype=op.dtype, shape=op.shape[::-1])
+        super().__init__(dtype=op.dtype, shape=op.shape[::-1])  # type: ignore[call-arg]
         self._op, self._conjugate = op, conjugate
         self.dims, self.dimsd = op.dimsd, op.dims
 
-    def matvec(self, x: Any) -> np.ndarray:
+    def matvec(self, x: Any) -> np.ndarray:  # type: ignore[override]
         return self._op._apply(x, adjoint=True, vector=True, conjugate=self._conjugate)
 
-    def rmatvec(self, x: Any) -> np.ndarray:
+    def rmatvec(self, x: Any) -> np.ndarray:  # type: ignore[override]
         return self._op._apply(x, adjoint=False, vector=True, conjugate=self._conjugate)
 
     def matmat(self, X: Any) -> np.ndarray:
@@ -305,7 +391,7 @@ class _Flipped(LinearOperator):
 
 def conv_operator(
     spec: ConvSpec, weight: Any, method: str = "auto", *, backend: str = "numpy",
-    device: Any = None,
+    device: Any = None, engine: str = "numpy", threads: int | None = None,
 ) -> ConvOperator:
     """C as a matrix-free operator: ``op @ x = conv(x)``, ``op.H @ y = conv_transpose(y)``.
 
@@ -340,6 +426,24 @@ def conv_operator(
         interface; torch is imported only then.
     device : str or torch.device, optional
         Where the torch backend computes (default CPU).
+    engine : {'numpy', 'numba', 'auto'}
+        What computes the numpy backend (PyLops' convention). ``'numpy'``:
+        numpy and BLAS only. ``'numba'`` (``pip install
+        "transpose_matrix[fast]"``; numba is imported only then): a layer
+        with ``in_channels / groups`` and ``out_channels / groups`` both
+        below 16 (depthwise, grouped, small) runs compiled loops over
+        channels, output rows and kernel taps, reading the padded input in
+        place, forward and adjoint; other layers are the numpy engine's.
+        The first call per dtype compiles (seconds), then the kernels are
+        cached on disk (beside the package, or numba's user cache folder
+        when that is read-only, or ``NUMBA_CACHE_DIR``). ``'auto'`` picks by :func:`auto_engine`:
+        ``'numba'`` when it is installed and the layer runs compiled, else
+        ``'numpy'``.
+    threads : int, optional
+        Cores to compute on (default: every core this process may use): the
+        numba engine's parallel loops, and the numpy engine's gathers split
+        between a thread pool's threads. BLAS's products use BLAS's own
+        thread count (``OPENBLAS_NUM_THREADS``).
 
     Returns
     -------
@@ -352,7 +456,9 @@ def conv_operator(
         transposed convolution (the input gradient); ``matmat``/``rmatmat``
         take a batch of samples as columns. ``op.H`` applies Cᴴ, ``op.T``
         Cᵀ; ``op.dims`` and ``op.dimsd`` are the input and output shapes
-        ``(channels, *spatial)``.
+        ``(channels, *spatial)``: ``op @ x`` with ``x`` shaped ``dims``
+        answers shaped ``dimsd``, and ``op.H @ y`` back (PyLops' way);
+        ``op.engine`` is the engine chosen.
 
     Raises
     ------
@@ -360,8 +466,11 @@ def conv_operator(
         A bad weight (from :func:`~transpose_matrix.matrices.conv.check_weight`), an
         unknown ``method`` or ``backend``; later, a vector of the wrong length
         or a non-numeric dtype (the message names the expected length).
-    ImportError
-        ``backend='torch'`` without torch installed (with the install hint).
+    MissingDependencyError
+        ``backend='torch'`` without torch, or ``engine='numba'`` without
+        numba installed (an :class:`ImportError` whose message is the
+        install line). ``op @ None`` or ``op @ 3.0`` raise
+        :class:`ConvSpecTypeError` naming the shapes expected.
 
     Notes
     -----
@@ -386,10 +495,13 @@ def conv_operator(
     array([1., 0., 2.])
     >>> op.rmatvec(np.array([1.0, 0.0, 0.0]))
     array([1., 2., 0., 0.])
-    >>> op.dims, op.dimsd, op.method
-    ((1, 4), (1, 3), 'summed')
+    >>> op.dims, op.dimsd, op.method, op.engine
+    ((1, 4), (1, 3), 'summed', 'numpy')
+    >>> op @ np.array([[1.0, 0.0, 0.0, 1.0]])  # shaped dims: answered shaped dimsd
+    array([[1., 0., 2.]])
     >>> mirrored = ConvSpec((4,), 3, padding=1, padding_mode="reflect")
     >>> conv_operator(mirrored, np.array([[[1.0, 0.0, 0.0]]])) @ np.array([1.0, 2.0, 3.0, 4.0])
     array([2., 1., 2., 3.])
     """
-    return ConvOperator(spec, weight, method, backend=backend, device=device)
+    return ConvOperator(spec, weight, method, backend=backend, device=device, engine=engine,
+                        threads=threads)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
@@ -18,8 +20,9 @@ from numpy.lib.stride_tricks import as_strided
 from ..geometry.spec import ConvSpec
 
 __all__ = [
-    "CACHED_ENTRIES", "GATHER_ENTRIES", "PRODUCT_COST", "NumpyKernel", "PhaseAxis", "Plan",
-    "adjoint_phases", "correlate", "correlate_summed", "pad", "summed_pays", "windows",
+    "CACHED_ENTRIES", "GATHER_ENTRIES", "PARALLEL_ENTRIES", "PRODUCT_COST",
+    "NumpyKernel", "PhaseAxis", "Plan", "adjoint_phases", "correlate", "correlate_summed",
+    "gather", "pad", "summed_pays", "usable_cores", "windows",
 ]
 
 #: Most entries of a gathered block in memory at once (32 MiB in float64):
@@ -27,6 +30,10 @@ __all__ = [
 GATHER_ENTRIES = 1 << 22
 #: The band for products with fewer than 16 rows per group (2 MiB in float64).
 CACHED_ENTRIES = 1 << 18
+#: Fewest entries of a gathered band worth splitting between threads: copying
+#: 2^19 entries takes a few hundred microseconds, far more than handing half to
+#: a thread; the cached bands (:data:`CACHED_ENTRIES`) stay whole, one per core's cache.
+PARALLEL_ENTRIES = 1 << 19
 
 
 class Plan(NamedTuple):
@@ -41,7 +48,7 @@ class Plan(NamedTuple):
     taps: tuple[int, ...]
     step: tuple[int, ...]
     stride: tuple[int, ...]
-    count: tuple[int, ...]
+    count: tuple[int, ...]  # type: ignore[assignment]
     weight: np.ndarray
 
     def matrix(self, summed: bool) -> np.ndarray:
@@ -84,14 +91,54 @@ def windows(src: np.ndarray, plan: Plan) -> np.ndarray:
     )
 
 
-def correlate(src: np.ndarray, plan: Plan, matrix: np.ndarray) -> np.ndarray:
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+_POOL: list[ThreadPoolExecutor] = []
+
+
+def _pool() -> ThreadPoolExecutor:
+    """One thread pool for every operator's gathers, made on first use."""
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(usable_cores(), thread_name_prefix="transpose_matrix"))
+    return _POOL[0]
+
+
+def gather(view: np.ndarray, lo: int, hi: int, threads: int = 1) -> np.ndarray:
+    """Output rows ``lo:hi`` of a :func:`windows` view copied: ``(channels, *taps,
+    hi - lo, *count[1:], batch)``, contiguous.
+
+    With ``threads > 1`` and at least :data:`PARALLEL_ENTRIES` entries, the
+    copy is split along the channels (or, with fewer channels than
+    threads, the rows) between the threads of a shared pool: numpy's
+    copies release the GIL, so they run on as many cores.
+    """
+    d = (view.ndim - 2) // 2
+    band = view[(slice(None),) * (1 + d) + (slice(lo, hi),)]
+    if threads <= 1 or band.size < PARALLEL_ENTRIES:
+        return np.ascontiguousarray(band)
+    out = np.empty(band.shape, dtype=band.dtype)
+    axis = 0 if band.shape[0] >= threads else 1 + d
+    edges = np.linspace(0, band.shape[axis], min(threads, band.shape[axis]) + 1).astype(int)
+    parts = [(slice(None),) * axis + (slice(a, b),) for a, b in zip(edges[:-1], edges[1:])]
+    list(_pool().map(lambda part: np.copyto(out[part], band[part]), parts))
+    return out
+
+
+def correlate(src: np.ndarray, plan: Plan, matrix: np.ndarray, threads: int = 1) -> np.ndarray:
     """``plan`` applied to the padded ``src`` by im2col: shape ``(groups*m, *count, batch)``.
 
     Gathering copies the window view into ``(groups, cg * taps, columns)``;
     one product per group by ``matrix`` (:meth:`Plan.matrix`) then gives
     every output. Large layers are done a band of output rows at a time (at
     most :data:`GATHER_ENTRIES` gathered, or :data:`CACHED_ENTRIES` when each
-    group has fewer than 16 outputs).
+    group has fewer than 16 outputs), each gathered on ``threads`` threads
+    (:func:`gather`).
     """
     groups, m, inner = matrix.shape
     view, batch = windows(src, plan), src.shape[-1]
@@ -102,8 +149,7 @@ def correlate(src: np.ndarray, plan: Plan, matrix: np.ndarray) -> np.ndarray:
     band = max(1, budget // (groups * inner * math.prod(plan.count[1:]) * batch))
     for lo in range(0, plan.count[0], band):
         hi = min(plan.count[0], lo + band)
-        rows = (slice(None),) * (1 + len(plan.taps)) + (slice(lo, hi),)
-        columns = np.ascontiguousarray(view[rows]).reshape(groups, inner, -1)
+        columns = gather(view, lo, hi, threads).reshape(groups, inner, -1)
         if hi - lo == plan.count[0]:
             np.matmul(matrix, columns, out=out.reshape(groups, m, -1))
         else:
@@ -112,7 +158,8 @@ def correlate(src: np.ndarray, plan: Plan, matrix: np.ndarray) -> np.ndarray:
     return out.reshape(groups * m, *plan.count, batch)
 
 
-def correlate_summed(src: np.ndarray, plan: Plan, matrix: np.ndarray) -> np.ndarray:
+def correlate_summed(src: np.ndarray, plan: Plan, matrix: np.ndarray,
+                     threads: int = 1) -> np.ndarray:
     """``plan`` (stride 1 on the first dim) by products of the first dim's taps, summed.
 
     Only the taps of the other dims are gathered, over every source row the
@@ -122,7 +169,8 @@ def correlate_summed(src: np.ndarray, plan: Plan, matrix: np.ndarray) -> np.ndar
     ``t0 * step[0]`` rows further on: ``taps[0]`` times fewer copies than
     :func:`correlate`, for additions on the output side. Bands of output
     rows keep the gathered block and the products under
-    :data:`GATHER_ENTRIES` entries.
+    :data:`GATHER_ENTRIES` entries; ``threads`` as in :func:`correlate`
+    (in 1-D nothing is gathered: the product reads the source in place).
     """
     groups, rows_per_tap, inner = matrix.shape
     (k0, *_), e0, n0 = plan.taps, plan.step[0], plan.count[0]
@@ -131,12 +179,14 @@ def correlate_summed(src: np.ndarray, plan: Plan, matrix: np.ndarray) -> np.ndar
     out = np.empty((groups, m, n0 * per_row), dtype=src.dtype)
     band = max(1, GATHER_ENTRIES // (groups * (inner + rows_per_tap) * per_row) - reach)
     # Rows lo .. hi + reach of the source, every other dim as im2col reads it.
-    view = windows(src, plan._replace(taps=(1, *plan.taps[1:]), count=(n0 + reach,
-                                                                       *plan.count[1:])))
+    view = windows(src, plan._replace(taps=(1, *plan.taps[1:]),
+                                      count=(n0 + reach, *plan.count[1:])))
     for lo in range(0, n0, band):
         hi = min(n0, lo + band)
-        rows = (slice(None),) * (1 + len(plan.taps)) + (slice(lo, hi + reach),)
-        columns = view[rows].reshape(groups, inner, -1)  # a copy unless already in order
+        if len(plan.taps) > 1:
+            columns = gather(view, lo, hi + reach, threads).reshape(groups, inner, -1)
+        else:
+            columns = view[:, :, lo:hi + reach].reshape(groups, inner, -1)
         products = np.matmul(matrix, columns).reshape(groups, k0, m, -1)
         size, target = (hi - lo) * per_row, out[:, :, lo * per_row:hi * per_row]
         terms = [products[:, t, :, t * e0 * per_row:t * e0 * per_row + size] for t in range(k0)]
@@ -150,7 +200,7 @@ class PhaseAxis(NamedTuple):
     """One dim of one adjoint phase: its inputs and the stride-1 correlation giving them."""
 
     inputs: slice  # of the input dim
-    count: int  # inputs in the phase
+    count: int  # type: ignore[assignment]  # inputs in the phase
     taps: list[int]  # kernel taps reaching them, in reverse
     step: int  # between those taps' positions in the padded y
     start: int  # the first input's first position there
@@ -265,8 +315,10 @@ def summed_pays(spec: ConvSpec) -> bool:
 class NumpyKernel:
     """``matmat``/``rmatmat`` of one operator on ``(channels, *spatial, batch)`` arrays."""
 
-    def __init__(self, spec: ConvSpec, weight: np.ndarray, method: str) -> None:
+    def __init__(self, spec: ConvSpec, weight: np.ndarray, method: str,
+                 threads: int | None = None) -> None:
         self.spec, self.method = spec, method
+        self.threads = usable_cores() if threads is None else threads
         groups, ndim = spec.groups, spec.ndim
         cg, mg = spec.in_channels // groups, spec.out_channels // groups
         grouped = weight.reshape(groups, mg, cg, *spec.kernel_size)
@@ -297,8 +349,8 @@ class NumpyKernel:
                 summed = self.method == "summed" and plan.stride[0] == 1 and plan.taps[0] > 1
                 matrix = plan.matrix(summed).astype(dtype, copy=False)
                 if summed:
-                    return lambda src: correlate_summed(src, plan, matrix)
-                return lambda src: correlate(src, plan, matrix)
+                    return lambda src: correlate_summed(src, plan, matrix, self.threads)
+                return lambda src: correlate(src, plan, matrix, self.threads)
 
             runs = [run(self.forward), *(run(plan) for plan, _ in self.phases)]
             self.cast[dtype] = runs, self.spread.astype(dtype, copy=False)

@@ -79,12 +79,13 @@ def tap_rgb(count: int) -> list[tuple[int, int, int]]:
     """
     from .tikz import tap_colors
 
-    return [tuple(int(h[i : i + 2], 16) for i in (0, 2, 4)) for h in tap_colors(count)]
+    return [(int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)) for h in tap_colors(count)]
 
 
 def _blend(color: Sequence[int], base: Sequence[int], amount: float) -> tuple[int, int, int]:
     """``amount`` of ``color`` over ``base``."""
-    return tuple(round(amount * c + (1 - amount) * b) for c, b in zip(color, base))
+    red, green, blue = (round(amount * c + (1 - amount) * b) for c, b in zip(color, base))
+    return red, green, blue
 
 
 def _pillow() -> Any:
@@ -124,12 +125,6 @@ def _text_width(text: str, font: Any) -> int:
 # --------------------------------------------------------------------------- labels
 
 
-def _subscript(index: Sequence[int]) -> str:
-    from .text import subscript
-
-    return subscript(index)
-
-
 def _weight_texts(model: FrameModel, weight: np.ndarray | None) -> list[tuple[str, ...]]:
     """Per label (index ``label - 1``): texts from longest to shortest, to fit a cell.
 
@@ -137,17 +132,17 @@ def _weight_texts(model: FrameModel, weight: np.ndarray | None) -> list[tuple[st
     its group, tap) where it fits, else the kernel tap alone (``w₁₂``); with
     one channel each the two are the same.
     """
-    from .views import weight_name
+    from .views import tap_name, weight_name
 
     spec = model.spec
-    texts = []
+    taps = math.prod(spec.kernel_size)
+    texts: list[tuple[str, ...]] = []
     for flat in range(math.prod(spec.weight_shape)):
         if weight is not None:
             value = float(np.asarray(weight).reshape(-1)[flat])
             texts.append((f"{value:.2g}", f"{value:.1g}"))
         else:
-            tap = np.unravel_index(flat, spec.weight_shape)[2:]
-            short, full = "w" + _subscript(tap), weight_name(spec, flat)
+            short, full = tap_name(spec, flat % taps), weight_name(spec, flat)
             texts.append((full, short) if full != short else (short,))
     return texts
 
@@ -258,8 +253,8 @@ class Layout:
             x_t = x_s + shape_s[1] * self.cell + gap + label_w
             y_s = top + max(0, (height_t - height_s) // 2)
             y_t = top + max(0, (height_s - height_t) // 2)
-            stacks["source"] = _Stack(x_s, y_s, self.cell, *shape_s, step_s)
-            stacks["target"] = _Stack(x_t, y_t, self.cell, *shape_t, step_t)
+            stacks["source"] = _Stack(x_s, y_s, self.cell, shape_s[0], shape_s[1], step_s)
+            stacks["target"] = _Stack(x_t, y_t, self.cell, shape_t[0], shape_t[1], step_t)
             self.headings = {"source": (x_s, heading_top), "target": (x_t, heading_top)}
             planes_right = x_t + shape_t[1] * self.cell
             planes_bottom = top + max(height_s, height_t)
@@ -640,11 +635,14 @@ class Preset:
         spec = self.spec
         if self.transposed:
             layer = spec.transposed_arguments()
+            assert layer is not None  # presets pad with zeros
             parts = ["--transposed", f"--input {_dims_text(spec.output_shape)}"]
             parts.append(f"--kernel {_uniform_text(spec.kernel_size)}")
-            values = (("--stride", layer["stride"], 1), ("--padding", layer["padding"], 0),
-                      ("--output-padding", layer["output_padding"], 0),
-                      ("--dilation", layer["dilation"], 1))
+            values: tuple[tuple[str, Any, int], ...] = (
+                ("--stride", layer["stride"], 1), ("--padding", layer["padding"], 0),
+                ("--output-padding", layer["output_padding"], 0),
+                ("--dilation", layer["dilation"], 1),
+            )
         else:
             parts = [f"--input {_dims_text(spec.input_shape)}"]
             parts.append(f"--kernel {_uniform_text(spec.kernel_size)}")

@@ -606,6 +606,11 @@ def derivation_latex(
             out.append(_block_latex(block, width))
             out.append("")
     out.append("\\endgroup")
+    if any("\\argbreak" in line for line in out):
+        # A self-contained fragment defines the macro its code uses, under its heading.
+        from .documents import ARGBREAK
+
+        out.insert(out.index(_STRETCH) - (1 if derivation.source else 0), ARGBREAK)
     return "\n".join(out) + "\n"
 
 

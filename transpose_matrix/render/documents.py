@@ -28,6 +28,7 @@ from ..errors import ConvSpecError
 from .latex import _AMSMATH_MAX_COLS, LatexError, escape_text
 
 __all__ = [
+    "ARGBREAK",
     "ARTICLE",
     "BEAMER",
     "FRAGMENT_PACKAGES",
@@ -36,6 +37,7 @@ __all__ = [
     "document",
     "fragment",
     "frame",
+    "pdf_string",
 ]
 
 #: What a fragment needs from the preamble of the notes it is ``\input`` into.
@@ -177,8 +179,15 @@ def document(
     lines.append(f"\\setcounter{{MaxMatrixCols}}{{{columns}}}")
     if kind == "beamer":
         lines.append(r"\setbeamertemplate{navigation symbols}{}")
+    if "\\argbreak" in body:
+        lines.append(ARGBREAK)
     if latex_title is not None and kind != "standalone":
-        lines += [f"\\title{{{latex_title}}}", r"\date{}"]
+        # hyperref (loaded by beamer) writes the title into the PDF's metadata,
+        # where only plain text is allowed.
+        shown = latex_title if kind != "beamer" else (
+            f"\\texorpdfstring{{{latex_title}}}{{{pdf_string(latex_title)}}}"
+        )
+        lines += [f"\\title{{{shown}}}", r"\author{}", r"\date{}"]
     lines.append(r"\begin{document}")
     if latex_title is not None and kind == "article":
         lines.append(r"\maketitle")
@@ -222,12 +231,37 @@ def fragment(body: str, *, what: str = "body", packages: Iterable[str] = FRAGMEN
     \[ x \]
     """
     names = ",".join(packages)
+    macro = f"{ARGBREAK}\n" if "\\argbreak" in body else ""
     return (
         f"% transpose_matrix {what}: \\input this into a document that loads\n"
         f"%   \\usepackage{{{names}}}\n"
         "% (\\usepackage[T1]{fontenc} and \\usepackage{lmodern} are recommended too).\n"
-        f"{body}"
+        f"{macro}{body}"
     )
+
+
+#: Where a line of code may break between arguments (see
+#: :func:`~transpose_matrix.render.latex.code_latex`): defined once per document.
+ARGBREAK = (
+    "% \\argbreak: a line of code may break here, ragged, or not at all\n"
+    r"\providecommand\argbreak{\nobreak\hskip0pt plus1fil\penalty50\hskip0pt plus-1fil\relax}"
+)
+
+_PDF_WORDS = {r"\times": "x", r"\to": "->", r"\mathsf{T}": "T", r"\cdot": "*", "~": " "}
+
+
+def pdf_string(latex: str) -> str:
+    r"""Plain text for a PDF string (hyperref's metadata) from a LaTeX title.
+
+    >>> pdf_string(r"ConvTranspose2d: \mbox{${3 \times 3}$ input} $\to$ \mbox{$6$ output}")
+    'ConvTranspose2d: 3 x 3 input -> 6 output'
+    """
+    text = latex
+    for command, plain in _PDF_WORDS.items():
+        text = text.replace(command, f" {plain} ")
+    text = re.sub(r"\\[A-Za-z]+\*?", " ", text)
+    text = re.sub(r"[{}$^_\\]", "", text)
+    return re.sub(r"\s+", " ", text).replace("( ", "(").replace(" )", ")").strip()
 
 
 def frame(title: str, body: str) -> str:

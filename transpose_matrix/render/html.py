@@ -162,7 +162,8 @@ def _title(spec: ConvSpec, transposed: bool) -> str:
 
 def _body(spec: ConvSpec, transposed: bool, ident: str) -> str:
     from .animate import tap_rgb
-    from .text import kernel_labels, position_labels, subscript
+    from .text import kernel_labels, position_labels
+    from .views import tap_name
 
     gather = frame_model(spec, "gather")
     source, target = gather.source, gather.target
@@ -186,9 +187,7 @@ def _body(spec: ConvSpec, transposed: bool, ident: str) -> str:
         for column, label in row:
             columns[column].append([r, label])
     taps = math.prod(spec.kernel_size)
-    tap_names = [
-        "w" + subscript(t) for t in itertools.product(*(range(k) for k in spec.kernel_size))
-    ]
+    tap_names = [tap_name(spec, t) for t in range(taps)]
     data = {
         "id": ident,
         "shape": list(spec.matrix_shape),

@@ -44,8 +44,8 @@ from typing import Any
 from ..errors import ConvSpecError, ConvSpecTypeError, LatexError
 from ..geometry.shapes import describe
 from ..narrative.markup import dims_latex
+from .elision import Kept, ends, keep_band
 from .measure import ARRAY_GAP, BRACKETS, math_width
-from .text import keep_ends
 
 __all__ = [
     "DEFAULT_MAX_COLS",
@@ -286,7 +286,8 @@ def escape_text(text: str, *, strict: bool = True) -> str:
 # shows. Typewriter spaces do not stretch, so without this a paragraph holding
 # a long call could find no acceptable break and overrun its line; the
 # penalty keeps a ragged end for lines that cannot be justified well.
-_CODE_BREAK = r"\nobreak\hskip0pt plus1fil\penalty50\hskip0pt plus-1fil\relax "
+# The macro is defined once per document (documents.ARGBREAK).
+_CODE_BREAK = r"\argbreak"
 
 
 def code_latex(code: str) -> str:
@@ -377,11 +378,21 @@ class LatexPrinter:
     --------
     >>> import numpy as np
     >>> printer = LatexPrinter(max_rows=2, zero=r"\cdot")
-    >>> print(printer.doprint(np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 0.0]])))
+    >>> print(printer.doprint(np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 4.0]])))
     \begin{bmatrix}
     1 & \cdot \\
     \vdots & \vdots \\
-    3 & \cdot
+    3 & 4
+    \end{bmatrix}
+
+    Rows and columns are elided together: a column whose entries are all in
+    the rows left out is left out too, rather than shown as zeros.
+
+    >>> print(printer.doprint(np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 0.0]])))
+    \begin{bmatrix}
+    1 & \cdots \\
+    \vdots & \ddots \\
+    3 & \cdots
     \end{bmatrix}
     """
 
@@ -679,33 +690,72 @@ def repr_latex(obj: Any, **options: Any) -> str:
 
 
 class _Cells:
-    """A matrix as the printers see it: a shape and the LaTeX of any block of cells."""
+    """A matrix as the printers see it: a shape, the LaTeX of any block, its pattern."""
 
     column_blocks: Sequence[int] = ()
 
-    def __init__(self, shape: tuple[int, ...], block: Any) -> None:
+    def __init__(self, shape: tuple[int, ...], block: Any, nonzero: Any) -> None:
         self.shape = tuple(shape)
         self.latex_block = block
+        self._nonzero = nonzero  # a boolean array of the whole (small, dense) pattern
+
+    def nonzero_block(self, rows: Sequence[int], cols: Sequence[int]) -> list[list[bool]]:
+        return [[bool(self._nonzero[i, j]) for j in cols] for i in rows]
+
+    def nonempty_rows(self, rows: Sequence[int]) -> list[bool]:
+        return [bool(self._nonzero[i].any()) for i in rows]
+
+    def nonempty_cols(self, cols: Sequence[int]) -> list[bool]:
+        return [bool(self._nonzero[:, j].any()) for j in cols]
 
 
 def _dense_cells(array: Any) -> _Cells:
+    import numpy as np
+
     def block(rows: Sequence[int], cols: Sequence[int]) -> list[list[str | None]]:
         return [[_scalar_or_none(array[i, j]) for j in cols] for i in rows]
 
-    return _Cells(array.shape, block)
+    rows, cols = array.shape
+    nonzero = np.array(
+        [[bool(array[i, j] != 0) for j in range(cols)] for i in range(rows)], dtype=bool
+    ).reshape(rows, cols)
+    return _Cells(array.shape, block, nonzero)
+
+
+class _SparseCells(_Cells):
+    """A sparse matrix: the pattern is read from its index arrays, never densified."""
+
+    def __init__(self, matrix: Any) -> None:
+        import numpy as np
+
+        self.csr = matrix.tocsr()
+        self.csr.eliminate_zeros()
+        self.row_counts = np.diff(self.csr.indptr)
+        self.col_counts = np.bincount(self.csr.indices, minlength=self.csr.shape[1])
+        super().__init__(self.csr.shape, self._block, None)
+
+    def _dense(self, rows: Sequence[int], cols: Sequence[int]) -> Any:
+        import numpy as np
+
+        return self.csr[np.asarray(rows, dtype=np.int64)][:, np.asarray(cols, dtype=np.int64)]
+
+    def _block(self, rows: Sequence[int], cols: Sequence[int]) -> list[list[str | None]]:
+        # Only the block asked for is densified, so a huge C stays cheap.
+        dense = self._dense(rows, cols).toarray()
+        return [[_scalar_or_none(value) for value in row] for row in dense]
+
+    def nonzero_block(self, rows: Sequence[int], cols: Sequence[int]) -> list[list[bool]]:
+        return (self._dense(rows, cols).toarray() != 0).tolist()
+
+    def nonempty_rows(self, rows: Sequence[int]) -> list[bool]:
+        return [bool(self.row_counts[i]) for i in rows]
+
+    def nonempty_cols(self, cols: Sequence[int]) -> list[bool]:
+        return [bool(self.col_counts[j]) for j in cols]
 
 
 def _sparse_cells(matrix: Any) -> _Cells:
-    import numpy as np
-
-    matrix = matrix.tocsr()
-
-    def block(rows: Sequence[int], cols: Sequence[int]) -> list[list[str | None]]:
-        # Only the block asked for is densified, so a huge C stays cheap.
-        dense = matrix[np.asarray(rows)][:, np.asarray(cols)].toarray()
-        return [[_scalar_or_none(value) for value in row] for row in dense]
-
-    return _Cells(matrix.shape, block)
+    return _SparseCells(matrix)
 
 
 def _scalar_or_none(entry: Any) -> str | None:
@@ -757,8 +807,12 @@ def _sympy_latex(obj: Any, printer: LatexPrinter) -> str:
     return matrix_latex(_dense_cells(obj), printer)
 
 
-def _column_widths(cells: list[list[str]]) -> list[float]:
-    return [max(math_width(row[j]) for row in cells) for j in range(len(cells[0]))]
+def _column_widths(cells: list[list[str]], labels: Sequence[str] | None = None) -> list[float]:
+    widths = [max(math_width(row[j]) for row in cells) for j in range(len(cells[0]))]
+    if labels is not None:
+        widths = [max(w, _LABEL_SCALE * math_width(label)) for w, label in
+                  zip(widths, labels, strict=True)]
+    return widths
 
 
 def _line_width(widths: Sequence[float]) -> float:
@@ -821,7 +875,7 @@ def _pack(
 
 def _boundaries(sizes: Sequence[int], count: int) -> list[int]:
     """Every column index where one of the blocks of ``sizes`` (fine to coarse) ends."""
-    found = set()
+    found: set[int] = set()
     for size in sizes:
         if size and size < count:
             found.update(range(size, count, size))
@@ -833,63 +887,139 @@ def _cells(source: Any, rows: list[int], cols: list[int], zero: str) -> list[lis
     return [[zero if text is None else text for text in row] for row in block]
 
 
-def _elided(
-    source: Any, rows: list[int], printer: LatexPrinter
-) -> tuple[list[list[str]], int | None]:
-    r"""Cells of the first and last columns that fit beside a ``\cdots`` column."""
+def _fit_columns(source: Any, rows: Kept, cols: Kept, printer: LatexPrinter) -> Kept:
+    r"""The first and last of the ``cols`` candidates that fit beside a ``\cdots`` column.
+
+    From a whole axis the candidates are the first ``ceil(limit/2)`` and last
+    ``floor(limit/2)`` columns; from an axis already cut, its first and last
+    kept ranges. With a ``printer.width``, head and tail columns are taken in
+    turn while their typeset width fits.
+    """
     n_cols = source.shape[1]
     limit = min(n_cols, printer.max_cols)
     if printer.width is not None:
         limit = min(limit, _SPLIT_COLUMNS)
-    head = list(range((limit + 1) // 2))
-    tail = list(range(n_cols - (limit - len(head)), n_cols))
-    cells = _cells(source, rows, head + tail, printer.zero)
+    if cols.whole:
+        # Half of the candidates from each end, so both ends stay in view.
+        start = ends(n_cols, min(limit, n_cols - 1))
+        head, tail = list(start.ranges[0]), list(start.ranges[1])
+    else:
+        parts = [part for part in cols.ranges if part]
+        head = list(parts[0]) if parts and parts[0].start == 0 else []
+        tail = list(parts[-1]) if parts and parts[-1].stop == n_cols else []
+        if len(parts) == 1 and head and tail:
+            tail = []
+        share = (limit + 1) // 2
+        head_room = max(share, limit - len(tail))
+        head = head[:head_room]
+        tail = tail[max(0, len(tail) - (limit - len(head))):]
     if printer.width is None:
         kept_head, kept_tail = len(head), len(tail)
     else:
-        widths = _column_widths(cells)
-        room = printer.width - BRACKETS - math_width(r"\cdots")
-        kept_head = kept_tail = 1
-        used = widths[0] + widths[-1] + 2 * ARRAY_GAP
-        while kept_head + kept_tail < limit:
-            take_head = kept_head <= kept_tail and kept_head < len(head) or kept_tail >= len(tail)
-            width = widths[kept_head] if take_head else widths[-1 - kept_tail]
-            if used + width + ARRAY_GAP > room:
+        cells = _cells(source, rows.indices, head + tail, printer.zero)
+        widths = _column_widths(cells, _labels_of(source, None, head + tail)) if cells else []
+        room = printer.width - BRACKETS - math_width(r"\cdots") - _label_width(source, rows)
+        kept_head = kept_tail = 0
+        used = -ARRAY_GAP
+        while kept_head + kept_tail < len(head) + len(tail):
+            can_head, can_tail = kept_head < len(head), kept_tail < len(tail)
+            take_head = can_head and (kept_head <= kept_tail or not can_tail)
+            width = widths[kept_head] if take_head else widths[len(widths) - 1 - kept_tail]
+            if used + width + ARRAY_GAP > room and kept_head + kept_tail >= 2:
                 break
             used += width + ARRAY_GAP
             kept_head, kept_tail = kept_head + take_head, kept_tail + (not take_head)
-    chosen = [*range(kept_head), *range(len(cells[0]) - kept_tail, len(cells[0]))]
-    gap = kept_head if kept_head + kept_tail < n_cols else None
-    return [[row[j] for j in chosen] for row in cells], gap
+    chosen = [range(head[0], head[0] + kept_head)] if kept_head else []
+    if kept_tail:
+        chosen.append(range(tail[-1] + 1 - kept_tail, tail[-1] + 1))
+    return Kept(n_cols, tuple(chosen))
 
 
 def _with_gaps(
-    cells: list[list[str]], row_gap: int | None, col_gap: int | None
+    cells: list[list[str]], row_gap: int | None, col_gap: int | None, dots: str = r"\vdots"
 ) -> list[list[str]]:
     lines = []
-    width = len(cells[0])
+    width = len(cells[0]) if cells else 0
+
+    def gap_row() -> list[str]:
+        marks = [dots] * width
+        if col_gap is not None:
+            marks.insert(col_gap, r"\ddots")
+        return marks
+
     for position, row in enumerate(cells):
         if position == row_gap:
-            dots = [r"\vdots"] * width
-            if col_gap is not None:
-                dots.insert(col_gap, r"\ddots")
-            lines.append(dots)
+            lines.append(gap_row())
         entries = list(row)
         if col_gap is not None:
             entries.insert(col_gap, r"\cdots")
         lines.append(entries)
+    if row_gap is not None and row_gap >= len(cells):
+        lines.append(gap_row())
     return lines
 
 
-def _environment(lines: list[list[str]], left: str = "[", right: str = "]") -> str:
-    body = " \\\\\n".join(" & ".join(line) for line in lines)
+def _labels_of(source: Any, rows: Sequence[int] | None, cols: Sequence[int]) -> list[str] | None:
+    """The LaTeX labels of ``cols`` (``rows`` ``None``) or of ``rows``, if the source names them."""
+    method = getattr(source, "latex_labels", None)
+    if not callable(method):
+        return None
+    return method(rows, True) if rows is not None else method(cols, False)
+
+
+def _label_width(source: Any, rows: Kept) -> float:
+    """Room the row labels take left of the matrix (0 for an unlabelled source)."""
+    labels = _labels_of(source, rows.indices, [])
+    if not labels:
+        return 0.0
+    return max(_LABEL_SCALE * math_width(label) for label in labels) + ARRAY_GAP
+
+
+def _environment(
+    lines: list[list[str]],
+    left: str = "[",
+    right: str = "]",
+    *,
+    row_labels: Sequence[str] | None = None,
+    col_labels: Sequence[str] | None = None,
+) -> str:
+    """A bracketed matrix, or with labels a labelled array (labels left of and above the entries).
+
+    A labelled matrix reads as the text view does: the row labels in a
+    column left of the bracket, each column's label above the bracket, set
+    small; every block of a split matrix carries the labels of its columns.
+    """
     width = len(lines[0])
+    if row_labels is not None and col_labels is not None:
+        # Each entry of the first row carries its column's label above it
+        # (over a strut, so all labels sit on one line); smashed, so the
+        # bracket spans the entries alone and the labels stand above it.
+        first = [
+            f"\\smash[t]{{\\overset{{{label}}}{{\\smash[b]{{\\vphantom{{\\Big|}}}}{entry}}}}}"
+            for label, entry in zip(col_labels, lines[0], strict=True)
+        ]
+        lines = [first, *lines[1:]]
+    body = " \\\\\n".join(" & ".join(line) for line in lines)
     if (left, right) == ("[", "]") and width <= _AMSMATH_MAX_COLS:
-        return f"\\begin{{bmatrix}}\n{body}\n\\end{{bmatrix}}"
-    return (
-        f"\\left{left}\\begin{{array}}{{@{{}}*{{{width}}}{{c}}@{{}}}}\n{body}\n"
-        f"\\end{{array}}\\right{right}"
-    )
+        matrix = f"\\begin{{bmatrix}}\n{body}\n\\end{{bmatrix}}"
+    else:
+        matrix = (
+            f"\\left{left}\\begin{{array}}{{@{{}}*{{{width}}}{{c}}@{{}}}}\n{body}\n"
+            f"\\end{{array}}\\right{right}"
+        )
+    if row_labels is None or col_labels is None:
+        return matrix
+    # The row labels, row by row beside the bracket (every row is one strut high).
+    labels = " \\\\\n".join(f"\\scriptstyle {label}" for label in row_labels)
+    return f"\\begin{{array}}{{@{{}}r@{{\\;}}}}\n{labels}\n\\end{{array}}\n{matrix}"
+
+
+def _gap_labels(labels: list[str] | None, gap: int | None, mark: str) -> list[str] | None:
+    if labels is None:
+        return None
+    if gap is not None:
+        labels = [*labels[:gap], mark, *labels[gap:]]
+    return labels
 
 
 def matrix_latex(source: Any, printer: LatexPrinter) -> str:
@@ -898,7 +1028,12 @@ def matrix_latex(source: Any, printer: LatexPrinter) -> str:
     ``source`` has a ``shape`` ``(rows, cols)`` and ``latex_block(rows,
     cols)`` returning the LaTeX of those cells (``None`` for a zero); it may
     name ``column_blocks`` (sizes of column groups, fine to coarse) where a
-    split prefers to fall. Only the cells shown are ever asked for.
+    split prefers to fall, answer the pattern questions of
+    :class:`~transpose_matrix.render.elision.Pattern` (then rows and columns
+    are elided together, along the band: every shown row and column that
+    holds an entry shows one), and give ``latex_labels(indices, rows)`` (then
+    rows and columns are labelled, as in the text view). Only the cells shown
+    are ever asked for.
 
     With a ``printer.width``, a matrix whose columns fit is printed whole; one
     that fits on at most 3 lines (fewer when ``printer.height`` says so) is
@@ -909,25 +1044,63 @@ def matrix_latex(source: Any, printer: LatexPrinter) -> str:
     n_rows, n_cols = source.shape
     if n_rows == 0 or n_cols == 0:
         return r"\begin{bmatrix}\end{bmatrix}"
-    rows, row_gap = keep_ends(n_rows, printer.max_rows)
-    if printer.width is not None and n_cols <= min(_SPLIT_COLUMNS, printer.max_cols):
-        cells = _cells(source, rows, list(range(n_cols)), printer.zero)
-        widths = _column_widths(cells)
-        if _line_width(widths) <= printer.width:
-            return _environment(_with_gaps(cells, row_gap, None))
-        boundaries = _boundaries(getattr(source, "column_blocks", ()), n_cols)
-        shown_rows = len(rows) + (row_gap is not None)
-        allowed = _MAX_BLOCKS
-        if printer.height is not None:
-            allowed = int(printer.height // (shown_rows * _ROW_HEIGHT + _BLOCK_GAP))
-        blocks = _pack(widths, printer.width, printer.width - _CONTINUED, boundaries, allowed)
-        if blocks is not None:
-            return _split(cells, blocks, row_gap)
-    if printer.width is None and n_cols <= printer.max_cols:
-        cells = _cells(source, rows, list(range(n_cols)), printer.zero)
-        return _environment(_with_gaps(cells, row_gap, None))
-    cells, col_gap = _elided(source, rows, printer)
-    return _environment(_with_gaps(cells, row_gap, col_gap))
+    banded = all(callable(getattr(source, name, None)) for name in _PATTERN)
+    rows, cols = ends(n_rows, printer.max_rows), Kept.all(n_cols)
+    while True:
+        if banded:
+            rows, cols = keep_band(source, rows, cols)
+        if cols.whole:
+            whole = _whole(source, rows, printer)
+            if whole is not None:
+                return whole
+        narrowed = _fit_columns(source, rows, cols, printer)
+        if narrowed == cols:
+            break
+        cols = narrowed
+    cells = _cells(source, rows.indices, cols.indices, printer.zero)
+    return _environment(
+        _with_gaps(cells, rows.gap, cols.gap),
+        row_labels=_gap_labels(_labels_of(source, rows.indices, []), rows.gap, r"\vdots"),
+        col_labels=_gap_labels(_labels_of(source, None, cols.indices), cols.gap, r"\cdots"),
+    )
+
+
+_PATTERN = ("nonzero_block", "nonempty_rows", "nonempty_cols")
+# Labels are set in \scriptstyle, 70 % of the text size.
+_LABEL_SCALE = 0.7
+
+
+def _whole(source: Any, rows: Kept, printer: LatexPrinter) -> str | None:
+    """Every column, on one line or split into blocks; ``None`` when they must be elided."""
+    n_cols = source.shape[1]
+    every = list(range(n_cols))
+    row_labels = _gap_labels(_labels_of(source, rows.indices, []), rows.gap, r"\vdots")
+    col_labels = _labels_of(source, None, every)
+    if printer.width is None:
+        if n_cols > printer.max_cols:
+            return None
+        cells = _cells(source, rows.indices, every, printer.zero)
+        return _environment(
+            _with_gaps(cells, rows.gap, None), row_labels=row_labels, col_labels=col_labels
+        )
+    if n_cols > min(_SPLIT_COLUMNS, printer.max_cols):
+        return None
+    cells = _cells(source, rows.indices, every, printer.zero)
+    widths = _column_widths(cells, col_labels)
+    room = printer.width - _label_width(source, rows)
+    if _line_width(widths) <= room:
+        return _environment(
+            _with_gaps(cells, rows.gap, None), row_labels=row_labels, col_labels=col_labels
+        )
+    boundaries = _boundaries(getattr(source, "column_blocks", ()), n_cols)
+    shown_rows = len(rows) + (rows.gap is not None) + (col_labels is not None)
+    allowed = _MAX_BLOCKS
+    if printer.height is not None:
+        allowed = int(printer.height // (shown_rows * _ROW_HEIGHT + _BLOCK_GAP))
+    blocks = _pack(widths, room, room - _CONTINUED, boundaries, allowed)
+    if blocks is None:
+        return None
+    return _split(cells, blocks, rows.gap, row_labels, col_labels)
 
 
 def matrix_width(latex: str) -> float:
@@ -951,16 +1124,26 @@ def matrix_width(latex: str) -> float:
 
 
 def _split(
-    cells: list[list[str]], blocks: list[tuple[int, int]], row_gap: int | None
+    cells: list[list[str]],
+    blocks: list[tuple[int, int]],
+    row_gap: int | None,
+    row_labels: Sequence[str] | None = None,
+    col_labels: Sequence[str] | None = None,
 ) -> str:
+    """Column blocks one per line; labelled blocks carry their own column labels."""
     lines = []
     for number, (start, stop) in enumerate(blocks):
         part = _with_gaps([row[start:stop] for row in cells], row_gap, None)
         left = "[" if number == 0 else "."
         right = "]" if number == len(blocks) - 1 else "."
         indent = "" if number == 0 else r"\qquad"
-        lines.append(f"&{indent}{_environment(part, left, right)}")
-    return "\\begin{aligned}[t]\n" + " \\\\[1ex]\n".join(lines) + "\n\\end{aligned}"
+        block_labels = None if col_labels is None else col_labels[start:stop]
+        lines.append(
+            f"&{indent}"
+            + _environment(part, left, right, row_labels=row_labels, col_labels=block_labels)
+        )
+    gap = "[1ex]" if col_labels is None else "[3.5ex]"  # room for the next block's labels
+    return "\\begin{aligned}[t]\n" + f" \\\\{gap}\n".join(lines) + "\n\\end{aligned}"
 
 
 # --------------------------------------------------------------------------- specs

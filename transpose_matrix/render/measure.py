@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ARRAY_GAP", "BRACKETS", "math_width", "text_width"]
+__all__ = ["ARRAY_GAP", "BRACKETS", "latex_tokens", "math_width", "text_width"]
 
 #: Space between two columns of an ``array`` (twice ``\arraycolsep``).
 ARRAY_GAP = 10.0
@@ -93,6 +93,23 @@ _SCRIPT_SPACE = 0.5
 _SAFETY = 1.06
 
 _TOKEN = re.compile(r"\\([A-Za-z]+|.)|([{}_^&])|(\s+)|(.)", re.S)
+
+
+def latex_tokens(tex: str) -> list[tuple[str, str, str, str]]:
+    r"""The tokens of a LaTeX string: the one tokenizer of the printers.
+
+    Each token is ``(command, special, space, char)`` with exactly one part
+    non-empty: a control word or symbol without its backslash, one of
+    ``{ } _ ^ &``, a run of whitespace, or any other character.
+
+    >>> latex_tokens(r"w_{1} \cdot x")[:3]
+    [('', '', '', 'w'), ('', '_', '', ''), ('', '{', '', '')]
+    >>> latex_tokens(r"\cdot")
+    [('cdot', '', '', '')]
+    """
+    return [match.groups("") for match in _TOKEN.finditer(tex)]  # type: ignore[misc]
+
+
 # Groups whose content is text-like (upright letters, same size).
 _UPRIGHT_GROUPS = {"mathrm", "text", "textrm", "operatorname", "mathsf", "texttt", "mathtt",
                    "textit", "mathit", "boldsymbol", "mathbf", "textbf"}
@@ -110,7 +127,7 @@ class _Reader:
     """A cursor over the tokens of one LaTeX string."""
 
     def __init__(self, tex: str) -> None:
-        self.tokens = [match.groups() for match in _TOKEN.finditer(tex)]
+        self.tokens = latex_tokens(tex)
         self.position = 0
 
     def next(self) -> tuple[str | None, ...] | None:
@@ -129,8 +146,8 @@ class _Reader:
             return ""
         command, special, _space, char = token
         if special != "{":
-            return f"\\{command}" if command is not None else (special or char or "")
-        depth, pieces = 1, []
+            return f"\\{command}" if command else (special or char or "")
+        depth, pieces = 1, list[str]()
         while True:
             token = self.next()
             if token is None:
@@ -142,7 +159,7 @@ class _Reader:
                 depth -= 1
                 if depth == 0:
                     return "".join(pieces)
-            if command is not None:
+            if command:
                 pieces.append(f"\\{command}" + (" " if command.isalpha() else ""))
             else:
                 pieces.append(special or space or char or "")
@@ -172,11 +189,11 @@ def _width(tex: str, scale: float, upright: bool = False) -> float:
             width = _width(reader.group(), scale, upright)
         elif special in ("}", "&"):
             continue
-        elif command is not None:
+        elif command:
             kind, width = _command(command, reader, scale, upright)
             if kind == "skip":
                 continue
-        elif char is not None:
+        elif char:
             if char.isdigit():
                 width = 5.0 * scale
             elif char.isalpha():

@@ -37,7 +37,7 @@ def _axes(ax: Any) -> Any:
 def _tap_colors(count: int) -> list[tuple[float, float, float]]:
     from .animate import tap_rgb
 
-    return [tuple(c / 255 for c in rgb) for rgb in tap_rgb(count)]
+    return [(r / 255, g / 255, b / 255) for r, g, b in tap_rgb(count)]
 
 
 def _block_lines(ax: Any, channels: int, shape: tuple[int, ...], vertical: bool) -> None:
@@ -97,7 +97,7 @@ def plot_matrix(
     """
     plt = _pyplot()
     import scipy.sparse
-    from matplotlib.colors import ListedColormap
+    from matplotlib.colors import Colormap, ListedColormap
 
     ax = _axes(ax)
     if isinstance(spec_or_matrix, ConvSpec):
@@ -106,10 +106,10 @@ def plot_matrix(
         from .frames import layer_title
 
         taps = math.prod(spec.kernel_size)
-        matrix = weight_label_matrix(spec)
-        matrix = (matrix.T if transposed else matrix).tocoo()
+        labels = weight_label_matrix(spec)
+        matrix = (labels.T if transposed else labels).tocoo()
         values = (matrix.data - 1) % taps
-        cmap = ListedColormap(_tap_colors(taps), name="taps")
+        cmap: Colormap = ListedColormap(_tap_colors(taps), name="taps")
         norm = {"vmin": -0.5, "vmax": taps - 0.5}
         name = "Cᵀ" if transposed else "C"
         ax.set_title(f"{name} of {layer_title(spec)}", fontsize="medium")
@@ -161,14 +161,11 @@ def plot_matrix(
         if legend and taps <= 25:
             from matplotlib.patches import Patch
 
-            from .text import subscript
+            from .views import tap_name
 
             handles = [
-                Patch(facecolor=color, edgecolor="0.4", label="w" + subscript(tap))
-                for color, tap in zip(
-                    _tap_colors(taps),
-                    np.ndindex(*spec.kernel_size),
-                )
+                Patch(facecolor=color, edgecolor="0.4", label=tap_name(spec, tap))
+                for tap, color in enumerate(_tap_colors(taps))
             ]
             ax.legend(handles=handles, title="kernel tap", loc="upper left",
                       bbox_to_anchor=(1.02, 1.0), fontsize="small", frameon=False)

@@ -31,6 +31,7 @@ from typing import Any
 from ..errors import ConvSpecError
 from ..narrative.markup import check_markup, describe_spec, dims_latex, markup_pieces
 from .latex import MATH_SYMBOLS, code_latex, escape_text
+from .measure import latex_tokens
 from .text import subscript
 
 __all__ = [
@@ -95,13 +96,12 @@ _STYLES = {"mathrm", "mathit", "mathbf", "mathsf", "text", "operatorname", "math
 _SIZES = {"left", "right", "bigl", "bigr", "Bigl", "Bigr", "big", "Big"}
 
 _SPACE = "\x00"
-_TOKEN = re.compile(r"\\([A-Za-z]+|.)|([{}^_])|(\s+)|(.)", re.DOTALL)
 
 
 def _parse(source: str) -> list[Any]:
     """Tokens of inline maths, ``{…}`` groups as nested lists."""
     stack: list[list[Any]] = [[]]
-    for command, special, space, char in _TOKEN.findall(source):
+    for command, special, space, char in latex_tokens(source):
         if special == "{":
             stack.append([])
         elif special == "}":
@@ -172,8 +172,8 @@ def _convert(tokens: list[Any]) -> str:
                 out.append("√" + argument())
             elif name in _COMMANDS:
                 out.append(_COMMANDS[name])
-            elif _greek(name):
-                out.append(_greek(name))
+            elif (letter := _greek(name)) is not None:
+                out.append(letter)
             else:
                 raise ConvSpecError(f"maths command \\{name} has no text form; add it to _COMMANDS")
         else:

@@ -19,7 +19,7 @@ same time.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import ConvSpecError
@@ -493,7 +493,7 @@ def _figure_latex(block: Figure, spec: ConvSpec, page: Page) -> str:
     width = min(page.width, 345.0) if not beamer else 275.0
     height = None if not beamer else 170.0
     if block.kind == "sparsity":
-        return sparsity_figure(spec, width=width, height=height)
+        return sparsity_figure(spec, rows=block.rows, cols=block.cols, width=width, height=height)
     return placement_figure(
         spec, block.position, transposed=block.transposed, width=width, height=height
     )
@@ -619,13 +619,17 @@ def export_body(
     derivations: bool = False,
     transposed: bool = False,
     page: Page = ARTICLE,
+    sparsity: Mapping[str, Any] | None = None,
 ) -> str:
     """The LaTeX body of ``export`` for an article (or a fragment of one).
 
     The document of :func:`~transpose_matrix.narrative.report.show_document`
-    printed for ``page``; ``derivations`` appends the checked derivations.
+    printed for ``page``; ``derivations`` appends the checked derivations;
+    ``sparsity`` (``{"rows": …, "cols": …}``) picks what the sparsity figure shows.
     """
-    doc = show_document(spec, seed=seed, transposed=transposed, figures=figures)
+    doc = show_document(
+        spec, seed=seed, transposed=transposed, figures=figures, sparsity=sparsity
+    )
     out = [document_latex(doc, page)]
     if derivations:
         if copies_input(spec.padding_mode):
@@ -651,8 +655,11 @@ def export(
     derivations: bool = False,
     beamer: bool = False,
     fragment_only: bool = False,
+    sparsity: Mapping[str, Any] | None = None,
 ) -> str:
     """The text ``export`` writes: an article, a beamer talk, or either's body as a fragment.
+
+    ``sparsity`` (``{"rows": …, "cols": …}``) picks what the sparsity figure shows.
 
     Raises
     ------
@@ -664,13 +671,16 @@ def export(
             raise ConvSpecError(
                 "derivations are article sections; leave out --derivations with --beamer"
             )
-        doc = show_document(spec, seed=seed, transposed=transposed, figures=figures)
+        doc = show_document(
+            spec, seed=seed, transposed=transposed, figures=figures, sparsity=sparsity
+        )
         frames = document_frames(doc)
         if fragment_only:
             return fragment(frames, what="beamer frames")
         return document(frames, latex_title=title(spec, transposed, latex=True), kind="beamer")
     body = export_body(
-        spec, seed=seed, figures=figures, derivations=derivations, transposed=transposed
+        spec, seed=seed, figures=figures, derivations=derivations, transposed=transposed,
+        sparsity=sparsity,
     )
     if fragment_only:
         return fragment(body)

@@ -125,12 +125,11 @@ def _label_tex(model: FrameModel, label: int, weight: np.ndarray | None, room: f
     """A cell's label: the value, or the weight's own name (``w_{o,c,t}``) if it fits
     ``room`` (pt at the label's size, scaled to 10 pt), else the kernel tap's name."""
     from .measure import math_width
-    from .views import weight_name
+    from .views import tap_name, weight_name
 
     if weight is not None:
         return f"${_num(float(np.asarray(weight).reshape(-1)[label - 1]))}$"
-    tap = np.unravel_index(model.tap(label), model.spec.kernel_size)
-    short = "w_{" + ",".join(str(int(t)) for t in tap) + "}"
+    short = tap_name(model.spec, model.tap(label), latex=True)
     full = weight_name(model.spec, label - 1, latex=True)
     return f"${full if math_width(full) <= room else short}$"
 

@@ -9,8 +9,8 @@ with ``…``; one taller than ``max_rows`` does the same with ``⋮``.
 
 :func:`kernel_labels` and :func:`position_labels` (:class:`PositionLabels`,
 made on demand) name weights and grid positions with Unicode subscripts
-(``w₀₂``, ``x₁₃``). :func:`keep_ends` is the one elision rule of text and
-LaTeX matrices; :func:`block_edges` says where figures rule channels and
+(``w₀₂``, ``x₁₃``). :mod:`~transpose_matrix.render.elision` holds the one elision rule
+of text and LaTeX matrices and figures; :func:`block_edges` says where figures rule channels and
 rows. The module needs nothing beyond Python.
 """
 
@@ -19,6 +19,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from typing import Any
+
+from ..matrices.names import weight_index
+from .elision import Kept, Pattern, ends, keep_band, keep_ends
 
 __all__ = [
     "ZERO",
@@ -114,17 +117,6 @@ def position_labels(letter: str, channels: int, shape: Sequence[int]) -> list[st
     return list(PositionLabels(letter, channels, shape))
 
 
-def weight_index(weight_shape: Sequence[int], flat: int) -> tuple[int, ...]:
-    """The index weight ``flat`` is named by: ``(o, c, *t)``, or ``t`` alone for one channel each.
-
-    >>> weight_index((1, 1, 3, 3), 5), weight_index((2, 2, 2), 5)
-    ((1, 2), (1, 0, 1))
-    """
-    index = _unravel(flat, weight_shape)
-    single = weight_shape[0] == 1 and weight_shape[1] == 1
-    return index[2:] if single else index
-
-
 def kernel_labels(weight_shape: Sequence[int]) -> list[str]:
     """Labels of the flattened weight; with one input and output channel, spatial only.
 
@@ -176,22 +168,6 @@ def _level(index: int, blocks: Sequence[int]) -> int:
         if block and index % block == 0:
             level = 1 if rank == 0 else 2
     return level
-
-
-def keep_ends(size: int, limit: int | None) -> tuple[list[int], int | None]:
-    """Indices shown along an axis of ``size`` elided to ``limit``, and where the gap goes.
-
-    The first ``ceil(limit/2)`` and last ``floor(limit/2)`` are kept; the gap
-    (``None``: nothing elided) is the position in the kept list it precedes.
-    Text and LaTeX matrices elide by this one rule.
-
-    >>> keep_ends(7, 4), keep_ends(3, 4), keep_ends(3, None)
-    (([0, 1, 5, 6], 2), ([0, 1, 2], None), ([0, 1, 2], None))
-    """
-    if limit is None or size <= limit:
-        return list(range(size)), None
-    head = (limit + 1) // 2
-    return [*range(head), *range(size - (limit - head), size)], head
 
 
 _VERTICAL = {1: "│", 2: "┃"}
@@ -302,12 +278,21 @@ def render(
 
     columns: Sequence[int] = range(n_cols)  # a range: a wide matrix never lists its columns
     col_gap = None
+    kept_cols = Kept.all(n_cols)
     if width is not None and line_width(n_cols, False) > width:
         limit = min(n_cols, max(2, width // (column_width + 1)))
         while limit > 2 and line_width(limit, True) > width:
             limit -= 1
-        columns, col_gap = keep_ends(n_cols, limit)
-    rows, row_gap = keep_ends(n_rows, max_rows)
+        kept_cols = ends(n_cols, limit)
+    kept_rows = ends(n_rows, max_rows)
+    if not (kept_rows.whole and kept_cols.whole):
+        # Rows and columns are cut together, along the band (the one elision rule).
+        pattern: Pattern = (
+            cells if hasattr(cells, "nonzero_block") else _ListPattern(cells, n_cols)
+        )
+        kept_rows, kept_cols = keep_band(pattern, kept_rows, kept_cols)
+        columns, col_gap = kept_cols.indices, kept_cols.gap
+    rows, row_gap = kept_rows.indices, kept_rows.gap
     texts = block(rows, columns)
 
     def centred(mark: str) -> str:
@@ -327,6 +312,8 @@ def render(
                 if level:
                     out.append(verticals[level])
             out.append(piece)
+        if col_gap is not None and col_gap >= len(pieces):
+            out.append("…" if fill == " " else fill)
         return fill.join(out)
 
     lines = []
@@ -346,6 +333,8 @@ def render(
                 lines.append(" " * prefix + rule)
         label = row_labels[i].ljust(row_label_width) + "  " if row_labels is not None else ""
         lines.append(label + assemble([cell_text(text) for text in row], " ", _VERTICAL))
+    if row_gap is not None and row_gap >= len(rows):
+        lines.append(" " * prefix + assemble([centred("⋮")] * len(columns), " ", _VERTICAL))
     return "\n".join(line.rstrip() for line in lines)
 
 
@@ -362,3 +351,25 @@ def blocks_of(channels: int, shape: Sequence[int]) -> list[int]:
     if channels > 1:
         sizes.append(math.prod(shape))
     return sizes
+
+
+class _ListPattern:
+    """The pattern of a list of cell strings (``""`` a zero), for the elision rule."""
+
+    shape: tuple[int, ...]
+
+    def __init__(self, cells: Sequence[Sequence[str]], n_cols: int) -> None:
+        self.cells, self.shape = cells, (len(cells), n_cols)
+
+    def _entry(self, i: int, j: int) -> bool:
+        row = self.cells[i]
+        return j < len(row) and row[j] != ""
+
+    def nonzero_block(self, rows: Sequence[int], cols: Sequence[int]) -> list[list[bool]]:
+        return [[self._entry(i, j) for j in cols] for i in rows]
+
+    def nonempty_rows(self, rows: Sequence[int]) -> list[bool]:
+        return [any(text != "" for text in self.cells[i]) for i in rows]
+
+    def nonempty_cols(self, cols: Sequence[int]) -> list[bool]:
+        return [any(self._entry(i, j) for i in range(self.shape[0])) for j in cols]

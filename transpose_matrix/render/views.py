@@ -20,6 +20,7 @@ and last term around an ellipsis.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -33,10 +34,18 @@ from ..matrices.conv import (
     conv_matrix_max_terms,
     conv_matrix_terms,
 )
+from ..matrices.names import latex_name, tap_index, weight_index
 from .latex import format_number, matrix_latex
-from .text import PositionLabels, blocks_of, subscript, weight_index
+from .text import PositionLabels, blocks_of, subscript
 
-__all__ = ["MAX_TERMS", "ConvMatrixView", "PositionLabels", "weight_label", "weight_name"]
+__all__ = [
+    "MAX_TERMS",
+    "ConvMatrixView",
+    "PositionLabels",
+    "tap_name",
+    "weight_label",
+    "weight_name",
+]
 
 #: Longest sum of weights a cell spells out; longer ones print as first + … + last.
 MAX_TERMS = 4
@@ -56,13 +65,24 @@ def weight_label(spec: ConvSpec, flat: int) -> tuple[int, ...]:
 def weight_name(spec: ConvSpec, flat: int, *, latex: bool = False) -> str:
     """The name of weight ``flat``: ``w_{1,2}`` in LaTeX, ``w₁₂`` in text.
 
+    The one formatter of :func:`~transpose_matrix.matrices.names.weight_index`
+    for the printers; the LaTeX name is the sympy symbol's.
+
     >>> weight_name(ConvSpec((4, 4), 3), 5, latex=True), weight_name(ConvSpec((4, 4), 3), 5)
     ('w_{1,2}', 'w₁₂')
     """
     label = weight_label(spec, flat)
-    if latex:
-        return "w_{" + ",".join(str(i) for i in label) + "}"
-    return "w" + subscript(label)
+    return latex_name("w", label) if latex else "w" + subscript(label)
+
+
+def tap_name(spec: ConvSpec, tap: int, *, latex: bool = False) -> str:
+    """The name of kernel tap ``tap`` alone: ``w_{1,2}`` in LaTeX, ``w₁₂`` in text.
+
+    >>> tap_name(ConvSpec((4, 4), 3, in_channels=2), 5, latex=True)
+    'w_{1,2}'
+    """
+    index = tap_index(spec.kernel_size, int(tap))
+    return latex_name("w", index) if latex else "w" + subscript(index)
 
 
 class ConvMatrixView:
@@ -192,6 +212,25 @@ class ConvMatrixView:
         # A sum spelled out (name+name+…), or an abbreviated one (first+…+last).
         return max(spelled * last + spelled - 1, 2 * last + 3 if most > MAX_TERMS else 0)
 
+    def latex_labels(self, indices: Sequence[int], rows: bool) -> list[str]:
+        """LaTeX labels ``y_{0,0}`` of rows (``rows``) or columns at ``indices``."""
+        labels = self.row_labels if rows else self.col_labels
+        return [_latex_label(labels, i) for i in indices]
+
+    # Pattern (what the elision rule asks) -----------------------------------
+
+    def nonzero_block(self, rows: Sequence[int], cols: Sequence[int]) -> list[list[bool]]:
+        """Whether each entry of the block ``rows × cols`` is stored."""
+        return [[bool(f) for f in row] for row in self.terms(rows, cols)]
+
+    def nonempty_rows(self, rows: Sequence[int]) -> list[bool]:
+        """Whether each of ``rows`` holds an entry (from the geometry, per dim)."""
+        return _nonempty(self.spec, rows, not self.transposed)
+
+    def nonempty_cols(self, cols: Sequence[int]) -> list[bool]:
+        """Whether each of ``cols`` holds an entry (from the geometry, per dim)."""
+        return _nonempty(self.spec, cols, self.transposed)
+
     # Structure ---------------------------------------------------------------
 
     @property
@@ -214,3 +253,43 @@ class ConvMatrixView:
 
     def _latex(self, printer: Any) -> str:
         return matrix_latex(self, printer)
+
+
+@functools.lru_cache(maxsize=64)
+def _axis_nonempty(spec: ConvSpec, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """Along one dim: which output positions read an input, which inputs are read.
+
+    Tap ``t`` of output ``j`` reads the input entry that padded coordinate
+    ``j*s - before + t*d`` copies (none in a zero padding); the pattern of C
+    is the Kronecker product of these per-dim patterns.
+    """
+    from ..matrices.resampling import padding_source
+
+    n, out = spec.input_shape[axis], spec.output_shape[axis]
+    coord = (np.arange(out)[:, None] * spec.stride[axis] - spec.padding[axis][0]
+             + np.arange(spec.kernel_size[axis])[None, :] * spec.dilation[axis])
+    source = padding_source(coord, n, spec.padding_mode)
+    read = np.zeros(n, dtype=bool)
+    read[source[source >= 0]] = True
+    return np.asarray((source >= 0).any(axis=1), dtype=bool), read
+
+
+def _nonempty(spec: ConvSpec, indices: Sequence[int], outputs: bool) -> list[bool]:
+    """Whether rows (``outputs``) or columns of C at ``indices`` hold an entry."""
+    channels, shape = (
+        (spec.out_channels, spec.output_shape) if outputs else (spec.in_channels, spec.input_shape)
+    )
+    flat = np.asarray(indices, dtype=np.int64)
+    positions = np.unravel_index(flat, (channels, *shape))[1:]
+    found = np.ones(len(flat), dtype=bool)
+    for axis, position in enumerate(positions):
+        reads, read = _axis_nonempty(spec, axis)
+        found &= (reads if outputs else read)[position]
+    return [bool(f) for f in found]
+
+
+def _latex_label(labels: PositionLabels, flat: int) -> str:
+    """``x_{0,1}``: the LaTeX of label ``flat`` (the channel left out when there is one)."""
+    index = np.unravel_index(flat, (labels.channels, *labels.shape))
+    parts = [int(i) for i in (index if labels.channels > 1 else index[1:])]
+    return latex_name(labels.letter, parts)
