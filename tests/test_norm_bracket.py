@@ -76,11 +76,14 @@ CASES = [
 
 
 @pytest.mark.parametrize("arguments", [a for _, a in CASES], ids=[n for n, _ in CASES])
-def test_bracket_holds_the_exact_norm(arguments):
+def test_bracket_holds_the_exact_norm(monkeypatch, arguments):
     spec = tm.ConvSpec(**arguments)
     for seed in range(3):
         w = weight_for(spec, seed)
         assert_brackets(norm_bracket(spec, w), exact_norm(spec, w))
+    # Small grids take the FFT of the polyphase kernel; force the direct DFT too.
+    monkeypatch.setattr(spectrum, "_DIRECT_DFT", 1)
+    assert_brackets(norm_bracket(spec, w), exact_norm(spec, w))
 
 
 def test_bracket_of_a_complex_kernel():
@@ -283,3 +286,29 @@ def test_command_bracket_refuses_what_it_cannot_give(capsys):
 def test_command_bracket_in_latex(capsys):
     status, out, _ = spectrum_call(capsys, *LARGE, "--format", "latex")
     assert status == 0 and "certified bracket" in out and " to $" in out
+
+
+CIRCULANT = [
+    dict(input_shape=64, kernel_size=3, padding=1, padding_mode="circular", in_channels=2,
+         out_channels=3),
+    dict(input_shape=(12, 10), kernel_size=(4, 3), stride=2, padding=1,
+         padding_mode="circular", in_channels=2, out_channels=3),
+    dict(input_shape=(9, 8), kernel_size=3, stride=(3, 2), dilation=(2, 1), padding=1,
+         padding_mode="circular", in_channels=2, out_channels=2),
+]
+
+
+@pytest.mark.parametrize("direct", [1, 10**6], ids=["direct-dft", "fft"])
+@pytest.mark.parametrize("arguments", CIRCULANT)
+@pytest.mark.parametrize("complex_", [False, True], ids=["real", "complex"])
+def test_both_transforms_of_the_polyphase_kernel_match_numpy(monkeypatch, direct, arguments,
+                                                             complex_):
+    # A kernel reaching few of the grid's shifts gets a direct DFT of them,
+    # else an FFT: force each on circulant layers and compare every value.
+    monkeypatch.setattr(spectrum, "_DIRECT_DFT", direct)
+    spec = tm.ConvSpec(**arguments)
+    w = weight_for(spec, 2, complex_)
+    got = spectrum.singular_values(spec, w, which="all", method="fft")
+    want = np.linalg.svd(tm.conv_matrix(spec, w).toarray(), compute_uv=False)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12 * want[0])
+    assert norm_bracket(spec, w).upper == pytest.approx(want[0], rel=1e-12)

@@ -122,6 +122,10 @@ _DENSE_SIDE = 400
 # Columns of C built per operator call in the dense method.
 _DENSE_BLOCK = 256
 
+# A dim whose kernel reaches at most 1/this of the grid's shifts gets a direct
+# DFT of those shifts instead of an FFT of the mostly zero polyphase kernel.
+_DIRECT_DFT = 8
+
 # Frequencies per thread below which the FFT method's SVDs run in one thread.
 _THREAD_BATCH = 64
 
@@ -1255,26 +1259,49 @@ def _polyphase_spectrum(
     check_memory(
         entries * np.dtype(dtype).itemsize * 3, what="the circular spectrum's kernel transform"
     )
-    # Polyphase kernel: (*grid, out, in, *phases), tap t at its phase and shift.
-    kernel = np.zeros((*grid, out, inp, *spec.stride), dtype=dtype)
+    placed = []
     for tap in np.ndindex(*spec.kernel_size):
         reach = [t * d - b for t, d, (b, _) in zip(tap, spec.dilation, spec.padding)]
         shift = tuple((r // s) % g for r, s, g in zip(reach, spec.stride, grid))
         phase = tuple(r % s for r, s in zip(reach, spec.stride))
-        taps = weight[(slice(None), slice(None), *tap)]
-        kernel[(*shift, slice(None), slice(None), *phase)] += taps
+        placed.append((tap, shift, phase))
+    # The shifts a kernel reaches, per dim: few (about k/s) next to the grid.
+    used = [sorted({shift[a] for _, shift, _ in placed}) for a in range(spec.ndim)]
+    sparse = all(len(u) * _DIRECT_DFT <= g for u, g in zip(used, grid))
+    index = [{q: i for i, q in enumerate(u)} for u in used]
+    # Polyphase kernel: (*shifts, out, in, *phases), tap t at its phase and shift;
+    # the shifts are the whole grid for the FFT, the used ones for a direct DFT.
+    kernel = np.zeros(
+        (*(len(u) if sparse else g for u, g in zip(used, grid)), out, inp, *spec.stride),
+        dtype=dtype,
+    )
+    for tap, shift, phase in placed:
+        where = tuple(index[a][q] for a, q in enumerate(shift)) if sparse else shift
+        kernel[(*where, slice(None), slice(None), *phase)] += weight[
+            (slice(None), slice(None), *tap)
+        ]
     axes = tuple(range(spec.ndim))
     counts = None
-    if real:
-        # M(-f) is the conjugate of M(f), with the same singular values: half the grid.
+    # M(-f) is the conjugate of M(f) for a real kernel, with the same singular
+    # values: half the grid (numpy's rfftn frequencies) stands for all of it.
+    half = (grid[-1] // 2 + 1) if real else grid[-1]
+    if sparse:
+        # M(f) = Σ_q K[q] e^{-2πi f·q/G} over the used shifts q only, one dim at a time.
+        spectrum = kernel.astype(np.complex128)
+        for a, (u, g) in enumerate(zip(used, grid)):
+            frequencies = np.arange(half if a == spec.ndim - 1 else g)
+            transform = np.exp(-2j * np.pi * np.outer(frequencies, u) / g)
+            spectrum = np.moveaxis(np.tensordot(transform, spectrum, axes=([1], [a])), 0, a)
+    elif real:
         spectrum = np.fft.rfftn(kernel, axes=axes)
+    else:
+        spectrum = np.fft.fftn(kernel, axes=axes)
+    if real:
         last = np.arange(spectrum.shape[spec.ndim - 1])
         twice = (last > 0) & ~((grid[-1] % 2 == 0) & (last == grid[-1] // 2))
         counts = np.broadcast_to(
             np.where(twice, 2, 1), spectrum.shape[: spec.ndim]
         ).reshape(-1)
-    else:
-        spectrum = np.fft.fftn(kernel, axes=axes)
     return spectrum.reshape(*spectrum.shape[: spec.ndim], out, inp * phases), counts, grid
 
 
@@ -1291,8 +1318,14 @@ def _circulant_top(spec: ConvSpec, weight: np.ndarray) -> tuple[float, np.ndarra
     spectrum, _, grid = _polyphase_spectrum(spec, weight)
     frequencies = spectrum.shape[: spec.ndim]
     stack = spectrum.reshape(-1, *spectrum.shape[spec.ndim :])
-    values = _svd_values(stack)
-    best = int(np.argmax(values[:, 0]))
+    # The largest value of each M(f) from its smaller Gram matrix (a few
+    # times faster than SVDs); the winner's value again by an SVD.
+    if stack.shape[1] >= stack.shape[2]:
+        gram = np.matmul(stack.conj().transpose(0, 2, 1), stack)
+    else:
+        gram = np.matmul(stack, stack.conj().transpose(0, 2, 1))
+    tops = np.linalg.eigvalsh(gram)[:, -1]
+    best = int(np.argmax(tops))
     _, sigma, right = np.linalg.svd(stack[best])
     f = np.unravel_index(best, frequencies)
     u = right[0].conj().reshape(weight.shape[1], *spec.stride)
@@ -1310,10 +1343,13 @@ def _circulant_top(spec: ConvSpec, weight: np.ndarray) -> tuple[float, np.ndarra
     for a, s in enumerate(spec.stride):
         phased[2 + 2 * a] = s
     x = (wave * u.reshape(phased)).reshape(weight.shape[1], *spec.input_shape)
+    # Rounding in the Gram matrix could pick a frequency a hair below the
+    # largest: the bound is the larger of both readings.
+    value = max(float(sigma[0]), math.sqrt(max(float(tops[best]), 0.0)))
     if np.iscomplexobj(weight):
-        return float(sigma[0]), x
+        return value, x
     real, imag = x.real, x.imag
-    return float(sigma[0]), real if np.linalg.norm(real) >= np.linalg.norm(imag) else imag
+    return value, real if np.linalg.norm(real) >= np.linalg.norm(imag) else imag
 
 
 def _lanczos_lower(
