@@ -283,9 +283,16 @@ def test_command_bracket_refuses_what_it_cannot_give(capsys):
     assert status == 2 and "method='bracket' brackets the norm only" in err
 
 
-def test_command_bracket_in_latex(capsys):
-    status, out, _ = spectrum_call(capsys, *LARGE, "--format", "latex")
-    assert status == 0 and "certified bracket" in out and " to $" in out
+def test_command_bracket_in_latex_compiles(capsys, tmp_path, pdflatex):
+    from transpose_matrix.render.documents import compile_pdf, document
+
+    out = tmp_path / "bracket.tex"
+    status, _, _ = spectrum_call(capsys, *LARGE, "--format", "latex", "--out", str(out))
+    body = out.read_text()
+    assert status == 0 and "bracket, lower" in body and "bracket, upper" in body
+    pdf = compile_pdf(document(body), tmp_path, name="bracket")
+    log = (tmp_path / "bracket.log").read_text(errors="replace")
+    assert pdf.exists() and "Overfull \\hbox" not in log
 
 
 CIRCULANT = [

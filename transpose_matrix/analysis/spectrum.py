@@ -49,6 +49,13 @@ Three ways to the spectrum, chosen by ``method=`` (``'auto'`` picks):
     it invertible when C is rank deficient. The LU fills in as the grid
     grows, so the Gram side is limited to :data:`SHIFT_INVERT_LIMIT`.
 
+The norm alone has a fourth way, :func:`norm_bracket` (``operator_norm(...,
+method='bracket')``): ``lower <= ‖C‖₂ <= upper``, both certified, in seconds
+on large zero-padded layers where Lanczos to ``1e-10`` takes minutes. The
+upper end is the exact FFT norm of a circular strided convolution of which C
+is a submatrix; the lower end is ``‖C v‖/‖v‖`` after a few Lanczos steps
+from that circulant's top singular vector.
+
 With ``groups > 1`` C is block diagonal up to a permutation of rows and
 columns, so its spectrum is the union of the groups' spectra: every method
 works one group at a time.
