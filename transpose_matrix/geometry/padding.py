@@ -17,8 +17,8 @@ and nowhere else:
   positions copy an input entry, what ``C``'s summed entries are made of);
 * **P and Pᵀ on arrays** (:func:`pad_array`, :func:`fold_array`; Pᵀ folds
   every border entry back onto the input entry it copied) and Pᵀ as slices
-  (:func:`fold_blocks`, the torch recipe of :func:`~transpose_matrix.analysis.
-  verification.transpose_recipe`);
+  (:func:`fold_blocks`, the torch recipe of
+  :func:`~transpose_matrix.analysis.verification.transpose_recipe`);
 * **what a mode may be combined with**, and the one set of refusals:
   :func:`check_padding_mode`, :func:`require_zero_padding` (drawings of single
   weights), :func:`require_transposed_layer` (torch's ``ConvTransposeNd``),
