@@ -615,12 +615,17 @@ def test_command_without_the_whole_spectrum(capsys, monkeypatch):
     assert status == 0
     # By default only the norm: nothing "not computed" that was never asked for.
     assert "Histogram" not in out and "not computed," not in out and "σ_min       " not in out
-    assert "Methods: largest: Lanczos, tolerance-bound" in out
+    # The norm alone of a layer Lanczos would take: a certified bracket (see
+    # tests/test_norm_bracket.py); the exact value with --method iterative.
+    assert "Methods: largest: certified bracket" in out
     assert "Not computed by default (ask for it):" in out and "--smallest" in out
     assert "--all (dense SVD, exact)" in out
     assert "k=" not in out and "method=" not in out and "DENSE_LIMIT" not in out
     spec = tm.ConvSpec((8, 8), 3, padding=1, in_channels=3, out_channels=2)
     want = numpy_values(spec, np.random.default_rng(4).standard_normal(spec.weight_shape))
+    assert "‖C‖₂ = σ_max ∈ [" in out
+    status, out, _ = spectrum_call(capsys, *GEOMETRY, "--method", "iterative")
+    assert status == 0 and "Methods: largest: Lanczos, tolerance-bound" in out
     assert f"‖C‖₂ = σ_max       {want[0]:.6g}" in out
     status, out, _ = spectrum_call(capsys, *GEOMETRY, "--smallest", "--k", "2")
     assert status == 0 and f"σ_min              {want[-1]:.6g}" in out
@@ -651,7 +656,7 @@ def test_long_runs_announce_themselves_and_report_progress(capsys, monkeypatch):
     from transpose_matrix.render import spectrum as report
 
     monkeypatch.setattr(report, "CHEAP_ENTRIES", 1000)
-    status, out, err = spectrum_call(capsys, *GEOMETRY)
+    status, out, err = spectrum_call(capsys, *GEOMETRY, "--method", "iterative")
     assert status == 0
     lines = err.splitlines()
     assert lines[0].startswith("spectrum: C is 128 × 192; ‖C‖₂ by Lanczos")

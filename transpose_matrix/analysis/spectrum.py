@@ -49,6 +49,13 @@ Three ways to the spectrum, chosen by ``method=`` (``'auto'`` picks):
     it invertible when C is rank deficient. The LU fills in as the grid
     grows, so the Gram side is limited to :data:`SHIFT_INVERT_LIMIT`.
 
+The norm alone has a fourth way, :func:`norm_bracket` (``operator_norm(...,
+method='bracket')``): ``lower <= ‖C‖₂ <= upper``, both certified, in seconds
+on large zero-padded layers where Lanczos to ``1e-10`` takes minutes. The
+upper end is the exact FFT norm of a circular strided convolution of which C
+is a submatrix; the lower end is ``‖C v‖/‖v‖`` after a few Lanczos steps
+from that circulant's top singular vector.
+
 With ``groups > 1`` C is block diagonal up to a permutation of rows and
 columns, so its spectrum is the union of the groups' spectra: every method
 works one group at a time.
@@ -76,15 +83,19 @@ from ..matrices.conv import check_weight
 from ..memory import check_memory
 
 __all__ = [
+    "BRACKET_STEPS",
+    "BRACKET_TOL",
     "DEFAULT_TOL",
     "DENSE_LIMIT",
     "METHODS",
     "SHIFT_INVERT_LIMIT",
     "FloorWarning",
+    "NormBracket",
     "NormComparison",
     "choose_method",
     "method_floor",
     "circulant_repeats",
+    "norm_bracket",
     "compare_norms",
     "operator_norm",
     "read_counts",
@@ -117,6 +128,10 @@ _DENSE_SIDE = 400
 
 # Columns of C built per operator call in the dense method.
 _DENSE_BLOCK = 256
+
+# A dim whose kernel reaches at most 1/this of the grid's shifts gets a direct
+# DFT of those shifts instead of an FFT of the mostly zero polyphase kernel.
+_DIRECT_DFT = 8
 
 # Frequencies per thread below which the FFT method's SVDs run in one thread.
 _THREAD_BATCH = 64
@@ -388,37 +403,8 @@ def _svd_values(matrices: np.ndarray) -> np.ndarray:
 
 def _fft_values(spec: ConvSpec, weight: np.ndarray, repeats: tuple[int, ...]) -> np.ndarray:
     """Every singular value of one group's circulant C (unsorted, without padding zeros)."""
-    grid = tuple(n // s for n, s in zip(spec.input_shape, spec.stride))
-    phases = math.prod(spec.stride)
-    out, inp = weight.shape[:2]
-    real = not np.iscomplexobj(weight)
-    dtype = np.float64 if real else np.complex128
-    entries = math.prod(grid) * out * inp * phases
-    check_memory(
-        entries * np.dtype(dtype).itemsize * 3, what="the circular spectrum's kernel transform"
-    )
-    # Polyphase kernel: (*grid, out, in, *phases), tap t at its phase and shift.
-    kernel = np.zeros((*grid, out, inp, *spec.stride), dtype=dtype)
-    for tap in np.ndindex(*spec.kernel_size):
-        reach = [t * d - b for t, d, (b, _) in zip(tap, spec.dilation, spec.padding)]
-        shift = tuple((r // s) % g for r, s, g in zip(reach, spec.stride, grid))
-        phase = tuple(r % s for r, s in zip(reach, spec.stride))
-        taps = weight[(slice(None), slice(None), *tap)]
-        kernel[(*shift, slice(None), slice(None), *phase)] += taps
-    axes = tuple(range(spec.ndim))
-    if real:
-        # M(-f) is the conjugate of M(f), with the same singular values: half the grid.
-        spectrum = np.fft.rfftn(kernel, axes=axes)
-        last = np.arange(spectrum.shape[spec.ndim - 1])
-        twice = (last > 0) & ~((grid[-1] % 2 == 0) & (last == grid[-1] // 2))
-        counts = np.broadcast_to(
-            np.where(twice, 2, 1), spectrum.shape[: spec.ndim]
-        ).reshape(-1)
-    else:
-        spectrum = np.fft.fftn(kernel, axes=axes)
-        counts = None
-    matrices = spectrum.reshape(-1, out, inp * phases)
-    values = _svd_values(matrices)
+    spectrum, counts, _ = _polyphase_spectrum(spec, weight)
+    values = _svd_values(spectrum.reshape(-1, *spectrum.shape[spec.ndim :]))
     if counts is not None:
         values = np.repeat(values, counts, axis=0)
     return values.reshape(-1) * math.sqrt(math.prod(repeats))
@@ -847,13 +833,17 @@ def method_floor(
 
 
 def operator_norm(
-    spec: ConvSpec, weight: Any, *, tol: float = DEFAULT_TOL, method: str = "auto",
+    spec: ConvSpec, weight: Any, *, tol: float | None = None, method: str = "auto",
     seed: int = 0, backend: str = "numpy", device: Any = None,
 ) -> float:
     """``‖C‖₂ = ‖Cᵀ‖₂``, the largest singular value: the layer's Lipschitz constant.
 
     The same computation as ``singular_values(spec, weight, k=1)[0]``; see
-    :func:`singular_values` for the methods and their accuracy.
+    :func:`singular_values` for the methods and their accuracy. With
+    ``method='bracket'`` it is :func:`norm_bracket` instead: a
+    :class:`NormBracket`, a float equal to a certified upper bound that
+    also carries a certified lower bound, in seconds on large zero-padded
+    layers where Lanczos to ``tol=1e-10`` takes minutes.
 
     Parameters
     ----------
@@ -861,10 +851,12 @@ def operator_norm(
         The convolution (for a transposed layer, its forward convolution).
     weight : array_like
         Shape ``(out_channels, in_channels // groups, *kernel_size)``.
-    tol : float
-        Relative tolerance of the iterative method, in ``(0, 1)``.
-    method : {'auto', 'fft', 'dense', 'iterative'}
-        As in :func:`singular_values`.
+    tol : float, optional
+        Relative tolerance of the iterative method, in ``(0, 1)`` (default
+        :data:`DEFAULT_TOL`); with ``method='bracket'`` the relative gap of
+        the bracket (default :data:`BRACKET_TOL`).
+    method : {'auto', 'fft', 'dense', 'iterative', 'bracket'}
+        As in :func:`singular_values`, or ``'bracket'`` (:func:`norm_bracket`).
     seed : int
         Seed of the iterative method's random start vector.
     backend, device
@@ -873,7 +865,8 @@ def operator_norm(
     Returns
     -------
     float
-        The largest singular value of C.
+        The largest singular value of C; with ``method='bracket'`` a
+        :class:`NormBracket` (its upper end, with ``lower``/``upper``/``gap``).
 
     Raises
     ------
@@ -893,7 +886,17 @@ def operator_norm(
     >>> spec = ConvSpec((8,), 2, stride=2)  # kernel = stride: disjoint windows
     >>> float(operator_norm(spec, np.array([[[3.0, 4.0]]])))
     5.0
+    >>> import math
+    >>> b = operator_norm(ConvSpec((64,), 3, padding=1), w, method="bracket")
+    >>> b.lower <= 2 + 2 * math.cos(math.pi / 65) <= b.upper, b.gap <= 1e-3
+    (True, True)
     """
+    if method == "bracket":
+        return norm_bracket(
+            spec, weight, tol=BRACKET_TOL if tol is None else tol, backend=backend,
+            device=device,
+        )
+    tol = DEFAULT_TOL if tol is None else tol
     values = singular_values(
         spec, weight, 1, "largest", tol=tol, method=method, seed=seed, backend=backend,
         device=device,
@@ -1128,3 +1131,432 @@ def compare_norms(
         circular=circular,
         circular_padded=math.sqrt(_padding_copies(spec)) * padded,
     )
+
+
+# --------------------------------------------------------------------------- bracket
+
+#: Default relative gap of :func:`norm_bracket` (and of the ``spectrum`` command's norm).
+BRACKET_TOL = 1e-3
+
+#: Default Lanczos steps of :func:`norm_bracket` (products with ``CᵀC``).
+BRACKET_STEPS = 40
+
+# How many grid sizes (multiples of the stride from the smallest one that
+# fits) the upper bound tries; each is a valid bound, the least is kept.
+_CIRCULANT_SIZES = 3
+
+
+class NormBracket(float):
+    r"""``‖C‖₂ ∈ [lower, upper]``: a certified bracket of the norm, which as a float is ``upper``.
+
+    Built by :func:`norm_bracket` (and by :func:`operator_norm` with
+    ``method='bracket'``). Being a float equal to ``upper``, it can stand
+    wherever a number is expected, on the safe side for a Lipschitz
+    constant; the attributes say how close it is.
+
+    Parameters
+    ----------
+    lower : float
+        ``‖C v‖ / ‖v‖`` for the best vector ``v`` found: ``‖C‖₂ >= lower``.
+    upper : float
+        An upper bound of ``‖C‖₂`` (see :func:`norm_bracket`, Notes).
+    products : int
+        Products with ``CᵀC`` the lower bound took.
+    tol : float
+        The relative gap that was asked for.
+    exact : bool
+        Whether both ends are the exact norm (a circulant layer, by FFT).
+
+    Examples
+    --------
+    >>> b = NormBracket(3.9, 4.0, products=5, tol=1e-3)
+    >>> float(b), b.lower, b.upper, round(b.gap, 6), b.converged
+    (4.0, 3.9, 4.0, 0.025, False)
+    """
+
+    lower: float
+    upper: float
+    products: int
+    tol: float
+    exact: bool
+
+    def __new__(
+        cls, lower: float, upper: float, *, products: int = 0, tol: float = BRACKET_TOL,
+        exact: bool = False,
+    ) -> NormBracket:
+        self = super().__new__(cls, upper)
+        self.lower, self.upper = float(lower), float(upper)
+        self.products, self.tol, self.exact = int(products), float(tol), bool(exact)
+        return self
+
+    @property
+    def gap(self) -> float:
+        """``(upper - lower) / upper``, the relative width (0 when ``upper`` is 0)."""
+        return (self.upper - self.lower) / self.upper if self.upper > 0 else 0.0
+
+    @property
+    def converged(self) -> bool:
+        """``gap <= tol``: the bracket is as narrow as was asked."""
+        return self.gap <= self.tol
+
+    def __repr__(self) -> str:
+        return (
+            f"NormBracket(lower={self.lower!r}, upper={self.upper!r}, "
+            f"products={self.products}, tol={self.tol!r}, exact={self.exact})"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_bracket, (self.lower, self.upper, self.products, self.tol, self.exact))
+
+
+def _rebuild_bracket(
+    lower: float, upper: float, products: int, tol: float, exact: bool
+) -> NormBracket:
+    return NormBracket(lower, upper, products=products, tol=tol, exact=exact)
+
+
+def _valid_part(spec: ConvSpec) -> tuple[ConvSpec, int]:
+    """``(D, copies)`` with ``C = D·P``: D the convolution of the padded input, no padding.
+
+    For ``padding_mode='zeros'`` that is C itself on the zero-padded grid
+    (``P`` an isometry, ``copies = 1``); other modes copy inputs into the
+    padding, ``‖P‖ = sqrt(copies)``.
+    """
+    if spec.padding_mode == "zeros":
+        return spec, 1
+    padded = tuple(n + b + a for n, (b, a) in zip(spec.input_shape, spec.padding))
+    inner = replace(spec, input_shape=padded, padding=((0, 0),) * spec.ndim, padding_mode="zeros")
+    return inner, _padding_copies(spec)
+
+
+def _strided_circulant(spec: ConvSpec, extra: int) -> ConvSpec:
+    """The circular strided convolution on a grid ``N >= n + before + after``, ``s | N``.
+
+    Output ``j`` of it reads ``x[(j s + t d) mod N]``: padding ``(0, d(k-1))``
+    wraps the kernel once around, so it has ``N/s`` outputs and is
+    circulant. ``N`` is the smallest multiple of the stride that holds the
+    zero-padded input, plus ``extra`` strides.
+    """
+    shape, pads = [], []
+    for a in range(spec.ndim):
+        s = spec.stride[a]
+        fits = spec.input_shape[a] + sum(spec.padding[a])
+        shape.append(-(-fits // s) * s + extra * s)
+        pads.append((0, spec.dilation[a] * (spec.kernel_size[a] - 1)))
+    return replace(
+        spec, input_shape=tuple(shape), padding=tuple(pads), padding_mode="circular"
+    )
+
+
+def _polyphase_spectrum(
+    spec: ConvSpec, weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None, tuple[int, ...]]:
+    """``(M, counts, grid)``: the stack of ``M(f)`` (half the grid for a real kernel).
+
+    ``M`` has shape ``(*frequencies, out, in · prod(stride))``; ``counts``
+    (real kernels) says how often each frequency stands for itself and its
+    conjugate. See the module docstring for the polyphase split.
+    """
+    grid = tuple(n // s for n, s in zip(spec.input_shape, spec.stride))
+    phases = math.prod(spec.stride)
+    out, inp = weight.shape[:2]
+    real = not np.iscomplexobj(weight)
+    dtype = np.float64 if real else np.complex128
+    entries = math.prod(grid) * out * inp * phases
+    check_memory(
+        entries * np.dtype(dtype).itemsize * 3, what="the circular spectrum's kernel transform"
+    )
+    placed = []
+    for tap in np.ndindex(*spec.kernel_size):
+        reach = [t * d - b for t, d, (b, _) in zip(tap, spec.dilation, spec.padding)]
+        shift = tuple((r // s) % g for r, s, g in zip(reach, spec.stride, grid))
+        phase = tuple(r % s for r, s in zip(reach, spec.stride))
+        placed.append((tap, shift, phase))
+    # The shifts a kernel reaches, per dim: few (about k/s) next to the grid.
+    used = [sorted({shift[a] for _, shift, _ in placed}) for a in range(spec.ndim)]
+    sparse = all(len(u) * _DIRECT_DFT <= g for u, g in zip(used, grid))
+    index = [{q: i for i, q in enumerate(u)} for u in used]
+    # Polyphase kernel: (*shifts, out, in, *phases), tap t at its phase and shift;
+    # the shifts are the whole grid for the FFT, the used ones for a direct DFT.
+    kernel = np.zeros(
+        (*(len(u) if sparse else g for u, g in zip(used, grid)), out, inp, *spec.stride),
+        dtype=dtype,
+    )
+    for tap, shift, phase in placed:
+        where = tuple(index[a][q] for a, q in enumerate(shift)) if sparse else shift
+        kernel[(*where, slice(None), slice(None), *phase)] += weight[
+            (slice(None), slice(None), *tap)
+        ]
+    axes = tuple(range(spec.ndim))
+    counts = None
+    # M(-f) is the conjugate of M(f) for a real kernel, with the same singular
+    # values: half the grid (numpy's rfftn frequencies) stands for all of it.
+    half = (grid[-1] // 2 + 1) if real else grid[-1]
+    if sparse:
+        # M(f) = Σ_q K[q] e^{-2πi f·q/G} over the used shifts q only, one dim at a time.
+        spectrum = kernel.astype(np.complex128)
+        for a, (u, g) in enumerate(zip(used, grid)):
+            frequencies = np.arange(half if a == spec.ndim - 1 else g)
+            transform = np.exp(-2j * np.pi * np.outer(frequencies, u) / g)
+            spectrum = np.moveaxis(np.tensordot(transform, spectrum, axes=([1], [a])), 0, a)
+    elif real:
+        spectrum = np.fft.rfftn(kernel, axes=axes)
+    else:
+        spectrum = np.fft.fftn(kernel, axes=axes)
+    if real:
+        last = np.arange(spectrum.shape[spec.ndim - 1])
+        twice = (last > 0) & ~((grid[-1] % 2 == 0) & (last == grid[-1] // 2))
+        counts = np.broadcast_to(
+            np.where(twice, 2, 1), spectrum.shape[: spec.ndim]
+        ).reshape(-1)
+    return spectrum.reshape(*spectrum.shape[: spec.ndim], out, inp * phases), counts, grid
+
+
+def _circulant_top(spec: ConvSpec, weight: np.ndarray) -> tuple[float, np.ndarray]:
+    """``(σ, x)``: the norm of one group's circulant C and a top right singular vector.
+
+    ``x`` has shape ``(in, *input_shape)``. With ``M(f) u = σ w`` at the
+    frequency ``f`` of the largest value, the input ``x_r[q] = u_r
+    e^{-2πi f·q/G}`` (phase ``r``, position ``q`` of the ``G = n/s`` grid)
+    gives ``C x = σ ·`` (``w`` times the same wave): numpy's FFT sign. For a
+    real kernel, ``Re x`` and ``Im x`` are top vectors too (``x̄`` belongs to
+    ``-f``, with the same value); the larger is returned.
+    """
+    spectrum, _, grid = _polyphase_spectrum(spec, weight)
+    frequencies = spectrum.shape[: spec.ndim]
+    stack = spectrum.reshape(-1, *spectrum.shape[spec.ndim :])
+    # The largest value of each M(f) from its smaller Gram matrix (a few
+    # times faster than SVDs); the winner's value again by an SVD.
+    if stack.shape[1] >= stack.shape[2]:
+        gram = np.matmul(stack.conj().transpose(0, 2, 1), stack)
+    else:
+        gram = np.matmul(stack, stack.conj().transpose(0, 2, 1))
+    tops = np.linalg.eigvalsh(gram)[:, -1]
+    best = int(np.argmax(tops))
+    _, sigma, right = np.linalg.svd(stack[best])
+    f = np.unravel_index(best, frequencies)
+    u = right[0].conj().reshape(weight.shape[1], *spec.stride)
+    # x[i, q_1, r_1, q_2, r_2, ...] = u[i, r_1, r_2, ...] · Π_a e^{-2πi f_a q_a / G_a}
+    shape: list[int] = [weight.shape[1]]
+    for g, s in zip(grid, spec.stride):
+        shape += [g, s]
+    wave = np.ones([1] * len(shape), dtype=np.complex128)
+    for a, g in enumerate(grid):
+        factor = np.exp(-2j * np.pi * f[a] * np.arange(g) / g)
+        axis_shape = [1] * len(shape)
+        axis_shape[1 + 2 * a] = g
+        wave = wave * factor.reshape(axis_shape)
+    phased = [weight.shape[1]] + [1, 1] * spec.ndim
+    for a, s in enumerate(spec.stride):
+        phased[2 + 2 * a] = s
+    x = (wave * u.reshape(phased)).reshape(weight.shape[1], *spec.input_shape)
+    # Rounding in the Gram matrix could pick a frequency a hair below the
+    # largest: the bound is the larger of both readings.
+    value = max(float(sigma[0]), math.sqrt(max(float(tops[best]), 0.0)))
+    if np.iscomplexobj(weight):
+        return value, x
+    real, imag = x.real, x.imag
+    return value, real if np.linalg.norm(real) >= np.linalg.norm(imag) else imag
+
+
+def _lanczos_lower(
+    op: LinearOperator, start: np.ndarray, target: float, steps: int,
+    seconds: float | None, progress: Callable[[str], None] | None,
+) -> tuple[float, int]:
+    """``(‖C v‖/‖v‖, products)``: Lanczos on ``CᵀC`` from ``start`` until ``σ >= target``.
+
+    The Krylov basis ``Q`` is kept orthonormal (Gram-Schmidt twice) and the
+    Ritz values are those of ``H = Qᴴ (CᵀC Q)``, built from the stored
+    products rather than from the three-term recurrence: so each is a true
+    Rayleigh quotient, also after a breakdown (an invariant Krylov space,
+    which a symmetric start can hit: the basis then grows by a random
+    vector). The returned value is recomputed as ``‖C v‖/‖v‖`` for the best
+    Ritz vector itself (one more product with C).
+    """
+    dtype = np.result_type(op.dtype, start.dtype, np.float64)
+    side = op.shape[1]
+    steps = min(steps, side)
+    rng = np.random.default_rng(0)
+    basis = np.zeros((side, steps), dtype=dtype)
+    images = np.zeros((side, steps), dtype=dtype)
+    projected = np.zeros((steps, steps), dtype=dtype)
+    v = start.astype(dtype).reshape(-1)
+    v = v / np.linalg.norm(v)
+    begin = said = time.perf_counter()
+    size = 0
+    history: list[float] = []
+    for step in range(steps):
+        basis[:, step] = v
+        images[:, step] = op.rmatvec(op.matvec(v))
+        size = step + 1
+        # H grows by one row and column: Qᴴ (G q_new) and q_newᴴ (G Q).
+        projected[:size, step] = basis[:, :size].conj().T @ images[:, step]
+        projected[step, :size] = basis[:, step].conj() @ images[:, :size]
+        block = projected[:size, :size]
+        ritz, vectors = np.linalg.eigh((block + block.conj().T) / 2)
+        best = math.sqrt(max(float(ritz[-1]), 0.0))
+        now = time.perf_counter()
+        if progress is not None and now - said >= _PROGRESS_SECONDS:
+            said = now
+            progress(f"lower bound {best:.6g} after {size} products with CᵀC, "
+                     f"{now - begin:.0f} s")
+        history.append(best)
+        # Stalled: five steps gained under 1e-9 relative, the lower end has
+        # converged and the upper end is what keeps the bracket wide.
+        stalled = size > 5 and best - history[-6] <= 1e-9 * best
+        if best >= target or size == steps or stalled or (
+            seconds is not None and now - begin >= seconds
+        ):
+            break
+        w = images[:, step]
+        scale = float(np.linalg.norm(w))
+        for _ in range(2):
+            w = w - basis[:, :size] @ (basis[:, :size].conj().T @ w)
+        if float(np.linalg.norm(w)) <= 1e-8 * scale:
+            w = rng.standard_normal(side).astype(dtype)
+            for _ in range(2):
+                w = w - basis[:, :size] @ (basis[:, :size].conj().T @ w)
+        v = w / np.linalg.norm(w)
+    vector = basis[:, :size] @ vectors[:, -1]
+    lower = float(np.linalg.norm(op.matvec(vector)) / np.linalg.norm(vector))
+    return lower, size
+
+
+def _cut_to_input(spec: ConvSpec, wave: np.ndarray) -> np.ndarray:
+    """The input entries of a vector on the padded grid: input ``i`` is padded ``i + before``.
+
+    Entries a negative padding crops (never read) get 0.
+    """
+    start = np.zeros((wave.shape[0], *spec.input_shape), dtype=wave.dtype)
+    source, target = [slice(None)], [slice(None)]
+    for (before, after), n in zip(spec.padding, spec.input_shape):
+        lo, hi = max(0, -before), min(n, n + after)
+        source.append(slice(lo + before, hi + before))
+        target.append(slice(lo, hi))
+    start[tuple(target)] = wave[tuple(source)]
+    return start
+
+
+def norm_bracket(
+    spec: ConvSpec, weight: Any, *, tol: float = BRACKET_TOL, maxiter: int = BRACKET_STEPS,
+    seconds: float | None = None, backend: str = "numpy", device: Any = None,
+    progress: Callable[[str], None] | None = None,
+) -> NormBracket:
+    r"""``lower <= ‖C‖₂ <= upper``: an FFT upper bound and a Lanczos lower bound, certified.
+
+    ``upper`` is the exact norm of a circular strided convolution of which
+    C is a submatrix (times ``sqrt(copies)`` for padding modes that copy
+    inputs); ``lower`` is ``‖C v‖/‖v‖`` for a vector ``v`` found by a few
+    Lanczos steps on ``CᵀC`` started from that circulant's top singular
+    vector, restricted to the input. It stops when the relative gap
+    ``(upper - lower)/upper`` is at most ``tol``, after ``maxiter``
+    products with ``CᵀC``, or after ``seconds``. A circulant layer
+    (:func:`circulant_repeats`) gets its exact FFT norm at both ends.
+
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution (for a transposed layer, its forward convolution);
+        any padding mode, stride, dilation and groups.
+    weight : array_like
+        Shape ``(out_channels, in_channels // groups, *kernel_size)``.
+    tol : float
+        The relative gap to reach, in ``(0, 1)``.
+    maxiter : int
+        Most products with ``CᵀC`` per group.
+    seconds : float, optional
+        Wall-clock budget of the Lanczos steps per group (checked after each
+        product); None for none.
+    backend, device
+        Where C is applied, as in :func:`singular_values`.
+    progress : callable, optional
+        Called with a one-line text every few seconds of the Lanczos steps.
+
+    Returns
+    -------
+    NormBracket
+        A float equal to ``upper``, with ``lower``, ``upper``, ``gap``,
+        ``converged`` and ``products``. When the gap stays above ``tol``
+        (a geometry where the circulant's norm exceeds C's: small inputs,
+        large strides, or ``reflect``/``replicate`` padding), the upper end
+        cannot move: ``operator_norm(..., method='iterative')`` then gives
+        the norm itself.
+
+    Raises
+    ------
+    ConvSpecError, ConvSpecTypeError
+        A bad spec, weight, ``tol``, ``maxiter`` or ``seconds``.
+    MissingDependencyError
+        ``backend='torch'`` without torch installed.
+
+    Notes
+    -----
+    Zero padding, per dim: the padded input has ``L = n + before + after``
+    entries and output ``j`` reads padded entries ``j s + t d < L``. On a
+    grid of ``N >= L`` entries, ``s | N``, the circular convolution ``x ↦
+    (Σ_t W_t x[(j s + t d) mod N])_j`` with ``N/s`` outputs never wraps for
+    the first ``out`` outputs, so ``C = R · C_circ · E`` with ``E`` placing
+    the input at offset ``before`` (an isometry) and ``R`` keeping those
+    rows: ``‖C‖ <= ‖C_circ‖``, which the polyphase FFT gives exactly (the
+    largest value of the small matrices ``M(f)``, module docstring). A few
+    grid sizes ``N`` are tried and the least bound kept. Other modes: ``C
+    = D · P`` with ``D`` that convolution of the padded grid and ``‖P‖ =
+    sqrt(copies)``, the most copies of one input in the padding; that
+    bound is loose (``sqrt(2)`` for ``reflect``). With groups, C is block
+    diagonal: the maxima over groups of both ends.
+
+    The lower end is a Rayleigh quotient, ``‖C v‖/‖v‖ <= ‖C‖`` for any
+    ``v``, recomputed from the final vector (not taken from the Lanczos
+    recurrence). The start, the circulant's top vector cut to the input, is
+    already within the boundary's share of the norm; Lanczos improves it.
+
+    Examples
+    --------
+    >>> import math
+    >>> import numpy as np
+    >>> w = np.array([[[1.0, 2.0, 1.0]]])
+    >>> b = norm_bracket(ConvSpec((64,), 3, padding=1), w)
+    >>> b.lower <= 2 + 2 * math.cos(math.pi / 65) <= b.upper, b.converged
+    (True, True)
+    >>> float(norm_bracket(ConvSpec((8,), 3, padding=1, padding_mode="circular"), w))
+    4.0
+    """
+    weight = check_weight(spec, weight)
+    tol = _check_tol(tol)
+    maxiter = _check_int("maxiter", maxiter, 1)
+    if seconds is not None:
+        if isinstance(seconds, bool) or not isinstance(
+            seconds, (int, float, np.floating, np.integer)
+        ) or not seconds > 0:
+            raise ConvSpecError(f"seconds={seconds!r} must be a positive number or None")
+    where = {"backend": backend, "device": device}
+    groups = _groups(spec, weight)
+    if circulant_repeats(spec) is not None:
+        exact = max(float(np.max(_fft_values(one, part, circulant_repeats(one) or ())))
+                    for one, part in groups)
+        return NormBracket(exact, exact, tol=tol, exact=True)
+    bounds = []
+    for one, part in groups:
+        inner, copies = _valid_part(one)
+        tops = [
+            _circulant_top(_strided_circulant(inner, extra), part)
+            for extra in range(_CIRCULANT_SIZES)
+        ]
+        upper = min(value for value, _ in tops) * math.sqrt(copies)
+        bounds.append((upper, one, part, tops[0][1]))
+    upper = max(bound[0] for bound in bounds)
+    lower, products = 0.0, 0
+    # The group with the largest bound first: another can only matter if its
+    # bound exceeds the lower end found so far.
+    for bound, one, part, wave in sorted(bounds, key=lambda item: -item[0]):
+        if bound <= lower or upper == 0:
+            continue
+        start = _cut_to_input(one, wave)
+        if not np.any(start):
+            start = np.random.default_rng(0).standard_normal(start.shape)
+        found, steps = _lanczos_lower(
+            _layer_operator(one, part, **where), start, upper * (1 - tol), maxiter,
+            seconds, progress,
+        )
+        lower, products = max(lower, found), products + steps
+    return NormBracket(min(lower, upper), upper, products=products, tol=tol)

@@ -26,6 +26,8 @@ from .options import (
 if TYPE_CHECKING:
     import numpy as np
 
+    from ..geometry.spec import ConvSpec
+
 __all__ = ["COMMAND", "add_arguments", "run"]
 
 
@@ -52,13 +54,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="every singular value and a histogram (computed by default only when cheap)",
     )
     parser.add_argument(
-        "--method", default="auto", choices=("auto", "fft", "dense", "iterative", "shift-invert"),
+        "--method", default="auto",
+        choices=("auto", "fft", "dense", "iterative", "shift-invert", "bracket"),
         help="how: fft (circular padding, exact), dense (small layers, exact), iterative "
-        "(Lanczos), shift-invert (smallest values); auto picks",
+        "(Lanczos), shift-invert (smallest values), bracket (the norm between a certified "
+        "lower and upper bound: what auto takes for the norm of a large layer); auto picks",
     )
     parser.add_argument(
         "--tol", default=None, metavar="T",
-        help="relative tolerance of the Lanczos methods (default 1e-10)",
+        help="relative tolerance of the Lanczos methods (default 1e-10); for the bracket, "
+        "its relative gap (default 1e-3)",
     )
     parser.add_argument("--bins", default="12", metavar="B", help="histogram bins")
     parser.add_argument("--format", default="text", choices=("text", "latex"))
@@ -107,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     from ..render.spectrum import spectrum_latex, spectrum_report, spectrum_text
 
     rows, cols = spec.matrix_shape
-    if rows * cols > _ANNOUNCED:
+    if rows * cols > _ANNOUNCED and _lanczos_to_the_end(args, spec):
         _say(f"C is {rows:,} × {cols:,}; ‖C‖₂ by Lanczos on the Gram matrix takes products "
              "with C and Cᵀ (each one about as long as the layer's forward and backward pass); "
              "a layer this size can take minutes: progress follows every few seconds")
@@ -128,6 +133,20 @@ def run(args: argparse.Namespace) -> int:
 
 # C with more entries than this (as a dense count) gets a note before it starts.
 _ANNOUNCED = 1 << 26
+
+
+def _lanczos_to_the_end(args: argparse.Namespace, spec: ConvSpec) -> bool:
+    """Whether the norm is Lanczos to its tolerance (long), not the bracket (seconds)."""
+    from ..analysis.spectrum import choose_method
+
+    if args.method == "iterative":
+        return True
+    if args.method != "auto" or args.all:
+        return False
+    try:
+        return choose_method(spec, "largest", 1) == "iterative" and args.k not in (None, "1")
+    except ConvSpecError:
+        return False
 
 
 def _say(text: str) -> None:

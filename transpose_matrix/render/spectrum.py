@@ -23,7 +23,7 @@ from .latex import code_latex, escape_text
 if TYPE_CHECKING:
     import numpy as np
 
-    from ..analysis.spectrum import NormComparison
+    from ..analysis.spectrum import NormBracket, NormComparison
 
 # numpy and the maths (scipy's ARPACK) are imported when a report is computed.
 
@@ -71,6 +71,11 @@ class SpectrumReport:
     floor : float
         The level below which the smallest values are not resolved
         (:func:`~transpose_matrix.analysis.spectrum.method_floor`; 0 when exact).
+    bracket : NormBracket or None
+        ``lower <= ‖C‖₂ <= upper`` when the norm came from
+        :func:`~transpose_matrix.analysis.spectrum.norm_bracket` (then
+        ``largest`` holds its upper end); None when the norm is exact or
+        tolerance-bound.
     """
 
     spec: Any
@@ -83,6 +88,7 @@ class SpectrumReport:
     notes: tuple[str, ...] = ()
     skipped: dict[str, str] = field(default_factory=dict)
     floor: float = 0.0
+    bracket: NormBracket | None = None
 
     @property
     def norm(self) -> float:
@@ -131,6 +137,13 @@ def spectrum_report(
     applies to the largest and smallest values (``'auto'`` picks);
     ``progress`` receives one-line progress texts.
 
+    The norm alone of a layer that Lanczos would take (``'auto'`` picks
+    ``'iterative'``, ``k = 1``), or ``method='bracket'``: a certified
+    bracket from :func:`~transpose_matrix.analysis.spectrum.norm_bracket`,
+    ``tol`` then its relative gap (default
+    :data:`~transpose_matrix.analysis.spectrum.BRACKET_TOL`), in seconds
+    where Lanczos to ``1e-10`` takes minutes.
+
     Raises
     ------
     ConvSpecError
@@ -138,21 +151,40 @@ def spectrum_report(
         convergence, the memory guard, a method that cannot compute what is
         asked on this layer).
     """
+    import numpy as np
+
     from ..analysis.spectrum import (
+        BRACKET_TOL,
         DEFAULT_TOL,
         FloorWarning,
         choose_method,
         compare_norms,
         method_floor,
+        norm_bracket,
         singular_values,
     )
 
+    asked_tol = tol
     tol = DEFAULT_TOL if tol is None else tol
+    bracketed = method == "bracket"
+    if bracketed:
+        if k not in (None, 1):
+            raise ConvSpecError(
+                f"method='bracket' brackets the norm only, not the k={k} largest values; "
+                "use method='iterative' (Lanczos)"
+            )
+        if everything:
+            raise ConvSpecError(
+                "method='bracket' brackets the norm only, not every value; use "
+                "method='auto'"
+            )
+        method = "auto"
     count = min(spec.matrix_shape)
     notes: list[str] = []
     methods: dict[str, str] = {}
     skipped: dict[str, str] = {}
     values = low = None
+    bracket = None
     floor = 0.0
     try:
         every = choose_method(spec, "all", method="auto" if method == "auto" else (
@@ -161,7 +193,9 @@ def spectrum_report(
         if everything:
             raise
         every = None
-    take_all = everything or (everything is None and every is not None and _cheap(spec, every))
+    take_all = everything or (
+        not bracketed and everything is None and every is not None and _cheap(spec, every)
+    )
     if every is not None and not take_all and everything is None:
         skipped["all"] = every
     k = min(count, (5 if take_all else 1) if k is None else k)
@@ -173,8 +207,16 @@ def spectrum_report(
     else:
         methods["largest"] = choose_method(spec, "largest", k, method if method != "shift-invert"
                                            else "auto")
-        largest = singular_values(spec, weight, k, "largest", tol=tol, seed=seed,
-                                  method=methods["largest"], progress=progress)
+        if bracketed or (method == "auto" and methods["largest"] == "iterative" and k == 1):
+            methods["largest"] = "bracket"
+            bracket = norm_bracket(
+                spec, weight, tol=BRACKET_TOL if asked_tol is None else asked_tol,
+                progress=progress,
+            )
+            largest = np.array([bracket.upper])
+        else:
+            largest = singular_values(spec, weight, k, "largest", tol=tol, seed=seed,
+                                      method=methods["largest"], progress=progress)
         wanted = smallest
         if wanted is None:
             try:
@@ -194,8 +236,18 @@ def spectrum_report(
             floor = method_floor(spec, weight, methods["smallest"], tol=tol)
     comparison = compare_norms(spec, weight, tol=tol, seed=seed, norm=float(largest[0]))
     report = SpectrumReport(
-        spec, count, largest, low, values, methods, comparison, tuple(notes), skipped, floor
+        spec, count, largest, low, values, methods, comparison, tuple(notes), skipped, floor,
+        bracket,
     )
+    if bracket is not None and not bracket.converged:
+        notes.append(
+            f"the bracket is {bracket.gap:.2g} wide (relative), more than the tolerance "
+            f"{bracket.tol:g}: its upper end is the norm of a circular convolution that holds "
+            "C, which a short input or a wide stride lifts above ‖C‖₂ (no number of steps "
+            f"lowers it), and its lower end stopped after {bracket.products} products with "
+            "CᵀC; --method iterative computes ‖C‖₂ itself (Lanczos, slower)"
+        )
+        report = replace(report, notes=tuple(notes))
     if report.at_floor:
         notes.append(
             f"σ_min = {_number(report.minimum or 0.0)} is at the floor {_number(floor)} of "
@@ -240,6 +292,7 @@ _DESCRIBED = {
     "dense": "dense SVD, exact",
     "iterative": "Lanczos, tolerance-bound",
     "shift-invert": "shift-invert Lanczos, tolerance-bound",
+    "bracket": "certified bracket: FFT upper bound, Lanczos lower bound",
 }
 
 
@@ -305,8 +358,15 @@ def spectrum_text(report: SpectrumReport, *, bins: int = 12, transposed: bool = 
         "(the transposed convolution, the input gradient).",
         _method_line(report),
         "",
-        f"  ‖C‖₂ = σ_max       {_number(report.norm)}",
     ]
+    bracket = report.bracket
+    if bracket is None:
+        lines.append(f"  ‖C‖₂ = σ_max       {_number(report.norm)}")
+    else:
+        lines.append(f"  ‖C‖₂ = σ_max ∈ [{_number(bracket.lower)}, {_number(bracket.upper)}]")
+        lines.append(f"      (relative gap {bracket.gap:.2g}, tolerance {bracket.tol:g}; "
+                     f"{bracket.products} products with CᵀC; the exact value: "
+                     "--method iterative)")
     if report.smallest is not None:
         bound = "<= " if report.at_floor else ""
         more = ">= " if report.at_floor else ""
@@ -388,9 +448,16 @@ def spectrum_latex(report: SpectrumReport, *, bins: int = 12, transposed: bool =
         r"\hline",
         r"quantity & value & vs.\ $\|C\|_2$ \\",
         r"\hline",
-        r"$\|C\|_2 = \|C^{\mathsf{T}}\|_2 = \sigma_{\max}$ & "
-        f"{_latex_number(report.norm)} & exact \\\\",
     ]
+    if report.bracket is None:
+        lines.append(r"$\|C\|_2 = \|C^{\mathsf{T}}\|_2 = \sigma_{\max}$ & "
+                     f"{_latex_number(report.norm)} & exact \\\\")
+    else:
+        # Two rows: the bracket's ends side by side would widen the table past the line.
+        lines.append(r"$\|C\|_2 = \|C^{\mathsf{T}}\|_2 \ge$ & "
+                     f"{_latex_number(report.bracket.lower)} & bracket, lower \\\\")
+        lines.append(r"$\|C\|_2 = \|C^{\mathsf{T}}\|_2 \le$ & "
+                     f"{_latex_number(report.bracket.upper)} & bracket, upper \\\\")
     if report.smallest is not None:
         lines.append(f"$\\sigma_{{\\min}}$ & {_latex_number(report.minimum or 0.0)} & \\\\")
         lines.append(
