@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import sympy
 
+from transpose_matrix.errors import ConvSpecError
 from transpose_matrix.geometry.spec import ConvSpec
 from transpose_matrix.matrices.reference import reference_conv_matrix
 from transpose_matrix.matrices.symbolic import weight_symbols
@@ -87,3 +88,41 @@ def test_view_prints_like_the_matrix_it_stands_for():
         assert view == to_latex(dense, **options)
         view_t = unlabelled(to_latex(ConvMatrixView(spec, weight).T, **options))[0]
         assert view_t == to_latex(dense.T, **options)
+
+
+def test_which_rows_and_columns_hold_entries_is_read_off_c_for_any_padding():
+    # The band elision asks a view which of its rows and columns hold an
+    # entry; the referee is C itself (all-ones weights: sums never cancel).
+    from transpose_matrix import conv_matrix
+    from transpose_matrix.render.views import ConvMatrixView
+
+    rng = np.random.default_rng(0)
+    checked = 0
+    while checked < 60:
+        ndim = int(rng.integers(1, 3))
+        shape = tuple(int(v) for v in rng.integers(3, 9, size=ndim))
+        kernel = tuple(int(v) for v in rng.integers(1, 4, size=ndim))
+        stride = tuple(int(v) for v in rng.integers(1, 4, size=ndim))
+        dilation = tuple(int(v) for v in rng.integers(1, 3, size=ndim))
+        padding = [(int(rng.integers(0, 3)), int(rng.integers(-1, 3))) for _ in range(ndim)]
+        mode = str(rng.choice(["zeros", "reflect", "replicate", "circular", "symmetric"]))
+        try:
+            spec = ConvSpec(shape, kernel, stride=stride, dilation=dilation, padding=padding,
+                            padding_mode=mode, in_channels=2, out_channels=2)
+        except ConvSpecError:
+            continue
+        C = conv_matrix(spec, np.ones(spec.weight_shape))
+        rows = (abs(C).sum(axis=1) > 0).tolist()
+        cols = (abs(C).sum(axis=0) > 0).tolist()
+        view = ConvMatrixView(spec)
+        assert view.nonempty_rows(range(C.shape[0])) == rows, spec
+        assert view.nonempty_cols(range(C.shape[1])) == cols, spec
+        assert view.T.nonempty_rows(range(C.shape[1])) == cols, spec
+        checked += 1
+
+
+def test_a_view_of_a_huge_layer_answers_which_rows_hold_entries_at_once():
+    big = ConvSpec((10**12,), 7, stride=2, padding=3, padding_mode="replicate")
+    view = ConvMatrixView(big)
+    assert view.nonempty_rows([0, 1, big.output_shape[0] - 1]) == [True, True, True]
+    assert view.nonempty_cols([0, 10**12 - 1]) == [True, True]

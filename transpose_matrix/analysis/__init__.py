@@ -9,6 +9,7 @@ Public names
 verify, VerifyReport, transpose_recipe   C and Cᵀ against torch (``verification``)
 singular_values, operator_norm, reshaped_kernel_norm, compare_norms,
 NormComparison                           spectra (``spectrum``)
+norm_bracket, NormBracket                ‖C‖₂ certified between two bounds in seconds
 solve_sizes, SizeSolution, format_solutions   layers taking size n to m (``solver``)
 """
 
@@ -27,6 +28,8 @@ __getattr__, __dir__, __all__ = attach(
         "reshaped_kernel_norm": "spectrum",
         "compare_norms": "spectrum",
         "NormComparison": "spectrum",
+        "norm_bracket": "spectrum",
+        "NormBracket": "spectrum",
         "solve_sizes": "solver",
         "SizeSolution": "solver",
         "format_solutions": "solver",

@@ -75,6 +75,8 @@ _AMSMATH_MAX_COLS = 10
 # Matrices with at most this many columns are measured whole, to split them
 # into blocks when they are too wide for a line; wider ones are elided.
 _SPLIT_COLUMNS = 64
+# How many times the columns a matrix can show the band elision may look at.
+_CANDIDATES = 4
 # Height of one matrix row (\baselineskip at 10 pt) and the gap between blocks.
 _ROW_HEIGHT = 12.0
 _BLOCK_GAP = 14.0
@@ -1046,6 +1048,11 @@ def matrix_latex(source: Any, printer: LatexPrinter) -> str:
         return r"\begin{bmatrix}\end{bmatrix}"
     banded = all(callable(getattr(source, name, None)) for name in _PATTERN)
     rows, cols = ends(n_rows, printer.max_rows), Kept.all(n_cols)
+    shown = printer.max_cols if printer.width is None else min(_SPLIT_COLUMNS, printer.max_cols)
+    if n_cols > _CANDIDATES * shown:
+        # Far too wide to print whole: the band is looked for among the end
+        # columns only, so a layer of millions of columns costs what it shows.
+        cols = ends(n_cols, _CANDIDATES * shown)
     while True:
         if banded:
             rows, cols = keep_band(source, rows, cols)

@@ -20,7 +20,6 @@ and last term around an ellipsis.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -255,23 +254,35 @@ class ConvMatrixView:
         return matrix_latex(self, printer)
 
 
-@functools.lru_cache(maxsize=64)
-def _axis_nonempty(spec: ConvSpec, axis: int) -> tuple[np.ndarray, np.ndarray]:
-    """Along one dim: which output positions read an input, which inputs are read.
+def _axis_hits(spec: ConvSpec, axis: int, position: np.ndarray, outputs: bool) -> np.ndarray:
+    """Along one dim: whether each output ``position`` reads an input, or each input is read.
 
     Tap ``t`` of output ``j`` reads the input entry that padded coordinate
     ``j*s - before + t*d`` copies (none in a zero padding); the pattern of C
-    is the Kronecker product of these per-dim patterns.
+    is the Kronecker product of these per-dim patterns. Only the positions
+    asked about are looked at, so a dim of 10**12 entries costs nothing.
     """
-    from ..matrices.resampling import padding_source
+    from ..geometry.padding import padding_preimages, padding_source
 
     n, out = spec.input_shape[axis], spec.output_shape[axis]
-    coord = (np.arange(out)[:, None] * spec.stride[axis] - spec.padding[axis][0]
-             + np.arange(spec.kernel_size[axis])[None, :] * spec.dilation[axis])
-    source = padding_source(coord, n, spec.padding_mode)
-    read = np.zeros(n, dtype=bool)
-    read[source[source >= 0]] = True
-    return np.asarray((source >= 0).any(axis=1), dtype=bool), read
+    s, d, k = spec.stride[axis], spec.dilation[axis], spec.kernel_size[axis]
+    before = spec.padding[axis][0]
+    taps = np.arange(k, dtype=np.int64)
+    if outputs:
+        coord = position[:, None] * s - before + taps[None, :] * d
+        return np.asarray((padding_source(coord, n, spec.padding_mode) >= 0).any(axis=1))
+    # Input i is read when some tap's coordinate j*s - before + t*d, for an
+    # output j in [0, out), falls in one of the intervals of coordinates
+    # that copy i.
+    hit = np.zeros(len(position), dtype=bool)
+    for low, high in padding_preimages(position, n, spec.padding[axis], spec.padding_mode):
+        low, high = np.asarray(low, dtype=np.int64), np.asarray(high, dtype=np.int64)
+        for t in taps:
+            offset = before - t * d
+            first = np.maximum(-((-(low + offset)) // s), 0)
+            last = np.minimum((high + offset) // s, out - 1)
+            hit |= (low <= high) & (first <= last)
+    return hit
 
 
 def _nonempty(spec: ConvSpec, indices: Sequence[int], outputs: bool) -> list[bool]:
@@ -283,8 +294,7 @@ def _nonempty(spec: ConvSpec, indices: Sequence[int], outputs: bool) -> list[boo
     positions = np.unravel_index(flat, (channels, *shape))[1:]
     found = np.ones(len(flat), dtype=bool)
     for axis, position in enumerate(positions):
-        reads, read = _axis_nonempty(spec, axis)
-        found &= (reads if outputs else read)[position]
+        found &= _axis_hits(spec, axis, np.asarray(position, dtype=np.int64), outputs)
     return [bool(f) for f in found]
 
 
