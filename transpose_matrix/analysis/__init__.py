@@ -6,11 +6,13 @@ themselves through a printer at display time (``_repr_*_``).
 
 Public names
 ------------
-verify, VerifyReport, transpose_recipe   C and Cᵀ against torch (``verification``)
-singular_values, operator_norm, reshaped_kernel_norm, compare_norms,
-NormComparison                           spectra (``spectrum``)
-norm_bracket, NormBracket                ‖C‖₂ certified between two bounds in seconds
-solve_sizes, SizeSolution, format_solutions   layers taking size n to m (``solver``)
+::
+
+    verify, VerifyReport, transpose_recipe   C and Cᵀ against torch (verification)
+    singular_values, operator_norm, reshaped_kernel_norm, compare_norms,
+    NormComparison                           spectra (spectrum)
+    norm_bracket, NormBracket                ‖C‖₂ certified between two bounds in seconds
+    solve_sizes, SizeSolution, format_solutions   layers taking size n to m (solver)
 """
 
 from __future__ import annotations

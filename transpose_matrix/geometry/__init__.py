@@ -13,14 +13,16 @@ A change to an output-size formula goes to :mod:`.shapes`.
 
 Public names
 ------------
-ConvSpec                      frozen geometry of one layer; ``from_transposed``
-as_spec                       the check every function taking a spec makes first
-conv_output_size              ``floor((n + 2p - d(k-1) - 1)/s) + 1``, ints or sympy
-transposed_conv_output_size   ``(n-1)s - 2p + d(k-1) + output_padding + 1``
-effective_kernel_size         the kernel span ``d(k-1) + 1``
-PADDING_MODES                 the ``padding_mode`` values (:mod:`.padding`)
-PADDING_STRINGS               ``'same'``, ``'valid'``
-padding_source                the input entry a padded position copies, per mode
+::
+
+    ConvSpec                      frozen geometry of one layer; from_transposed
+    as_spec                       the check every function taking a spec makes first
+    conv_output_size              floor((n + 2p - d(k-1) - 1)/s) + 1, ints or sympy
+    transposed_conv_output_size   (n-1)s - 2p + d(k-1) + output_padding + 1
+    effective_kernel_size         the kernel span d(k-1) + 1
+    PADDING_MODES                 the padding_mode values (padding)
+    PADDING_STRINGS               'same', 'valid'
+    padding_source                the input entry a padded position copies, per mode
 """
 
 from __future__ import annotations

@@ -7,10 +7,12 @@ May import: geometry, matrices, operator.
 
 Public names
 ------------
-module_matrix, from_module, LayerSpec, network_matrix, NetworkMatrix,
-coverage_map, effective_kernel          torch modules (``modules``)
-translate_layer, Translation, translate_keras, translate_jax, translate_onnx,
-kernel_to_torch                         other frameworks (``translate``)
+::
+
+    module_matrix, from_module, LayerSpec, network_matrix, NetworkMatrix,
+    coverage_map, effective_kernel          torch modules (modules)
+    translate_layer, Translation, translate_keras, translate_jax, translate_onnx,
+    kernel_to_torch                         other frameworks (translate)
 """
 
 from __future__ import annotations

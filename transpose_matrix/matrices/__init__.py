@@ -11,17 +11,19 @@ May import: :mod:`transpose_matrix.geometry`, :mod:`transpose_matrix.errors`,
 
 Public names
 ------------
-conv_matrix, transposed_conv_matrix   C and Cᵀ (``conv``)
-conv_matrix_nnz, conv_matrix_nbytes   their exact size from the spec
-conv_matrix_entries, conv_matrix_terms   which weights sit at ``C[r, c]``
-check_weight                          a weight array checked against the spec's layout
-symbolic_conv_matrix, weight_symbols, symbolic_vector, symbolic_input,
-symbolic_output, symbolic_conv_equations, weight_substitution   (``symbolic``)
-zero_insertion_matrix, pad_matrix, padding_source, nearest_upsample_matrix,
-bilinear_upsample_matrix, avg_pool_matrix, max_unpool_matrix   (``resampling``)
-patch_matrix                          U(x) with y = U(x) vec(w) (``patch``)
-unfold_matrix                         U with unfold(x) = U x, im2col (``unfold``)
-reference_conv_matrix                 the loop referee (``reference``)
+::
+
+    conv_matrix, transposed_conv_matrix   C and Cᵀ (conv)
+    conv_matrix_nnz, conv_matrix_nbytes   their exact size from the spec
+    conv_matrix_entries, conv_matrix_terms   which weights sit at C[r, c]
+    check_weight                          a weight array checked against the spec's layout
+    symbolic_conv_matrix, weight_symbols, symbolic_vector, symbolic_input,
+    symbolic_output, symbolic_conv_equations, weight_substitution   (symbolic)
+    zero_insertion_matrix, pad_matrix, padding_source, nearest_upsample_matrix,
+    bilinear_upsample_matrix, avg_pool_matrix, max_unpool_matrix   (resampling)
+    patch_matrix                          U(x) with y = U(x) vec(w) (patch)
+    unfold_matrix                         U with unfold(x) = U x, im2col (unfold)
+    reference_conv_matrix                 the loop referee (reference)
 """
 
 from __future__ import annotations

@@ -11,10 +11,12 @@ May import: geometry, matrices, analysis; render only at display time
 
 Public names
 ------------
-Derivation, Step, Check, Equation, Grid   the records (``derivation``)
-sympy_check, exhaustive_check, computed_check   checks that state claim and method
-output_size_derivation                  the size formulas, derived and checked
-gradient_derivation                     ∂L/∂x = Cᵀ ∂L/∂y and ∂L/∂w = U(x)ᵀ ∂L/∂y (``gradient``)
+::
+
+    Derivation, Step, Check, Equation, Grid   the records (derivation)
+    sympy_check, exhaustive_check, computed_check   checks that state claim and method
+    output_size_derivation                  the size formulas, derived and checked
+    gradient_derivation                     ∂L/∂x = Cᵀ ∂L/∂y and ∂L/∂w = U(x)ᵀ ∂L/∂y (gradient)
 """
 
 from __future__ import annotations

@@ -32,22 +32,24 @@ nothing dispatches on module names.
 
 Entry points
 ------------
-to_latex          LaTeX of a matrix, number, spec or any ``_latex`` object
-format_number     one number as LaTeX (integers, fractions, floats, symbols)
-spec_latex        a spec's geometry as one LaTeX line
-latex_of          the per-type dispatch behind it (``@latex_of.register``)
-LatexPrinter      the options one rendering hands to ``_latex(printer)``
-math_block        ``to_latex`` as a display block for a document body
-repr_latex        what ``_repr_latex_`` returns
-escape_text       plain text to LaTeX text mode (the one escape table)
-code_latex        code in typewriter type, straight quotes, breaks between arguments
-document          an article, beamer or standalone document around a body
-fragment, frame   a body headed by the packages it needs; one beamer frame
-ARTICLE, BEAMER   the room (``Page``) a 10 pt article line and a beamer frame offer
-compile_pdf       run pdflatex, ``LatexError`` with the log's end on failure
-ConvMatrixView    C or Cᵀ of a spec, cells computed on demand
-to_text           a matrix laid out for the terminal
-sparsity_figure, placement_figure   TikZ figures of C
+::
+
+    to_latex          LaTeX of a matrix, number, spec or any _latex object
+    format_number     one number as LaTeX (integers, fractions, floats, symbols)
+    spec_latex        a spec's geometry as one LaTeX line
+    latex_of          the per-type dispatch behind it (@latex_of.register)
+    LatexPrinter      the options one rendering hands to _latex(printer)
+    math_block        to_latex as a display block for a document body
+    repr_latex        what _repr_latex_ returns
+    escape_text       plain text to LaTeX text mode (the one escape table)
+    code_latex        code in typewriter type, straight quotes, breaks between arguments
+    document          an article, beamer or standalone document around a body
+    fragment, frame   a body headed by the packages it needs; one beamer frame
+    ARTICLE, BEAMER   the room (Page) a 10 pt article line and a beamer frame offer
+    compile_pdf       run pdflatex, LatexError with the log's end on failure
+    ConvMatrixView    C or Cᵀ of a spec, cells computed on demand
+    to_text           a matrix laid out for the terminal
+    sparsity_figure, placement_figure   TikZ figures of C
 """
 
 from __future__ import annotations
