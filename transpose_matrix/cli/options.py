@@ -35,7 +35,7 @@ from ..geometry.padding import (
     require_transposed_layer,
     require_zero_padding,
 )
-from ..geometry.shapes import MAX_INT, describe, parse_int
+from ..geometry.shapes import MAX_INT, describe, parse_int, power_text
 
 __all__ = [
     "Command",
@@ -91,11 +91,7 @@ def shown(text: str) -> str:
 
 
 def _bound(value: int) -> str:
-    if abs(value) == MAX_INT:
-        return f"{'-' if value < 0 else ''}2**60"
-    if value > 2**32 and value & (value + 1) == 0:  # 2**k - 1
-        return f"2**{value.bit_length()} - 1"
-    return str(value)
+    return power_text(value) or str(value)
 
 
 def _refused(option: str, text: str, rule: str) -> UsageError:

@@ -31,6 +31,7 @@ from ..errors import ConvSpecError, ConvSpecTypeError
 from .padding import PADDING_MODES, check_padding_mode
 
 __all__ = [
+    "power_text",
     "strict_sympify",
     "MAX_DIMS",
     "MAX_INT",
@@ -200,14 +201,32 @@ def as_int(
     return number
 
 
+def power_text(number: int) -> str | None:
+    """``2**60`` or ``2**128 - 1`` for a large power of two (minus one), else ``None``.
+
+    How messages spell the bounds of numbers (the ``2**60`` of every size,
+    the largest seed), so no message prints a 39-digit integer.
+
+    Examples
+    --------
+    >>> power_text(2**60), power_text(-(2**60)), power_text(2**128 - 1), power_text(1000)
+    ('2**60', '-2**60', '2**128 - 1', None)
+    """
+    size = abs(number)
+    sign = "-" if number < 0 else ""
+    if size > 2**32 and size & (size - 1) == 0:
+        return f"{sign}2**{size.bit_length() - 1}"
+    if size > 2**32 and size & (size + 1) == 0:
+        return f"{sign}2**{size.bit_length()} - 1"
+    return None
+
+
 def _bound_text(bound: int) -> str:
     if bound == MAX_INT:
         return _MAX_INT_TEXT
     if bound == -MAX_INT:
         return f"-{_MAX_INT_TEXT}"
-    if bound > 2**32 and bound & (bound + 1) == 0:  # 2**k - 1, e.g. the largest seed
-        return f"2**{bound.bit_length()} - 1"
-    return _int_text(bound)
+    return power_text(bound) or _int_text(bound)
 
 
 def parse_int(
